@@ -1,0 +1,21 @@
+"""Reelscope: entry point. Page config, navigation and the connection sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import connection, resources
+from reelscope.vertex import describe_connection
+
+st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/ask.py", title="Ask", icon="💬", default=True),
+        st.Page("pages/models.py", title="Models", icon="📚"),
+    ]
+)
+with st.sidebar:
+    st.markdown("## 🎞️ Reelscope")
+    connection.show(describe_connection(resources.settings()))
+navigation.run()

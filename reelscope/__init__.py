@@ -1,0 +1,1 @@
+"""Reelscope core: everything that talks to Google Cloud or shapes data, without Streamlit."""

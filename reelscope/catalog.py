@@ -1,0 +1,259 @@
+"""The model catalog: a data file (`models.toml`) and the loader that validates it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+CATALOG_FILE = Path(__file__).with_name("models.toml")
+
+THINKING_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
+
+
+class CatalogError(ValueError):
+    """The catalog file is malformed; the message names the model and the field."""
+
+
+class Status(StrEnum):
+    GA = "ga"
+    PREVIEW = "preview"
+    RETIRING = "retiring"  # still served, shutdown date announced
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True)
+class Range:
+    """A numeric parameter's valid range and default, as the model card gives it."""
+
+    min: float
+    max: float
+    default: float
+
+    def clamp(self, value: float) -> float:
+        return min(max(value, self.min), self.max)
+
+    def contains(self, value: float) -> bool:
+        return self.min <= value <= self.max
+
+
+@dataclass(frozen=True)
+class ThinkingSpec:
+    """How a model's thinking is controlled: by named level (Gemini 3) or token budget (2.5)."""
+
+    control: str  # "level" | "budget"
+    levels: tuple[str, ...] = ()
+    default_level: str | None = None
+    budget: Range | None = None
+    default_budget: str = "dynamic"  # "dynamic" | "off"
+    can_disable: bool = False
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    name: str
+    launch_stage: str
+    locations: tuple[str, ...]
+    sources: tuple[str, ...]
+    released: dt.date | None = None
+    shutdown: dt.date | None = None
+    input_token_limit: int | None = None
+    max_output_tokens: Range | None = None
+    sampling: str = "settable"
+    temperature: Range | None = None
+    top_p: Range | None = None
+    top_k: Range | None = None
+    top_k_fixed: int | None = None
+    candidate_count: Range | None = None
+    thinking: ThinkingSpec | None = None
+    videos_per_prompt: int | None = None
+    video_seconds_with_audio: int | None = None
+    video_seconds_without_audio: int | None = None
+    audio_in_video: bool = True
+    video_tokens_per_frame: int | None = None
+    audio_tokens_per_second: int | None = None
+    notes: tuple[str, ...] = ()
+
+    def status(self, today: dt.date) -> Status:
+        if self.shutdown is not None:
+            return Status.RETIRED if self.shutdown <= today else Status.RETIRING
+        return Status(self.launch_stage)
+
+    def is_callable(self, today: dt.date) -> bool:
+        """Vertex AI still serves it: the app only sends requests to these."""
+        return self.status(today) is not Status.RETIRED
+
+    @property
+    def sampling_ignored(self) -> bool:
+        return self.sampling == "ignored"
+
+    def serves(self, location: str) -> bool:
+        return location in self.locations
+
+
+@dataclass(frozen=True)
+class MediaFacts:
+    """Media facts shared by every Gemini model (seed 003 and the model cards)."""
+
+    video_mime_types: tuple[str, ...]
+    image_mime_types: tuple[str, ...]
+    inline_limit_bytes: int
+    youtube_per_request: int
+    stop_sequences_max: int
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    models: tuple[Model, ...]
+    media: MediaFacts
+    default_model_id: str
+    _by_id: Mapping[str, Model] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {m.id: m for m in self.models})
+
+    def get(self, model_id: str) -> Model:
+        try:
+            return self._by_id[model_id]
+        except KeyError:
+            raise KeyError(f"Unknown model {model_id!r}") from None
+
+    def __contains__(self, model_id: object) -> bool:
+        return model_id in self._by_id
+
+    @property
+    def default_model(self) -> Model:
+        return self._by_id[self.default_model_id]
+
+    def callable_models(self, today: dt.date) -> list[Model]:
+        return [m for m in self.models if m.is_callable(today)]
+
+
+def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
+    """Read and validate a catalog file. Raises CatalogError with the model and field at fault."""
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    return parse_catalog(data)
+
+
+def parse_catalog(data: Mapping[str, Any]) -> Catalog:
+    media = _parse_media(_require(data, "media", "catalog"))
+    models = tuple(_parse_model(entry) for entry in data.get("models", []))
+    if not models:
+        raise CatalogError("catalog: no [[models]] entries")
+    ids = [m.id for m in models]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CatalogError(f"catalog: duplicate model ids {duplicates}")
+    default_id = _require(_require(data, "defaults", "catalog"), "model", "defaults")
+    if default_id not in ids:
+        raise CatalogError(f"defaults.model: {default_id!r} is not in the catalog")
+    return Catalog(models=models, media=media, default_model_id=default_id)
+
+
+def _parse_media(raw: Mapping[str, Any]) -> MediaFacts:
+    return MediaFacts(
+        video_mime_types=tuple(_require(raw, "video_mime_types", "media")),
+        image_mime_types=tuple(_require(raw, "image_mime_types", "media")),
+        inline_limit_bytes=int(_require(raw, "inline_limit_bytes", "media")),
+        youtube_per_request=int(_require(raw, "youtube_per_request", "media")),
+        stop_sequences_max=int(_require(raw, "stop_sequences_max", "media")),
+        sources=tuple(_require(raw, "sources", "media")),
+    )
+
+
+def _parse_model(raw: Mapping[str, Any]) -> Model:
+    where = f"model {raw.get('id', '?')!r}"
+    model_id = _require(raw, "id", where)
+    sources = tuple(_require(raw, "sources", where))
+    if not sources or not all(str(s).startswith("https://") for s in sources):
+        raise CatalogError(f"{where}: every fact needs a source; give https:// links in sources")
+    stage = _require(raw, "launch_stage", where)
+    if stage not in (Status.GA, Status.PREVIEW):
+        raise CatalogError(f"{where}: launch_stage must be 'ga' or 'preview', not {stage!r}")
+    sampling = raw.get("sampling", "settable")
+    if sampling not in ("settable", "ignored"):
+        raise CatalogError(f"{where}: sampling must be 'settable' or 'ignored'")
+    top_k_raw = raw.get("top_k")
+    top_k_fixed = top_k_raw.get("fixed") if isinstance(top_k_raw, Mapping) else None
+    return Model(
+        id=model_id,
+        name=_require(raw, "name", where),
+        launch_stage=stage,
+        locations=tuple(_require(raw, "locations", where)),
+        sources=sources,
+        released=_date(raw.get("released"), where, "released"),
+        shutdown=_date(raw.get("shutdown"), where, "shutdown"),
+        input_token_limit=raw.get("input_token_limit"),
+        max_output_tokens=_range(raw, "max_output_tokens", where),
+        sampling=sampling,
+        temperature=_range(raw, "temperature", where),
+        top_p=_range(raw, "top_p", where),
+        top_k=None if top_k_fixed is not None else _range(raw, "top_k", where),
+        top_k_fixed=top_k_fixed,
+        candidate_count=_range(raw, "candidate_count", where),
+        thinking=_thinking(raw.get("thinking"), where),
+        videos_per_prompt=raw.get("videos_per_prompt"),
+        video_seconds_with_audio=raw.get("video_seconds_with_audio"),
+        video_seconds_without_audio=raw.get("video_seconds_without_audio"),
+        audio_in_video=bool(raw.get("audio_in_video", True)),
+        video_tokens_per_frame=raw.get("video_tokens_per_frame"),
+        audio_tokens_per_second=raw.get("audio_tokens_per_second"),
+        notes=tuple(raw.get("notes", ())),
+    )
+
+
+def _range(raw: Mapping[str, Any], key: str, where: str) -> Range | None:
+    spec = raw.get(key)
+    if spec is None:
+        return None
+    try:
+        low, high, default = spec["min"], spec["max"], spec["default"]
+    except (KeyError, TypeError):
+        raise CatalogError(f"{where}: {key} needs min, max and default") from None
+    if not low <= default <= high:
+        raise CatalogError(f"{where}: {key} default {default} is outside {low}–{high}")
+    return Range(low, high, default)
+
+
+def _thinking(spec: Mapping[str, Any] | None, where: str) -> ThinkingSpec | None:
+    if spec is None:
+        return None
+    control = spec.get("control")
+    if control == "level":
+        levels = tuple(spec.get("levels", ()))
+        unknown = [lvl for lvl in levels if lvl not in THINKING_LEVELS]
+        if not levels or unknown:
+            raise CatalogError(f"{where}: thinking levels must come from {THINKING_LEVELS}")
+        default = spec.get("default")
+        if default not in levels:
+            raise CatalogError(f"{where}: thinking default {default!r} is not one of {levels}")
+        return ThinkingSpec(control="level", levels=levels, default_level=default)
+    if control == "budget":
+        default = spec.get("default", "dynamic")
+        can_disable = bool(spec.get("can_disable", False))
+        if default not in ("dynamic", "off") or (default == "off" and not can_disable):
+            raise CatalogError(f"{where}: thinking default must be 'dynamic' or 'off' (if allowed)")
+        budget = Range(spec["min"], spec["max"], spec["min"])
+        return ThinkingSpec(
+            control="budget", budget=budget, default_budget=default, can_disable=can_disable
+        )
+    raise CatalogError(f"{where}: thinking control must be 'level' or 'budget'")
+
+
+def _date(value: Any, where: str, key: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    raise CatalogError(f"{where}: {key} must be a TOML date (YYYY-MM-DD)")
+
+
+def _require(raw: Mapping[str, Any], key: str, where: str) -> Any:
+    if key not in raw:
+        raise CatalogError(f"{where}: missing {key!r}")
+    return raw[key]

@@ -1,0 +1,1 @@
+"""Generation: requests built from typed parts, answers as a sequence of typed events."""

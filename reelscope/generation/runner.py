@@ -1,0 +1,173 @@
+"""Running a request: the SDK's responses in, typed events out, with visible retries.
+
+google-genai retries nothing by default, and its own retry options are invisible to the user;
+so retries happen here, before the first chunk only (a broken stream cannot be resumed), each
+announced with a Retrying event.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from google.genai import Client, types
+
+from reelscope.generation.errors import classify
+from reelscope.generation.events import (
+    Blocked,
+    EndedEarly,
+    Event,
+    Failed,
+    Finished,
+    Retrying,
+    TextDelta,
+    Usage,
+)
+from reelscope.generation.request import GenerationRequest
+
+# Finish reasons that mean the answer was withheld for safety or policy.
+BLOCKING_FINISH_REASONS = frozenset(
+    {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"}
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter, for 429, 5xx and dropped connections."""
+
+    max_attempts: int = 4
+    initial_delay_s: float = 1.0
+    multiplier: float = 2.0
+    max_delay_s: float = 20.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.initial_delay_s * self.multiplier ** (attempt - 1), self.max_delay_s)
+        return base * (1 + random.uniform(-self.jitter, self.jitter))
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the request goes, for error messages."""
+
+    project: str | None
+    location: str
+
+
+def run_generation(
+    client: Client,
+    request: GenerationRequest,
+    *,
+    stream: bool = True,
+    target: Target | None = None,
+    retry: RetryPolicy | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[Event]:
+    """Yield the events of one generation. Closing the iterator closes the HTTP stream."""
+    retry = retry or RetryPolicy()
+    target = target or Target(project=None, location="global")
+    started = clock()
+    for attempt in range(1, retry.max_attempts + 1):
+        translator = _Translator(lambda: clock() - started)
+        try:
+            if stream:
+                yield from _streamed(client, request, translator)
+            else:
+                yield from translator.response(_generate(client, request))
+            yield from translator.end_of_stream()
+            return
+        except Exception as exc:
+            error = classify(
+                exc, model_id=request.model_id, project=target.project, location=target.location
+            )
+            if error.retryable and not translator.received and attempt < retry.max_attempts:
+                delay = retry.delay(attempt)
+                yield Retrying(clock() - started, attempt, retry.max_attempts, delay, error.message)
+                sleep(delay)
+                continue
+            yield Failed(clock() - started, error)
+            return
+
+
+def _generate(client: Client, request: GenerationRequest) -> types.GenerateContentResponse:
+    return client.models.generate_content(
+        model=request.model_id, contents=request.contents, config=request.config
+    )
+
+
+def _streamed(client: Client, request: GenerationRequest, translator: _Translator):
+    chunks = client.models.generate_content_stream(
+        model=request.model_id, contents=request.contents, config=request.config
+    )
+    try:
+        for chunk in chunks:
+            yield from translator.response(chunk)
+    finally:
+        chunks.close()  # on Stop or rerun: release the HTTP connection now, not at GC
+
+
+class _Translator:
+    """Turns SDK responses into events, remembering what it saw to judge the end."""
+
+    def __init__(self, elapsed: Callable[[], float]) -> None:
+        self._elapsed = elapsed
+        self.received = False
+        self._candidates_seen: set[int] = set()
+        self._finished: set[int] = set()
+        self._prompt_blocked = False
+
+    def response(self, response: types.GenerateContentResponse) -> Iterator[Event]:
+        self.received = True
+        at = self._elapsed()
+        feedback = response.prompt_feedback
+        if feedback is not None and feedback.block_reason:
+            self._prompt_blocked = True
+            yield Blocked(at, "prompt", _name(feedback.block_reason), _blocked_categories(feedback))
+        for candidate in response.candidates or []:
+            yield from self._candidate(candidate, at)
+        if response.usage_metadata is not None:
+            yield _usage(response.usage_metadata, at)
+
+    def _candidate(self, candidate: types.Candidate, at: float) -> Iterator[Event]:
+        index = candidate.index or 0
+        self._candidates_seen.add(index)
+        parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+        text = "".join(p.text for p in parts if p.text and not p.thought)
+        if text:
+            yield TextDelta(at, text, index)
+        if candidate.finish_reason:
+            reason = _name(candidate.finish_reason)
+            self._finished.add(index)
+            if reason in BLOCKING_FINISH_REASONS:
+                yield Blocked(at, "response", reason, _blocked_categories(candidate), index)
+            yield Finished(at, reason, index)
+
+    def end_of_stream(self) -> Iterator[Event]:
+        if self._prompt_blocked:
+            return
+        unfinished = (self._candidates_seen or {0}) - self._finished
+        for index in sorted(unfinished):
+            yield EndedEarly(self._elapsed(), index)
+
+
+def _usage(meta: types.GenerateContentResponseUsageMetadata, at: float) -> Usage:
+    return Usage(
+        at,
+        prompt_tokens=meta.prompt_token_count,
+        output_tokens=meta.candidates_token_count,
+        thinking_tokens=meta.thoughts_token_count,
+        total_tokens=meta.total_token_count,
+    )
+
+
+def _blocked_categories(holder: types.Candidate | types.GenerateContentResponsePromptFeedback):
+    ratings = holder.safety_ratings or []
+    blocked = [r for r in ratings if r.blocked] or ratings
+    return tuple(_name(r.category) for r in blocked if r.category)
+
+
+def _name(value: object) -> str:
+    return getattr(value, "value", None) or str(value)

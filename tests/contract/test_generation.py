@@ -1,0 +1,275 @@
+"""The real google-genai SDK, over real HTTP, against the local Vertex AI emulator."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import replace
+
+import pytest
+
+from reelscope.catalog import load_catalog
+from reelscope.generation.events import (
+    Blocked,
+    EndedEarly,
+    ErrorKind,
+    Failed,
+    Finished,
+    Retrying,
+    TextDelta,
+    Usage,
+)
+from reelscope.generation.request import build_request
+from reelscope.generation.runner import RetryPolicy, Target, run_generation
+from reelscope.generation.state import RunState
+from reelscope.media import source_from_link, source_from_upload
+from reelscope.parameters import GenerationParams, defaults_for
+from reelscope.vertex import NotConnected, make_genai_client
+
+CATALOG = load_catalog()
+FAST_RETRY = RetryPolicy(max_attempts=3, initial_delay_s=0.01, jitter=0)
+REPLY = "First scene red. Second scene green. Third scene blue. That is all there is to see."
+
+
+@pytest.fixture
+def client(emulator_settings):
+    return make_genai_client(emulator_settings)
+
+
+def ask(client, model_id="gemini-3.5-flash", sources=(), prompt="Describe", params=None, **kw):
+    model = CATALOG.get(model_id)
+    request = build_request(model, list(sources), prompt, params or defaults_for(model))
+    run = RunState(model_id=model_id)
+    kw.setdefault("retry", FAST_RETRY)
+    for event in run_generation(client, request, target=Target("test-project", "global"), **kw):
+        run.apply(event)
+    run.finish()
+    return run
+
+
+def of_type(run, kind):
+    return [e for e in run.events if isinstance(e, kind)]
+
+
+def test_streamed_answer_arrives_in_chunks_with_usage_and_stop(client, vertex):
+    vertex.set_reply(REPLY, chunks=6)
+    run = ask(client)
+    assert len(of_type(run, TextDelta)) == 6
+    assert run.text == REPLY
+    assert run.finish_reasons == {0: "STOP"}
+    assert run.usage.output_tokens == len(REPLY) // 4
+    assert run.usage.prompt_tokens > 0
+    assert not run.incomplete
+    assert vertex.last_request().rpc == "streamGenerateContent"
+    assert vertex.last_request().path.startswith(
+        "/v1beta1/projects/test-project/locations/global/publishers/google/models/gemini-3.5-flash"
+    )
+
+
+def test_non_streaming_mode_gives_the_same_answer_in_one_piece(client, vertex):
+    vertex.set_reply(REPLY)
+    run = ask(client, stream=False)
+    assert [e.text for e in of_type(run, TextDelta)] == [REPLY]
+    assert run.finish_reasons == {0: "STOP"}
+    assert vertex.last_request().rpc == "generateContent"
+
+
+def test_what_the_app_sends(client, vertex, video_file):
+    sources = [
+        source_from_link("gs://my-bucket/clips/a.mov"),
+        source_from_link("https://example.com/b.webm"),
+        source_from_link("https://youtu.be/dQw4w9WgXcQ"),
+        source_from_upload("clip.mp4", video_file.read_bytes(), CATALOG.media),
+    ]
+    params = GenerationParams(
+        temperature=0.3,
+        top_p=0.8,
+        max_output_tokens=777,
+        stop_sequences=("THE END", "###"),
+        candidate_count=1,
+        thinking_level="LOW",
+        safety={"HARM_CATEGORY_DANGEROUS_CONTENT": "BLOCK_ONLY_HIGH"},
+    )
+    ask(client, sources=sources, prompt="What happens?", params=params)
+
+    config = vertex.generation_config_of()
+    assert config["temperature"] == pytest.approx(0.3)
+    assert config["topP"] == pytest.approx(0.8)
+    assert "topK" not in config  # fixed on Gemini 3.5 Flash
+    assert config["maxOutputTokens"] == 777
+    assert config["stopSequences"] == ["THE END", "###"]
+    assert "candidateCount" not in config
+    assert config["thinkingConfig"]["thinkingLevel"] == "LOW"
+    assert vertex.safety_settings_of() == [
+        {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "threshold": "BLOCK_ONLY_HIGH"}
+    ]
+
+    parts = vertex.parts_of()
+    files = [(p["fileData"]["fileUri"], p["fileData"]["mimeType"]) for p in parts if "fileData" in p]
+    assert files == [
+        ("gs://my-bucket/clips/a.mov", "video/quicktime"),
+        ("https://example.com/b.webm", "video/webm"),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "video/mp4"),
+    ]
+    inline = [p["inlineData"] for p in parts if "inlineData" in p]
+    assert inline[0]["mimeType"] == "video/mp4"
+    assert base64.urlsafe_b64decode(inline[0]["data"]) == video_file.read_bytes()
+    assert parts[-1]["text"] == "What happens?"
+
+
+def test_top_k_and_temperature_of_the_seed_model_are_sent(client, vertex):
+    # The catalog keeps retired models; their request shape is still right (Vertex refuses it).
+    model = CATALOG.get("gemini-1.0-pro-vision")
+    ask(client, model_id=model.id, params=replace(defaults_for(model), top_k=12))
+    config = vertex.generation_config_of()
+    assert (config["topK"], config["temperature"], config["topP"]) == (12, 0.4, 1.0)
+
+
+def test_model_that_ignores_sampling_is_sent_none_of_it(client, vertex):
+    params = GenerationParams(temperature=0.1, top_p=0.1, top_k=1, candidate_count=4)
+    ask(client, model_id="gemini-3.8-flash", params=params)
+    config = vertex.generation_config_of()
+    assert not {"temperature", "topP", "topK", "candidateCount"} & set(config)
+
+
+def test_several_responses_stream_side_by_side(client, vertex):
+    vertex.set_reply(REPLY, chunks=3)
+    run = ask(client, params=GenerationParams(candidate_count=2))
+    assert vertex.generation_config_of()["candidateCount"] == 2
+    assert run.candidates == [0, 1]
+    assert run.texts[0] == REPLY
+    assert run.texts[1].endswith(REPLY) and run.texts[1] != REPLY
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_transient_errors_are_retried_visibly_then_succeed(client, vertex, status):
+    vertex.set_reply(REPLY)
+    vertex.fail(status, "try later", times=2)
+    run = ask(client)
+    retries = of_type(run, Retrying)
+    assert [r.attempt for r in retries] == [1, 2]
+    assert run.text == REPLY
+    assert run.error is None
+    assert vertex.pending_faults == []
+
+
+def test_quota_that_never_recovers_fails_with_the_quota_message(client, vertex):
+    vertex.fail(429, "Quota exceeded for aiplatform.googleapis.com/generate_content", times=5)
+    run = ask(client)
+    assert len(of_type(run, Retrying)) == 2  # 3 attempts in all
+    assert run.error.kind is ErrorKind.QUOTA
+    assert "Quota exceeded for aiplatform" in run.error.message
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "kind", "says"),
+    [
+        (400, "Request contains an invalid argument: fps must be <= 24.", ErrorKind.INVALID_ARGUMENT,
+         "fps must be <= 24"),
+        (403, "Permission 'aiplatform.endpoints.predict' denied", ErrorKind.PERMISSION,
+         "roles/aiplatform.user"),
+        (404, "Publisher Model gemini-3.5-flash was not found", ErrorKind.NOT_FOUND,
+         "GOOGLE_CLOUD_LOCATION=global"),
+        (401, "Request had invalid authentication credentials.", ErrorKind.CREDENTIALS,
+         "gcloud auth application-default login"),
+    ],
+)  # fmt: skip
+def test_client_errors_are_not_retried_and_say_what_to_do(client, vertex, status, message, kind, says):
+    vertex.fail(status, message)
+    run = ask(client)
+    assert of_type(run, Retrying) == []
+    assert run.error.kind is kind
+    assert says in run.error.message + run.error.hint
+
+
+def test_cut_stream_keeps_the_partial_text(client, vertex):
+    vertex.set_reply(REPLY, chunks=5)
+    vertex.cut_stream(after_chunks=2)
+    run = ask(client)
+    assert run.text and REPLY.startswith(run.text) and run.text != REPLY
+    assert run.error.kind is ErrorKind.STREAM_CUT
+    assert of_type(run, Retrying) == []  # text arrived: a retry would duplicate it
+    assert run.incomplete
+
+
+def test_stream_ending_without_finish_reason_is_marked_incomplete(client, vertex):
+    vertex.set_reply(REPLY, chunks=5)
+    vertex.end_early(after_chunks=3)
+    run = ask(client)
+    assert of_type(run, EndedEarly) == [EndedEarly(pytest.approx(0, abs=10), 0)]
+    assert run.finish_reasons == {}
+    assert run.incomplete and run.error is None
+    assert run.text and run.text != REPLY
+
+
+def test_blocked_prompt_names_the_category(client, vertex):
+    vertex.block_prompt(category="HARM_CATEGORY_HATE_SPEECH")
+    run = ask(client)
+    (block,) = of_type(run, Blocked)
+    assert (block.where, block.reason, block.categories) == (
+        "prompt",
+        "SAFETY",
+        ("HARM_CATEGORY_HATE_SPEECH",),
+    )
+    assert run.text == ""
+    assert of_type(run, EndedEarly) == []
+
+
+def test_blocked_response_keeps_text_before_the_block(client, vertex):
+    vertex.set_reply(REPLY, chunks=5)
+    vertex.block_response(after_chunks=2, category="HARM_CATEGORY_DANGEROUS_CONTENT")
+    run = ask(client)
+    (block,) = of_type(run, Blocked)
+    assert (block.where, block.categories) == ("response", ("HARM_CATEGORY_DANGEROUS_CONTENT",))
+    assert run.finish_reasons == {0: "SAFETY"}
+    assert run.text and run.text != REPLY
+
+
+def test_max_tokens_reports_the_thinking_tokens(client, vertex):
+    vertex.set_reply(REPLY, chunks=4)
+    vertex.max_tokens(after_chunks=2, thoughts_tokens=900)
+    run = ask(client)
+    assert run.finish_reasons == {0: "MAX_TOKENS"}
+    assert run.usage.thinking_tokens == 900
+    assert of_type(run, Finished)[0].reason == "MAX_TOKENS"
+
+
+def test_timeout_becomes_a_timeout_message(emulator_settings, vertex):
+    client = make_genai_client(replace(emulator_settings, request_timeout_s=0.3))
+    vertex.delay(2.0)
+    run = ask(client)
+    assert run.error.kind is ErrorKind.TIMEOUT
+    assert "REELSCOPE_REQUEST_TIMEOUT" in run.error.hint
+
+
+def test_closing_the_events_closes_the_stream_at_once(client, vertex):
+    vertex.set_reply(REPLY, chunks=20, chunk_delay=0.25)  # 5 s in all
+    model = CATALOG.get("gemini-3.5-flash")
+    events = run_generation(client, build_request(model, [], "hi", defaults_for(model)))
+    first = next(e for e in events if isinstance(e, TextDelta))
+    started = time.monotonic()
+    events.close()
+    assert first.text
+    assert time.monotonic() - started < 1.0
+
+
+def test_usage_and_timings_are_measured(client, vertex):
+    vertex.set_reply(REPLY, chunks=5, chunk_delay=0.05)
+    run = ask(client)
+    assert run.time_to_first_token is not None and run.time_to_first_token < 5
+    assert run.tokens_per_second and run.tokens_per_second > 0
+    assert isinstance(of_type(run, Usage)[-1].total_tokens, int)
+
+
+def test_failed_events_end_the_run(client, vertex):
+    vertex.fail(400, "bad")
+    run = ask(client)
+    assert isinstance(run.events[-1], Failed)
+
+
+def test_no_credentials_or_project_is_a_clear_refusal(emulator_settings, tmp_path):
+    missing = replace(emulator_settings, credentials_file=str(tmp_path / "nope.json"), project=None)
+    with pytest.raises(NotConnected) as refused:
+        make_genai_client(missing)
+    assert "does not exist" in str(refused.value)
+    assert "export GOOGLE_CLOUD_PROJECT=your-project-id" in refused.value.fixes

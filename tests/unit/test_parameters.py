@@ -1,0 +1,82 @@
+import pytest
+
+from reelscope.catalog import load_catalog
+from reelscope.parameters import GenerationParams, clamp_to, defaults_for
+
+CATALOG = load_catalog()
+
+
+def model(model_id):
+    return CATALOG.get(model_id)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "temperature", "top_p", "top_k", "thinking_level"),
+    [
+        ("gemini-3.5-flash", 1.0, 0.95, None, "MEDIUM"),
+        ("gemini-3.8-flash", None, None, None, "MEDIUM"),
+        ("gemini-3.1-pro-preview", 1.0, 0.95, None, "HIGH"),
+        ("gemini-1.0-pro-vision", 0.4, 1.0, 32, None),
+    ],
+)
+def test_defaults_come_from_the_catalog(model_id, temperature, top_p, top_k, thinking_level):
+    params = defaults_for(model(model_id))
+    assert (params.temperature, params.top_p, params.top_k, params.thinking_level) == (
+        temperature,
+        top_p,
+        top_k,
+        thinking_level,
+    )
+
+
+def test_switching_to_a_narrower_model_clamps_and_says_why():
+    wide = GenerationParams(temperature=1.8, top_p=0.5, max_output_tokens=60_000)
+    fitted, changes = clamp_to(model("gemini-1.0-pro-vision"), wide)
+    assert fitted.temperature == 1.0
+    assert fitted.top_p == 0.5
+    assert fitted.top_k == 32  # the new model takes top-k: its default
+    assert [c.parameter for c in changes] == ["Temperature"]
+    assert "0–1" in str(changes[0])
+
+
+def test_values_inside_the_range_are_kept_without_a_message():
+    params = GenerationParams(temperature=0.3, top_p=0.8, max_output_tokens=1024)
+    fitted, changes = clamp_to(model("gemini-3.5-flash"), params)
+    assert (fitted.temperature, fitted.top_p, fitted.max_output_tokens) == (0.3, 0.8, 1024)
+    assert changes == []
+
+
+def test_max_output_tokens_clamped_to_the_model_limit():
+    fitted, changes = clamp_to(
+        model("gemini-1.5-flash"), GenerationParams(max_output_tokens=65_536)
+    )
+    assert fitted.max_output_tokens == 8_192
+    assert changes[0].parameter == "Max output tokens"
+
+
+def test_minimal_thinking_becomes_the_default_on_models_that_reject_it():
+    fitted, changes = clamp_to(model("gemini-3.8-flash"), GenerationParams(thinking_level="MINIMAL"))
+    assert fitted.thinking_level == "MEDIUM"
+    assert changes[0].parameter == "Thinking level"
+
+
+def test_candidate_count_dropped_on_models_that_reject_it():
+    fitted, _ = clamp_to(model("gemini-3.7-flash"), GenerationParams(candidate_count=4))
+    assert fitted.candidate_count == 1
+
+
+@pytest.mark.parametrize(
+    ("budget", "expected"),
+    [("dynamic", "dynamic"), ("off", "dynamic"), (50, 128), (40_000, 32_768), (4096, 4096)],
+)
+def test_thinking_budget_fits_the_model(budget, expected):
+    # 2.5 Pro: 128–32,768, thinking cannot be turned off
+    fitted, _ = clamp_to(model("gemini-2.5-pro"), GenerationParams(thinking_budget=budget))
+    assert fitted.thinking_budget == expected
+
+
+def test_at_most_five_stop_sequences():
+    params = GenerationParams(stop_sequences=tuple("abcdefg"))
+    fitted, changes = clamp_to(model("gemini-3.5-flash"), params)
+    assert fitted.stop_sequences == tuple("abcde")
+    assert changes[0].parameter == "Stop sequences"

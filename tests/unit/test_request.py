@@ -1,0 +1,100 @@
+import pytest
+from google.genai import types
+
+from reelscope.catalog import load_catalog
+from reelscope.generation.request import build_config, build_parts, build_request
+from reelscope.media import MediaSource, SourceKind
+from reelscope.parameters import GenerationParams, defaults_for
+
+CATALOG = load_catalog()
+
+VIDEO_GCS = MediaSource(SourceKind.GCS, "video/mp4", "a.mp4", uri="gs://b/a.mp4")
+VIDEO_YT = MediaSource(SourceKind.YOUTUBE, "video/mp4", "yt", uri="https://www.youtube.com/watch?v=x")
+VIDEO_HTTPS = MediaSource(SourceKind.HTTPS, "video/webm", "c.webm", uri="https://e.com/c.webm")
+IMAGE_UPLOAD = MediaSource(SourceKind.UPLOAD, "image/png", "p.png", data=b"\x89PNG....")
+VIDEO_UPLOAD = MediaSource(SourceKind.UPLOAD, "video/mp4", "v.mp4", data=b"\x00\x00\x00\x20ftyp")
+
+
+@pytest.mark.parametrize(
+    ("source", "uri", "data"),
+    [
+        (VIDEO_GCS, "gs://b/a.mp4", None),
+        (VIDEO_YT, "https://www.youtube.com/watch?v=x", None),
+        (VIDEO_HTTPS, "https://e.com/c.webm", None),
+        (VIDEO_UPLOAD, None, b"\x00\x00\x00\x20ftyp"),
+    ],
+)
+def test_each_source_kind_becomes_one_part(source, uri, data):
+    (part, _) = build_parts([source], "hi")
+    if uri:
+        assert (part.file_data.file_uri, part.file_data.mime_type) == (uri, source.mime_type)
+    else:
+        assert (part.inline_data.data, part.inline_data.mime_type) == (data, source.mime_type)
+
+
+def test_videos_come_before_images_and_the_prompt_last():
+    parts = build_parts([IMAGE_UPLOAD, VIDEO_GCS], "  what is this?  ")
+    assert parts[0].file_data.file_uri == "gs://b/a.mp4"
+    assert parts[1].inline_data.mime_type == "image/png"
+    assert parts[2].text == "what is this?"
+
+
+def test_empty_prompt_sends_no_text_part():
+    assert [p.text for p in build_parts([VIDEO_GCS], "   ")] == [None]
+
+
+def test_settable_model_sends_its_sampling_parameters():
+    model = CATALOG.get("gemini-3.5-flash")
+    params = GenerationParams(
+        temperature=0.2,
+        top_p=0.7,
+        top_k=10,
+        max_output_tokens=512,
+        stop_sequences=("END", ""),
+        candidate_count=2,
+        thinking_level="LOW",
+        safety={"HARM_CATEGORY_HATE_SPEECH": "BLOCK_ONLY_HIGH", "HARM_CATEGORY_HARASSMENT": "DEFAULT"},
+    )
+    config = build_config(model, params)
+    assert (config.temperature, config.top_p, config.max_output_tokens) == (0.2, 0.7, 512)
+    assert config.top_k is None  # fixed at 64 on this model: never sent
+    assert config.stop_sequences == ["END"]
+    assert config.candidate_count == 2
+    assert config.thinking_config.thinking_level == types.ThinkingLevel.LOW
+    assert config.thinking_config.thinking_budget is None
+    assert [(s.category.value, s.threshold.value) for s in config.safety_settings] == [
+        ("HARM_CATEGORY_HATE_SPEECH", "BLOCK_ONLY_HIGH")
+    ]
+
+
+def test_model_that_ignores_sampling_gets_none_of_it_nor_candidate_count():
+    model = CATALOG.get("gemini-3.8-flash")
+    params = GenerationParams(temperature=0.2, top_p=0.5, top_k=3, candidate_count=3)
+    config = build_config(model, params)
+    assert (config.temperature, config.top_p, config.top_k, config.candidate_count) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def test_top_k_sent_where_the_model_takes_it():
+    model = CATALOG.get("gemini-1.0-pro-vision")
+    assert build_config(model, defaults_for(model)).top_k == 32
+
+
+@pytest.mark.parametrize(("budget", "sent"), [("dynamic", -1), ("off", 0), (2048, 2048)])
+def test_thinking_budget_for_budget_models(budget, sent):
+    model = CATALOG.get("gemini-2.5-flash")
+    config = build_config(model, GenerationParams(thinking_budget=budget))
+    assert config.thinking_config.thinking_budget == sent
+    assert config.thinking_config.thinking_level is None
+
+
+def test_request_names_the_model_and_carries_one_user_turn():
+    model = CATALOG.get("gemini-3.5-flash")
+    request = build_request(model, [VIDEO_GCS], "describe", defaults_for(model))
+    assert request.model_id == "gemini-3.5-flash"
+    assert [c.role for c in request.contents] == ["user"]
+    assert len(request.contents[0].parts) == 2
