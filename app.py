@@ -11,11 +11,11 @@ st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
 
 navigation = st.navigation(
     [
-        st.Page("pages/ask.py", title="Ask", icon="💬", default=True),
-        st.Page("pages/models.py", title="Models", icon="📚"),
+        st.Page("pages/ask.py", title="Ask", icon=":material/chat:", default=True),
+        st.Page("pages/models.py", title="Models", icon=":material/menu_book:"),
     ]
 )
 with st.sidebar:
-    st.markdown("## 🎞️ Reelscope")
+    st.markdown("## :material/movie: Reelscope")
     connection.show(describe_connection(resources.settings()))
 navigation.run()

@@ -10,7 +10,8 @@ from reelscope.vertex import Connection
 def show(connection: Connection) -> None:
     st.markdown("#### Connection")
     status = "Ready" if connection.ready else "Not connected"
-    st.markdown(f"{'🟢' if connection.ready else '🟠'} **{status}**")
+    icon = ":green[:material/check_circle:]" if connection.ready else ":orange[:material/error:]"
+    st.markdown(f"{icon} **{status}**")
     st.markdown(
         f"- Project: `{connection.project or 'not set'}`\n"
         f"- Location: `{connection.location}`\n"
@@ -23,5 +24,5 @@ def show(connection: Connection) -> None:
             "\n\n".join(connection.problems)
             + "\n\nTo connect, run these in the shell that starts Reelscope, then restart it:"
         )
-        st.code("\n".join(connection.fixes), language="bash")
+        st.code("\n".join(connection.fixes), language="bash", wrap_lines=True)
         st.caption("Everything that needs no model keeps working meanwhile.")

@@ -57,7 +57,7 @@ def show(
     model = catalog.get(st.session_state[model_key])
     _model_notice(model, today, location)
     for change in st.session_state.get(f"{key}.adjustments", []):
-        st.info(change, icon="↔️")
+        st.info(change, icon=":material/tune:")
 
     _sampling_controls(key, model)
     _output_controls(key, model, catalog.media.stop_sequences_max)
@@ -82,17 +82,19 @@ def _model_notice(model: Model, today: dt.date, location: str) -> None:
         st.error(
             f"{model.name} was retired on {model.shutdown:%B %-d, %Y}: Vertex AI refuses "
             "requests to it. Its ranges are shown for reference; pick a current model to run.",
-            icon="⛔",
+            icon=":material/block:",
         )
     elif status is Status.RETIRING:
-        st.warning(f"{model.name} retires on {model.shutdown:%B %-d, %Y}.", icon="⏳")
+        st.warning(
+            f"{model.name} retires on {model.shutdown:%B %-d, %Y}.", icon=":material/schedule:"
+        )
     elif status is Status.PREVIEW:
         st.caption("Preview model: behaviour and availability may change.")
     if not model.serves(location):
         st.warning(
             f"{model.name} is served in {', '.join(model.locations)}, not in {location}. "
             "Set GOOGLE_CLOUD_LOCATION to one of those (global is safest).",
-            icon="📍",
+            icon=":material/location_on:",
         )
     with st.popover("About this model"):
         st.markdown("\n".join(f"- {note}" for note in model.notes) or "No notes.")
@@ -106,7 +108,7 @@ def _sampling_controls(key: str, model: Model) -> None:
         st.info(
             f"{model.name} ignores temperature, top-P and top-K (Google's documentation), "
             "so Reelscope does not send them.",
-            icon="🎲",
+            icon=":material/casino:",
         )
         return
     if model.temperature:

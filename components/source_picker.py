@@ -43,7 +43,7 @@ def _uploaded_sources(files: list, media: MediaFacts) -> list[MediaSource]:
         try:
             sources.append(source_from_upload(file.name, file.getvalue(), media))
         except SourceError as problem:
-            st.error(str(problem), icon="🚫")
+            st.error(str(problem), icon=":material/block:")
     return sources
 
 
@@ -60,7 +60,9 @@ def _link_form(key: str, links_key: str) -> None:
     try:
         source = source_from_link(link)
     except SourceError as problem:
-        st.error(str(problem), icon="🚫")  # the typed text stays in the box to be corrected
+        st.error(
+            str(problem), icon=":material/block:"
+        )  # the typed text stays in the box to be corrected
         return
     links: list[MediaSource] = st.session_state[links_key]
     if any(existing.key == source.key for existing in links):
@@ -73,7 +75,7 @@ def _previews(sources: list[MediaSource], links_key: str) -> None:
     if not sources:
         st.caption("Add one or more videos (and images, if you like) to ask about.")
         return
-    columns = st.columns(min(len(sources), 3))
+    columns = st.columns(3)
     for index, source in enumerate(sources):
         with columns[index % len(columns)]:
             _preview(source)

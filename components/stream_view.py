@@ -21,16 +21,18 @@ _FINISH_MESSAGES = {
 }
 
 
-def stream(run: RunState, events: Iterator[Event]) -> None:
+def stream(key: str, run: RunState, events: Iterator[Event]) -> None:
     """Consume `events` into `run`, repainting as they arrive. Closes the stream on any exit."""
     status = st.empty()
-    answer = st.empty()
+    answer = st.container(key=key).empty()
     last_paint = 0.0
     try:
         for event in events:
+            if run.done:
+                break  # stopped from a newer script run (Streamlit runs it in another thread)
             run.apply(event)
             if isinstance(event, Retrying):
-                status.warning(_retry_message(event), icon="🔁")
+                status.warning(_retry_message(event), icon=":material/autorenew:")
             now = time.monotonic()
             if now - last_paint >= _REFRESH_S:
                 _paint(answer, run, live=True)
@@ -43,9 +45,14 @@ def stream(run: RunState, events: Iterator[Event]) -> None:
     _paint(answer, run, live=False)
 
 
-def show(run: RunState, max_output_tokens: int | None = None) -> None:
-    """A finished (or stopped) run, as kept in session state."""
-    _paint(st.empty(), run, live=False)
+def show(key: str, run: RunState, max_output_tokens: int | None = None) -> None:
+    """A finished (or stopped) run, as kept in session state.
+
+    A run that is not done belongs to a script run this rerun interrupted (Stop, or any other
+    widget): it is stopped here, as its own thread may not notice before its next event.
+    """
+    run.stop()
+    _paint(st.container(key=key).empty(), run, live=False)
     show_outcome(run, max_output_tokens)
 
 

@@ -33,12 +33,10 @@ with main:
     )
     problems = check_sources(sources, model, catalog.media)
     for problem in problems:
-        st.error(problem, icon="🚫")
+        st.error(problem, icon=":material/block:")
     blockers = list(problems)
     if not model.is_callable(today):
         blockers.append(f"{model.name} is retired.")
-    if not prompt.strip() and not sources:
-        blockers.append("Write a prompt or add a video.")
 
     run_col, stop_col, _ = st.columns([1, 1, 4])
     run_clicked = run_col.button(
@@ -46,7 +44,9 @@ with main:
     )
     stop_col.button("Stop", key="ask.stop_button", disabled=not run_clicked)
 
-    if run_clicked:
+    if run_clicked and not prompt.strip() and not sources:
+        st.warning("Write a prompt or add a video first.")
+    elif run_clicked:
         try:
             client = resources.genai_client(settings)
         except NotConnected as problem:
@@ -63,7 +63,7 @@ with main:
                 stream=params.stream,
                 target=Target(settings.project, settings.location),
             )
-            stream_view.stream(run, events)
+            stream_view.stream("ask-answer", run, events)
             stream_view.show_outcome(run, params.max_output_tokens)
     elif RUN_KEY in st.session_state:
-        stream_view.show(st.session_state[RUN_KEY], params.max_output_tokens)
+        stream_view.show("ask-answer", st.session_state[RUN_KEY], params.max_output_tokens)

@@ -10,7 +10,9 @@ import imageio_ffmpeg
 SCENE_COLOURS = ("red", "green", "blue", "yellow", "white")
 
 
-def make_video(path: Path, seconds_per_scene: float = 4, scenes: int = 3, audio: bool = True) -> Path:
+def make_video(
+    path: Path, seconds_per_scene: float = 4, scenes: int = 3, audio: bool = True
+) -> Path:
     """An H.264 MP4 of `scenes` solid-colour scenes, with a sine tone as audio (AAC)."""
     inputs: list[str] = []
     for colour in SCENE_COLOURS[:scenes]:

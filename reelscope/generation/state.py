@@ -34,6 +34,8 @@ class RunState:
     events: list[Event] = field(default_factory=list)
 
     def apply(self, event: Event) -> None:
+        if self.done:
+            return  # stopped: what the user saw when they pressed Stop is the record
         self.events.append(event)
         self.last_event_at = event.at
         match event:

@@ -105,7 +105,9 @@ def test_what_the_app_sends(client, vertex, video_file):
     ]
 
     parts = vertex.parts_of()
-    files = [(p["fileData"]["fileUri"], p["fileData"]["mimeType"]) for p in parts if "fileData" in p]
+    files = [
+        (p["fileData"]["fileUri"], p["fileData"]["mimeType"]) for p in parts if "fileData" in p
+    ]
     assert files == [
         ("gs://my-bucket/clips/a.mov", "video/quicktime"),
         ("https://example.com/b.webm", "video/webm"),
@@ -174,7 +176,9 @@ def test_quota_that_never_recovers_fails_with_the_quota_message(client, vertex):
          "gcloud auth application-default login"),
     ],
 )  # fmt: skip
-def test_client_errors_are_not_retried_and_say_what_to_do(client, vertex, status, message, kind, says):
+def test_client_errors_are_not_retried_and_say_what_to_do(
+    client, vertex, status, message, kind, says
+):
     vertex.fail(status, message)
     run = ask(client)
     assert of_type(run, Retrying) == []

@@ -64,7 +64,8 @@ def test_seed_models_keep_the_seed_ranges():
 
 
 @pytest.mark.parametrize(
-    "model_id", ["gemini-3.5-flash-lite", "gemini-3.6-flash", "gemini-3.7-flash", "gemini-3.8-flash"]
+    "model_id",
+    ["gemini-3.5-flash-lite", "gemini-3.6-flash", "gemini-3.7-flash", "gemini-3.8-flash"],
 )
 def test_models_that_ignore_sampling_are_marked(model_id):
     assert load_catalog().get(model_id).sampling_ignored

@@ -111,4 +111,6 @@ def test_one_youtube_url_per_request():
 
 def test_unsupported_mime_type_is_refused():
     odd = [MediaSource(SourceKind.HTTPS, "video/x-matroska", "a.mkv", uri="https://x/a.mkv")]
-    assert "not a type Gemini accepts" in check_sources(odd, CATALOG.get("gemini-3.5-flash"), MEDIA)[0]
+    assert (
+        "not a type Gemini accepts" in check_sources(odd, CATALOG.get("gemini-3.5-flash"), MEDIA)[0]
+    )

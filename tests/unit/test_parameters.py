@@ -55,7 +55,9 @@ def test_max_output_tokens_clamped_to_the_model_limit():
 
 
 def test_minimal_thinking_becomes_the_default_on_models_that_reject_it():
-    fitted, changes = clamp_to(model("gemini-3.8-flash"), GenerationParams(thinking_level="MINIMAL"))
+    fitted, changes = clamp_to(
+        model("gemini-3.8-flash"), GenerationParams(thinking_level="MINIMAL")
+    )
     assert fitted.thinking_level == "MEDIUM"
     assert changes[0].parameter == "Thinking level"
 

@@ -9,7 +9,9 @@ from reelscope.parameters import GenerationParams, defaults_for
 CATALOG = load_catalog()
 
 VIDEO_GCS = MediaSource(SourceKind.GCS, "video/mp4", "a.mp4", uri="gs://b/a.mp4")
-VIDEO_YT = MediaSource(SourceKind.YOUTUBE, "video/mp4", "yt", uri="https://www.youtube.com/watch?v=x")
+VIDEO_YT = MediaSource(
+    SourceKind.YOUTUBE, "video/mp4", "yt", uri="https://www.youtube.com/watch?v=x"
+)
 VIDEO_HTTPS = MediaSource(SourceKind.HTTPS, "video/webm", "c.webm", uri="https://e.com/c.webm")
 IMAGE_UPLOAD = MediaSource(SourceKind.UPLOAD, "image/png", "p.png", data=b"\x89PNG....")
 VIDEO_UPLOAD = MediaSource(SourceKind.UPLOAD, "video/mp4", "v.mp4", data=b"\x00\x00\x00\x20ftyp")
@@ -53,7 +55,10 @@ def test_settable_model_sends_its_sampling_parameters():
         stop_sequences=("END", ""),
         candidate_count=2,
         thinking_level="LOW",
-        safety={"HARM_CATEGORY_HATE_SPEECH": "BLOCK_ONLY_HIGH", "HARM_CATEGORY_HARASSMENT": "DEFAULT"},
+        safety={
+            "HARM_CATEGORY_HATE_SPEECH": "BLOCK_ONLY_HIGH",
+            "HARM_CATEGORY_HARASSMENT": "DEFAULT",
+        },
     )
     config = build_config(model, params)
     assert (config.temperature, config.top_p, config.max_output_tokens) == (0.2, 0.7, 512)

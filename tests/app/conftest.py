@@ -1,0 +1,46 @@
+"""AppTest fixtures: the app reads its settings from the environment, as in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTING_NAMES = (
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+    "GOOGLE_VERTEX_BASE_URL",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "REELSCOPE_DATA_DIR",
+    "K_SERVICE",
+)
+
+
+@pytest.fixture
+def no_settings(monkeypatch, tmp_path):
+    """A machine where nothing is set up: no project, no ADC file, no gcloud login."""
+    for name in SETTING_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+
+
+@pytest.fixture
+def connected(no_settings, monkeypatch, emulator_settings):
+    """Settings pointing at the local Vertex AI emulator, given the way a user gives them."""
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", emulator_settings.project)
+    monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", emulator_settings.vertex_base_url)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", emulator_settings.credentials_file)
+    return emulator_settings
+
+
+def start_app() -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)

@@ -1,0 +1,127 @@
+import pytest
+
+from tests.app.conftest import start_app, texts
+
+REPLY = "Scene one is red. Scene two is green. Scene three is blue."
+
+
+def add_link(app, link):
+    app.text_input(key="ask.sources.link_text").input(link)
+    app.button(key="FormSubmitter:ask.sources.link_form-Add link").click().run()
+
+
+def run_button(app):
+    return app.button(key="ask.run_button")
+
+
+def test_ask_streams_the_answer_about_a_linked_video(connected, vertex):
+    vertex.set_reply(REPLY, chunks=4)
+    app = start_app()
+    add_link(app, "gs://my-bucket/holiday.mp4")
+    app.text_area(key="ask.prompt").input("What colours appear?")
+    run_button(app).click().run()
+
+    assert not app.exception
+    assert REPLY in texts(app.markdown)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Output tokens"] == f"{len(REPLY) // 4:,}"
+    assert metrics["Finish"] == "STOP"
+    parts = vertex.parts_of()
+    assert parts[0]["fileData"] == {
+        "fileUri": "gs://my-bucket/holiday.mp4",
+        "mimeType": "video/mp4",
+    }
+    assert parts[1]["text"] == "What colours appear?"
+
+
+def test_uploaded_video_is_sent_inline(connected, vertex, video_file):
+    app = start_app()
+    app.file_uploader(key="ask.sources.uploads").upload(
+        "scenes.mp4", video_file.read_bytes(), "video/mp4"
+    )
+    app.run()
+    app.text_area(key="ask.prompt").input("Describe").run()
+    run_button(app).click().run()
+    assert not app.exception
+    assert vertex.parts_of()[0]["inlineData"]["mimeType"] == "video/mp4"
+    assert "The video shows" in texts(app.markdown)
+
+
+def test_the_answer_survives_a_rerun(connected, vertex):
+    vertex.set_reply(REPLY)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hello")
+    run_button(app).click().run()
+    app.run()  # any later interaction reruns the script
+    assert REPLY in texts(app.markdown)
+    assert len(vertex.requests) == 1
+
+
+def test_a_bad_link_is_refused_and_the_typed_text_kept(connected):
+    app = start_app()
+    add_link(app, "http://example.com/clip.mp4")
+    assert "use https://" in texts(app.error)
+    assert app.text_input(key="ask.sources.link_text").value == "http://example.com/clip.mp4"
+
+
+def test_two_youtube_links_block_the_run(connected):
+    app = start_app()
+    add_link(app, "https://youtu.be/dQw4w9WgXcQ")
+    add_link(app, "https://www.youtube.com/watch?v=9bZkp7q19f0")
+    app.text_area(key="ask.prompt").input("Compare").run()
+    assert "1 YouTube URL per request" in texts(app.error)
+    assert run_button(app).disabled
+
+
+def test_switching_model_clamps_values_and_says_so(connected):
+    app = start_app()
+    app.slider(key="ask.params.temperature").set_value(1.8).run()
+    app.toggle(key="ask.params.show_retired").set_value(True).run()
+    app.selectbox(key="ask.params.model").set_value("gemini-1.0-pro-vision").run()
+    assert "Temperature: 1.8 → 1.0" in texts(app.info)
+    assert app.slider(key="ask.params.temperature").value == 1.0
+    assert app.slider(key="ask.params.top_k").value == 32
+    assert "retired" in texts(app.error)
+    app.text_area(key="ask.prompt").input("Hi").run()
+    assert run_button(app).disabled
+
+
+def test_model_that_ignores_sampling_shows_no_sliders(connected):
+    app = start_app()
+    app.selectbox(key="ask.params.model").set_value("gemini-3.8-flash").run()
+    keys = {s.key for s in app.slider}
+    assert "ask.params.temperature" not in keys and "ask.params.top_p" not in keys
+    assert "ignores temperature, top-P and top-K" in texts(app.info)
+    assert [b.key for b in app.number_input if b.key == "ask.params.candidate_count"] == []
+
+
+def test_reset_to_defaults(connected):
+    app = start_app()
+    app.slider(key="ask.params.temperature").set_value(0.3).run()
+    app.button(key="ask.params.reset").click().run()
+    assert app.slider(key="ask.params.temperature").value == 1.0
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "expected"),
+    [
+        (400, "Video exceeds the maximum length.", "Video exceeds the maximum length."),
+        (404, "Publisher model not found", "GOOGLE_CLOUD_LOCATION=global"),
+    ],
+)
+def test_errors_become_clear_messages(connected, vertex, status, message, expected):
+    vertex.fail(status, message)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    assert not app.exception
+    assert expected in texts(app.error)
+    assert app.text_area(key="ask.prompt").value == "Hi"
+
+
+def test_run_without_connection_says_what_to_set_up(no_settings):
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    assert not app.exception
+    assert "gcloud auth application-default login" in texts(app.error)

@@ -1,0 +1,32 @@
+from tests.app.conftest import start_app, texts
+
+
+def test_without_settings_the_sidebar_says_what_to_run(no_settings):
+    app = start_app()
+    sidebar = texts(app.sidebar.markdown)
+    assert "Not connected" in sidebar
+    assert "Project: `not set`" in sidebar
+    assert "Location: `global`" in sidebar
+    commands = texts(app.sidebar.code)
+    assert "gcloud auth application-default login" in commands
+    assert "export GOOGLE_CLOUD_PROJECT=your-project-id" in commands
+
+
+def test_connected_sidebar_shows_project_endpoint_and_credentials(connected):
+    app = start_app()
+    sidebar = texts(app.sidebar.markdown)
+    assert "Ready" in sidebar
+    assert f"Project: `{connected.project}`" in sidebar
+    assert f"`{connected.vertex_base_url}` (override)" in sidebar
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in sidebar
+    assert not app.sidebar.code
+
+
+def test_every_page_opens_without_settings(no_settings):
+    app = start_app()
+    app.switch_page("pages/models.py").run()
+    assert not app.exception
+    assert app.title[0].value == "Models"
+    table = app.dataframe[0].value
+    assert "gemini-3.8-flash" in set(table["ID"])
+    assert table.set_index("ID").loc["gemini-1.0-pro-vision", "Status"] == "retired"

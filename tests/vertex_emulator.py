@@ -1,0 +1,970 @@
+"""A local Vertex AI emulator for tests: real HTTP, real SDK, no network.
+
+The product talks to Vertex AI through the google-genai SDK (and, for multimodal embeddings,
+through google-cloud-aiplatform). Mocking those SDKs would test our guesses about them; this
+emulator instead speaks the Vertex AI REST protocol on 127.0.0.1 so the real SDKs run end to end,
+including their HTTP stack, SSE parsing, error mapping and retry logic.
+
+Behaviour mirrors what /work/shared/SDK-NOTES.md recorded about the real service:
+
+* ``POST /{v1|v1beta1}/projects/P/locations/L/publishers/google/models/M:RPC`` with RPC one of
+  ``generateContent``, ``streamGenerateContent`` (``?alt=sse``), ``countTokens``,
+  ``embedContent`` and ``predict``; anything else is a Google-style 404.
+* Streams are server-sent events over HTTP/1.1 chunked transfer, one ``data: {json}`` event per
+  chunk, flushed one by one, so the client sees them arrive separately.
+* Faults (HTTP errors, cut or truncated streams, safety blocks, MAX_TOKENS, delays) are queued
+  FIFO and consumed by the next matching request(s).
+
+Only the standard library is used so the emulator can run anywhere the tests run.
+
+Usage::
+
+    with VertexEmulator() as emulator:
+        client = genai.Client(
+            vertexai=True, project="test-project", location="global",
+            credentials=google.oauth2.credentials.Credentials(token="test-token"),
+            http_options=types.HttpOptions(base_url=emulator.base_url),
+        )
+        emulator.set_reply("Three scenes.", chunks=3)
+        emulator.fail(429)  # the next generate call gets RESOURCE_EXHAUSTED
+        ...
+        assert emulator.last_request().parts[0]["fileData"]["fileUri"] == "gs://b/v.mp4"
+
+For a session-scoped fixture, start one instance and call ``reset()`` before each test.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import math
+import random
+import re
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+__all__ = [
+    "DEFAULT_REPLY",
+    "GENERATION_RPCS",
+    "MEDIA_PART_TOKENS",
+    "Fault",
+    "FaultKind",
+    "Hook",
+    "RecordedRequest",
+    "VertexEmulator",
+    "camelize",
+    "decode_inline_data",
+    "fake_embedding",
+    "generation_config_of",
+    "parts_of",
+    "prompt_token_count",
+    "safety_settings_of",
+    "system_parts_of",
+]
+
+DEFAULT_REPLY = (
+    "The video shows three scenes: a red square, a green circle and a blue triangle. "
+    "The red square appears first, from 0:00 to 0:04, centred on a dark background. "
+    "The green circle follows from 0:04 to 0:08 and slowly grows in size. "
+    "The blue triangle closes the clip from 0:08 to 0:12 while a steady tone plays."
+)
+"""Deterministic default answer, long enough to be split into several stream chunks."""
+
+GENERATION_RPCS = frozenset({"generateContent", "streamGenerateContent"})
+"""RPCs a fault with ``rpc=None`` applies to (countTokens and embeddings are opt-in)."""
+
+MEDIA_PART_TOKENS = 258
+"""Prompt tokens charged per fileData/inlineData part (Gemini's per-image figure)."""
+
+DEFAULT_EMBEDDING_DIMENSION = 3072
+"""gemini-embedding-* default output size when embedContentConfig has none."""
+
+MULTIMODAL_DIMENSIONS = (128, 256, 512, 1408)
+"""Dimensions multimodalembedding@001 accepts; video vectors are always 1408-d."""
+
+HARM_CATEGORY = "HARM_CATEGORY_DANGEROUS_CONTENT"
+
+STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "NOT_IMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+"""google.rpc.Code names Vertex puts in ``error.status`` for each HTTP status."""
+
+DEFAULT_MESSAGES = {
+    400: "Request contains an invalid argument.",
+    403: "Permission denied on resource project (or it may not exist).",
+    404: "Requested entity was not found.",
+    429: (
+        "Resource exhausted. Please try again later. Please refer to "
+        "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details."
+    ),
+    500: "Internal error encountered.",
+    503: "The service is currently unavailable.",
+}
+
+_PATH_RE = re.compile(
+    r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
+    r"/publishers/google/models/(?P<model>[^/:]+):(?P<rpc>[A-Za-z]+)$"
+)
+
+# Keys whose values are user data (schemas, function arguments), not API fields: never renamed.
+_OPAQUE_KEYS = frozenset(
+    {"args", "response", "responseSchema", "responseJsonSchema", "parametersJsonSchema"}
+)
+
+
+# --------------------------------------------------------------------------- request helpers
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
+
+
+def camelize(value: Any) -> Any:
+    """Return ``value`` with every dict key in camelCase (the SDK may send snake_case)."""
+    if isinstance(value, dict):
+        renamed = {}
+        for key, item in value.items():
+            new_key = _camel(key)
+            renamed[new_key] = item if new_key in _OPAQUE_KEYS else camelize(item)
+        return renamed
+    if isinstance(value, list):
+        return [camelize(item) for item in value]
+    return value
+
+
+def _contents(body: Any) -> list[dict[str, Any]]:
+    """All Content objects of a request: ``contents`` (generate/count) or ``content`` (embed)."""
+    if not isinstance(body, dict):
+        return []
+    contents = body.get("contents") or []
+    single = body.get("content")
+    if isinstance(contents, dict):
+        contents = [contents]
+    if isinstance(single, dict):
+        contents = [*contents, single]
+    return [c for c in contents if isinstance(c, dict)]
+
+
+def parts_of(body: Any) -> list[dict[str, Any]]:
+    """Every part of every content in a request body, camelCased, in order.
+
+    System instructions are not included (see ``system_parts_of``) so that tests asserting
+    "what the user turn contained" are not polluted by the prompt preamble.
+    """
+    return [camelize(part) for content in _contents(body) for part in content.get("parts", [])]
+
+
+def system_parts_of(body: Any) -> list[dict[str, Any]]:
+    """Parts of ``systemInstruction`` (either spelling), camelCased."""
+    if not isinstance(body, dict):
+        return []
+    system = body.get("systemInstruction") or body.get("system_instruction") or {}
+    return [camelize(part) for part in system.get("parts", [])]
+
+
+def generation_config_of(body: Any) -> dict[str, Any]:
+    """``generationConfig`` of a request with camelCase keys ({} when absent)."""
+    if not isinstance(body, dict):
+        return {}
+    return camelize(body.get("generationConfig") or body.get("generation_config") or {})
+
+
+def safety_settings_of(body: Any) -> list[dict[str, Any]]:
+    """``safetySettings`` of a request with camelCase keys ([] when absent)."""
+    if not isinstance(body, dict):
+        return []
+    return camelize(body.get("safetySettings") or body.get("safety_settings") or [])
+
+
+def decode_inline_data(part: dict[str, Any]) -> bytes:
+    """Bytes of an ``inlineData`` part; the SDK sends URL-safe base64, others standard."""
+    data = camelize(part)["inlineData"]["data"]
+    padded = data + "=" * (-len(data) % 4)
+    return base64.urlsafe_b64decode(padded.replace("+", "-").replace("/", "_"))
+
+
+def prompt_token_count(body: Any) -> int:
+    """Deterministic prompt size: len(text)//4 per text part + 258 per media part.
+
+    Counts user contents and the system instruction, so tests can predict the number exactly.
+    """
+    total = 0
+    for part in parts_of(body) + system_parts_of(body):
+        if isinstance(part.get("text"), str):
+            total += len(part["text"]) // 4
+        if "fileData" in part or "inlineData" in part:
+            total += MEDIA_PART_TOKENS
+    return total
+
+
+def fake_embedding(key: str, dimension: int) -> list[float]:
+    """A unit vector that depends only on ``key``: same input, same embedding, every run."""
+    rng = random.Random(hashlib.sha256(key.encode()).digest())
+    vector = [rng.gauss(0.0, 1.0) for _ in range(dimension)]
+    norm = math.sqrt(sum(x * x for x in vector)) or 1.0
+    return [x / norm for x in vector]
+
+
+def _split(text: str, pieces: int) -> list[str]:
+    """Split ``text`` into ``pieces`` nearly equal, non-empty slices (fewer if text is short)."""
+    pieces = max(1, min(pieces, len(text))) if text else 1
+    bounds = [len(text) * i // pieces for i in range(pieces + 1)]
+    return [text[bounds[i] : bounds[i + 1]] for i in range(pieces)]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One HTTP request as the emulator received it: what the product actually sent."""
+
+    method: str
+    path: str  # URL-decoded, without the query string
+    model: str | None  # decoded model id ("multimodalembedding@001"), None for unknown paths
+    rpc: str | None  # "generateContent", "streamGenerateContent", "countTokens", ...
+    query: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
+    body: Any  # parsed JSON; the raw text if it was not JSON; None if empty
+    version: str | None = None  # "v1" or "v1beta1"
+    project: str | None = None
+    location: str | None = None
+
+    @property
+    def parts(self) -> list[dict[str, Any]]:
+        return parts_of(self.body)
+
+    @property
+    def texts(self) -> list[str]:
+        """Text of the text parts, in order (system instruction excluded)."""
+        return [p["text"] for p in self.parts if isinstance(p.get("text"), str)]
+
+    @property
+    def system_parts(self) -> list[dict[str, Any]]:
+        return system_parts_of(self.body)
+
+    @property
+    def generation_config(self) -> dict[str, Any]:
+        return generation_config_of(self.body)
+
+    @property
+    def safety_settings(self) -> list[dict[str, Any]]:
+        return safety_settings_of(self.body)
+
+
+# --------------------------------------------------------------------------- faults
+
+
+class FaultKind(StrEnum):
+    ERROR = "error"  # HTTP error with Google error JSON
+    CUT_STREAM = "cut_stream"  # k chunks, then the connection drops mid-body
+    END_EARLY = "end_early"  # k chunks, then a clean end with no finishReason / usage
+    BLOCK_PROMPT = "block_prompt"  # no candidates, promptFeedback.blockReason SAFETY
+    BLOCK_RESPONSE = "block_response"  # k chunks, then finishReason SAFETY
+    MAX_TOKENS = "max_tokens"  # k chunks, then finishReason MAX_TOKENS
+    DELAY = "delay"  # sleep, then the normal answer
+
+
+@dataclass
+class Fault:
+    """What to do instead of the normal answer, for the next ``times`` matching requests.
+
+    ``rpc=None`` matches generateContent and streamGenerateContent only, so a countTokens or
+    embedding call made by the product along the way does not swallow a fault meant for
+    generation. ``delay_seconds`` applies to any kind (e.g. a 503 that arrives slowly).
+    """
+
+    kind: FaultKind
+    rpc: str | None = None
+    times: int = 1
+    status: int = 500
+    message: str | None = None
+    after_chunks: int = 0
+    category: str = HARM_CATEGORY
+    thoughts_tokens: int = 0
+    delay_seconds: float = 0.0
+
+    def matches(self, rpc: str | None) -> bool:
+        if self.rpc is None:
+            return rpc in GENERATION_RPCS
+        return rpc == self.rpc
+
+
+Hook = Callable[[RecordedRequest], "Fault | dict[str, Any] | list[dict[str, Any]] | None"]
+"""Per-request hook: return a Fault, a canned JSON answer (list = SSE chunks), or None."""
+
+
+# --------------------------------------------------------------------------- HTTP plumbing
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    emulator: VertexEmulator
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Thin HTTP layer: parses nothing itself, hands every request to the emulator."""
+
+    protocol_version = "HTTP/1.1"  # chunked streaming and keep-alive, like the real service
+    server: _Server
+    answer_started = False  # set once a status line went out (no second answer possible)
+
+    def setup(self) -> None:
+        # Without TCP_NODELAY, Nagle + delayed ACK add ~40 ms to every keep-alive answer and
+        # can hold back SSE chunks: exactly the latency a streaming test wants to observe.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
+        self.server.emulator._track(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.emulator._untrack(self.connection)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output clean; the request log is the emulator's record."""
+
+    def _dispatch(self) -> None:
+        self.answer_started = False  # keep-alive: one handler instance serves many requests
+        self.server.emulator._serve(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    # -- response writers used by the emulator's RPC handlers --
+
+    def send_json(self, status: int, payload: Any) -> None:
+        self.answer_started = True
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def start_sse(self) -> None:
+        self.answer_started = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+    def send_sse(self, payload: Any) -> None:
+        """One SSE event in one HTTP chunk, flushed so the client sees it immediately."""
+        data = b"data: " + json.dumps(payload).encode() + b"\r\n\r\n"
+        self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def end_sse(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def drop_connection(self) -> None:
+        """Close without finishing the response: the client sees a broken transfer."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+# --------------------------------------------------------------------------- the emulator
+
+
+RpcHandler = Callable[[_Handler, RecordedRequest, "Fault | None"], None]
+"""Writes the answer for one RPC; the fault is already filtered to the ones it must honour."""
+
+
+class VertexEmulator:
+    """Vertex AI REST emulator: start it, point the SDK's base_url at ``base_url``.
+
+    Reusable across tests: ``reset()`` restores the default reply and clears the request log,
+    the fault queue and the hook, so a session-scoped instance behaves like a fresh one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
+        self._requests: list[RecordedRequest] = []
+        self._faults: list[Fault] = []
+        self._hook: Hook | None = None
+        self._response_counter = 0
+        self.video_duration_sec = 12.0
+        """Length assumed for videos sent to multimodalembedding (:predict) segments."""
+        self.set_reply(DEFAULT_REPLY)
+        # RPC name -> handler. Add an RPC by adding a method and an entry here.
+        self._rpc_handlers: dict[str, RpcHandler] = {
+            "generateContent": self._generate_content,
+            "streamGenerateContent": self._stream_generate_content,
+            "countTokens": self._count_tokens,
+            "embedContent": self._embed_content,
+            "predict": self._predict,
+        }
+
+    # -- lifecycle --
+
+    def start(self) -> VertexEmulator:
+        """Bind 127.0.0.1 on a free port and serve from a daemon thread."""
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.emulator = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"vertex-emulator-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, wake sleeping handlers and drop open keep-alive connections."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> VertexEmulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("VertexEmulator is not started")
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        """Back to a fresh state: default reply, empty log, no faults, no hook."""
+        with self._lock:
+            self._requests.clear()
+            self._faults.clear()
+            self._hook = None
+        self.set_reply(DEFAULT_REPLY)
+
+    # -- reply configuration --
+
+    def set_reply(
+        self,
+        text: str,
+        chunks: int = 5,
+        chunk_delay: float = 0.0,
+        thoughts_tokens: int = 0,
+    ) -> None:
+        """Set the normal answer: its text, how many stream chunks, pause between chunks,
+        and the thoughtsTokenCount to report. Unspecified options return to their defaults."""
+        with self._lock:
+            self.reply_text = text
+            self.reply_chunks = max(1, chunks)
+            self.chunk_delay = chunk_delay
+            self.thoughts_tokens = thoughts_tokens
+
+    def on_request(self, hook: Hook | None) -> None:
+        """Install (or remove with None) a hook consulted before the fault queue.
+
+        The hook gets the RecordedRequest and may return a Fault to apply, a dict to send as
+        the JSON answer (one SSE chunk for streams), a list of dicts to send as SSE chunks,
+        or None to fall through to the fault queue and normal answer.
+        """
+        with self._lock:
+            self._hook = hook
+
+    # -- request log --
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Snapshot of every request received, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def last_request(self, rpc: str | None = None) -> RecordedRequest:
+        """Most recent request (of ``rpc`` if given); LookupError if there is none."""
+        for request in reversed(self.requests):
+            if rpc is None or request.rpc == rpc:
+                return request
+        seen = [r.rpc for r in self.requests]
+        raise LookupError(f"no {rpc or 'request'} recorded; rpcs seen: {seen}")
+
+    def clear(self) -> None:
+        """Forget recorded requests (faults and reply stay)."""
+        with self._lock:
+            self._requests.clear()
+
+    def parts_of(self, request: RecordedRequest | None = None) -> list[dict[str, Any]]:
+        """Normalised parts of ``request`` (default: the last generation-like request)."""
+        return parts_of(self._pick(request).body)
+
+    def generation_config_of(self, request: RecordedRequest | None = None) -> dict[str, Any]:
+        return generation_config_of(self._pick(request).body)
+
+    def safety_settings_of(self, request: RecordedRequest | None = None) -> list[dict[str, Any]]:
+        return safety_settings_of(self._pick(request).body)
+
+    def _pick(self, request: RecordedRequest | None) -> RecordedRequest:
+        if request is not None:
+            return request
+        for candidate in reversed(self.requests):
+            if candidate.rpc in GENERATION_RPCS or candidate.rpc == "countTokens":
+                return candidate
+        raise LookupError("no generateContent/streamGenerateContent/countTokens recorded")
+
+    # -- fault injection --
+
+    def queue_fault(self, fault: Fault) -> Fault:
+        """Append a fault to the FIFO queue; returns it (``times`` counts down as it is used)."""
+        if fault.times < 1:
+            raise ValueError("Fault.times must be >= 1")
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        """Faults not yet (fully) consumed: assert this is empty to prove a fault was hit."""
+        with self._lock:
+            return list(self._faults)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def fail(
+        self, status: int, message: str | None = None, times: int = 1, rpc: str | None = None
+    ) -> Fault:
+        """Answer with HTTP ``status`` and a Google error body (before any SSE data)."""
+        return self.queue_fault(
+            Fault(FaultKind.ERROR, rpc=rpc, times=times, status=status, message=message)
+        )
+
+    def cut_stream(self, after_chunks: int = 1, times: int = 1, rpc: str | None = None) -> Fault:
+        """Send ``after_chunks`` chunks then drop the connection mid-body (non-streaming:
+        drop it before any response)."""
+        return self.queue_fault(
+            Fault(FaultKind.CUT_STREAM, rpc=rpc, times=times, after_chunks=after_chunks)
+        )
+
+    def end_early(self, after_chunks: int = 1, times: int = 1, rpc: str | None = None) -> Fault:
+        """Send ``after_chunks`` chunks then end cleanly: no finishReason, no usageMetadata."""
+        return self.queue_fault(
+            Fault(FaultKind.END_EARLY, rpc=rpc, times=times, after_chunks=after_chunks)
+        )
+
+    def block_prompt(
+        self, category: str = HARM_CATEGORY, times: int = 1, rpc: str | None = None
+    ) -> Fault:
+        """Answer with no candidates and promptFeedback.blockReason SAFETY."""
+        return self.queue_fault(
+            Fault(FaultKind.BLOCK_PROMPT, rpc=rpc, times=times, category=category)
+        )
+
+    def block_response(
+        self,
+        after_chunks: int = 1,
+        category: str = HARM_CATEGORY,
+        times: int = 1,
+        rpc: str | None = None,
+    ) -> Fault:
+        """Send ``after_chunks`` text chunks, then one chunk with finishReason SAFETY."""
+        return self.queue_fault(
+            Fault(
+                FaultKind.BLOCK_RESPONSE,
+                rpc=rpc,
+                times=times,
+                after_chunks=after_chunks,
+                category=category,
+            )
+        )
+
+    def max_tokens(
+        self,
+        after_chunks: int = 1,
+        thoughts_tokens: int = 0,
+        times: int = 1,
+        rpc: str | None = None,
+    ) -> Fault:
+        """Send ``after_chunks`` text chunks, then one chunk with finishReason MAX_TOKENS and
+        usage reporting ``thoughts_tokens``."""
+        return self.queue_fault(
+            Fault(
+                FaultKind.MAX_TOKENS,
+                rpc=rpc,
+                times=times,
+                after_chunks=after_chunks,
+                thoughts_tokens=thoughts_tokens,
+            )
+        )
+
+    def delay(self, seconds: float, times: int = 1, rpc: str | None = None) -> Fault:
+        """Sleep ``seconds`` before the normal answer (to trigger client timeouts)."""
+        return self.queue_fault(Fault(FaultKind.DELAY, rpc=rpc, times=times, delay_seconds=seconds))
+
+    def _take_fault(self, rpc: str | None) -> Fault | None:
+        """Consume one use of the first queued fault matching ``rpc``."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(rpc):
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self._faults.remove(fault)
+                    return replace(fault, times=1)
+        return None
+
+    # -- request handling --
+
+    def _track(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.add(conn)
+
+    def _untrack(self, conn: socket.socket) -> None:
+        with self._lock:
+            self._connections.discard(conn)
+
+    def _serve(self, http: _Handler) -> None:
+        """Record the request, pick hook/fault/normal answer, and write it."""
+        try:
+            request = self._record(http)
+            handler = self._rpc_handlers.get(request.rpc or "")
+            if handler is None or request.method != "POST":
+                message = f"Requested entity was not found: {request.method} {request.path}"
+                self._send_error(http, 404, message)
+                return
+            if not isinstance(request.body, dict):
+                self._send_error(http, 400, "Invalid JSON payload received.")
+                return
+            with self._lock:
+                hook = self._hook
+            answer = hook(request) if hook else None
+            if isinstance(answer, (dict, list)):
+                self._send_canned(http, request, answer)
+                return
+            fault = answer if isinstance(answer, Fault) else self._take_fault(request.rpc)
+            if fault is not None and fault.delay_seconds > 0:
+                stopping = self._stopping.wait(fault.delay_seconds)
+                if stopping:  # do not keep the client waiting for a server that is going away
+                    http.drop_connection()
+                    return
+            if fault is not None and fault.kind is FaultKind.ERROR:
+                self._send_error(http, fault.status, fault.message)
+                return
+            if fault is not None and fault.kind is FaultKind.DELAY:
+                fault = None
+            handler(http, request, fault)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (e.g. its timeout fired): nothing left to answer.
+            http.close_connection = True
+        except Exception as exc:
+            # A bug in a hook or handler: answer 500 so the test fails with a readable
+            # ServerError instead of a bare disconnect; the traceback goes to stderr.
+            traceback.print_exc()
+            if http.answer_started:
+                http.drop_connection()  # half an answer is out: the client must see it broken
+            else:
+                self._send_error(http, 500, f"VertexEmulator error: {exc!r}")
+
+    def _record(self, http: _Handler) -> RecordedRequest:
+        split = urlsplit(http.path)
+        path = unquote(split.path)
+        length = int(http.headers.get("Content-Length") or 0)
+        raw = http.rfile.read(length).decode("utf-8", "replace") if length else ""
+        try:
+            body: Any = json.loads(raw) if raw else None
+        except json.JSONDecodeError:
+            body = raw
+        match = _PATH_RE.match(path)
+        groups = match.groupdict() if match else {}
+        request = RecordedRequest(
+            method=http.command,
+            path=path,
+            model=groups.get("model"),
+            rpc=groups.get("rpc"),
+            query=dict(parse_qsl(split.query)),
+            headers={k.lower(): v for k, v in http.headers.items()},
+            body=body,
+            version=groups.get("version"),
+            project=groups.get("project"),
+            location=groups.get("location"),
+        )
+        with self._lock:
+            self._requests.append(request)
+        return request
+
+    def _send_error(self, http: _Handler, status: int, message: str | None) -> None:
+        text = message or DEFAULT_MESSAGES.get(status, f"HTTP {status}")
+        error = {"code": status, "message": text, "status": STATUS_NAMES.get(status, "UNKNOWN")}
+        http.send_json(status, {"error": error})
+
+    def _send_canned(self, http: _Handler, request: RecordedRequest, answer: Any) -> None:
+        if request.rpc != "streamGenerateContent":
+            http.send_json(200, answer)
+            return
+        http.start_sse()
+        for chunk in answer if isinstance(answer, list) else [answer]:
+            http.send_sse(chunk)
+        http.end_sse()
+
+    # -- RPC handlers: (http, request, fault) -> None; see RpcHandler --
+
+    def _generate_content(
+        self, http: _Handler, request: RecordedRequest, fault: Fault | None
+    ) -> None:
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            http.drop_connection()
+            return
+        http.send_json(200, _merge_chunks(self._plan_chunks(request, fault)))
+
+    def _stream_generate_content(
+        self, http: _Handler, request: RecordedRequest, fault: Fault | None
+    ) -> None:
+        chunks = self._plan_chunks(request, fault)
+        with self._lock:
+            pause = self.chunk_delay
+        http.start_sse()
+        for i, chunk in enumerate(chunks):
+            if i and pause and self._stopping.wait(pause):
+                break
+            http.send_sse(chunk)
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            http.drop_connection()  # no terminating 0-length chunk
+            return
+        http.end_sse()
+
+    def _count_tokens(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            http.drop_connection()
+            return
+        texts = [p["text"] for p in request.parts if isinstance(p.get("text"), str)]
+        http.send_json(
+            200,
+            {
+                "totalTokens": prompt_token_count(request.body),
+                "totalBillableCharacters": sum(len(t.replace(" ", "")) for t in texts),
+            },
+        )
+
+    def _embed_content(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
+        """gemini-embedding-*: one content in, ``{"embedding": {"values": [...]}}`` out."""
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            http.drop_connection()
+            return
+        config = camelize(request.body.get("embedContentConfig") or {})
+        dimension = int(config.get("outputDimensionality") or DEFAULT_EMBEDDING_DIMENSION)
+        key = json.dumps(request.parts, sort_keys=True)
+        http.send_json(
+            200,
+            {
+                "embedding": {"values": fake_embedding(key, dimension)},
+                "usageMetadata": {"promptTokenCount": prompt_token_count(request.body)},
+            },
+        )
+
+    def _predict(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
+        """multimodalembedding@001 (text/image/video instances) and text-embedding-* (content)."""
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            http.drop_connection()
+            return
+        parameters = camelize(request.body.get("parameters") or {})
+        predictions = []
+        for instance in request.body.get("instances") or []:
+            try:
+                predictions.append(self._predict_one(camelize(instance), parameters))
+            except ValueError as exc:
+                self._send_error(http, 400, str(exc))
+                return
+        http.send_json(200, {"predictions": predictions, "deployedModelId": ""})
+
+    def _predict_one(self, instance: dict[str, Any], parameters: dict[str, Any]) -> dict:
+        if "content" in instance:  # text-embedding-00x via the SDK's predict path
+            dimension = int(parameters.get("outputDimensionality") or 768)
+            text = str(instance["content"])
+            stats = {"token_count": len(text) // 4, "truncated": False}
+            return {"embeddings": {"values": fake_embedding(text, dimension), "statistics": stats}}
+        dimension = int(parameters.get("dimension") or 1408)
+        if dimension not in MULTIMODAL_DIMENSIONS:
+            raise ValueError(f"dimension must be one of {MULTIMODAL_DIMENSIONS}, got {dimension}")
+        prediction: dict[str, Any] = {}
+        if "text" in instance:
+            prediction["textEmbedding"] = fake_embedding("text:" + instance["text"], dimension)
+        if "image" in instance:
+            key = "image:" + json.dumps(instance["image"], sort_keys=True)
+            prediction["imageEmbedding"] = fake_embedding(key, dimension)
+        if "video" in instance:
+            prediction["videoEmbeddings"] = self._video_segments(instance["video"])
+        return prediction
+
+    def _video_segments(self, video: dict[str, Any]) -> list[dict[str, Any]]:
+        """Segments of ``intervalSec`` (default 16, min 4) over [start, end]; always 1408-d."""
+        config = video.get("videoSegmentConfig") or {}
+        interval = float(config.get("intervalSec") or 16)
+        if interval < 4:
+            raise ValueError("videoSegmentConfig.intervalSec must be at least 4.")
+        start = float(config.get("startOffsetSec") or 0)
+        end = min(float(config.get("endOffsetSec") or start + 120), self.video_duration_sec)
+        source = (
+            video.get("gcsUri")
+            or hashlib.sha256(str(video.get("bytesBase64Encoded")).encode()).hexdigest()
+        )
+        segments = []
+        at = start
+        while at < end:
+            stop = min(at + interval, end)
+            segments.append(
+                {
+                    "startOffsetSec": _number(at),
+                    "endOffsetSec": _number(stop),
+                    "embedding": fake_embedding(f"video:{source}:{at}:{stop}", 1408),
+                }
+            )
+            at = stop
+        return segments
+
+    # -- generation answers --
+
+    def _plan_chunks(self, request: RecordedRequest, fault: Fault | None) -> list[dict[str, Any]]:
+        """The answer as a list of stream chunks; non-streaming merges them into one."""
+        with self._lock:
+            text, pieces, thoughts = self.reply_text, self.reply_chunks, self.thoughts_tokens
+            self._response_counter += 1
+            response_id = f"emulator-response-{self._response_counter:06d}"
+        envelope = {"modelVersion": request.model, "responseId": response_id}
+        prompt = prompt_token_count(request.body)
+        kind = fault.kind if fault else None
+        if kind is FaultKind.BLOCK_PROMPT:
+            feedback = {
+                "blockReason": "SAFETY",
+                "blockReasonMessage": "The prompt was blocked due to safety reasons.",
+                "safetyRatings": [_blocked_rating(fault.category)],
+            }
+            return [{"promptFeedback": feedback, "usageMetadata": _usage(prompt, 0, 0), **envelope}]
+
+        count = max(1, int(request.generation_config.get("candidateCount") or 1))
+        texts = [text] + [f"Candidate {i}: {text}" for i in range(1, count)]
+        sliced = [_split(t, pieces) for t in texts]
+        chunks = [
+            {
+                "candidates": [
+                    _text_candidate(i, s[j]) for i, s in enumerate(sliced) if j < len(s)
+                ],
+                **envelope,
+            }
+            for j in range(max(len(s) for s in sliced))
+        ]
+        if fault is None or kind is FaultKind.CUT_STREAM:
+            _finish(chunks[-1], "STOP", _usage(prompt, _tokens(texts), thoughts))
+            return chunks[: fault.after_chunks] if fault else chunks
+        sent = chunks[: fault.after_chunks]
+        sent_texts = ["".join(s[: fault.after_chunks]) for s in sliced]
+        if kind is FaultKind.END_EARLY:
+            return sent
+        if kind is FaultKind.BLOCK_RESPONSE:
+            terminal = [
+                {
+                    "index": i,
+                    "finishReason": "SAFETY",
+                    "safetyRatings": [_blocked_rating(fault.category)],
+                }
+                for i in range(count)
+            ]
+            usage = _usage(prompt, _tokens(sent_texts), thoughts)
+            return [*sent, {"candidates": terminal, "usageMetadata": usage, **envelope}]
+        if kind is FaultKind.MAX_TOKENS:
+            terminal = [{"index": i, "finishReason": "MAX_TOKENS"} for i in range(count)]
+            usage = _usage(prompt, _tokens(sent_texts), fault.thoughts_tokens)
+            return [*sent, {"candidates": terminal, "usageMetadata": usage, **envelope}]
+        raise AssertionError(f"unhandled fault kind {kind}")
+
+
+# --------------------------------------------------------------------------- JSON builders
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _tokens(texts: list[str]) -> int:
+    return sum(len(t) // 4 for t in texts)
+
+
+def _usage(prompt: int, candidates: int, thoughts: int) -> dict[str, int]:
+    usage = {"promptTokenCount": prompt, "candidatesTokenCount": candidates}
+    if thoughts > 0:
+        usage["thoughtsTokenCount"] = thoughts
+    usage["totalTokenCount"] = prompt + candidates + max(thoughts, 0)
+    return usage
+
+
+def _blocked_rating(category: str) -> dict[str, Any]:
+    return {"category": category, "probability": "HIGH", "blocked": True}
+
+
+def _text_candidate(index: int, text: str) -> dict[str, Any]:
+    return {"content": {"role": "model", "parts": [{"text": text}]}, "index": index}
+
+
+def _finish(chunk: dict[str, Any], reason: str, usage: dict[str, int]) -> None:
+    for candidate in chunk["candidates"]:
+        candidate["finishReason"] = reason
+    chunk["usageMetadata"] = usage
+
+
+def _merge_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fold stream chunks into the single response generateContent returns."""
+    merged: dict[str, Any] = {}
+    texts: dict[int, list[str]] = {}
+    extras: dict[int, dict[str, Any]] = {}
+    for chunk in chunks:
+        for key, value in chunk.items():
+            if key != "candidates":
+                merged[key] = value
+        for candidate in chunk.get("candidates", []):
+            index = candidate.get("index", 0)
+            for part in candidate.get("content", {}).get("parts", []):
+                texts.setdefault(index, []).append(part.get("text", ""))
+            extras.setdefault(index, {}).update(
+                {k: v for k, v in candidate.items() if k not in ("content", "index")}
+            )
+    indexes = sorted(set(texts) | set(extras))
+    if indexes:
+        merged["candidates"] = []
+        for index in indexes:
+            candidate: dict[str, Any] = {"index": index, **extras.get(index, {})}
+            if index in texts:
+                candidate["content"] = {"role": "model", "parts": [{"text": "".join(texts[index])}]}
+            merged["candidates"].append(candidate)
+    return merged
