@@ -37,7 +37,7 @@ test: $(VENV)/.dev-installed browser lint
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev-installed
-	$(BIN)/python bench/stream_overhead.py
+	$(BIN)/python -m bench.stream_overhead
 
 clean:
 	rm -rf $(VENV) test-output

@@ -11,7 +11,7 @@ from google.genai import Client
 
 from reelscope.catalog import Catalog, load_catalog
 from reelscope.settings import Settings, load_settings
-from reelscope.vertex import make_genai_client
+from reelscope.vertex import NotConnected, make_genai_client
 
 
 def settings() -> Settings:
@@ -28,6 +28,17 @@ def catalog() -> Catalog:
 def genai_client(current: Settings) -> Client:
     """One client per settings value; NotConnected is raised, not cached, so a fix takes effect."""
     return make_genai_client(current)
+
+
+def connected_client(current: Settings) -> Client | None:
+    """The client, or None after telling the user what to set up."""
+    try:
+        return genai_client(current)
+    except NotConnected as problem:
+        fixes = "\n".join(problem.fixes)
+        st.error(f"{problem} Run this in the shell that starts Reelscope, then restart it:")
+        st.code(fixes, language="bash", wrap_lines=True)
+        return None
 
 
 def today() -> dt.date:

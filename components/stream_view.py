@@ -67,6 +67,9 @@ def outcome_messages(run: RunState, max_output_tokens: int | None) -> list[tuple
     messages: list[tuple[str, str]] = []
     if run.stopped_by_user:
         messages.append(("Stopped. The answer above is partial.", "info"))
+    if run.retries and run.error is None:
+        retries = f"{len(run.retries)} retr{'y' if len(run.retries) == 1 else 'ies'}"
+        messages.append((f"Answered after {retries}: {run.retries[-1].reason}", "info"))
     for block in run.blocked:
         categories = ", ".join(_category_label(c) for c in block.categories) or "unspecified"
         if block.where == "prompt":
@@ -136,12 +139,13 @@ def _metrics(run: RunState) -> None:
     cells = [
         ("Time to first token", _seconds(run.time_to_first_token)),
         ("Tokens / s", f"{run.tokens_per_second:,.0f}" if run.tokens_per_second else "–"),
+        ("Finish", ", ".join(sorted(set(run.finish_reasons.values()))) or "–"),
         ("Prompt tokens", _count(usage.prompt_tokens if usage else None)),
         ("Output tokens", _count(usage.output_tokens if usage else None)),
         ("Thinking tokens", _count(usage.thinking_tokens if usage else None)),
-        ("Finish", ", ".join(sorted(set(run.finish_reasons.values()))) or "–"),
     ]
-    for column, (label, value) in zip(st.columns(len(cells)), cells, strict=True):
+    columns = st.columns(3) + st.columns(3)
+    for column, (label, value) in zip(columns, cells, strict=True):
         column.metric(label, value)
 
 

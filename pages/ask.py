@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import model_params, resources, source_picker, stream_view
+from components import model_params, resources, source_picker, stream_view, token_count
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target, run_generation
 from reelscope.generation.state import RunState
+from reelscope.generation.tokens import count_prompt_tokens
 from reelscope.media import check_sources
-from reelscope.vertex import NotConnected
 
-RUN_KEY = "ask.run"
+RUN_KEY = "ask.last_run"
+ANSWER_KEY = "ask-answer"
 
 settings = resources.settings()
 catalog = resources.catalog()
 today = resources.today()
+target = Target(settings.project, settings.location)
 
 st.title("Ask about a video")
 main, side = st.columns([3, 2], gap="large")
@@ -32,38 +34,30 @@ with main:
         height=120,
     )
     problems = check_sources(sources, model, catalog.media)
+    if not model.is_callable(today):
+        problems.append(f"{model.name} is retired: pick a current model to run.")
     for problem in problems:
         st.error(problem, icon=":material/block:")
-    blockers = list(problems)
-    if not model.is_callable(today):
-        blockers.append(f"{model.name} is retired.")
 
-    run_col, stop_col, _ = st.columns([1, 1, 4])
-    run_clicked = run_col.button(
-        "Run", type="primary", disabled=bool(blockers), key="ask.run_button"
+    run_col, stop_col, count_col = st.columns([1, 1, 4])
+    run_clicked = run_col.button("Run", type="primary", disabled=bool(problems), key="ask.run")
+    stop_col.button("Stop", key="ask.stop", disabled=not run_clicked)
+    count_clicked = count_col.button(
+        "Count tokens", key="ask.count", disabled=bool(problems), type="tertiary"
     )
-    stop_col.button("Stop", key="ask.stop_button", disabled=not run_clicked)
 
-    if run_clicked and not prompt.strip() and not sources:
+    if (run_clicked or count_clicked) and not (prompt.strip() or sources):
         st.warning("Write a prompt or add a video first.")
-    elif run_clicked:
-        try:
-            client = resources.genai_client(settings)
-        except NotConnected as problem:
-            st.error(f"{problem} Run:\n\n" + "\n".join(f"`{fix}`" for fix in problem.fixes))
-        else:
-            request = build_request(
-                model, sources, prompt, params, catalog.media.stop_sequences_max
-            )
-            run = RunState(model_id=model.id)
-            st.session_state[RUN_KEY] = run
-            events = run_generation(
-                client,
-                request,
-                stream=params.stream,
-                target=Target(settings.project, settings.location),
-            )
-            stream_view.stream("ask-answer", run, events)
+    elif run_clicked or count_clicked:
+        request = build_request(model, sources, prompt, params, catalog.media.stop_sequences_max)
+        client = resources.connected_client(settings)
+        if client and count_clicked:
+            with st.spinner("Counting tokens…"):
+                token_count.show(count_prompt_tokens(client, request, target), model)
+        elif client:
+            st.session_state[RUN_KEY] = run = RunState(model_id=model.id)
+            events = run_generation(client, request, stream=params.stream, target=target)
+            stream_view.stream(ANSWER_KEY, run, events)
             stream_view.show_outcome(run, params.max_output_tokens)
-    elif RUN_KEY in st.session_state:
-        stream_view.show("ask-answer", st.session_state[RUN_KEY], params.max_output_tokens)
+    if not run_clicked and RUN_KEY in st.session_state:
+        stream_view.show(ANSWER_KEY, st.session_state[RUN_KEY], params.max_output_tokens)

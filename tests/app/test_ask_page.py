@@ -11,7 +11,7 @@ def add_link(app, link):
 
 
 def run_button(app):
-    return app.button(key="ask.run_button")
+    return app.button(key="ask.run")
 
 
 def test_ask_streams_the_answer_about_a_linked_video(connected, vertex):
@@ -124,4 +124,73 @@ def test_run_without_connection_says_what_to_set_up(no_settings):
     app.text_area(key="ask.prompt").input("Hi")
     run_button(app).click().run()
     assert not app.exception
-    assert "gcloud auth application-default login" in texts(app.error)
+    assert "No Application Default Credentials found." in texts(app.error)
+    assert "gcloud auth application-default login" in texts(app.main.code)
+    assert app.text_area(key="ask.prompt").value == "Hi"
+
+
+def test_count_tokens_before_sending(connected, vertex):
+    app = start_app()
+    add_link(app, "gs://my-bucket/holiday.mp4")
+    app.text_area(key="ask.prompt").input("Four words of prompt")
+    app.button(key="ask.count").click().run()
+    assert vertex.last_request().rpc == "countTokens"
+    expected = len("Four words of prompt") // 4 + 258  # the emulator's rule: text/4 + 258 a file
+    assert f"Prompt: {expected:,} tokens" in texts(app.info)
+    assert [r.rpc for r in vertex.requests] == ["countTokens"]
+
+
+FAULTS = [
+    # (inject the fault, message the user reads, partial text kept on screen)
+    (lambda v: v.cut_stream(after_chunks=2), "Stream cut mid-way", True),
+    (lambda v: v.end_early(after_chunks=2), "ended before the model said it was done", True),
+    (
+        lambda v: v.block_prompt(category="HARM_CATEGORY_HATE_SPEECH"),
+        "prompt was blocked (SAFETY); category: hate speech",
+        False,
+    ),
+    (
+        lambda v: v.block_response(after_chunks=2, category="HARM_CATEGORY_DANGEROUS_CONTENT"),
+        "blocked part-way (SAFETY); category: dangerous content",
+        True,
+    ),
+    (lambda v: v.max_tokens(after_chunks=2, thoughts_tokens=512), "Thinking used 512 tokens", True),
+    (
+        lambda v: v.fail(429, "Resource exhausted, retry later."),
+        "Answered after 1 retry: Quota exhausted (429)",
+        False,
+    ),
+    (
+        lambda v: v.fail(503, "The service is currently unavailable."),
+        "Answered after 1 retry: Vertex AI had a server error (503)",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("inject", "message", "partial"), FAULTS)
+def test_each_fault_gives_its_message_and_keeps_what_arrived(
+    connected, vertex, inject, message, partial
+):
+    vertex.set_reply(REPLY, chunks=4)
+    inject(vertex)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    assert not app.exception
+    shown = texts(app.error) + texts(app.warning) + texts(app.info)
+    assert message in shown
+    answer = texts(app.markdown)
+    if partial:
+        assert "Scene one is red." in answer and REPLY not in answer
+    assert vertex.pending_faults == []
+
+
+def test_timeout_says_how_to_wait_longer(connected, vertex, monkeypatch):
+    monkeypatch.setenv("REELSCOPE_REQUEST_TIMEOUT", "0.3")
+    vertex.delay(2.0)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    assert "did not answer in time" in texts(app.error)
+    assert "REELSCOPE_REQUEST_TIMEOUT" in texts(app.error)

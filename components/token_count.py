@@ -1,0 +1,23 @@
+"""The result of counting a prompt's tokens, against the model's input limit."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from reelscope.catalog import Model
+from reelscope.generation.events import RunError
+
+
+def show(result: int | RunError, model: Model) -> None:
+    if isinstance(result, RunError):
+        st.error(f"Could not count tokens. {result.message}\n\n{result.hint}")
+        return
+    limit = model.input_token_limit
+    if limit and result > limit:
+        st.error(
+            f"This prompt is {result:,} tokens; {model.name} takes at most {limit:,}. "
+            "Use a shorter clip or fewer videos."
+        )
+    else:
+        share = f" ({result / limit:.1%} of {model.name}'s {limit:,})" if limit else ""
+        st.info(f"Prompt: {result:,} tokens{share}.", icon=":material/token:")
