@@ -8,7 +8,6 @@ and their ratio (goal: at most 1.05). Run with `make bench` (python -m bench.str
 
 from __future__ import annotations
 
-import json
 import statistics
 import tempfile
 import time
@@ -21,19 +20,11 @@ from reelscope.generation.state import RunState
 from reelscope.parameters import defaults_for
 from reelscope.settings import Settings
 from reelscope.vertex import make_genai_client
-from tests.vertex_emulator import VertexEmulator
+from tests.vertex_emulator import VertexEmulator, write_static_adc
 
 CHUNKS = 200
 ROUNDS = 40
 WARMUP = 5
-
-
-def _adc_file(folder: Path) -> Path:
-    path = folder / "adc.json"
-    token = {"type": "authorized_user", "client_id": "b", "client_secret": "b",
-             "refresh_token": "b", "token": "bench", "expiry": "2099-01-01T00:00:00Z"}  # fmt: skip
-    path.write_text(json.dumps(token))
-    return path
 
 
 def main() -> None:
@@ -58,7 +49,7 @@ def main() -> None:
         emulator.set_reply(reply, chunks=CHUNKS)
         settings = Settings(
             project="bench", vertex_base_url=emulator.base_url,
-            credentials_file=str(_adc_file(Path(folder))),
+            credentials_file=str(write_static_adc(Path(folder) / "adc.json")),
         )  # fmt: skip
         client = make_genai_client(settings)
         assert raw_sdk() == pipeline() == reply, "both must read the whole answer"

@@ -7,11 +7,10 @@ import os
 from collections.abc import Mapping
 
 import streamlit as st
-from google.genai import Client
 
 from reelscope.catalog import Catalog, load_catalog
 from reelscope.settings import Settings, load_settings
-from reelscope.vertex import NotConnected, make_genai_client
+from reelscope.vertex import GenaiClient, NotConnected, make_genai_client
 
 
 def settings() -> Settings:
@@ -25,12 +24,12 @@ def catalog() -> Catalog:
 
 
 @st.cache_resource(show_spinner=False)
-def genai_client(current: Settings) -> Client:
+def genai_client(current: Settings) -> GenaiClient:
     """One client per settings value; NotConnected is raised, not cached, so a fix takes effect."""
     return make_genai_client(current)
 
 
-def connected_client(current: Settings) -> Client | None:
+def connected_client(current: Settings) -> GenaiClient | None:
     """The client, or None after telling the user what to set up."""
     try:
         return genai_client(current)

@@ -22,6 +22,7 @@ from reelscope.settings import Settings
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 LOGIN_COMMAND = "gcloud auth application-default login"
+GenaiClient = Client  # re-exported so the UI layer can name the type without importing google.*
 
 
 class NotConnected(RuntimeError):

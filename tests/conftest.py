@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from reelscope.settings import Settings
 from tests.media_files import make_image, make_video
-from tests.vertex_emulator import VertexEmulator
+from tests.vertex_emulator import VertexEmulator, write_static_adc
 
 TEST_PROJECT = "test-project"
 
@@ -31,20 +30,7 @@ def vertex(vertex_server: VertexEmulator) -> VertexEmulator:
 @pytest.fixture(scope="session")
 def adc_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A static-token ADC file: the SDKs send its token and never try to refresh it."""
-    path = tmp_path_factory.mktemp("adc") / "application_default_credentials.json"
-    path.write_text(
-        json.dumps(
-            {
-                "type": "authorized_user",
-                "client_id": "test-client",
-                "client_secret": "test-secret",
-                "refresh_token": "test-refresh",
-                "token": "test-token",
-                "expiry": "2099-01-01T00:00:00Z",
-            }
-        )
-    )
-    return path
+    return write_static_adc(tmp_path_factory.mktemp("adc") / "adc.json")
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -69,6 +70,7 @@ __all__ = [
     "prompt_token_count",
     "safety_settings_of",
     "system_parts_of",
+    "write_static_adc",
 ]
 
 DEFAULT_REPLY = (
@@ -968,3 +970,21 @@ def _merge_chunks(chunks: list[dict[str, Any]]) -> dict[str, Any]:
                 candidate["content"] = {"role": "model", "parts": [{"text": "".join(texts[index])}]}
             merged["candidates"].append(candidate)
     return merged
+
+
+def write_static_adc(path: Path) -> Path:
+    """An authorized_user ADC file with a token that never expires: the SDKs send it as is and
+    never try to refresh it, so tests and benchmarks need no test-only path in the product."""
+    path.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "test-client",
+                "client_secret": "test-secret",
+                "refresh_token": "test-refresh",
+                "token": "test-token",
+                "expiry": "2099-01-01T00:00:00Z",
+            }
+        )
+    )
+    return path
