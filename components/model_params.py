@@ -56,7 +56,7 @@ def show(
     )
     model = catalog.get(st.session_state[model_key])
     _model_notice(model, today, location)
-    for change in st.session_state.get(f"{key}.adjustments", []):
+    for change in st.session_state.pop(f"{key}.adjustments", []):  # said once, then gone
         st.info(change, icon=":material/tune:")
 
     _sampling_controls(key, model)
@@ -213,4 +213,3 @@ def _on_model_change(key: str, catalog: Catalog) -> None:
 def _reset(key: str, catalog: Catalog) -> None:
     model = catalog.get(st.session_state[f"{key}.model"])
     _write(key, defaults_for(model))
-    st.session_state[f"{key}.adjustments"] = []

@@ -41,7 +41,8 @@ with main:
 
     run_col, stop_col, count_col = st.columns([1, 1, 4])
     run_clicked = run_col.button("Run", type="primary", disabled=bool(problems), key="ask.run")
-    stop_col.button("Stop", key="ask.stop", disabled=not run_clicked)
+    stop_slot = stop_col.empty()
+    stop_slot.button("Stop", key="ask.stop", disabled=not run_clicked)
     count_clicked = count_col.button(
         "Count tokens", key="ask.count", disabled=bool(problems), type="tertiary"
     )
@@ -58,6 +59,7 @@ with main:
             st.session_state[RUN_KEY] = run = RunState(model_id=model.id)
             events = run_generation(client, request, stream=params.stream, target=target)
             stream_view.stream(ANSWER_KEY, run, events)
+            stop_slot.button("Stop", key="ask.stop_done", disabled=True)
             stream_view.show_outcome(run, params.max_output_tokens)
     if not run_clicked and RUN_KEY in st.session_state:
         stream_view.show(ANSWER_KEY, st.session_state[RUN_KEY], params.max_output_tokens)
