@@ -72,7 +72,9 @@ def show(
             )
     st.toggle("Stream the answer", key=f"{key}.stream")
     st.button("Reset to defaults", key=f"{key}.reset", on_click=_reset, args=(key, catalog))
-    params, _ = clamp_to(model, _read(key), catalog.media.stop_sequences_max)
+    params, changes = clamp_to(model, _read(key), catalog.media.stop_sequences_max)
+    for change in changes:  # only free-text fields can be out of range here
+        st.warning(f"Sent as {change}.", icon=":material/tune:")
     return model, params
 
 

@@ -96,4 +96,8 @@ def _from_api_error(
             f"Vertex AI refused the request: {server_message}",
             "Change the input or the parameters it names, then run again.",
         )
-    return RunError(ErrorKind.UNKNOWN, f"Vertex AI answered {code}: {server_message}")
+    return RunError(
+        ErrorKind.UNKNOWN,
+        f"Vertex AI answered {code}: {server_message}",
+        "Try again; if it keeps happening, check the Vertex AI status page.",
+    )

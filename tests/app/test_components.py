@@ -1,0 +1,84 @@
+"""Each component on its own, through AppTest.from_function: show(key, …) -> value."""
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import texts
+
+
+def model_params_app():
+    import datetime as dt
+
+    import streamlit as st
+
+    from components import model_params
+    from reelscope.catalog import load_catalog
+
+    model, params = model_params.show("p", load_catalog(), dt.date(2026, 11, 23), "us-central1")
+    st.text(f"model={model.id}")
+    st.text(f"params={params!r}")
+
+
+def source_picker_app():
+    import streamlit as st
+
+    from components import source_picker
+    from reelscope.catalog import load_catalog
+
+    sources = source_picker.show("s", load_catalog().media)
+    st.text(f"sources={[(s.kind.value, s.uri, s.mime_type) for s in sources]!r}")
+
+
+def start(function) -> AppTest:
+    app = AppTest.from_function(function, default_timeout=30)
+    app.run()
+    assert not app.exception
+    return app
+
+
+def test_model_params_returns_the_defaults_of_the_default_model():
+    app = start(model_params_app)
+    shown = texts(app.text)
+    assert "model=gemini-3.5-flash" in shown
+    assert "temperature=1.0" in shown and "top_p=0.95" in shown
+    assert "thinking_level='MEDIUM'" in shown
+
+
+def test_model_params_warns_when_the_location_does_not_serve_the_model():
+    app = start(model_params_app)
+    app.selectbox(key="p.model").set_value("gemini-3.1-pro-preview").run()
+    assert "is served in global, not in us-central1" in texts(app.warning)
+
+
+def test_model_params_budget_thinking_for_a_2_5_model():
+    app = start(model_params_app)
+    app.toggle(key="p.show_retired").set_value(True).run()
+    app.selectbox(key="p.model").set_value("gemini-2.5-flash").run()
+    app.radio(key="p.thinking_mode").set_value("custom").run()
+    app.slider(key="p.thinking_budget").set_value(2048).run()
+    assert "thinking_budget=2048" in texts(app.text)
+
+
+def test_model_params_returned_values_are_clamped_stop_sequences():
+    app = start(model_params_app)
+    app.text_area(key="p.stop_sequences").input("a\nb\nc\nd\ne\nf\ng").run()
+    assert "stop_sequences=('a', 'b', 'c', 'd', 'e')" in texts(app.text)
+    assert "Stop sequences: 7 → 5 (at most 5)" in texts(app.warning)
+
+
+def test_source_picker_adds_and_removes_links():
+    app = start(source_picker_app)
+    app.text_input(key="s.link_text").input("gs://bucket/a.webm")
+    app.button(key="FormSubmitter:s.link_form-Add link").click().run()
+    assert "('gcs', 'gs://bucket/a.webm', 'video/webm')" in texts(app.text)
+    app.button(key="s.links.remove.gs://bucket/a.webm").click().run()
+    assert "sources=[]" in texts(app.text)
+
+
+def test_source_picker_refuses_an_oversized_upload_with_the_way_out():
+    app = start(source_picker_app)
+    big = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 7_500_000
+    app.file_uploader(key="s.uploads").upload("long.mp4", big, "video/mp4")
+    app.run()
+    assert "at most 7.0 MB inline" in texts(app.error)
+    assert "gs:// URI" in texts(app.error)
+    assert "sources=[]" in texts(app.text)
