@@ -9,6 +9,7 @@ from reelscope.vertex import describe_connection
 
 st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
 
+resources.mark_entrypoint_ran()
 navigation = st.navigation(
     [
         st.Page("pages/ask.py", title="Ask", icon=":material/chat:", default=True),

@@ -15,7 +15,7 @@ def show(catalog: Catalog, today: dt.date) -> None:
             "Model": m.name,
             "ID": m.id,
             "Status": m.status(today).value,
-            "Shutdown": m.shutdown,
+            "Shutdown": m.shutdown.isoformat() if m.shutdown else "",
             "Temperature": _range(m.temperature) if not m.sampling_ignored else "ignored",
             "Top-P": _range(m.top_p) if not m.sampling_ignored else "ignored",
             "Top-K": _range(m.top_k) or (f"fixed {m.top_k_fixed}" if m.top_k_fixed else "–"),
@@ -30,6 +30,7 @@ def show(catalog: Catalog, today: dt.date) -> None:
     st.dataframe(
         rows,
         hide_index=True,
+        height=(len(rows) + 1) * 35 + 3,  # every model visible without scrolling the table
         column_config={"Source": st.column_config.LinkColumn("Source", display_text="page")},
     )
 

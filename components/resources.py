@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from reelscope.catalog import Catalog, load_catalog
 from reelscope.settings import Settings, load_settings
@@ -49,3 +50,24 @@ def _secrets() -> Mapping[str, object]:
         return dict(st.secrets)
     except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
         return {}
+
+
+_ENTRYPOINT_RAN = "reelscope.entrypoint_ran"
+
+
+def mark_entrypoint_ran() -> None:
+    st.session_state[_ENTRYPOINT_RAN] = True
+
+
+def require_entrypoint() -> None:
+    """Rerun through app.py when a page script was started on its own.
+
+    On the first script run of a fresh server, Streamlit sees the `pages/` folder and runs a
+    deep-linked page (say /models) directly, in its legacy multipage mode, without app.py's
+    navigation and sidebar; only a call to st.navigation turns that mode off. We turn it off
+    the same way st.navigation does and rerun, which comes back through app.py on the same page.
+    """
+    if st.session_state.get(_ENTRYPOINT_RAN):
+        return
+    PagesManager.uses_pages_directory = False
+    st.rerun()

@@ -11,6 +11,8 @@ from reelscope.generation.state import RunState
 from reelscope.generation.tokens import count_prompt_tokens
 from reelscope.media import check_sources
 
+resources.require_entrypoint()
+
 RUN_KEY = "ask.last_run"
 ANSWER_KEY = "ask-answer"
 

@@ -6,6 +6,8 @@ import streamlit as st
 
 from components import model_table, resources
 
+resources.require_entrypoint()
+
 catalog = resources.catalog()
 st.title("Models")
 st.caption(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -50,12 +51,29 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60) ->
     raise TimeoutError(f"Streamlit did not become healthy at {url}")
 
 
-@pytest.fixture(scope="session")
-def app_url(vertex_server, adc_file, tmp_path_factory) -> Iterator[str]:
-    """The app, started the way `make run` starts it, pointed at the emulator by settings only."""
+@contextlib.contextmanager
+def running_app(settings_env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """The app, started the way `make run` starts it, configured by environment only."""
     port = _free_port()
-    env = {
-        **os.environ,
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **settings_env}, stdout=log, stderr=log
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, process)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_env(vertex_server, adc_file, tmp_path_factory) -> dict[str, str]:
+    """Settings pointing at the emulator, given the way a user gives them."""
+    return {
         "GOOGLE_CLOUD_PROJECT": "test-project",
         "GOOGLE_CLOUD_LOCATION": "global",
         "GOOGLE_VERTEX_BASE_URL": vertex_server.base_url,
@@ -63,18 +81,12 @@ def app_url(vertex_server, adc_file, tmp_path_factory) -> Iterator[str]:
         "CLOUDSDK_CONFIG": str(tmp_path_factory.mktemp("gcloud")),
         "REELSCOPE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
     }
-    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("w")
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_env, tmp_path_factory) -> Iterator[str]:
+    with running_app(app_env, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="session")

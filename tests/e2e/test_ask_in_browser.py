@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import screenshot, wait_idle
+from tests.e2e.conftest import running_app, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -64,3 +64,16 @@ def test_complete_answer_shows_usage_and_timings(page: Page, vertex, video_file)
         re.compile(r"\d\.\d\d s")
     )
     screenshot(page, "ask-complete")
+
+
+def test_a_deep_link_on_a_fresh_server_opens_inside_the_app(browser, app_env, tmp_path):
+    # The first script run of a server is the one Streamlit may run in its legacy mode.
+    with running_app(app_env, tmp_path / "server.log") as url:
+        page = browser.new_page()
+        page.goto(f"{url}/models")
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="Models")).to_be_visible()
+        expect(page.get_by_test_id("stSidebar")).to_contain_text("Connection")
+        expect(page.get_by_test_id("stSidebarNav")).to_contain_text("Ask")
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        page.close()
