@@ -9,7 +9,7 @@ from reelscope.vertex import describe_connection
 
 st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
 
-resources.mark_entrypoint_ran()
+resources.keep_widget_values(("ask.prompt", "ask.params.", "ask.sources.link_text"))
 navigation = st.navigation(
     [
         st.Page("pages/ask.py", title="Ask", icon=":material/chat:", default=True),

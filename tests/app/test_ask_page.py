@@ -194,3 +194,14 @@ def test_timeout_says_how_to_wait_longer(connected, vertex, monkeypatch):
     run_button(app).click().run()
     assert "did not answer in time" in texts(app.error)
     assert "REELSCOPE_REQUEST_TIMEOUT" in texts(app.error)
+
+
+def test_prompt_and_parameters_survive_a_visit_to_another_page(connected):
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Keep me").run()
+    app.slider(key="ask.params.temperature").set_value(0.4).run()
+    app.switch_page("pages/models.py").run()
+    app.switch_page("pages/ask.py").run()
+    assert not app.exception
+    assert app.text_area(key="ask.prompt").value == "Keep me"
+    assert app.slider(key="ask.params.temperature").value == 0.4

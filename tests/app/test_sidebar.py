@@ -27,6 +27,7 @@ def test_every_page_opens_without_settings(no_settings):
     app.switch_page("pages/models.py").run()
     assert not app.exception
     assert app.title[0].value == "Models"
+    assert "Not connected" in texts(app.sidebar.markdown), "every run goes through app.py"
     table = app.dataframe[0].value
     assert "gemini-3.8-flash" in set(table["ID"])
     assert table.set_index("ID").loc["gemini-1.0-pro-vision", "Status"] == "retired"
