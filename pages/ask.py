@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import model_params, resources, source_picker, stream_view, token_count
+from components import app_frame, model_params, resources, source_picker, stream_view, token_count
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target, run_generation
 from reelscope.generation.state import RunState
 from reelscope.generation.tokens import count_prompt_tokens
 from reelscope.media import check_sources
 
-resources.require_entrypoint()
+app_frame.run_through_entrypoint()
 
 RUN_KEY = "ask.last_run"
 ANSWER_KEY = "ask-answer"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import model_table, resources
+from components import app_frame, model_table, resources
 
-resources.require_entrypoint()
+app_frame.run_through_entrypoint()
 
 catalog = resources.catalog()
 st.title("Models")
