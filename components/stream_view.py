@@ -67,9 +67,10 @@ def outcome_messages(run: RunState, max_output_tokens: int | None) -> list[tuple
     messages: list[tuple[str, str]] = []
     if run.stopped_by_user:
         messages.append(("Stopped. The answer above is partial.", "info"))
-    if run.retries and run.error is None:
+    if run.retries:
         retries = f"{len(run.retries)} retr{'y' if len(run.retries) == 1 else 'ies'}"
-        messages.append((f"Answered after {retries}: {run.retries[-1].reason}", "info"))
+        outcome = "Answered after" if run.error is None else "Gave up after"
+        messages.append((f"{outcome} {retries}: {run.retries[-1].reason}", "info"))
     for block in run.blocked:
         categories = ", ".join(_category_label(c) for c in block.categories) or "unspecified"
         if block.where == "prompt":

@@ -41,7 +41,7 @@ def classify(exc: BaseException, *, model_id: str, project: str | None, location
         return RunError(
             ErrorKind.STREAM_CUT,
             "The connection to Vertex AI closed before the answer was complete.",
-            "What arrived is kept. Run it again for the full answer.",
+            "Run it again for the full answer.",
             retryable=True,
         )
     return RunError(

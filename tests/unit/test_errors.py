@@ -87,7 +87,7 @@ def _build(code: int, body: dict) -> errors.APIError:
             httpx.RemoteProtocolError("peer closed", request=REQUEST),
             ErrorKind.STREAM_CUT,
             True,
-            "What arrived is kept",
+            "closed before the answer was complete",
         ),
         (ValueError("surprise"), ErrorKind.UNKNOWN, False, "(ValueError): surprise"),
     ],
