@@ -28,6 +28,21 @@ _STATUS_BADGES = {
     Status.RETIRED: " · retired",
 }
 _CUSTOM = "custom"
+# Short forms of the explanations in Google's video-understanding guide (seed 003).
+_HELP = {
+    "temperature": "Randomness of token choice. Lower for focused, factual answers; higher for "
+    "more varied ones. 0 picks the most likely token almost every time.",
+    "top_p": "Tokens are drawn from the most likely ones until their probabilities add up to "
+    "this value. Lower is less random.",
+    "top_k": "Each token is drawn from this many most likely tokens. 1 is greedy decoding.",
+    "max_output_tokens": "The longest answer allowed. A token is about 4 characters; 100 tokens "
+    "are 60–80 words. Thinking tokens count against it.",
+    "stop_sequences": "The answer stops at the first of these strings, which is left out.",
+    "candidate_count": "How many alternative answers to generate for the same prompt.",
+    "thinking": "How much the model reasons before answering: more is slower and costs more "
+    "tokens, and can give better answers on hard questions.",
+    "stream": "Show the answer as it is generated, rather than all at once at the end.",
+}
 
 
 def show(
@@ -70,7 +85,7 @@ def show(
                 key=f"{key}.safety.{category}",
                 format_func=SAFETY_THRESHOLDS.get,
             )
-    st.toggle("Stream the answer", key=f"{key}.stream")
+    st.toggle("Stream the answer", key=f"{key}.stream", help=_HELP["stream"])
     st.button("Reset to defaults", key=f"{key}.reset", on_click=_reset, args=(key, catalog))
     params, changes = clamp_to(model, _read(key), catalog.media.stop_sequences_max)
     for change in changes:  # only free-text fields can be out of range here
@@ -92,7 +107,7 @@ def _model_notice(model: Model, today: dt.date, location: str) -> None:
         )
     elif status is Status.PREVIEW:
         st.caption("Preview model: behaviour and availability may change.")
-    if not model.serves(location):
+    if model.is_callable(today) and not model.serves(location):
         st.warning(
             f"{model.name} is served in {', '.join(model.locations)}, not in {location}. "
             "Set GOOGLE_CLOUD_LOCATION to one of those (global is safest).",
@@ -115,13 +130,20 @@ def _sampling_controls(key: str, model: Model) -> None:
         return
     if model.temperature:
         t = model.temperature
-        st.slider("Temperature", t.min, t.max, step=0.05, key=f"{key}.temperature")
+        st.slider(
+            "Temperature",
+            t.min,
+            t.max,
+            step=0.05,
+            key=f"{key}.temperature",
+            help=_HELP["temperature"],
+        )
     if model.top_p:
         p = model.top_p
-        st.slider("Top-P", p.min, p.max, step=0.01, key=f"{key}.top_p")
+        st.slider("Top-P", p.min, p.max, step=0.01, key=f"{key}.top_p", help=_HELP["top_p"])
     if model.top_k:
         k = model.top_k
-        st.slider("Top-K", int(k.min), int(k.max), step=1, key=f"{key}.top_k")
+        st.slider("Top-K", int(k.min), int(k.max), key=f"{key}.top_k", help=_HELP["top_k"])
     elif model.top_k_fixed is not None:
         st.caption(f"Top-K is fixed at {model.top_k_fixed} on this model.")
     else:
@@ -132,16 +154,28 @@ def _output_controls(key: str, model: Model, stop_max: int) -> None:
     if model.max_output_tokens:
         m = model.max_output_tokens
         st.number_input(
-            "Max output tokens", int(m.min), int(m.max), step=256, key=f"{key}.max_output_tokens"
+            "Max output tokens",
+            int(m.min),
+            int(m.max),
+            step=256,
+            key=f"{key}.max_output_tokens",
+            help=_HELP["max_output_tokens"],
         )
     st.text_area(
         f"Stop sequences (one per line, at most {stop_max})",
         key=f"{key}.stop_sequences",
         height=68,
+        help=_HELP["stop_sequences"],
     )
     if model.candidate_count:
         c = model.candidate_count
-        st.number_input("Responses", int(c.min), int(c.max), step=1, key=f"{key}.candidate_count")
+        st.number_input(
+            "Responses",
+            int(c.min),
+            int(c.max),
+            key=f"{key}.candidate_count",
+            help=_HELP["candidate_count"],
+        )
 
 
 def _thinking_controls(key: str, model: Model) -> None:
@@ -149,10 +183,14 @@ def _thinking_controls(key: str, model: Model) -> None:
     if spec is None:
         return
     if spec.control == "level":
-        st.segmented_control("Thinking level", spec.levels, key=f"{key}.thinking_level")
+        st.segmented_control(
+            "Thinking level", spec.levels, key=f"{key}.thinking_level", help=_HELP["thinking"]
+        )
         return
     modes = [THINKING_DYNAMIC, *([THINKING_OFF] if spec.can_disable else []), _CUSTOM]
-    mode = st.radio("Thinking", modes, horizontal=True, key=f"{key}.thinking_mode")
+    mode = st.radio(
+        "Thinking", modes, horizontal=True, key=f"{key}.thinking_mode", help=_HELP["thinking"]
+    )
     if mode == _CUSTOM and spec.budget:
         b = spec.budget
         st.slider("Thinking budget (tokens)", int(b.min), int(b.max), key=f"{key}.thinking_budget")

@@ -205,3 +205,15 @@ def test_prompt_and_parameters_survive_a_visit_to_another_page(connected):
     assert not app.exception
     assert app.text_area(key="ask.prompt").value == "Keep me"
     assert app.slider(key="ask.params.temperature").value == 0.4
+
+
+def test_non_streaming_toggle_sends_one_generate_content(connected, vertex):
+    vertex.set_reply(REPLY)
+    app = start_app()
+    app.toggle(key="ask.params.stream").set_value(False).run()
+    add_link(app, "https://example.com/frames/cover.png")
+    app.text_area(key="ask.prompt").input("What is on the cover?")
+    run_button(app).click().run()
+    assert [r.rpc for r in vertex.requests] == ["generateContent"]
+    assert vertex.parts_of()[0]["fileData"]["mimeType"] == "image/png"
+    assert REPLY in texts(app.markdown)
