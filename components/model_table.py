@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from reelscope.catalog import Catalog, Range
+from reelscope.catalog import Catalog, Model, Range
 
 
 def show(catalog: Catalog, today: dt.date) -> None:
@@ -15,13 +15,16 @@ def show(catalog: Catalog, today: dt.date) -> None:
             "Model": m.name,
             "ID": m.id,
             "Status": m.status(today).value,
+            "Released": m.released.isoformat() if m.released else "",
             "Shutdown": m.shutdown.isoformat() if m.shutdown else "",
             "Temperature": _range(m.temperature) if not m.sampling_ignored else "ignored",
             "Top-P": _range(m.top_p) if not m.sampling_ignored else "ignored",
-            "Top-K": _range(m.top_k) or (f"fixed {m.top_k_fixed}" if m.top_k_fixed else "–"),
+            "Top-K": f"fixed {m.top_k_fixed}" if m.top_k_fixed else _range(m.top_k),
             "Max output": _range(m.max_output_tokens),
             "Thinking": _thinking(m),
             "Videos / prompt": m.videos_per_prompt,
+            "Video length (audio / none)": _video_length(m),
+            "Tokens / frame": m.video_tokens_per_frame,
             "Locations": ", ".join(m.locations),
             "Source": m.sources[0],
         }
@@ -35,13 +38,21 @@ def show(catalog: Catalog, today: dt.date) -> None:
     )
 
 
+def _video_length(model: Model) -> str:
+    def minutes(seconds: int | None) -> str:
+        return f"{seconds / 60:g} min" if seconds else "–"
+
+    with_audio = minutes(model.video_seconds_with_audio) if model.audio_in_video else "ignored"
+    return f"{with_audio} / {minutes(model.video_seconds_without_audio)}"
+
+
 def _range(spec: Range | None) -> str:
     if spec is None:
         return "–"
     return f"{spec.min:g}–{spec.max:g} (default {spec.default:g})"
 
 
-def _thinking(model) -> str:
+def _thinking(model: Model) -> str:
     spec = model.thinking
     if spec is None:
         return "–"

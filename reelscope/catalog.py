@@ -37,9 +37,6 @@ class Range:
     def clamp(self, value: float) -> float:
         return min(max(value, self.min), self.max)
 
-    def contains(self, value: float) -> bool:
-        return self.min <= value <= self.max
-
 
 @dataclass(frozen=True)
 class ThinkingSpec:
@@ -124,15 +121,9 @@ class Catalog:
         except KeyError:
             raise KeyError(f"Unknown model {model_id!r}") from None
 
-    def __contains__(self, model_id: object) -> bool:
-        return model_id in self._by_id
-
     @property
     def default_model(self) -> Model:
         return self._by_id[self.default_model_id]
-
-    def callable_models(self, today: dt.date) -> list[Model]:
-        return [m for m in self.models if m.is_callable(today)]
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:

@@ -30,4 +30,10 @@ def test_every_page_opens_without_settings(no_settings):
     assert "Not connected" in texts(app.sidebar.markdown), "every run goes through app.py"
     table = app.dataframe[0].value
     assert "gemini-3.8-flash" in set(table["ID"])
-    assert table.set_index("ID").loc["gemini-1.0-pro-vision", "Status"] == "retired"
+    vision = table.set_index("ID").loc["gemini-1.0-pro-vision"]
+    assert (vision["Status"], vision["Video length (audio / none)"]) == (
+        "retired",
+        "ignored / 2 min",
+    )
+    flash = table.set_index("ID").loc["gemini-3.5-flash"]
+    assert (flash["Temperature"], flash["Top-K"]) == ("0–2 (default 1)", "fixed 64")
