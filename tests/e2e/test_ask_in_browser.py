@@ -37,7 +37,7 @@ def test_streamed_answer_grows_and_stop_keeps_the_partial_text(page: Page, verte
     second = len(answer_text(page))
     assert second > first > 0, "the answer should grow while it streams"
 
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text("Stopped. The answer above is partial.")).to_be_visible(timeout=10_000)
     wait_idle(page)
     kept = answer_text(page)
