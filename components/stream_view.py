@@ -7,7 +7,7 @@ The run lives in st.session_state, updated event by event, so whatever arrived s
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 
 import streamlit as st
 
@@ -21,7 +21,7 @@ _FINISH_MESSAGES = {
 }
 
 
-def stream(key: str, run: RunState, events: Iterator[Event]) -> None:
+def stream(key: str, run: RunState, events: Generator[Event, None, None]) -> None:
     """Consume `events` into `run`, repainting as they arrive. Closes the stream on any exit."""
     status = st.empty()
     answer = st.container(key=key).empty()
@@ -39,7 +39,7 @@ def stream(key: str, run: RunState, events: Iterator[Event]) -> None:
                 last_paint = now
         run.finish()
     finally:
-        events.close()  # type: ignore[attr-defined]
+        events.close()
         run.stop()  # no-op when finished; otherwise the user stopped it or the script reran
     status.empty()
     _paint(answer, run, live=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 
 from google.genai import Client, types
@@ -65,7 +65,7 @@ def run_generation(
     retry: RetryPolicy | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     """Yield the events of one generation. Closing the iterator closes the HTTP stream."""
     retry = retry or RetryPolicy()
     target = target or Target(project=None, location="global")
@@ -98,7 +98,9 @@ def _generate(client: Client, request: GenerationRequest) -> types.GenerateConte
     )
 
 
-def _streamed(client: Client, request: GenerationRequest, translator: _Translator):
+def _streamed(
+    client: Client, request: GenerationRequest, translator: _Translator
+) -> Iterator[Event]:
     chunks = client.models.generate_content_stream(
         model=request.model_id, contents=request.contents, config=request.config
     )

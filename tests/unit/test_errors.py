@@ -9,58 +9,53 @@ from reelscope.generation.events import ErrorKind
 REQUEST = httpx.Request("POST", "http://127.0.0.1/v1beta1/x")
 
 
-def _build(code: int, body: dict) -> errors.APIError:
-    """The error google-genai raises for this status and body."""
+def api_error(code: int, status: str, message: str) -> errors.APIError:
+    """The error google-genai raises for a Google error body with this status."""
     cls = errors.ClientError if code < 500 else errors.ServerError
-    return cls(code, body)
+    return cls(code, {"error": {"code": code, "status": status, "message": message}})
 
 
 @pytest.mark.parametrize(
     ("exc", "kind", "retryable", "says"),
     [
         (
-            _build(
-                429,
-                {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "slow down"}},
-            ),
+            api_error(429, "RESOURCE_EXHAUSTED", "slow down"),
             ErrorKind.QUOTA,
             True,
             "slow down",
         ),
         (
-            _build(500, {"error": {"code": 500, "status": "INTERNAL", "message": "oops"}}),
+            api_error(500, "INTERNAL", "oops"),
             ErrorKind.SERVER,
             True,
             "(500)",
         ),
         (
-            _build(503, {"error": {"code": 503, "status": "UNAVAILABLE", "message": "busy"}}),
+            api_error(503, "UNAVAILABLE", "busy"),
             ErrorKind.SERVER,
             True,
             "busy",
         ),
         (
-            _build(
-                400, {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message": "bad fps"}}
-            ),
+            api_error(400, "INVALID_ARGUMENT", "bad fps"),
             ErrorKind.INVALID_ARGUMENT,
             False,
             "bad fps",
         ),
         (
-            _build(401, {"error": {"code": 401, "status": "UNAUTHENTICATED", "message": "who?"}}),
+            api_error(401, "UNAUTHENTICATED", "who?"),
             ErrorKind.CREDENTIALS,
             False,
             "gcloud auth",
         ),
         (
-            _build(403, {"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "no"}}),
+            api_error(403, "PERMISSION_DENIED", "no"),
             ErrorKind.PERMISSION,
             False,
             "roles/aiplatform.user",
         ),
         (
-            _build(404, {"error": {"code": 404, "status": "NOT_FOUND", "message": "gone"}}),
+            api_error(404, "NOT_FOUND", "gone"),
             ErrorKind.NOT_FOUND,
             False,
             "retired",
