@@ -18,6 +18,7 @@ ENV_BASE_URL = "GOOGLE_VERTEX_BASE_URL"
 ENV_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 ENV_DATA_DIR = "REELSCOPE_DATA_DIR"
 ENV_STORAGE_EMULATOR = "STORAGE_EMULATOR_HOST"
+ENV_BUCKET = "REELSCOPE_BUCKET"  # staging bucket for uploads above the inline limit
 ENV_TIMEOUT = "REELSCOPE_REQUEST_TIMEOUT"
 ENV_CLOUD_RUN_SERVICE = "K_SERVICE"  # set by Cloud Run: credentials come from its metadata server
 DEFAULT_TIMEOUT_S = 300.0  # a long video can take minutes before the first token
@@ -35,6 +36,7 @@ class Settings:
     storage_emulator_host: str | None = None
     request_timeout_s: float = DEFAULT_TIMEOUT_S
     on_cloud_run: bool = False
+    bucket: str | None = None  # a bare name: "gs://" and slashes are stripped on load
 
     @property
     def endpoint(self) -> str:
@@ -75,6 +77,7 @@ def load_settings(
         storage_emulator_host=read(ENV_STORAGE_EMULATOR),
         request_timeout_s=_positive_float(read(ENV_TIMEOUT), DEFAULT_TIMEOUT_S),
         on_cloud_run=read(ENV_CLOUD_RUN_SERVICE) is not None,
+        bucket=(read(ENV_BUCKET) or "").removeprefix("gs://").strip("/") or None,
     )
 
 
