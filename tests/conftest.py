@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,3 +64,47 @@ def video_file(media_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def image_file(media_dir: Path) -> Path:
     return make_image(media_dir / "orange.png")
+
+
+@contextlib.contextmanager
+def run_storage_emulator() -> Iterator[str]:
+    """gcp-storage-emulator, in memory, in its own process on a free port; yields its base URL.
+
+    A subprocess, not a thread: its memory and CPU are not the test's (the staging bench
+    measures the uploader's RSS), and a hung emulator cannot hang the test process.
+    """
+    with socket.socket() as probe:  # a port the OS says is free right now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--in-memory", "--quiet"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:  # ready in ~0.1 s (SDK-NOTES.md); "/" is its health check
+            try:
+                with urllib.request.urlopen(base_url + "/", timeout=1) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"gcp-storage-emulator did not start on {base_url}"
+                    ) from None
+                time.sleep(0.05)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def storage_emulator() -> Iterator[str]:
+    """The base URL of a gcp-storage-emulator shared by the session (tests use own buckets)."""
+    with run_storage_emulator() as base_url:
+        yield base_url
