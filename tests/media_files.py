@@ -39,3 +39,81 @@ def make_image(path: Path, colour: str = "orange") -> Path:
     ]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True)
     return path
+
+
+def _ffmpeg(*args: str) -> None:
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", *args]
+    subprocess.run(command, check=True, capture_output=True)
+
+
+def make_webm(path: Path, seconds: float = 2, audio: bool = True) -> Path:
+    """A VP9 + Opus WebM (the Matroska family: PyAV's demuxer is "matroska,webm")."""
+    args = ["-f", "lavfi", "-i", f"testsrc=s=64x48:r=12:d={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={seconds}"]
+        args += ["-c:a", "libopus", "-b:a", "24k"]
+    # Realtime deadline and speed 8 keep libvpx-vp9 fast on a tiny frame.
+    args += ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "50k"]
+    _ffmpeg(*args, str(path))
+    return path
+
+
+def make_mov(path: Path, seconds: float = 2, audio: bool = True) -> Path:
+    """An H.264 (+ AAC) QuickTime movie: major brand "qt  ", unlike an MP4."""
+    args = ["-f", "lavfi", "-i", f"testsrc=s=64x48:r=12:d={seconds}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=550:duration={seconds}", "-c:a", "aac"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-f", "mov"]
+    _ffmpeg(*args, str(path))
+    return path
+
+
+def make_long_video(
+    path: Path,
+    seconds: float,
+    audio: bool = True,
+    size: str = "64x36",
+    fps: int = 1,
+    sample_rate: int = 8000,
+) -> Path:
+    """A long, cheap MP4: tiny frames, few of them, and a silent mono AAC track.
+
+    Silence keeps the AAC encoder (nearly all the cost) fast: 50 minutes take about a second.
+    The track is still a real audio stream, which is what duration limits care about.
+    """
+    args = ["-f", "lavfi", "-i", f"color=c=navy:s={size}:r={fps}:d={seconds}"]
+    if audio:
+        silence = f"anullsrc=r={sample_rate}:cl=mono:d={seconds}"
+        args += ["-f", "lavfi", "-i", silence, "-c:a", "aac", "-b:a", "8k"]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    args += ["-g", "600", "-shortest", "-movflags", "+faststart"]
+    _ffmpeg(*args, str(path))
+    return path
+
+
+def make_image_pair(folder: Path) -> tuple[Path, Path]:
+    """Two images of different formats and sizes: a 64x64 PNG and a 96x48 JPEG."""
+    png = make_image(folder / "pair-a.png", colour="orange")
+    jpeg = folder / "pair-b.jpg"
+    _ffmpeg("-f", "lavfi", "-i", "color=c=teal:s=96x48:d=1", "-frames:v", "1", str(jpeg))
+    return png, jpeg
+
+
+def make_corrupt_mp4(path: Path, keep_bytes: int = 300) -> Path:
+    """A real MP4 cut inside its header: `ftyp` is intact, `moov` is truncated."""
+    whole = make_video(path.with_name(f"whole-{path.name}"), seconds_per_scene=1, scenes=1)
+    path.write_bytes(whole.read_bytes()[:keep_bytes])
+    whole.unlink()
+    return path
+
+
+def make_empty_file(path: Path) -> Path:
+    """A zero-byte file (e.g. an upload that was interrupted)."""
+    path.write_bytes(b"")
+    return path
+
+
+def make_text_file(path: Path) -> Path:
+    """Plain text under whatever name the caller gives (e.g. notes.mov)."""
+    path.write_text("These are meeting notes, not a video.\n" * 20, encoding="utf-8")
+    return path
