@@ -42,11 +42,13 @@ import json
 import math
 import random
 import re
+import select
 import socket
 import threading
+import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -248,6 +250,8 @@ class RecordedRequest:
     version: str | None = None  # "v1" or "v1beta1"
     project: str | None = None
     location: str | None = None
+    received_at: float = 0.0  # time.time() when the request arrived
+    answer: Answer = field(default_factory=lambda: Answer())
 
     @property
     def parts(self) -> list[dict[str, Any]]:
@@ -269,6 +273,30 @@ class RecordedRequest:
     @property
     def safety_settings(self) -> list[dict[str, Any]]:
         return safety_settings_of(self.body)
+
+
+@dataclass
+class Answer:
+    """How the emulator's answer to one request went, filled in while it is written.
+
+    ``how`` is "pending" until the answer ends: "complete" (fully written), "client_closed"
+    (the client hung up first: what a Stop must cause), or "dropped" (the emulator cut it, as
+    a fault asked). Times are time.time(), so they compare with a browser's Date.now().
+    """
+
+    how: str = "pending"
+    ended_at: float | None = None
+    chunk_times: list[float] = field(default_factory=list)
+    _ended: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def end(self, how: str) -> None:
+        if self.how == "pending":
+            self.how, self.ended_at = how, time.time()
+            self._ended.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Until the answer has ended; whether it did within ``timeout`` seconds."""
+        return self._ended.wait(timeout)
 
 
 # --------------------------------------------------------------------------- faults
@@ -378,6 +406,14 @@ class _Handler(BaseHTTPRequestHandler):
     def end_sse(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+
+    def client_gone(self) -> bool:
+        """The client closed its end: readable with nothing to read (it sends no more)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def drop_connection(self) -> None:
         """Close without finishing the response: the client sees a broken transfer."""
@@ -637,6 +673,16 @@ class VertexEmulator:
         """Sleep ``seconds`` before the normal answer (to trigger client timeouts)."""
         return self.queue_fault(Fault(FaultKind.DELAY, rpc=rpc, times=times, delay_seconds=seconds))
 
+    def _pause(self, http: _Handler, seconds: float) -> bool:
+        """Wait ``seconds`` like a thinking model; False if the client hung up or we stop."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stopping.wait(min(left, 0.02)):
+                return False
+            if http.client_gone():
+                return False
+        return True
+
     def _take_fault(self, rpc: str | None) -> Fault | None:
         """Consume one use of the first queued fault matching ``rpc``."""
         with self._lock:
@@ -660,8 +706,8 @@ class VertexEmulator:
 
     def _serve(self, http: _Handler) -> None:
         """Record the request, pick hook/fault/normal answer, and write it."""
+        request = self._record(http)
         try:
-            request = self._record(http)
             handler = self._rpc_handlers.get(request.rpc or "")
             if handler is None or request.method != "POST":
                 message = f"Requested entity was not found: {request.method} {request.path}"
@@ -677,11 +723,12 @@ class VertexEmulator:
                 self._send_canned(http, request, answer)
                 return
             fault = answer if isinstance(answer, Fault) else self._take_fault(request.rpc)
-            if fault is not None and fault.delay_seconds > 0:
-                stopping = self._stopping.wait(fault.delay_seconds)
-                if stopping:  # do not keep the client waiting for a server that is going away
-                    http.drop_connection()
-                    return
+            delay = fault.delay_seconds if fault is not None else 0
+            if delay > 0 and not self._pause(http, delay):
+                # the client gave up, or the server is going away: end the exchange
+                request.answer.end("dropped" if self._stopping.is_set() else "client_closed")
+                http.drop_connection()
+                return
             if fault is not None and fault.kind is FaultKind.ERROR:
                 self._send_error(http, fault.status, fault.message)
                 return
@@ -689,16 +736,20 @@ class VertexEmulator:
                 fault = None
             handler(http, request, fault)
         except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (e.g. its timeout fired): nothing left to answer.
+            # The client gave up (e.g. its timeout fired, or the user pressed Stop).
             http.close_connection = True
+            request.answer.end("client_closed")
         except Exception as exc:
             # A bug in a hook or handler: answer 500 so the test fails with a readable
             # ServerError instead of a bare disconnect; the traceback goes to stderr.
             traceback.print_exc()
+            request.answer.end("dropped")
             if http.answer_started:
                 http.drop_connection()  # half an answer is out: the client must see it broken
             else:
                 self._send_error(http, 500, f"VertexEmulator error: {exc!r}")
+        finally:
+            request.answer.end("complete")  # no-op when it already ended another way
 
     def _record(self, http: _Handler) -> RecordedRequest:
         split = urlsplit(http.path)
@@ -712,6 +763,7 @@ class VertexEmulator:
         match = _PATH_RE.match(path)
         groups = match.groupdict() if match else {}
         request = RecordedRequest(
+            received_at=time.time(),
             method=http.command,
             path=path,
             model=groups.get("model"),
@@ -747,6 +799,7 @@ class VertexEmulator:
         self, http: _Handler, request: RecordedRequest, fault: Fault | None
     ) -> None:
         if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            request.answer.end("dropped")
             http.drop_connection()
             return
         http.send_json(200, _merge_chunks(self._plan_chunks(request, fault)))
@@ -759,10 +812,14 @@ class VertexEmulator:
             pause = self.chunk_delay
         http.start_sse()
         for i, chunk in enumerate(chunks):
-            if i and pause and self._stopping.wait(pause):
-                break
+            if i and pause and not self._pause(http, pause):
+                request.answer.end("dropped" if self._stopping.is_set() else "client_closed")
+                http.drop_connection()
+                return
+            request.answer.chunk_times.append(time.time())
             http.send_sse(chunk)
         if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            request.answer.end("dropped")
             http.drop_connection()  # no terminating 0-length chunk
             return
         http.end_sse()

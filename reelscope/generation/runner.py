@@ -1,5 +1,9 @@
 """Running a request: the SDK's responses in, typed events out, with visible retries.
 
+The call is asynchronous (google-genai's `client.aio`) so that a run can be cancelled at any
+await: while the request is in flight, while the model is silent, or in a backoff wait. The
+cancellation closes the HTTP stream at once; a blocking read in a thread could not be interrupted.
+
 google-genai retries nothing by default, and its own retry options are invisible to the user;
 so retries happen here, before the first chunk only (a broken stream cannot be resumed), each
 announced with a Retrying event.
@@ -7,9 +11,9 @@ announced with a Retrying event.
 
 from __future__ import annotations
 
+import asyncio
 import random
-import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 from google.genai import Client, types
@@ -17,12 +21,14 @@ from google.genai import Client, types
 from reelscope.generation.errors import classify
 from reelscope.generation.events import (
     Blocked,
+    Completed,
     EndedEarly,
     Event,
     Failed,
     Finished,
     Retrying,
     TextDelta,
+    Thought,
     Usage,
 )
 from reelscope.generation.request import GenerationRequest
@@ -56,59 +62,66 @@ class Target:
     location: str
 
 
-def run_generation(
+async def generate_events(
     client: Client,
     request: GenerationRequest,
+    elapsed: Callable[[], float],
     *,
     stream: bool = True,
     target: Target | None = None,
     retry: RetryPolicy | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Generator[Event, None, None]:
-    """Yield the events of one generation. Closing the iterator closes the HTTP stream."""
+) -> AsyncIterator[Event]:
+    """The events of one generation, ending with Completed or Failed.
+
+    `elapsed` gives the seconds since the run started, stamped on every event. Cancelling the
+    task that iterates this closes the HTTP stream and ends any backoff wait.
+    """
     retry = retry or RetryPolicy()
     target = target or Target(project=None, location="global")
-    started = clock()
     for attempt in range(1, retry.max_attempts + 1):
-        translator = _Translator(lambda: clock() - started)
+        translator = _Translator(elapsed)
         try:
             if stream:
-                yield from _streamed(client, request, translator)
+                async for event in _streamed(client, request, translator):
+                    yield event
             else:
-                yield from translator.response(_generate(client, request))
-            yield from translator.end_of_stream()
+                for event in translator.response(await _generate(client, request)):
+                    yield event
+            for event in translator.end_of_stream():
+                yield event
+            yield Completed(elapsed())
             return
-        except Exception as exc:
+        except Exception as exc:  # CancelledError is a BaseException: it passes through
             error = classify(
                 exc, model_id=request.model_id, project=target.project, location=target.location
             )
             if error.retryable and not translator.received and attempt < retry.max_attempts:
                 delay = retry.delay(attempt)
-                yield Retrying(clock() - started, attempt, retry.max_attempts, delay, error.message)
-                sleep(delay)
+                yield Retrying(elapsed(), attempt, retry.max_attempts, delay, error.message)
+                await asyncio.sleep(delay)
                 continue
-            yield Failed(clock() - started, error)
+            yield Failed(elapsed(), error)
             return
 
 
-def _generate(client: Client, request: GenerationRequest) -> types.GenerateContentResponse:
-    return client.models.generate_content(
+async def _generate(client: Client, request: GenerationRequest) -> types.GenerateContentResponse:
+    return await client.aio.models.generate_content(
         model=request.model_id, contents=request.contents, config=request.config
     )
 
 
-def _streamed(
+async def _streamed(
     client: Client, request: GenerationRequest, translator: _Translator
-) -> Iterator[Event]:
-    chunks = client.models.generate_content_stream(
+) -> AsyncIterator[Event]:
+    chunks = await client.aio.models.generate_content_stream(
         model=request.model_id, contents=request.contents, config=request.config
     )
     try:
-        for chunk in chunks:
-            yield from translator.response(chunk)
+        async for chunk in chunks:
+            for event in translator.response(chunk):
+                yield event
     finally:
-        chunks.close()  # on Stop or rerun: release the HTTP connection now, not at GC
+        await chunks.aclose()  # on Stop: release the HTTP connection now, not at GC
 
 
 class _Translator:
@@ -137,6 +150,9 @@ class _Translator:
         index = candidate.index or 0
         self._candidates_seen.add(index)
         parts = candidate.content.parts if candidate.content and candidate.content.parts else []
+        thought = "".join(p.text for p in parts if p.text and p.thought)
+        if thought:
+            yield Thought(at, thought, index)
         text = "".join(p.text for p in parts if p.text and not p.thought)
         if text:
             yield TextDelta(at, text, index)

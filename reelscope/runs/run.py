@@ -1,0 +1,157 @@
+"""A run: the request it came from, its append-only events, and a cancel token.
+
+A run is written by one worker (the events of its HTTP call) and read by any number of views,
+each from its own thread; everything shared goes through one lock. Once a terminal event
+(Completed, Failed, Stopped) is in, the list is closed: what the user saw when they pressed Stop
+is the record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reelscope.generation.events import Event, Stopped, StopReason, to_record
+from reelscope.generation.state import RunState
+from reelscope.media import MediaSource
+from reelscope.parameters import GenerationParams
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source as a run records it: uploads by content hash, links by URI."""
+
+    kind: str
+    mime_type: str
+    label: str
+    uri: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+
+    @classmethod
+    def of(cls, source: MediaSource) -> SourceRef:
+        return cls(
+            str(source.kind), source.mime_type, source.label, source.uri, source.sha256, source.size
+        )
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What was asked, exactly as sent: enough to show, re-run or export the run."""
+
+    model_id: str
+    prompt: str
+    params: GenerationParams
+    sources: tuple[SourceRef, ...] = ()
+    stream: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. a response schema, a mode name
+
+    def to_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["params"]["stop_sequences"] = list(self.params.stop_sequences)
+        record["sources"] = [asdict(s) for s in self.sources]
+        return record
+
+
+class Run:
+    """One generation, from Run to its end. Thread-safe."""
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        *,
+        run_id: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.id = run_id or uuid.uuid4().hex
+        self.spec = spec
+        self.started_at = dt.datetime.now(dt.UTC)
+        self._clock = clock
+        self._started = clock()
+        self._events: list[Event] = []
+        self._state = RunState()
+        self._changed = threading.Condition()
+        self._cancel = threading.Event()
+        self._cancel_hooks: list[Callable[[], None]] = []
+
+    def elapsed(self) -> float:
+        """Seconds since the run started: the `at` of its next event."""
+        return self._clock() - self._started
+
+    def append(self, event: Event) -> bool:
+        """Add an event; False (and nothing added) once the run has ended."""
+        with self._changed:
+            if self._state.done:
+                return False
+            self._events.append(event)
+            self._state.apply(event)
+            self._changed.notify_all()
+            return True
+
+    def stop(self, reason: StopReason = StopReason.USER) -> bool:
+        """Close the run now with a Stopped event and cancel its worker; False if it had ended.
+
+        The event goes in first, so whatever the worker still delivers is refused: the view
+        reads "stopped" at once, while cancelling closes the HTTP stream or ends a backoff wait.
+        """
+        stopped = self.append(Stopped(self.elapsed(), reason))
+        self._cancel.set()
+        with self._changed:
+            hooks, self._cancel_hooks = self._cancel_hooks, []
+        for hook in hooks:
+            hook()
+        return stopped
+
+    def on_cancel(self, hook: Callable[[], None]) -> None:
+        """Call `hook` when the run is stopped (at once if it already was)."""
+        with self._changed:
+            if not self._cancel.is_set():
+                self._cancel_hooks.append(hook)
+                return
+        hook()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def done(self) -> bool:
+        with self._changed:
+            return self._state.done
+
+    def state(self) -> RunState:
+        """A snapshot of the folded state."""
+        with self._changed:
+            return self._state.copy()
+
+    def events(self, start: int = 0) -> list[Event]:
+        with self._changed:
+            return self._events[start:]
+
+    def wait(self, predicate: Callable[[RunState], bool], timeout: float) -> bool:
+        """Block until `predicate(state)` holds or `timeout` passes; whether it holds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self._state), timeout)
+
+    def wait_done(self, timeout: float) -> bool:
+        return self.wait(lambda state: state.done, timeout)
+
+    def to_record(self) -> dict[str, Any]:
+        """The run as plain data: spec, start time and every event."""
+        with self._changed:
+            events = [to_record(e) for e in self._events]
+        return {
+            "id": self.id,
+            "started_at": self.started_at.isoformat(),
+            "spec": self.spec.to_record(),
+            "events": events,
+        }
+
+    def __repr__(self) -> str:
+        last = self.events()[-1:] or None
+        return f"Run({self.id[:8]}, {self.spec.model_id}, last={last})"

@@ -1,0 +1,161 @@
+"""Runs in the worker, over real HTTP: Stop is real, proven from the emulator's side."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import pytest
+
+from reelscope.catalog import load_catalog
+from reelscope.generation.events import (
+    Completed,
+    Retrying,
+    Stopped,
+    StopReason,
+    TextDelta,
+    from_record,
+    to_record,
+)
+from reelscope.generation.request import build_request
+from reelscope.generation.runner import RetryPolicy, Target
+from reelscope.parameters import defaults_for
+from reelscope.runs import RunSpec, SessionRuns, worker
+from reelscope.vertex import make_genai_client
+
+CATALOG = load_catalog()
+MODEL = CATALOG.get("gemini-3.5-flash")
+WORDS = " ".join(f"w{i:03d}" for i in range(100))
+TARGET = Target("test-project", "global")
+
+
+@pytest.fixture
+def client(emulator_settings):
+    return make_genai_client(emulator_settings)
+
+
+@pytest.fixture
+def runs():
+    """A session's runs, held for the test as Streamlit's session state holds them."""
+    owner = SessionRuns()
+    yield owner
+    owner.close()
+
+
+def start(runs: SessionRuns, client, prompt="Describe", retry=None, stream=True):
+    params = defaults_for(MODEL)
+    request = build_request(MODEL, [], prompt, params)
+    spec = RunSpec(MODEL.id, prompt, params, stream=stream)
+    return runs.start(spec, client, request, target=TARGET, retry=retry)
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_stop_mid_stream_closes_the_http_stream_and_keeps_the_text(runs, client, vertex):
+    vertex.set_reply(WORDS, chunks=50, chunk_delay=0.1)  # 5 s in all
+    run = start(runs, client)
+    assert run.wait(lambda s: len(s.text) > 20, timeout=10)
+
+    pressed = time.time()
+    run.stop()
+    answer = vertex.last_request("streamGenerateContent").answer
+    assert answer.wait(timeout=1.0), "the emulator should see the stream end within 1 s"
+    assert answer.how == "client_closed"
+    assert answer.ended_at - pressed < 1.0
+
+    kept = run.state()
+    assert kept.stopped and kept.stop_reason is StopReason.USER
+    assert kept.text and WORDS.startswith(kept.text) and kept.text != WORDS
+    assert isinstance(run.events()[-1], Stopped)
+    time.sleep(0.3)
+    assert run.state().text == kept.text, "nothing is added after Stop"
+    assert len(vertex.requests) == 1
+
+
+def test_stop_during_a_backoff_wait_sends_no_further_request(runs, client, vertex):
+    vertex.fail(429, "slow down", times=3)
+    slow_retry = RetryPolicy(max_attempts=4, initial_delay_s=0.8, jitter=0)
+    run = start(runs, client, retry=slow_retry)
+    assert run.wait(lambda s: bool(s.retries), timeout=5)
+
+    run.stop()
+    time.sleep(1.5)  # past the moment the retry would have gone out
+    assert len(vertex.requests) == 1, "Stop must cancel the backoff wait and the retry"
+    state = run.state()
+    assert state.stopped and not state.completed and state.error is None
+    assert [type(e) for e in run.events()] == [Retrying, Stopped]
+
+
+def test_stop_while_the_model_is_silent_closes_the_connection(runs, client, vertex):
+    vertex.delay(10.0)  # thinking: no byte for 10 s
+    run = start(runs, client)
+    assert wait_until(lambda: vertex.requests)
+    time.sleep(0.3)
+
+    pressed = time.time()
+    run.stop()
+    answer = vertex.last_request().answer
+    assert answer.wait(timeout=1.0), "a silent stream must be closed within 1 s of Stop"
+    assert answer.how == "client_closed" and answer.ended_at - pressed < 1.0
+    assert wait_until(lambda: worker().active_count() == 0, timeout=1.0)
+
+
+def test_stop_in_non_streaming_mode_closes_the_request(runs, client, vertex):
+    vertex.delay(10.0)
+    run = start(runs, client, stream=False)
+    assert wait_until(lambda: vertex.requests)
+    run.stop()
+    assert vertex.last_request("generateContent").answer.wait(timeout=1.0)
+    assert run.state().stopped
+
+
+def test_a_finished_run_cannot_be_stopped_into_looking_partial(runs, client, vertex):
+    run = start(runs, client)
+    assert run.wait_done(timeout=10)
+    assert run.stop() is False
+    assert isinstance(run.events()[-1], Completed)
+    assert not run.state().stopped
+
+
+def test_runs_of_a_session_that_ends_are_stopped(client, vertex):
+    vertex.set_reply(WORDS, chunks=50, chunk_delay=0.1)
+    runs = SessionRuns()
+    first, second = start(runs, client), start(runs, client)
+    assert wait_until(lambda: worker().active_count() == 2)
+
+    del runs  # Streamlit drops a session's state when the session ends
+    gc.collect()
+
+    assert wait_until(lambda: worker().active_count() == 0, timeout=1.0)
+    for run in (first, second):
+        assert run.state().stop_reason is StopReason.SESSION_ENDED
+    assert all(r.answer.wait(1.0) and r.answer.how == "client_closed" for r in vertex.requests)
+
+
+def test_ttft_counts_from_the_request_that_answered_not_the_backoff(runs, client, vertex):
+    vertex.fail(503, times=1)
+    vertex.set_reply(WORDS, chunks=2)
+    run = start(runs, client, retry=RetryPolicy(initial_delay_s=0.6, jitter=0))
+    assert run.wait_done(timeout=10)
+    state = run.state()
+    assert state.retries and state.first_token_at > 0.6
+    assert state.time_to_first_token < 0.5
+
+
+def test_a_run_rebuilt_from_its_records_folds_to_the_same_state(runs, client, vertex):
+    vertex.set_reply(WORDS, chunks=7)
+    run = start(runs, client)
+    assert run.wait_done(timeout=10)
+    record = run.to_record()
+    events = [from_record(r) for r in record["events"]]
+    assert events == run.events()
+    assert [e for e in events if isinstance(e, TextDelta)]
+    assert record["spec"]["model_id"] == MODEL.id
+    assert record["events"] == [to_record(e) for e in events]
