@@ -26,8 +26,6 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
-from reelscope.media import EXTENSION_MIME_TYPES
-
 CHUNK_SIZE = 8 * 1024 * 1024  # resumable chunks must be multiples of 256 KiB
 READ_CHUNK_SIZE = 1024 * 1024  # previews: small ranges, so a seek answers quickly
 OBJECT_PREFIX = "reelscope/"
@@ -37,10 +35,22 @@ LOGIN_COMMAND = "gcloud auth application-default login"
 Progress = Callable[[int, int], None]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GS_URI = re.compile(r"^gs://([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])/(.+)$")
-# First extension listed per MIME type in media.py: ".mp4" for video/mp4, ".jpg" for image/jpeg.
-_EXTENSIONS: dict[str, str] = {}
-for _extension, _mime in EXTENSION_MIME_TYPES.items():
-    _EXTENSIONS.setdefault(_mime, _extension)
+# The object's extension, by the MIME types Vertex AI names (media.py maps the other way; not
+# imported from there so staging does not depend on the upload pipeline's modules).
+_EXTENSIONS = {
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/mpeg": ".mpeg",
+    "video/mpg": ".mpg",
+    "video/mpegps": ".mpegps",
+    "video/webm": ".webm",
+    "video/wmv": ".wmv",
+    "video/x-flv": ".flv",
+    "video/3gpp": ".3gp",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+}
 
 
 class StagingError(RuntimeError):
