@@ -13,6 +13,7 @@ from typing import Any
 CATALOG_FILE = Path(__file__).with_name("models.toml")
 
 THINKING_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
+MEDIA_RESOLUTIONS = ("LOW", "MEDIUM", "HIGH")
 
 
 class CatalogError(ValueError):
@@ -51,6 +52,32 @@ class ThinkingSpec:
 
 
 @dataclass(frozen=True)
+class MediaTokens:
+    """Tokens one video frame and one image cost, per media resolution (None = the default)."""
+
+    frame: Mapping[str | None, int]
+    image: Mapping[str | None, int]  # empty when no source gives image tokens for the model
+    sources: tuple[str, ...]
+
+    def per_frame(self, resolution: str | None) -> int:
+        return self.frame.get(resolution, self.frame[None])
+
+    def per_image(self, resolution: str | None) -> int | None:
+        return self.image.get(resolution, self.image.get(None))
+
+
+@dataclass(frozen=True)
+class Price:
+    """USD per million tokens, with where and when it was read."""
+
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float | None
+    as_of: dt.date
+    basis: str  # e.g. "Gemini Developer API list price": say what the figure is
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Model:
     id: str
     name: str
@@ -75,6 +102,8 @@ class Model:
     video_tokens_per_frame: int | None = None
     audio_tokens_per_second: int | None = None
     notes: tuple[str, ...] = ()
+    media_tokens: MediaTokens | None = None
+    price: Price | None = None
 
     def status(self, today: dt.date) -> Status:
         if self.shutdown is not None:
@@ -197,7 +226,67 @@ def _parse_model(raw: Mapping[str, Any]) -> Model:
         video_tokens_per_frame=raw.get("video_tokens_per_frame"),
         audio_tokens_per_second=raw.get("audio_tokens_per_second"),
         notes=tuple(raw.get("notes", ())),
+        media_tokens=_media_tokens(raw, where),
+        price=_price(raw.get("price"), where),
     )
+
+
+def _media_tokens(raw: Mapping[str, Any], where: str) -> MediaTokens | None:
+    spec = raw.get("media_tokens")
+    if spec is None:
+        return None
+    frame = _per_resolution(spec.get("frame"), f"{where}: media_tokens.frame")
+    if None not in frame:
+        raise CatalogError(f"{where}: media_tokens.frame needs a default")
+    if frame[None] != raw.get("video_tokens_per_frame", frame[None]):
+        raise CatalogError(f"{where}: media_tokens.frame default ≠ video_tokens_per_frame")
+    image = _per_resolution(spec.get("image", {}), f"{where}: media_tokens.image")
+    return MediaTokens(frame=frame, image=image, sources=_sources(spec, f"{where}: media_tokens"))
+
+
+def _per_resolution(spec: Any, where: str) -> dict[str | None, int]:
+    if not isinstance(spec, Mapping):
+        raise CatalogError(f"{where} must be a table of token counts")
+    counts: dict[str | None, int] = {}
+    for key, value in spec.items():
+        level = None if key == "default" else key.upper()
+        if level is not None and level not in MEDIA_RESOLUTIONS:
+            raise CatalogError(f"{where}: {key!r} is not default or one of {MEDIA_RESOLUTIONS}")
+        if not isinstance(value, int) or value <= 0:
+            raise CatalogError(f"{where}.{key} must be a positive whole number")
+        counts[level] = value
+    return counts
+
+
+def _price(spec: Mapping[str, Any] | None, where: str) -> Price | None:
+    if spec is None:
+        return None
+    where = f"{where}: price"
+    price_in = _require(spec, "input_usd_per_mtok", where)
+    price_out = spec.get("output_usd_per_mtok")
+    if (
+        not isinstance(price_in, int | float)
+        or price_in < 0
+        or (price_out is not None and (not isinstance(price_out, int | float) or price_out < 0))
+    ):
+        raise CatalogError(f"{where}: prices must be non-negative numbers")
+    as_of = _date(spec.get("as_of"), where, "as_of")
+    if as_of is None:
+        raise CatalogError(f"{where}: give as_of, the date the price was read")
+    return Price(
+        input_usd_per_mtok=float(price_in),
+        output_usd_per_mtok=None if price_out is None else float(price_out),
+        as_of=as_of,
+        basis=str(_require(spec, "basis", where)),
+        sources=_sources(spec, where),
+    )
+
+
+def _sources(spec: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    sources = tuple(spec.get("sources", ()))
+    if not sources or not all(str(s).startswith("https://") for s in sources):
+        raise CatalogError(f"{where}: give the https:// sources of these figures")
+    return sources
 
 
 def _range(raw: Mapping[str, Any], key: str, where: str) -> Range | None:
