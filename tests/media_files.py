@@ -75,17 +75,24 @@ def make_long_video(
     size: str = "64x36",
     fps: int = 1,
     sample_rate: int = 8000,
+    video_kbps: int | None = None,
 ) -> Path:
     """A long, cheap MP4: tiny frames, few of them, and a silent mono AAC track.
 
     Silence keeps the AAC encoder (nearly all the cost) fast: 50 minutes take about a second.
     The track is still a real audio stream, which is what duration limits care about.
+    `video_kbps` pads the video to a constant bitrate (filler data, cheap to make) for a file
+    as large as a real recording of that length.
     """
     args = ["-f", "lavfi", "-i", f"color=c=navy:s={size}:r={fps}:d={seconds}"]
     if audio:
         silence = f"anullsrc=r={sample_rate}:cl=mono:d={seconds}"
         args += ["-f", "lavfi", "-i", silence, "-c:a", "aac", "-b:a", "8k"]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if video_kbps:
+        rate = f"{video_kbps}k"
+        args += ["-x264-params", "nal-hrd=cbr", "-b:v", rate, "-minrate", rate, "-maxrate", rate]
+        args += ["-bufsize", f"{video_kbps // 2}k"]
     args += ["-g", "600", "-shortest", "-movflags", "+faststart"]
     _ffmpeg(*args, str(path))
     return path
