@@ -23,6 +23,36 @@ SAFETY_THRESHOLDS: dict[str, str] = {
 }
 THINKING_DYNAMIC = "dynamic"
 THINKING_OFF = "off"
+# Parameters bounded by a catalog range of the same name on the model.
+RANGED_PARAMETERS = ("temperature", "top_p", "top_k", "max_output_tokens", "candidate_count")
+SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
+
+
+def takes(model: Model, parameter: str) -> bool:
+    """Whether `model` takes `parameter` from the user: only then is a control shown for it
+    and the field sent. The one place this is decided (UI, clamping and request all ask here).
+
+    `parameter` is a GenerationParams field name. Sampling parameters on a model whose backend
+    ignores them, a fixed top-K (no range), and fields absent from the model's catalog entry
+    are not taken; stop sequences, safety and streaming are taken by every model.
+    """
+    if parameter in SAMPLING_PARAMETERS and model.sampling_ignored:
+        return False
+    if parameter in RANGED_PARAMETERS:
+        return getattr(model, parameter) is not None
+    thinking = model.thinking
+    if parameter == "thinking_level":
+        return thinking is not None and thinking.control == "level"
+    if parameter == "thinking_budget":
+        return thinking is not None and thinking.control == "budget"
+    if parameter in ("stop_sequences", "safety", "stream"):
+        return True
+    raise ValueError(f"Unknown generation parameter {parameter!r}")
+
+
+def range_for(model: Model, parameter: str) -> Range | None:
+    """The range the user may set `parameter` in on `model`; None when the model doesn't take it."""
+    return getattr(model, parameter) if takes(model, parameter) else None
 
 
 @dataclass(frozen=True)
@@ -56,17 +86,17 @@ class Adjustment:
 
 
 def defaults_for(model: Model) -> GenerationParams:
+    """The model's own defaults for what it takes; None for what it doesn't."""
     thinking = model.thinking
+    top_k, max_tokens = range_for(model, "top_k"), range_for(model, "max_output_tokens")
     return GenerationParams(
-        temperature=_default(model.temperature),
-        top_p=_default(model.top_p),
-        top_k=int(model.top_k.default) if model.top_k else None,
-        max_output_tokens=int(model.max_output_tokens.default) if model.max_output_tokens else None,
+        temperature=_default(range_for(model, "temperature")),
+        top_p=_default(range_for(model, "top_p")),
+        top_k=int(top_k.default) if top_k else None,
+        max_output_tokens=int(max_tokens.default) if max_tokens else None,
         candidate_count=1,
-        thinking_level=thinking.default_level if thinking and thinking.control == "level" else None,
-        thinking_budget=thinking.default_budget
-        if thinking and thinking.control == "budget"
-        else None,
+        thinking_level=thinking.default_level if takes(model, "thinking_level") else None,
+        thinking_budget=thinking.default_budget if takes(model, "thinking_budget") else None,
     )
 
 
@@ -76,12 +106,14 @@ def clamp_to(
     """Fit `params` into `model`'s ranges. Returns the new params and what changed, and why.
 
     A parameter the new model does not take is reset to the model's default (or cleared), so a
-    later switch back starts from sane values rather than from a stale one.
+    later switch back starts from sane values rather than from a stale one. Empty stop
+    sequences are dropped; at most `stop_sequences_max` are kept (the one place of that cap).
     """
     defaults = defaults_for(model)
     changes: list[Adjustment] = []
 
-    def fit(name: str, label: str, value: float | None, spec: Range | None, as_int: bool = False):
+    def fit(name: str, label: str, value: float | None, as_int: bool = False):
+        spec = range_for(model, name)
         if spec is None or value is None:
             return getattr(defaults, name)
         clamped = spec.clamp(value)
@@ -92,21 +124,16 @@ def clamp_to(
 
     fitted = replace(
         params,
-        temperature=fit("temperature", "Temperature", params.temperature, model.temperature),
-        top_p=fit("top_p", "Top-P", params.top_p, model.top_p),
-        top_k=fit("top_k", "Top-K", params.top_k, model.top_k, as_int=True),
+        temperature=fit("temperature", "Temperature", params.temperature),
+        top_p=fit("top_p", "Top-P", params.top_p),
+        top_k=fit("top_k", "Top-K", params.top_k, as_int=True),
         max_output_tokens=fit(
-            "max_output_tokens",
-            "Max output tokens",
-            params.max_output_tokens,
-            model.max_output_tokens,
-            as_int=True,
+            "max_output_tokens", "Max output tokens", params.max_output_tokens, as_int=True
         ),
-        candidate_count=fit(
-            "candidate_count", "Responses", params.candidate_count, model.candidate_count, True
-        ),
+        candidate_count=fit("candidate_count", "Responses", params.candidate_count, True),
         thinking_level=_fit_level(model, params, defaults, changes),
         thinking_budget=_fit_budget(model, params, defaults, changes),
+        stop_sequences=tuple(s for s in params.stop_sequences if s),
     )
     if len(fitted.stop_sequences) > stop_sequences_max:
         kept = fitted.stop_sequences[:stop_sequences_max]
@@ -126,7 +153,7 @@ def _fit_level(
     model: Model, params: GenerationParams, defaults: GenerationParams, changes: list[Adjustment]
 ) -> str | None:
     spec = model.thinking
-    if spec is None or spec.control != "level":
+    if spec is None or not takes(model, "thinking_level"):
         return None
     if params.thinking_level in spec.levels:
         return params.thinking_level
@@ -146,7 +173,7 @@ def _fit_budget(
     model: Model, params: GenerationParams, defaults: GenerationParams, changes: list[Adjustment]
 ) -> str | int | None:
     spec = model.thinking
-    if spec is None or spec.control != "budget" or spec.budget is None:
+    if spec is None or spec.budget is None or not takes(model, "thinking_budget"):
         return None
     value = params.thinking_budget
     if value == THINKING_DYNAMIC or (value == THINKING_OFF and spec.can_disable):

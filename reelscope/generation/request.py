@@ -13,7 +13,14 @@ from google.genai import types
 
 from reelscope.catalog import Model
 from reelscope.media import MediaSource
-from reelscope.parameters import THINKING_DYNAMIC, THINKING_OFF, GenerationParams
+from reelscope.parameters import (
+    RANGED_PARAMETERS,
+    THINKING_DYNAMIC,
+    THINKING_OFF,
+    GenerationParams,
+    clamp_to,
+    takes,
+)
 
 DYNAMIC_THINKING_BUDGET = -1  # the SDK's "AUTOMATIC"
 
@@ -57,21 +64,17 @@ def source_part(source: MediaSource) -> types.Part:
 def build_config(
     model: Model, params: GenerationParams, stop_sequences_max: int = 5
 ) -> types.GenerateContentConfig:
-    fields: dict[str, object] = {}
-    if not model.sampling_ignored:
-        if model.temperature and params.temperature is not None:
-            fields["temperature"] = params.temperature
-        if model.top_p and params.top_p is not None:
-            fields["top_p"] = params.top_p
-        if model.top_k and params.top_k is not None:
-            fields["top_k"] = params.top_k
-    if model.max_output_tokens and params.max_output_tokens:
-        fields["max_output_tokens"] = params.max_output_tokens
-    stops = [s for s in params.stop_sequences if s][:stop_sequences_max]
-    if stops:
-        fields["stop_sequences"] = stops
-    if model.candidate_count and params.candidate_count > 1:
-        fields["candidate_count"] = params.candidate_count
+    """The config of one request: `params` fitted to the model, and only fields it takes."""
+    params, _ = clamp_to(model, params, stop_sequences_max)
+    fields: dict[str, object] = {
+        name: getattr(params, name)
+        for name in RANGED_PARAMETERS
+        if takes(model, name) and getattr(params, name) is not None
+    }
+    if fields.get("candidate_count") == 1:
+        del fields["candidate_count"]  # the API default; some models reject the field
+    if params.stop_sequences:
+        fields["stop_sequences"] = list(params.stop_sequences)
     thinking = _thinking_config(model, params)
     if thinking:
         fields["thinking_config"] = thinking
@@ -89,9 +92,9 @@ def _thinking_config(model: Model, params: GenerationParams) -> types.ThinkingCo
     spec = model.thinking
     if spec is None:
         return None
-    if spec.control == "level" and params.thinking_level in spec.levels:
+    if takes(model, "thinking_level") and params.thinking_level in spec.levels:
         return types.ThinkingConfig(thinking_level=types.ThinkingLevel(params.thinking_level))
-    if spec.control == "budget":
+    if takes(model, "thinking_budget"):
         budget = params.thinking_budget
         if budget == THINKING_DYNAMIC:
             return types.ThinkingConfig(thinking_budget=DYNAMIC_THINKING_BUDGET)

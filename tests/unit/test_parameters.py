@@ -1,7 +1,14 @@
 import pytest
 
 from reelscope.catalog import load_catalog
-from reelscope.parameters import GenerationParams, clamp_to, defaults_for
+from reelscope.parameters import (
+    RANGED_PARAMETERS,
+    GenerationParams,
+    clamp_to,
+    defaults_for,
+    range_for,
+    takes,
+)
 
 CATALOG = load_catalog()
 
@@ -82,3 +89,52 @@ def test_at_most_five_stop_sequences():
     fitted, changes = clamp_to(model("gemini-3.5-flash"), params)
     assert fitted.stop_sequences == tuple("abcde")
     assert changes[0].parameter == "Stop sequences"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "taken", "not_taken"),
+    [
+        # sampling settable, top-K fixed at 64: no top-K
+        (
+            "gemini-3.5-flash",
+            {"temperature", "top_p", "candidate_count", "thinking_level"},
+            {"top_k", "thinking_budget"},
+        ),
+        # backend ignores sampling, rejects candidate count
+        (
+            "gemini-3.8-flash",
+            {"max_output_tokens", "thinking_level"},
+            {"temperature", "top_p", "top_k", "candidate_count", "thinking_budget"},
+        ),
+        ("gemini-2.5-flash", {"temperature", "thinking_budget"}, {"thinking_level", "top_k"}),
+        ("gemini-1.0-pro-vision", {"top_k"}, {"thinking_level", "thinking_budget"}),
+    ],
+)
+def test_takes_decides_which_parameters_a_model_takes(model_id, taken, not_taken):
+    m = model(model_id)
+    assert {p for p in taken if takes(m, p)} == taken
+    assert {p for p in not_taken if takes(m, p)} == set()
+    assert takes(m, "stop_sequences") and takes(m, "safety") and takes(m, "stream")
+
+
+def test_takes_refuses_an_unknown_parameter_name():
+    with pytest.raises(ValueError, match="frequency_penalty"):
+        takes(model("gemini-3.5-flash"), "frequency_penalty")
+
+
+@pytest.mark.parametrize("m", CATALOG.models, ids=lambda m: m.id)
+def test_defaults_hold_a_value_exactly_for_what_the_model_takes(m):
+    defaults = defaults_for(m)
+    for name in RANGED_PARAMETERS:
+        if name == "candidate_count":
+            continue  # 1 everywhere: the API default, never sent
+        assert (getattr(defaults, name) is not None) == takes(m, name), name
+        assert (range_for(m, name) is not None) == takes(m, name), name
+
+
+def test_empty_stop_sequences_are_dropped_before_the_cap():
+    fitted, changes = clamp_to(
+        model("gemini-3.5-flash"), GenerationParams(stop_sequences=("", "a", "", "b"))
+    )
+    assert fitted.stop_sequences == ("a", "b")
+    assert changes == []
