@@ -5,9 +5,10 @@ Only this module knows the names of the settings; everything else receives a `Se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 DEFAULT_LOCATION = "global"  # several current Gemini models are served only there
 DEFAULT_DATA_DIR = "data"
@@ -21,6 +22,14 @@ ENV_STORAGE_EMULATOR = "STORAGE_EMULATOR_HOST"
 ENV_BUCKET = "REELSCOPE_BUCKET"  # staging bucket for uploads above the inline limit
 ENV_TIMEOUT = "REELSCOPE_REQUEST_TIMEOUT"
 ENV_CLOUD_RUN_SERVICE = "K_SERVICE"  # set by Cloud Run: credentials come from its metadata server
+# google-auth's own names (google.auth.environment_vars): where gcloud keeps its configuration,
+# an explicit metadata server, and the switch that tells google-auth not to look for one.
+ENV_GCLOUD_CONFIG = "CLOUDSDK_CONFIG"
+ENV_METADATA_HOST = "GCE_METADATA_HOST"
+ENV_NO_GCE_CHECK = "NO_GCE_CHECK"
+# Compute Engine's documented residency check: the DMI product name is "Google Compute Engine".
+DMI_PRODUCT_NAME = Path("/sys/class/dmi/id/product_name")
+GCLOUD_ADC_FILE_NAME = "application_default_credentials.json"
 DEFAULT_TIMEOUT_S = 300.0  # a long video can take minutes before the first token
 
 
@@ -35,7 +44,8 @@ class Settings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     storage_emulator_host: str | None = None
     request_timeout_s: float = DEFAULT_TIMEOUT_S
-    on_cloud_run: bool = False
+    gcloud_config_dir: Path | None = None  # where `gcloud auth application-default login` writes
+    metadata_server: bool = False  # on Google Cloud (Cloud Run, Compute Engine, GKE)
     bucket: str | None = None  # a bare name: "gs://" and slashes are stripped on load
 
     @property
@@ -51,13 +61,23 @@ class Settings:
     def endpoint_overridden(self) -> bool:
         return bool(self.vertex_base_url)
 
+    @property
+    def gcloud_adc_file(self) -> Path | None:
+        """The file `gcloud auth application-default login` writes, whether or not it exists."""
+        return self.gcloud_config_dir / GCLOUD_ADC_FILE_NAME if self.gcloud_config_dir else None
+
 
 def load_settings(
-    environ: Mapping[str, str], secrets: Mapping[str, object] | None = None
+    environ: Mapping[str, str],
+    secrets: Mapping[str, object] | None = None,
+    *,
+    product_name_file: Path = DMI_PRODUCT_NAME,
 ) -> Settings:
     """Build settings from the environment, falling back to Streamlit secrets of the same names.
 
     The environment wins: it is how a deployment (Cloud Run, CI) overrides a checked-in file.
+    Facts about the machine come only from `environ` and `product_name_file`, so the caller
+    (a test, too) decides which machine Reelscope believes it runs on.
     """
     secrets = secrets or {}
 
@@ -76,9 +96,34 @@ def load_settings(
         data_dir=Path(read(ENV_DATA_DIR) or DEFAULT_DATA_DIR).expanduser(),
         storage_emulator_host=read(ENV_STORAGE_EMULATOR),
         request_timeout_s=_positive_float(read(ENV_TIMEOUT), DEFAULT_TIMEOUT_S),
-        on_cloud_run=read(ENV_CLOUD_RUN_SERVICE) is not None,
+        gcloud_config_dir=_gcloud_config_dir(environ),
+        metadata_server=_metadata_server(environ, product_name_file),
         bucket=(read(ENV_BUCKET) or "").removeprefix("gs://").strip("/") or None,
     )
+
+
+def _gcloud_config_dir(environ: Mapping[str, str]) -> Path | None:
+    """gcloud's configuration folder as gcloud documents it: $CLOUDSDK_CONFIG, else
+    ~/.config/gcloud, or %APPDATA%\\gcloud on Windows. None when the environment has no home."""
+    if environ.get(ENV_GCLOUD_CONFIG):
+        return Path(environ[ENV_GCLOUD_CONFIG]).expanduser()
+    if os.name == "nt":
+        appdata = environ.get("APPDATA")
+        return Path(PureWindowsPath(appdata) / "gcloud") if appdata else None
+    home = environ.get("HOME")
+    return Path(home) / ".config" / "gcloud" if home else None
+
+
+def _metadata_server(environ: Mapping[str, str], product_name_file: Path) -> bool:
+    """Whether google-auth would take credentials from a metadata server on this machine."""
+    if environ.get(ENV_NO_GCE_CHECK, "").strip().lower() == "true":
+        return False  # google-auth skips the metadata server then, and so must we
+    if environ.get(ENV_CLOUD_RUN_SERVICE) or environ.get(ENV_METADATA_HOST):
+        return True
+    try:
+        return product_name_file.read_text().strip().startswith("Google")
+    except OSError:  # not Linux, or no DMI: not a Compute Engine machine we can recognise
+        return False
 
 
 def _positive_float(text: str | None, fallback: float) -> float:

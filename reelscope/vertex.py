@@ -14,8 +14,6 @@ from pathlib import Path
 import google.auth
 import google.auth.credentials
 import google.auth.exceptions
-from google.auth import _cloud_sdk
-from google.auth.compute_engine import _metadata
 from google.genai import Client, types
 
 from reelscope.settings import Settings
@@ -50,16 +48,24 @@ class Connection:
         return not self.problems
 
 
+# Where credentials come from, as the sidebar names them: never a file path (the page may be
+# seen by others, and the path of a key file tells them where to look).
+FROM_CREDENTIALS_FILE = "GOOGLE_APPLICATION_CREDENTIALS file"
+FROM_GCLOUD_LOGIN = "gcloud application-default login"
+FROM_METADATA_SERVER = "Google Cloud metadata server (attached service account)"
+
+
 def credentials_source(settings: Settings) -> str | None:
-    """Where Application Default Credentials would come from, found without any network call."""
+    """Where Application Default Credentials would come from, found without any network call.
+
+    Follows google-auth's order: the named file, gcloud's login file, the metadata server.
+    """
     if settings.credentials_file:
-        path = Path(settings.credentials_file).expanduser()
-        return f"GOOGLE_APPLICATION_CREDENTIALS ({path})" if path.is_file() else None
-    gcloud_file = Path(_cloud_sdk.get_application_default_credentials_path())
-    if gcloud_file.is_file():
-        return f"gcloud application-default login ({gcloud_file})"
-    if settings.on_cloud_run or _metadata.detect_gce_residency_linux():
-        return "the Google Cloud metadata server (attached service account)"
+        return FROM_CREDENTIALS_FILE if _credentials_file(settings).is_file() else None
+    if settings.gcloud_adc_file is not None and settings.gcloud_adc_file.is_file():
+        return FROM_GCLOUD_LOGIN
+    if settings.metadata_server:
+        return FROM_METADATA_SERVER
     return None
 
 
@@ -70,8 +76,8 @@ def describe_connection(settings: Settings) -> Connection:
     fixes: list[str] = []
     if settings.credentials_file and source is None:
         problems.append(
-            f"GOOGLE_APPLICATION_CREDENTIALS names {settings.credentials_file}, "
-            "which does not exist."
+            "GOOGLE_APPLICATION_CREDENTIALS names a file that does not exist "
+            "(check its value where you start Reelscope)."
         )
         fixes.append("unset GOOGLE_APPLICATION_CREDENTIALS")
         fixes.append(LOGIN_COMMAND)
@@ -118,19 +124,31 @@ def make_genai_client(settings: Settings) -> Client:
 
 
 def _load_credentials(settings: Settings) -> google.auth.credentials.Credentials:
-    # The file may come from st.secrets rather than the environment google-auth reads itself.
-    if settings.credentials_file:
-        path = str(Path(settings.credentials_file).expanduser())
+    # The file may come from st.secrets rather than the environment google-auth reads itself,
+    # and gcloud's login file from the Settings' view of the machine: load the one we named.
+    key_file = _credentials_file(settings) if settings.credentials_file else None
+    if key_file is None and settings.gcloud_adc_file and settings.gcloud_adc_file.is_file():
+        key_file = settings.gcloud_adc_file
+    if key_file is None:
+        credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+        return credentials
+    try:
         with warnings.catch_warnings():
             # google-auth warns about files of unknown origin; this is the user's own ADC file,
-            # the very one google.auth.default() would load from GOOGLE_APPLICATION_CREDENTIALS.
+            # the very one google.auth.default() would load.
             warnings.simplefilter("ignore", DeprecationWarning)
             credentials, _ = google.auth.load_credentials_from_file(
-                path, scopes=[CLOUD_PLATFORM_SCOPE]
+                str(key_file), scopes=[CLOUD_PLATFORM_SCOPE]
             )
-    else:
-        credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+    except google.auth.exceptions.GoogleAuthError as exc:
+        # google-auth names the file in its message; the page must not show key file paths.
+        message = str(exc).replace(str(key_file), "the credentials file")
+        raise google.auth.exceptions.DefaultCredentialsError(message) from exc
     return credentials
+
+
+def _credentials_file(settings: Settings) -> Path:
+    return Path(settings.credentials_file or "").expanduser()
 
 
 def make_storage_client(settings: Settings) -> google.cloud.storage.Client:

@@ -24,6 +24,7 @@ def no_settings(monkeypatch, tmp_path):
     for name in SETTING_NAMES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "true")  # google-auth's switch: no metadata server here
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ def test_connected_sidebar_shows_project_endpoint_and_credentials(connected):
     assert "Ready" in sidebar
     assert f"Project: `{connected.project}`" in sidebar
     assert f"`{connected.vertex_base_url}` (override)" in sidebar
-    assert "GOOGLE_APPLICATION_CREDENTIALS" in sidebar
+    assert "Credentials: GOOGLE_APPLICATION_CREDENTIALS file" in sidebar
+    assert connected.credentials_file not in sidebar, "a key file's path is not for the page"
     assert not app.sidebar.code
 
 

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from reelscope.settings import DEFAULT_TIMEOUT_S, load_settings
-from reelscope.vertex import describe_connection
+from reelscope.settings import DEFAULT_TIMEOUT_S, Settings, load_settings
+from reelscope.vertex import NotConnected, describe_connection, make_genai_client
 
 
 def test_defaults_when_nothing_is_set():
@@ -38,9 +38,13 @@ def test_request_timeout_falls_back_on_nonsense(text, seconds):
     assert load_settings({"REELSCOPE_REQUEST_TIMEOUT": text}).request_timeout_s == seconds
 
 
-def test_connection_lists_what_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))  # no gcloud login on this "machine"
-    connection = describe_connection(load_settings({}))
+def nothing_set_up(tmp_path: Path, **environ: str) -> Settings:
+    """Settings on a machine with a home folder but no login, key file or metadata server."""
+    return load_settings({"HOME": str(tmp_path), **environ}, product_name_file=tmp_path / "no-dmi")
+
+
+def test_connection_lists_what_is_missing(tmp_path):
+    connection = describe_connection(nothing_set_up(tmp_path))
     assert not connection.ready
     assert connection.credentials_source is None
     assert connection.fixes == (
@@ -49,19 +53,84 @@ def test_connection_lists_what_is_missing(tmp_path, monkeypatch):
     )
 
 
-def test_gcloud_login_file_is_found(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path))
-    (tmp_path / "application_default_credentials.json").write_text("{}")
-    connection = describe_connection(load_settings({"GOOGLE_CLOUD_PROJECT": "p"}))
+@pytest.mark.parametrize(
+    "config_dir", ["cloudsdk", ".config/gcloud"], ids=["CLOUDSDK_CONFIG", "home"]
+)
+def test_gcloud_login_file_is_found_where_gcloud_writes_it(tmp_path, config_dir):
+    folder = tmp_path / config_dir
+    folder.mkdir(parents=True)
+    (folder / "application_default_credentials.json").write_text("{}")
+    environ = {"GOOGLE_CLOUD_PROJECT": "p"}
+    if config_dir == "cloudsdk":
+        environ["CLOUDSDK_CONFIG"] = str(folder)
+    connection = describe_connection(nothing_set_up(tmp_path, **environ))
     assert connection.ready
-    assert "gcloud application-default login" in connection.credentials_source
+    assert connection.credentials_source == "gcloud application-default login"
 
 
-def test_a_credentials_file_that_does_not_exist_is_named(tmp_path):
+def test_a_gcloud_login_elsewhere_is_not_this_settings_login(tmp_path):
+    (tmp_path / "application_default_credentials.json").write_text("{}")
+    settings = nothing_set_up(tmp_path / "home", CLOUDSDK_CONFIG=str(tmp_path / "other"))
+    assert describe_connection(settings).credentials_source is None
+
+
+@pytest.mark.parametrize(
+    ("product_name", "environ", "metadata"),
+    [
+        ("Google Compute Engine\n", {}, True),
+        ("Google Compute Engine\n", {"NO_GCE_CHECK": "True"}, False),
+        ("Standard PC (Q35 + ICH9, 2009)\n", {}, False),
+        (None, {"K_SERVICE": "reelscope"}, True),
+        (None, {"GCE_METADATA_HOST": "127.0.0.1:8080"}, True),
+        (None, {"K_SERVICE": "reelscope", "NO_GCE_CHECK": "true"}, False),
+        (None, {}, False),
+    ],
+)
+def test_the_metadata_server_is_recognised_from_the_machine_given(
+    tmp_path, product_name, environ, metadata
+):
+    dmi = tmp_path / "product_name"
+    if product_name is not None:
+        dmi.write_text(product_name)
+    settings = load_settings(environ, product_name_file=dmi)
+    assert settings.metadata_server is metadata
+    source = describe_connection(settings).credentials_source
+    assert (source == "Google Cloud metadata server (attached service account)") is metadata
+
+
+def test_the_credentials_source_never_shows_a_path(tmp_path):
+    key = tmp_path / "secret-key.json"
+    key.write_text("{}")
+    connection = describe_connection(
+        nothing_set_up(tmp_path, GOOGLE_CLOUD_PROJECT="p", GOOGLE_APPLICATION_CREDENTIALS=str(key))
+    )
+    assert connection.credentials_source == "GOOGLE_APPLICATION_CREDENTIALS file"
+    assert str(tmp_path) not in repr(connection)
+
+
+def test_a_credentials_file_that_does_not_exist_is_reported_without_its_path(tmp_path):
     missing = tmp_path / "gone.json"
     connection = describe_connection(
-        load_settings({"GOOGLE_CLOUD_PROJECT": "p", "GOOGLE_APPLICATION_CREDENTIALS": str(missing)})
+        nothing_set_up(
+            tmp_path, GOOGLE_CLOUD_PROJECT="p", GOOGLE_APPLICATION_CREDENTIALS=str(missing)
+        )
     )
     assert not connection.ready
-    assert str(missing) in connection.problems[0]
+    assert (
+        "GOOGLE_APPLICATION_CREDENTIALS names a file that does not exist"
+        in (connection.problems[0])
+    )
+    assert str(tmp_path) not in repr(connection)
     assert connection.fixes[0] == "unset GOOGLE_APPLICATION_CREDENTIALS"
+
+
+def test_an_unreadable_key_file_is_reported_without_its_path(tmp_path):
+    key = tmp_path / "secret-key.json"
+    key.write_text("{not json")
+    settings = nothing_set_up(
+        tmp_path, GOOGLE_CLOUD_PROJECT="p", GOOGLE_APPLICATION_CREDENTIALS=str(key)
+    )
+    with pytest.raises(NotConnected) as raised:
+        make_genai_client(settings)
+    assert "could not be loaded" in str(raised.value)
+    assert str(tmp_path) not in str(raised.value)
