@@ -73,8 +73,7 @@ def _from_api_error(
         return RunError(
             ErrorKind.NOT_FOUND,
             f"Model {model_id} was not found in location {location}: {server_message}",
-            "It may be retired or not served in this location. Pick another model, or set "
-            "GOOGLE_CLOUD_LOCATION=global (several current models are served only there).",
+            _not_found_hint(location),
         )
     if code == 429:
         return RunError(
@@ -100,4 +99,16 @@ def _from_api_error(
         ErrorKind.UNKNOWN,
         f"Vertex AI answered {code}: {server_message}",
         "Try again; if it keeps happening, check the Vertex AI status page.",
+    )
+
+
+def _not_found_hint(location: str) -> str:
+    if location == "global":  # advising "set it to global" would send the user in a circle
+        return (
+            "It may be retired, not yet available to your project, or misspelled. Pick another "
+            "model on the Models page, or check the model's Vertex AI page for where it is served."
+        )
+    return (
+        "It may be retired or not served in this location. Pick another model, or set "
+        "GOOGLE_CLOUD_LOCATION=global (several current models are served only there)."
     )

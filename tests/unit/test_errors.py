@@ -92,3 +92,14 @@ def test_each_failure_maps_to_a_kind_a_message_and_a_hint(exc, kind, retryable, 
     assert (error.kind, error.retryable) == (kind, retryable)
     assert says in f"{error.message} {error.hint}"
     assert error.hint, "every message says what to do"
+
+
+@pytest.mark.parametrize(("location", "advises_global"), [("global", False), ("us-central1", True)])
+def test_not_found_advises_the_global_location_only_when_elsewhere(location, advises_global):
+    error = classify(
+        api_error(404, "NOT_FOUND", "gone"), model_id="m", project="p", location=location
+    )
+    assert error.kind is ErrorKind.NOT_FOUND
+    assert f"location {location}" in error.message
+    assert ("GOOGLE_CLOUD_LOCATION=global" in error.hint) is advises_global
+    assert "retired" in error.hint
