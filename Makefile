@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test lint format browser bench clean
 
@@ -18,9 +19,11 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
+# Served on this machine only: anyone who reaches Reelscope spends your Vertex AI quota.
+# `make run ADDRESS=0.0.0.0` exposes it; read "Exposing Reelscope" in README.md first.
 run: $(VENV)/.runtime-installed
-	@echo "Reelscope on http://localhost:$(PORT)"
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	@echo "Reelscope on http://$(ADDRESS):$(PORT)"
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 browser:
 	@bash scripts/ensure-browser.sh $(BIN)
