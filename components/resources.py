@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import uuid
+import weakref
 from collections.abc import Mapping
+from pathlib import Path
 
 import streamlit as st
 
 from reelscope.catalog import Catalog, load_catalog
+from reelscope.runs import SessionRuns
 from reelscope.settings import Settings, load_settings
+from reelscope.spool import Spool, spool_root, sweep_stale
 from reelscope.vertex import GenaiClient, NotConnected, make_genai_client
+
+_RUNS_KEY = "reelscope.runs"
+_SPOOL_KEY = "reelscope.spool"
+SESSION_SPOOL_MAX_BYTES = 2_000_000_000  # a session's uploads on disk, at most
+STALE_SPOOL_S = 24 * 3600
 
 
 def settings() -> Settings:
@@ -38,6 +49,30 @@ def connected_client(current: Settings) -> GenaiClient | None:
         st.error(f"{problem} Run this in the shell that starts Reelscope, then restart it:")
         st.code(fixes, language="bash", wrap_lines=True)
         return None
+
+
+def session_runs() -> SessionRuns:
+    """This browser session's runs; they are stopped when Streamlit drops the session's state."""
+    if _RUNS_KEY not in st.session_state:
+        st.session_state[_RUNS_KEY] = SessionRuns()
+    return st.session_state[_RUNS_KEY]
+
+
+def session_spool() -> Spool:
+    """This session's uploads, kept once by content hash; the folder goes with the session."""
+    if _SPOOL_KEY not in st.session_state:
+        root = spool_root(settings().data_dir, uuid.uuid4().hex)
+        _sweep_once(root.parent)
+        spool = Spool(root, max_bytes=SESSION_SPOOL_MAX_BYTES)
+        weakref.finalize(spool, shutil.rmtree, spool.root, True)
+        st.session_state[_SPOOL_KEY] = spool
+    return st.session_state[_SPOOL_KEY]
+
+
+@st.cache_resource(show_spinner=False)
+def _sweep_once(parent: Path) -> None:
+    """Once per server: remove spools that a crashed server left behind."""
+    sweep_stale(parent, older_than_s=STALE_SPOOL_S)
 
 
 def today() -> dt.date:

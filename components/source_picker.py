@@ -1,103 +1,161 @@
-"""Adding videos and images: upload, or a gs://, https:// or YouTube link; each one previewed."""
+"""Adding videos and images: upload, or a gs://, https:// or YouTube link; each one previewed.
+
+The picker owns its list of items under `{key}.items`, outside any widget, so what the user added
+survives reruns and visits to other pages. An upload is taken in once: its bytes go to the
+session spool, it is probed, and the uploader is emptied. A refused file stays listed with its
+reason until the user removes it, and the page keeps Run disabled meanwhile.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
+from components import kept, resources
 from reelscope.catalog import MediaFacts
 from reelscope.media import (
     EXTENSION_MIME_TYPES,
     MediaSource,
     SourceError,
     SourceKind,
+    accept_upload,
+    format_size,
     source_from_link,
-    source_from_upload,
 )
+from reelscope.probe import VideoProbe
 
 
-def show(key: str, media: MediaFacts) -> list[MediaSource]:
-    """The sources the user added, in order. Refused ones are explained, never kept."""
-    links_key = f"{key}.links"
-    st.session_state.setdefault(links_key, [])
+@dataclass(frozen=True)
+class Item:
+    """One thing the user added: a usable source, or a refused file and why."""
+
+    name: str
+    source: MediaSource | None = None
+    refusal: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.source.key if self.source else f"refused:{self.name}:{self.refusal}"
+
+
+def show(key: str, media: MediaFacts) -> tuple[list[MediaSource], list[str]]:
+    """The sources the user added, in order, and one problem per refused item."""
+    items_key = f"{key}.items"
+    st.session_state.setdefault(items_key, [])
 
     upload_tab, link_tab = st.tabs(["Upload", "Link (gs:// · https · YouTube)"])
     with upload_tab:
-        uploaded = st.file_uploader(
-            "Videos or images",
-            type=[ext.lstrip(".") for ext in EXTENSION_MIME_TYPES],
-            accept_multiple_files=True,
-            key=f"{key}.uploads",
-            help=f"Sent inline, up to {media.inline_limit_bytes / 1_000_000:.0f} MB per file.",
-        )
-        sources = _uploaded_sources(uploaded or [], media)
+        _uploader(key, items_key, media)
     with link_tab:
-        _link_form(key, links_key)
-    sources += st.session_state[links_key]
-    _previews(sources, links_key)
-    return sources
+        _link_form(key, items_key)
+    items: list[Item] = st.session_state[items_key]
+    _previews(items, items_key)
+    sources = [item.source for item in items if item.source is not None]
+    refused = [f"{item.name}: {item.refusal} Remove it to run." for item in items if item.refusal]
+    return sources, refused
 
 
-def _uploaded_sources(files: list, media: MediaFacts) -> list[MediaSource]:
-    sources = []
-    for file in files:
-        try:
-            sources.append(source_from_upload(file.name, file.getvalue(), media))
-        except SourceError as problem:
-            st.error(str(problem), icon=":material/block:")
-    return sources
+def _uploader(key: str, items_key: str, media: MediaFacts) -> None:
+    round_key = f"{key}.upload_round"  # a new uploader widget after each intake: it empties
+    st.session_state.setdefault(round_key, 0)
+    uploaded = st.file_uploader(
+        "Videos or images",
+        type=[ext.lstrip(".") for ext in EXTENSION_MIME_TYPES],
+        accept_multiple_files=True,
+        key=f"{key}.uploads.{st.session_state[round_key]}",
+        help=f"Checked by their bytes; sent inline, up to {format_size(media.inline_limit_bytes)} "
+        "per file.",
+    )
+    if not uploaded:
+        return
+    spool = resources.session_spool()
+    with st.spinner("Checking the files…"):
+        for file in uploaded:
+            _add(items_key, _intake(spool, file, media))
+    st.session_state[round_key] += 1
+    st.rerun()
 
 
-def _link_form(key: str, links_key: str) -> None:
-    with st.form(f"{key}.link_form", clear_on_submit=False, border=False):
-        link = st.text_input(
-            "Link",
-            placeholder="gs://bucket/video.mp4 · https://…/clip.mp4 · https://youtu.be/…",
-            key=f"{key}.link_text",
-        )
-        added = st.form_submit_button("Add link")
-    if not added:
+def _intake(spool, file, media: MediaFacts) -> Item:
+    try:
+        return Item(file.name, source=accept_upload(spool, file.name, file, media))
+    except SourceError as problem:
+        return Item(file.name, refusal=str(problem))
+
+
+def _link_form(key: str, items_key: str) -> None:
+    link = st.text_input(
+        "Link",
+        placeholder="gs://bucket/video.mp4 · https://…/clip.mp4 · https://youtu.be/…",
+        **kept.bind(f"{key}.link_text", ""),
+    )
+    if not st.button("Add link", key=f"{key}.add_link"):
         return
     try:
         source = source_from_link(link)
     except SourceError as problem:
-        st.error(
-            str(problem), icon=":material/block:"
-        )  # the typed text stays in the box to be corrected
+        st.error(str(problem), icon=":material/block:")  # the text stays in the box to fix
         return
-    links: list[MediaSource] = st.session_state[links_key]
-    if any(existing.key == source.key for existing in links):
+    if not _add(items_key, Item(source.label, source=source)):
         st.info(f"{source.label} is already added.")
-        return
-    links.append(source)
 
 
-def _previews(sources: list[MediaSource], links_key: str) -> None:
-    if not sources:
+def _add(items_key: str, item: Item) -> bool:
+    items: list[Item] = st.session_state[items_key]
+    if any(existing.key == item.key for existing in items):
+        return False
+    items.append(item)
+    return True
+
+
+def _previews(items: list[Item], items_key: str) -> None:
+    if not items:
         st.caption("Add one or more videos (and images, if you like) to ask about.")
         return
     columns = st.columns(3)
-    for index, source in enumerate(sources):
+    for index, item in enumerate(items):
         with columns[index % len(columns)]:
-            _preview(source)
-            if source.kind is not SourceKind.UPLOAD and st.button(
-                "Remove", key=f"{links_key}.remove.{source.key}", type="tertiary"
-            ):
-                st.session_state[links_key] = [
-                    s for s in st.session_state[links_key] if s.key != source.key
-                ]
-                st.rerun()
+            if item.source is not None:
+                _preview(item.source)
+            else:
+                st.markdown(f"**{item.name}**")
+                st.error(item.refusal, icon=":material/block:")
+            st.button(
+                "Remove",
+                key=f"{items_key}.remove.{index}.{item.key}",
+                type="tertiary",
+                on_click=_remove,
+                args=(items_key, item.key),
+            )
+
+
+def _remove(items_key: str, item_key: str) -> None:
+    st.session_state[items_key] = [i for i in st.session_state[items_key] if i.key != item_key]
 
 
 def _preview(source: MediaSource) -> None:
-    caption = f"**{source.label}** · {source.mime_type}"
+    facts = [source.mime_type]
     if source.size is not None:
-        caption += f" · {source.size / 1_000_000:.1f} MB"
-    st.markdown(caption)
-    if source.kind is SourceKind.GCS:
-        st.caption(f"{source.uri} (preview of gs:// objects comes with Cloud Storage staging)")
+        facts.append(format_size(source.size))
+    if isinstance(source.probe, VideoProbe):
+        probe = source.probe
+        facts.append(f"{probe.duration_s:.1f} s · {probe.width}×{probe.height}")
+        facts.append("with audio" if probe.has_audio else "no audio")
+    st.markdown(f"**{source.label}** · " + " · ".join(facts))
+    for note in source.probe.notes if source.probe else ():
+        st.caption(note)
+    if not source.previewable:
+        st.caption(_no_preview_reason(source))
         return
-    media = source.data if source.data is not None else source.uri
+    media = source.path if source.path is not None else source.uri
     if source.is_image:
-        st.image(media)
+        st.image(str(media))
     else:
-        st.video(media, format=source.mime_type)
+        st.video(str(media), format=source.mime_type)
+
+
+def _no_preview_reason(source: MediaSource) -> str:
+    if source.kind is SourceKind.GCS:
+        return f"{source.uri} (gs:// objects are not previewed yet; Vertex AI reads them)"
+    return f"{source.uri} is sent to Vertex AI as a link; no preview of an unchecked host."

@@ -1,15 +1,20 @@
-"""Video and image sources: parsing links, sniffing uploads, validating against a model."""
+"""Video and image sources: links vetted, uploads spooled and probed, all checked per model."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 from urllib.parse import parse_qs, urlparse
 
 from reelscope.catalog import MediaFacts, Model
+from reelscope.netguard import check_link
+from reelscope.probe import ImageProbe, ProbeError, VideoProbe, probe_media
+from reelscope.spool import Spool, SpoolFull
+
+MediaProbe = VideoProbe | ImageProbe
 
 
 class SourceError(ValueError):
@@ -48,13 +53,22 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
 @dataclass(frozen=True)
 class MediaSource:
-    """One video or image the user added, ready to become a request part."""
+    """One video or image the user added, ready to become a request part.
+
+    An upload refers to its bytes by content hash (`sha256`) and the spool file holding them
+    (`path`), so it survives reruns and page visits and is read into memory only when sent.
+    A link refers to what Vertex AI fetches itself (`uri`).
+    """
 
     kind: SourceKind
     mime_type: str
     label: str
     uri: str | None = None
-    data: bytes | None = None
+    sha256: str | None = None
+    path: Path | None = None
+    size: int | None = None
+    previewable: bool = False  # the browser may load it: a spooled upload, or a vetted link
+    probe: MediaProbe | None = None  # what the bytes are: uploads are probed, links are not
 
     @property
     def is_video(self) -> bool:
@@ -65,15 +79,9 @@ class MediaSource:
         return self.mime_type.startswith("image/")
 
     @property
-    def size(self) -> int | None:
-        return len(self.data) if self.data is not None else None
-
-    @property
     def key(self) -> str:
         """Stable identity, so the same file added twice is recognised."""
-        if self.data is not None:
-            return "sha256:" + hashlib.sha256(self.data).hexdigest()
-        return str(self.uri)
+        return f"sha256:{self.sha256}" if self.sha256 else str(self.uri)
 
 
 def source_from_link(text: str) -> MediaSource:
@@ -87,9 +95,19 @@ def source_from_link(text: str) -> MediaSource:
         return _gcs_source(link, parsed.netloc, parsed.path)
     if scheme in ("http", "https") and parsed.hostname in _YOUTUBE_HOSTS:
         return _youtube_source(link, parsed.hostname, parsed.path, parsed.query)
+    if scheme in ("http", "https"):
+        verdict = check_link(link)  # private, loopback and metadata addresses are refused
+        if not verdict.allowed:
+            raise SourceError(verdict.reason)
     if scheme == "https":
         name = PurePosixPath(parsed.path).name
-        return MediaSource(SourceKind.HTTPS, _mime_from_name(name, link), name or link, uri=link)
+        return MediaSource(
+            SourceKind.HTTPS,
+            _mime_from_name(name, link),
+            name or link,
+            uri=link,
+            previewable=verdict.previewable,  # only a link whose every address is public
+        )
     if scheme == "http":
         raise SourceError(
             f"{link} uses http://. Vertex AI fetches only public https:// links: use https://."
@@ -100,53 +118,59 @@ def source_from_link(text: str) -> MediaSource:
     )
 
 
-def source_from_upload(name: str, data: bytes, media: MediaFacts) -> MediaSource:
-    """An uploaded file, its type sniffed from its bytes (the name can lie), size checked."""
-    if not data:
-        raise SourceError(f"{name} is empty. Choose the file again.")
-    mime_type = sniff_mime_type(data) or EXTENSION_MIME_TYPES.get(
-        PurePosixPath(name).suffix.lower()
-    )
+def accept_upload(spool: Spool, name: str, data: BinaryIO, media: MediaFacts) -> MediaSource:
+    """Keep an upload in the session spool and judge it by its bytes; refused bytes are dropped.
+
+    Raises SourceError saying which file and why: empty, not a video or image, damaged, a type
+    Gemini does not take, or too large to send inline.
+    """
+    try:
+        spooled = spool.put(data, name)
+    except SpoolFull as full:
+        raise SourceError(str(full)) from full
+    try:
+        probe = probe_media(spooled.path, name)
+        return source_from_file(name, spooled.sha256, spooled.path, probe, media)
+    except (ProbeError, SourceError) as problem:
+        spool.discard(spooled.sha256)
+        raise SourceError(str(problem)) from problem
+
+
+def source_from_file(
+    name: str, sha256: str, path: Path, probe: MediaProbe, media: MediaFacts
+) -> MediaSource:
+    """An uploaded file kept in the spool, judged by its probe (its bytes), not its name."""
     supported = media.video_mime_types + media.image_mime_types
-    if mime_type not in supported:
+    if probe.mime_type not in supported:
         raise SourceError(
-            f"{name} is not a video or image type Gemini accepts. "
-            f"Use one of: {', '.join(sorted(EXTENSION_MIME_TYPES))}."
+            f"{name} is {probe.mime_type}, which Gemini does not take. Convert it to MP4 "
+            f"(H.264) for video, or PNG, JPEG or WebP for images."
         )
-    if len(data) > media.inline_limit_bytes:
+    if probe.size_bytes > media.inline_limit_bytes:
         raise SourceError(
-            f"{name} is {_megabytes(len(data))}; a request carries at most "
-            f"{_megabytes(media.inline_limit_bytes)} inline. Upload it to Cloud Storage and "
-            "paste its gs:// URI instead (staging large uploads from Reelscope is coming)."
+            f"{name} is {format_size(probe.size_bytes)}; a request carries at most "
+            f"{format_size(media.inline_limit_bytes)} inline. Upload it to Cloud Storage and "
+            "paste its gs:// URI instead, or use a shorter or smaller clip."
         )
-    return MediaSource(SourceKind.UPLOAD, mime_type, name, data=data)
+    return MediaSource(
+        SourceKind.UPLOAD,
+        probe.mime_type,
+        name,
+        sha256=sha256,
+        path=path,
+        size=probe.size_bytes,
+        previewable=True,
+        probe=probe,
+    )
 
 
-def sniff_mime_type(data: bytes) -> str | None:
-    """The container type from the first bytes, or None when it is not one we know."""
-    head = data[:64]
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand == b"qt  ":
-            return "video/quicktime"
-        if brand.startswith(b"3g"):
-            return "video/3gpp"
-        return "video/mp4"
-    signatures: list[tuple[bytes, str]] = [
-        (b"\x1a\x45\xdf\xa3", "video/webm"),
-        (b"FLV", "video/x-flv"),
-        (b"\x00\x00\x01\xba", "video/mpegps"),
-        (b"\x00\x00\x01\xb3", "video/mpeg"),
-        (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11", "video/wmv"),
-        (b"\x89PNG\r\n\x1a\n", "image/png"),
-        (b"\xff\xd8\xff", "image/jpeg"),
-    ]
-    for signature, mime_type in signatures:
-        if head.startswith(signature):
-            return mime_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+def format_size(size: int) -> str:
+    """Bytes as a person reads them: 512 B, 48 KB, 6.5 MB, 1.2 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+    return f"{size} B"
 
 
 def check_sources(sources: list[MediaSource], model: Model, media: MediaFacts) -> list[str]:
@@ -193,7 +217,10 @@ def _youtube_source(link: str, host: str, path: str, query: str) -> MediaSource:
             "https://www.youtube.com/watch?v=VIDEO_ID or https://youtu.be/VIDEO_ID."
         )
     canonical = f"https://www.youtube.com/watch?v={video_id}"
-    return MediaSource(SourceKind.YOUTUBE, YOUTUBE_MIME_TYPE, f"YouTube {video_id}", uri=canonical)
+    label = f"YouTube {video_id}"
+    return MediaSource(
+        SourceKind.YOUTUBE, YOUTUBE_MIME_TYPE, label, uri=canonical, previewable=True
+    )
 
 
 def _youtube_id(host: str, path: str, query: str) -> str | None:
@@ -217,7 +244,3 @@ def _mime_from_name(name: str, link: str) -> str:
             f"{', '.join(sorted(EXTENSION_MIME_TYPES))}."
         )
     return mime_type
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"

@@ -56,8 +56,9 @@ def build_parts(sources: Sequence[MediaSource], prompt: str) -> list[types.Part]
 
 
 def source_part(source: MediaSource) -> types.Part:
-    if source.data is not None:
-        return types.Part.from_bytes(data=source.data, mime_type=source.mime_type)
+    """Uploads go inline, read from the spool once, now; links go as URIs Vertex AI fetches."""
+    if source.path is not None:
+        return types.Part.from_bytes(data=source.path.read_bytes(), mime_type=source.mime_type)
     return types.Part.from_uri(file_uri=str(source.uri), mime_type=source.mime_type)
 
 

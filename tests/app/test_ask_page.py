@@ -1,17 +1,42 @@
+import gc
+import time
+
 import pytest
 
+from reelscope.generation.events import StopReason
+from reelscope.runs import worker
 from tests.app.conftest import start_app, texts
+from tests.media_files import make_corrupt_mp4, make_text_file
 
 REPLY = "Scene one is red. Scene two is green. Scene three is blue."
+SLOW_REPLY = " ".join(f"w{i:03d}" for i in range(60))
 
 
 def add_link(app, link):
     app.text_input(key="ask.sources.link_text").input(link)
-    app.button(key="FormSubmitter:ask.sources.link_form-Add link").click().run()
+    app.button(key="ask.sources.add_link").click().run()
 
 
 def run_button(app):
     return app.button(key="ask.run")
+
+
+def current_run(app):
+    return app.session_state["reelscope.runs"].get(app.session_state["ask.run_id"])
+
+
+def run_to_the_end(app):
+    """Press Run, let the worker finish, and look again (what the page's polling does)."""
+    run_button(app).click().run()
+    if "ask.run_id" in app.session_state:
+        assert current_run(app).wait_done(timeout=20)
+        app.run()
+
+
+def upload(app, name, data, mime="video/mp4"):
+    uploader = next(u for u in app.get("file_uploader") if u.key.startswith("ask.sources.uploads"))
+    uploader.upload(name, data, mime)
+    app.run()
 
 
 def test_ask_streams_the_answer_about_a_linked_video(connected, vertex):
@@ -19,7 +44,7 @@ def test_ask_streams_the_answer_about_a_linked_video(connected, vertex):
     app = start_app()
     add_link(app, "gs://my-bucket/holiday.mp4")
     app.text_area(key="ask.prompt").input("What colours appear?")
-    run_button(app).click().run()
+    run_to_the_end(app)
 
     assert not app.exception
     assert REPLY in texts(app.markdown)
@@ -36,12 +61,9 @@ def test_ask_streams_the_answer_about_a_linked_video(connected, vertex):
 
 def test_uploaded_video_is_sent_inline(connected, vertex, video_file):
     app = start_app()
-    app.file_uploader(key="ask.sources.uploads").upload(
-        "scenes.mp4", video_file.read_bytes(), "video/mp4"
-    )
-    app.run()
+    upload(app, "scenes.mp4", video_file.read_bytes())
     app.text_area(key="ask.prompt").input("Describe").run()
-    run_button(app).click().run()
+    run_to_the_end(app)
     assert not app.exception
     assert vertex.parts_of()[0]["inlineData"]["mimeType"] == "video/mp4"
     assert "The video shows" in texts(app.markdown)
@@ -51,7 +73,7 @@ def test_the_answer_survives_a_rerun(connected, vertex):
     vertex.set_reply(REPLY)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hello")
-    run_button(app).click().run()
+    run_to_the_end(app)
     app.run()  # any later interaction reruns the script
     assert REPLY in texts(app.markdown)
     assert len(vertex.requests) == 1
@@ -106,14 +128,14 @@ def test_reset_to_defaults(connected):
     ("status", "message", "expected"),
     [
         (400, "Video exceeds the maximum length.", "Video exceeds the maximum length."),
-        (404, "Publisher model not found", "GOOGLE_CLOUD_LOCATION=global"),
+        (404, "Publisher model not found", "not yet available to your project"),
     ],
 )
 def test_errors_become_clear_messages(connected, vertex, status, message, expected):
     vertex.fail(status, message)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
+    run_to_the_end(app)
     assert not app.exception
     assert expected in texts(app.error)
     assert app.text_area(key="ask.prompt").value == "Hi"
@@ -122,9 +144,10 @@ def test_errors_become_clear_messages(connected, vertex, status, message, expect
 def test_run_without_connection_says_what_to_set_up(no_settings):
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
+    run_to_the_end(app)
     assert not app.exception
     assert "No Application Default Credentials found." in texts(app.error)
+    assert app.button(key="ask.stop").disabled, "nothing is running: Stop must look it"
     assert "gcloud auth application-default login" in texts(app.main.code)
     assert app.text_area(key="ask.prompt").value == "Hi"
 
@@ -176,7 +199,7 @@ def test_each_fault_gives_its_message_and_keeps_what_arrived(
     inject(vertex)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
+    run_to_the_end(app)
     assert not app.exception
     shown = texts(app.error) + texts(app.warning) + texts(app.info)
     assert message in shown
@@ -191,7 +214,7 @@ def test_timeout_says_how_to_wait_longer(connected, vertex, monkeypatch):
     vertex.delay(2.0)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
+    run_to_the_end(app)
     assert "did not answer in time" in texts(app.error)
     assert "REELSCOPE_REQUEST_TIMEOUT" in texts(app.error)
 
@@ -213,7 +236,105 @@ def test_non_streaming_toggle_sends_one_generate_content(connected, vertex):
     app.toggle(key="ask.params.stream").set_value(False).run()
     add_link(app, "https://example.com/frames/cover.png")
     app.text_area(key="ask.prompt").input("What is on the cover?")
-    run_button(app).click().run()
+    run_to_the_end(app)
     assert [r.rpc for r in vertex.requests] == ["generateContent"]
     assert vertex.parts_of()[0]["fileData"]["mimeType"] == "image/png"
     assert REPLY in texts(app.markdown)
+
+
+def test_a_failed_run_shows_no_cursor_and_says_its_error_once(connected, vertex):
+    vertex.fail(429, "Resource exhausted, retry later.", times=5)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_to_the_end(app)
+    shown = texts(app.error) + texts(app.info)
+    assert shown.count("Resource exhausted, retry later.") == 1
+    assert "Gave up after" in shown and "Answered" not in shown
+    assert "▌" not in texts(app.markdown)
+
+
+def test_moving_a_slider_mid_stream_leaves_the_run_going(connected, vertex):
+    vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.05)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    run = current_run(app)
+    assert run.wait(lambda state: state.text, timeout=10)
+    app.toggle(key="ask.params.show_retired").set_value(True).run()  # any widget: a rerun
+    app.text_area(key="ask.prompt").input("Hi again").run()
+    assert run.wait_done(timeout=20)
+    state = run.state()
+    assert state.completed and not state.stopped and state.text == SLOW_REPLY
+    app.run()
+    assert SLOW_REPLY in texts(app.markdown)
+    assert "Stopped" not in texts(app.info)
+
+
+def test_stop_keeps_the_text_and_says_who_stopped_it(connected, vertex):
+    vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    run = current_run(app)
+    assert run.wait(lambda state: state.text, timeout=10)
+    app.button(key="ask.stop").click().run()
+    state = run.state()
+    assert state.stop_reason is StopReason.USER
+    assert "Stopped by you." in texts(app.info)
+    assert "Answered" not in texts(app.info)
+    assert state.text in texts(app.markdown)
+    assert app.button(key="ask.stop").disabled
+    answer = vertex.last_request().answer
+    assert answer.wait(timeout=1) and answer.how == "client_closed"
+
+
+def test_a_new_run_stops_the_previous_one(connected, vertex):
+    vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    first = current_run(app)
+    run_button(app).click().run()
+    second = current_run(app)
+    assert second is not first
+    assert first.state().stop_reason is StopReason.REPLACED
+    second.stop()
+
+
+def test_runs_end_with_their_session(connected, vertex):
+    vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_button(app).click().run()
+    run = current_run(app)
+    assert worker().active_count() == 1
+
+    del app  # the session and its state go away
+    gc.collect()
+
+    deadline = time.monotonic() + 2
+    while worker().active_count() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert worker().active_count() == 0
+    assert run.state().stop_reason is StopReason.SESSION_ENDED
+
+
+@pytest.mark.parametrize(
+    ("make", "name", "says"),
+    [
+        (make_text_file, "notes.mp4", "not a video"),
+        (make_corrupt_mp4, "broken.mp4", "damaged"),
+    ],
+)
+def test_a_refused_upload_stays_listed_and_keeps_run_disabled(
+    connected, vertex, tmp_path, make, name, says
+):
+    app = start_app()
+    upload(app, name, make(tmp_path / name).read_bytes())
+    app.text_area(key="ask.prompt").input("Describe").run()
+    assert name in texts(app.error) and says in texts(app.error).lower()
+    assert run_button(app).disabled
+    remove = next(b for b in app.button if b.key.startswith("ask.sources.items.remove"))
+    remove.click().run()
+    assert not run_button(app).disabled
+    assert vertex.requests == []

@@ -52,10 +52,12 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60) ->
 
 
 @contextlib.contextmanager
-def running_app(settings_env: dict[str, str], log_path: Path) -> Iterator[str]:
+def running_app(
+    settings_env: dict[str, str], log_path: Path, script: Path = ROOT / "app.py"
+) -> Iterator[str]:
     """The app, started the way `make run` starts it, configured by environment only."""
     port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     with log_path.open("w") as log:
         process = subprocess.Popen(

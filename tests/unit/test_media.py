@@ -1,3 +1,6 @@
+import dataclasses
+import hashlib
+
 import pytest
 
 from reelscope.catalog import load_catalog
@@ -5,11 +8,13 @@ from reelscope.media import (
     MediaSource,
     SourceError,
     SourceKind,
+    accept_upload,
     check_sources,
-    sniff_mime_type,
+    format_size,
     source_from_link,
-    source_from_upload,
 )
+from reelscope.spool import Spool
+from tests.media_files import make_corrupt_mp4, make_empty_file, make_text_file, make_video
 
 CATALOG = load_catalog()
 MEDIA = CATALOG.media
@@ -52,40 +57,58 @@ def test_bad_links_say_what_to_do(link, message):
         source_from_link(link)
 
 
-@pytest.mark.parametrize(
-    ("head", "mime_type"),
-    [
-        (b"\x00\x00\x00\x20ftypisom", "video/mp4"),
-        (b"\x00\x00\x00\x14ftypqt  ", "video/quicktime"),
-        (b"\x00\x00\x00\x14ftyp3gp4", "video/3gpp"),
-        (b"\x1a\x45\xdf\xa3\x01", "video/webm"),
-        (b"\x89PNG\r\n\x1a\n....", "image/png"),
-        (b"\xff\xd8\xff\xe0", "image/jpeg"),
-        (b"RIFF\x00\x00\x00\x00WEBPVP8", "image/webp"),
-        (b"plain text", None),
-    ],
-)
-def test_sniffing_reads_the_container(head, mime_type):
-    assert sniff_mime_type(head + b"\x00" * 32) == mime_type
+@pytest.fixture
+def spool(tmp_path):
+    return Spool(tmp_path / "spool", max_bytes=50_000_000)
 
 
-def test_upload_type_comes_from_the_bytes_not_the_name():
-    source = source_from_upload("holiday.webm", b"\x00\x00\x00\x20ftypisom" + b"\x00" * 64, MEDIA)
-    assert source.mime_type == "video/mp4"
-    assert source.kind is SourceKind.UPLOAD
+def test_an_upload_is_spooled_by_hash_and_typed_by_its_bytes(spool, video_file):
+    with video_file.open("rb") as data:
+        source = accept_upload(spool, "holiday.webm", data, MEDIA)  # the name lies
+    assert source.mime_type == "video/mp4" and source.kind is SourceKind.UPLOAD
+    assert source.sha256 == hashlib.sha256(video_file.read_bytes()).hexdigest()
+    assert source.path.read_bytes() == video_file.read_bytes()
+    assert source.previewable and source.probe.duration_s == pytest.approx(12, abs=0.2)
+    assert source.key == f"sha256:{source.sha256}"
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "message"),
+    ("make", "name", "says"),
     [
-        ("empty.mp4", b"", "is empty"),
-        ("notes.txt", b"hello world, not a video" * 4, "not a video or image type"),
-        ("big.mp4", b"\x00\x00\x00\x20ftypisom" + b"\x00" * 7_000_001, "at most 7.0 MB inline"),
+        (lambda folder: make_text_file(folder / "notes.mp4"), "notes.mp4", "not a video"),
+        (lambda folder: make_text_file(folder / "notes.mov"), "notes.mov", "not a video"),
+        (lambda folder: make_corrupt_mp4(folder / "broken.mp4"), "broken.mp4", "damaged"),
+        (lambda folder: make_empty_file(folder / "empty.mp4"), "empty.mp4", "empty"),
     ],
 )
-def test_refused_uploads_explain(name, data, message):
-    with pytest.raises(SourceError, match=message):
-        source_from_upload(name, data, MEDIA)
+def test_refused_uploads_name_the_file_and_the_reason_and_are_not_kept(
+    spool, tmp_path, make, name, says
+):
+    path = make(tmp_path)
+    with path.open("rb") as data, pytest.raises(SourceError) as refused:
+        accept_upload(spool, name, data, MEDIA)
+    assert name in str(refused.value) and says in str(refused.value).lower()
+    assert spool.total_bytes == 0
+
+
+def test_an_upload_over_the_inline_limit_says_what_to_do(tmp_path):
+    small_limit = dataclasses.replace(MEDIA, inline_limit_bytes=50_000)
+    video = make_video(tmp_path / "clip.mp4")
+    with video.open("rb") as data, pytest.raises(SourceError, match="at most 50 KB inline"):
+        accept_upload(Spool(tmp_path / "s", 10**9), "clip.mp4", data, small_limit)
+
+
+def test_a_full_spool_refuses_with_a_message(tmp_path, video_file):
+    with video_file.open("rb") as data, pytest.raises(SourceError):
+        accept_upload(Spool(tmp_path / "s", max_bytes=1000), "clip.mp4", data, MEDIA)
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [(0, "0 B"), (999, "999 B"), (48_200, "48 KB"), (6_540_000, "6.5 MB"), (1.2e9, "1.2 GB")],
+)
+def test_sizes_read_as_people_read_them(size, text):
+    assert format_size(int(size)) == text
 
 
 def _videos(n, kind=SourceKind.GCS):
