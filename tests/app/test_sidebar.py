@@ -29,12 +29,10 @@ def test_every_page_opens_without_settings(no_settings):
     assert not app.exception
     assert app.title[0].value == "Models"
     assert "Not connected" in texts(app.sidebar.markdown), "every run goes through app.py"
-    table = app.dataframe[0].value
-    assert "gemini-3.8-flash" in set(table["ID"])
-    vision = table.set_index("ID").loc["gemini-1.0-pro-vision"]
-    assert (vision["Status"], vision["Video length (audio / none)"]) == (
-        "retired",
-        "ignored / 2 min",
-    )
-    flash = table.set_index("ID").loc["gemini-3.5-flash"]
-    assert (flash["Temperature"], flash["Top-K"]) == ("0–2 (default 1)", "fixed 64")
+    parameters, availability = (frame.value for frame in app.dataframe)
+    assert "gemini-3.8-flash" in set(parameters["ID"])
+    vision = parameters.set_index("ID").loc["gemini-1.0-pro-vision"]
+    assert (vision["Status"], vision["Video length"]) == ("retired", "ignored / 2 min")
+    flash = parameters.set_index("ID").loc["gemini-3.5-flash"]
+    assert (flash["Temperature"], flash["Top-K"]) == ("0–2 (1)", "fixed 64")
+    assert availability.set_index("ID").loc["gemini-3.5-flash", "Locations"] == "global, us, eu"
