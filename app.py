@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import app_frame, connection, resources
+from components import connection, resources
 from reelscope.vertex import describe_connection
 
 st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
 
-app_frame.keep_widget_values(
-    ("ask.prompt", "ask.sources.link_text", "ask.params."), buttons=("ask.params.reset",)
-)
 navigation = st.navigation(
     [
         st.Page("pages/ask.py", title="Ask", icon=":material/chat:", default=True),

@@ -1,4 +1,7 @@
-"""What every page needs from the app around it: app.py's frame, and widget values kept."""
+"""What every page needs from the app around it: app.py's frame.
+
+Components keep their own values (components.kept); nothing here knows their keys.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ import runpy
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-_SHADOW = "reelscope.kept."
 
 
 def run_through_entrypoint() -> None:
@@ -28,20 +29,3 @@ def run_through_entrypoint() -> None:
         return
     runpy.run_path(context.main_script_path, run_name="__main__")
     st.stop()
-
-
-def keep_widget_values(prefixes: tuple[str, ...], buttons: tuple[str, ...] = ()) -> None:
-    """Keep what the user typed and chose while they visit another page.
-
-    Streamlit forgets a widget's value at the end of a run that does not draw it. So each run
-    first restores values whose widget is gone from a shadow copy, then refreshes the copies.
-    `buttons` are keys under those prefixes that hold no value (Streamlit refuses to set them).
-    """
-    state = st.session_state
-    for shadow in [k for k in state if isinstance(k, str) and k.startswith(_SHADOW)]:
-        key = shadow.removeprefix(_SHADOW)
-        if key not in state:
-            state[key] = state[shadow]
-    for key in [k for k in state if isinstance(k, str) and k.startswith(prefixes)]:
-        if key not in buttons:
-            state[_SHADOW + key] = state[key]

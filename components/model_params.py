@@ -1,7 +1,8 @@
 """The model picker and its parameters, each control bounded by that model's catalog entry.
 
-Widget values live in st.session_state under `{key}.…`; switching model clamps them into the
-new model's ranges (and says what changed), "Reset to defaults" rewrites them.
+The component owns its values: kept under `{key}.…` by components.kept and handed to its
+widgets, so they survive page visits. Switching model clamps them into the new model's ranges
+(and says once what changed); "Reset to defaults" writes the model's defaults.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import datetime as dt
 
 import streamlit as st
 
+from components import kept
 from reelscope.catalog import Catalog, Model, Status
 from reelscope.parameters import (
+    RANGED_PARAMETERS,
     SAFETY_CATEGORIES,
     SAFETY_THRESHOLDS,
     THINKING_DYNAMIC,
@@ -19,14 +22,10 @@ from reelscope.parameters import (
     GenerationParams,
     clamp_to,
     defaults_for,
+    range_for,
+    takes,
 )
 
-_STATUS_BADGES = {
-    Status.GA: "",
-    Status.PREVIEW: " · preview",
-    Status.RETIRING: " · retiring",
-    Status.RETIRED: " · retired",
-}
 _CUSTOM = "custom"
 # Short forms of the explanations in Google's video-understanding guide (seed 003).
 _HELP = {
@@ -48,64 +47,74 @@ _HELP = {
 def show(
     key: str, catalog: Catalog, today: dt.date, location: str
 ) -> tuple[Model, GenerationParams]:
-    """Model and parameters as the user set them (values already inside the model's ranges)."""
-    model_key = f"{key}.model"
-    if model_key not in st.session_state:
-        st.session_state[model_key] = catalog.default_model_id
-        _write(key, defaults_for(catalog.default_model))
+    """Model and parameters as the user set them (values already inside the model's ranges).
 
-    show_retired = st.toggle("Show retired models", key=f"{key}.show_retired")
-    current = catalog.get(st.session_state[model_key])
+    The component keeps its values under `{key}.…` (components.kept), so they survive a visit
+    to another page and controls hidden for the current model.
+    """
+    model_key = f"{key}.model"
+    if not kept.has(model_key):
+        kept.put(model_key, catalog.default_model_id)
+        _keep(key, defaults_for(catalog.default_model))
+
+    show_retired = st.toggle("Show retired models", **kept.bind(f"{key}.show_retired", False))
+    current = catalog.get(kept.value(model_key))
     options = [
         m.id for m in catalog.models if show_retired or m.is_callable(today) or m.id == current.id
     ]
     st.selectbox(
         "Model",
         options,
-        key=model_key,
-        format_func=lambda mid: (
-            catalog.get(mid).name + _STATUS_BADGES[catalog.get(mid).status(today)]
-        ),
-        on_change=_on_model_change,
-        args=(key, catalog),
+        format_func=lambda mid: _label(catalog.get(mid), today),
+        **kept.bind(model_key, on_change=_on_model_change, args=(key, catalog)),
     )
-    model = catalog.get(st.session_state[model_key])
+    model = catalog.get(kept.value(model_key))
     _model_notice(model, today, location)
-    for change in st.session_state.pop(f"{key}.adjustments", []):  # said once, then gone
+    for change in kept.take_once(f"{key}.adjustments"):  # said once, then gone
         st.info(change, icon=":material/tune:")
 
+    stop_max = catalog.media.stop_sequences_max
+    _fit_kept(key, model, stop_max)
     _sampling_controls(key, model)
-    _output_controls(key, model, catalog.media.stop_sequences_max)
+    _output_controls(key, model, stop_max)
     _thinking_controls(key, model)
     with st.expander("Safety thresholds"):
         for category, label in SAFETY_CATEGORIES.items():
             st.selectbox(
                 label,
                 list(SAFETY_THRESHOLDS),
-                key=f"{key}.safety.{category}",
                 format_func=SAFETY_THRESHOLDS.get,
+                **kept.bind(f"{key}.safety.{category}", "DEFAULT"),
             )
-    st.toggle("Stream the answer", key=f"{key}.stream", help=_HELP["stream"])
+    st.toggle("Stream the answer", help=_HELP["stream"], **kept.bind(f"{key}.stream", True))
     st.button("Reset to defaults", key=f"{key}.reset", on_click=_reset, args=(key, catalog))
-    params, changes = clamp_to(model, _read(key), catalog.media.stop_sequences_max)
+    params, changes = clamp_to(model, _read(key), stop_max)
     for change in changes:  # only free-text fields can be out of range here
         st.warning(f"Sent as {change}.", icon=":material/tune:")
     return model, params
 
 
+def _label(model: Model, today: dt.date) -> str:
+    """The picker's line: the name, and the status unless the name already says it."""
+    status = model.status(today)
+    if status == Status.GA or str(status) in model.name.lower():
+        return model.name
+    return f"{model.name} · {status.value}"
+
+
 def _model_notice(model: Model, today: dt.date, location: str) -> None:
     status = model.status(today)
-    if status is Status.RETIRED:
+    if status == Status.RETIRED:
         st.error(
             f"{model.name} was retired on {model.shutdown:%B %-d, %Y}: Vertex AI refuses "
             "requests to it. Its ranges are shown for reference; pick a current model to run.",
             icon=":material/block:",
         )
-    elif status is Status.RETIRING:
+    elif status == Status.RETIRING:
         st.warning(
             f"{model.name} retires on {model.shutdown:%B %-d, %Y}.", icon=":material/schedule:"
         )
-    elif status is Status.PREVIEW:
+    elif status == Status.PREVIEW:
         st.caption("Preview model: behaviour and availability may change.")
     if model.is_callable(today) and not model.serves(location):
         st.warning(
@@ -128,22 +137,21 @@ def _sampling_controls(key: str, model: Model) -> None:
             icon=":material/casino:",
         )
         return
-    if model.temperature:
-        t = model.temperature
+    if t := range_for(model, "temperature"):
         st.slider(
             "Temperature",
             t.min,
             t.max,
             step=0.05,
-            key=f"{key}.temperature",
             help=_HELP["temperature"],
+            **kept.bind(f"{key}.temperature", t.default),
         )
-    if model.top_p:
-        p = model.top_p
-        st.slider("Top-P", p.min, p.max, step=0.01, key=f"{key}.top_p", help=_HELP["top_p"])
-    if model.top_k:
-        k = model.top_k
-        st.slider("Top-K", int(k.min), int(k.max), key=f"{key}.top_k", help=_HELP["top_k"])
+    if p := range_for(model, "top_p"):
+        st.slider(
+            "Top-P", p.min, p.max, step=0.01, help=_HELP["top_p"], **kept.bind(f"{key}.top_p")
+        )
+    if k := range_for(model, "top_k"):
+        st.slider("Top-K", int(k.min), int(k.max), help=_HELP["top_k"], **kept.bind(f"{key}.top_k"))
     elif model.top_k_fixed is not None:
         st.caption(f"Top-K is fixed at {model.top_k_fixed} on this model.")
     else:
@@ -151,30 +159,28 @@ def _sampling_controls(key: str, model: Model) -> None:
 
 
 def _output_controls(key: str, model: Model, stop_max: int) -> None:
-    if model.max_output_tokens:
-        m = model.max_output_tokens
+    if m := range_for(model, "max_output_tokens"):
         st.number_input(
             "Max output tokens",
             int(m.min),
             int(m.max),
             step=256,
-            key=f"{key}.max_output_tokens",
             help=_HELP["max_output_tokens"],
+            **kept.bind(f"{key}.max_output_tokens", int(m.default)),
         )
     st.text_area(
         f"Stop sequences (one per line, at most {stop_max})",
-        key=f"{key}.stop_sequences",
         height=68,
         help=_HELP["stop_sequences"],
+        **kept.bind(f"{key}.stop_sequences", ""),
     )
-    if model.candidate_count:
-        c = model.candidate_count
+    if c := range_for(model, "candidate_count"):
         st.number_input(
             "Responses",
             int(c.min),
             int(c.max),
-            key=f"{key}.candidate_count",
             help=_HELP["candidate_count"],
+            **kept.bind(f"{key}.candidate_count", 1),
         )
 
 
@@ -182,43 +188,59 @@ def _thinking_controls(key: str, model: Model) -> None:
     spec = model.thinking
     if spec is None:
         return
-    if spec.control == "level":
+    if takes(model, "thinking_level"):
         st.segmented_control(
-            "Thinking level", spec.levels, key=f"{key}.thinking_level", help=_HELP["thinking"]
+            "Thinking level",
+            spec.levels,
+            help=_HELP["thinking"],
+            **kept.bind(f"{key}.thinking_level", spec.default_level),
         )
         return
     modes = [THINKING_DYNAMIC, *([THINKING_OFF] if spec.can_disable else []), _CUSTOM]
     mode = st.radio(
-        "Thinking", modes, horizontal=True, key=f"{key}.thinking_mode", help=_HELP["thinking"]
+        "Thinking",
+        modes,
+        horizontal=True,
+        help=_HELP["thinking"],
+        **kept.bind(f"{key}.thinking_mode", spec.default_budget),
     )
     if mode == _CUSTOM and spec.budget:
         b = spec.budget
-        st.slider("Thinking budget (tokens)", int(b.min), int(b.max), key=f"{key}.thinking_budget")
+        st.slider(
+            "Thinking budget (tokens)",
+            int(b.min),
+            int(b.max),
+            **kept.bind(f"{key}.thinking_budget", int(b.default)),
+        )
 
 
 def _read(key: str) -> GenerationParams:
-    state = st.session_state
-    mode = state.get(f"{key}.thinking_mode")
-    stops = tuple(
-        line for line in state.get(f"{key}.stop_sequences", "").splitlines() if line.strip()
-    )
+    """The parameters as kept (the truth; widgets only show them)."""
+
+    def get(name: str, default: object = None) -> object:
+        found = kept.value(f"{key}.{name}")
+        return default if found is None else found
+
+    mode = get("thinking_mode")
+    stops = tuple(line for line in str(get("stop_sequences", "")).splitlines() if line.strip())
     return GenerationParams(
-        temperature=state.get(f"{key}.temperature"),
-        top_p=state.get(f"{key}.top_p"),
-        top_k=state.get(f"{key}.top_k"),
-        max_output_tokens=state.get(f"{key}.max_output_tokens"),
-        candidate_count=state.get(f"{key}.candidate_count") or 1,
+        temperature=get("temperature"),
+        top_p=get("top_p"),
+        top_k=get("top_k"),
+        max_output_tokens=get("max_output_tokens"),
+        candidate_count=get("candidate_count", 1),
         stop_sequences=stops,
-        thinking_level=state.get(f"{key}.thinking_level"),
-        thinking_budget=state.get(f"{key}.thinking_budget") if mode == _CUSTOM else mode,
-        safety={c: state.get(f"{key}.safety.{c}", "DEFAULT") for c in SAFETY_CATEGORIES},
-        stream=state.get(f"{key}.stream", True),
+        thinking_level=get("thinking_level"),
+        thinking_budget=get("thinking_budget") if mode == _CUSTOM else mode,
+        safety={c: get(f"safety.{c}", "DEFAULT") for c in SAFETY_CATEGORIES},
+        stream=get("stream", True),
     )
 
 
-def _write(key: str, params: GenerationParams) -> None:
-    state = st.session_state
-    values = {
+def _keep(key: str, params: GenerationParams) -> None:
+    """Keep `params` as the component's values (and show them in any live widget)."""
+    budget = params.thinking_budget
+    values: dict[str, object] = {
         "temperature": params.temperature,
         "top_p": params.top_p,
         "top_k": params.top_k,
@@ -226,30 +248,38 @@ def _write(key: str, params: GenerationParams) -> None:
         "candidate_count": params.candidate_count,
         "stop_sequences": "\n".join(params.stop_sequences),
         "thinking_level": params.thinking_level,
+        "thinking_mode": _CUSTOM if isinstance(budget, int) else budget,
         "stream": params.stream,
+        **{f"safety.{c}": params.safety.get(c, "DEFAULT") for c in SAFETY_CATEGORIES},
     }
-    budget = params.thinking_budget
-    values["thinking_mode"] = _CUSTOM if isinstance(budget, int) else budget
-    if isinstance(budget, int):
+    if isinstance(budget, int):  # otherwise the last custom budget stays for the slider
         values["thinking_budget"] = budget
     for name, value in values.items():
-        if value is None:
-            state.pop(f"{key}.{name}", None)
-        else:
-            state[f"{key}.{name}"] = value
-    for category in SAFETY_CATEGORIES:
-        state[f"{key}.safety.{category}"] = params.safety.get(category, "DEFAULT")
+        kept.put(f"{key}.{name}", value)
+
+
+def _fit_kept(key: str, model: Model, stop_max: int) -> None:
+    """Bring kept values into `model`'s ranges before its controls are drawn.
+
+    The model switch callback does this and says so; this only covers a switch whose callback
+    an interrupted rerun skipped, as a slider refuses a value outside its range.
+    """
+    params = _read(key)
+    fitted, _ = clamp_to(model, params, stop_max)
+    for name in (*RANGED_PARAMETERS, "thinking_level"):
+        if getattr(fitted, name) != getattr(params, name):
+            kept.put(f"{key}.{name}", getattr(fitted, name))
 
 
 def _on_model_change(key: str, catalog: Catalog) -> None:
-    model = catalog.get(st.session_state[f"{key}.model"])
+    model = catalog.get(kept.value(f"{key}.model"))
     fitted, changes = clamp_to(model, _read(key), catalog.media.stop_sequences_max)
-    _write(key, fitted)
-    st.session_state[f"{key}.adjustments"] = [
-        f"Adjusted for {model.name}: {change}" for change in changes
-    ]
+    _keep(key, fitted)
+    kept.say_once(
+        f"{key}.adjustments", [f"Adjusted for {model.name}: {change}" for change in changes]
+    )
 
 
 def _reset(key: str, catalog: Catalog) -> None:
-    model = catalog.get(st.session_state[f"{key}.model"])
-    _write(key, defaults_for(model))
+    model = catalog.get(kept.value(f"{key}.model"))
+    _keep(key, defaults_for(model))

@@ -1,0 +1,151 @@
+"""The model picker keeps its own values: notices said once, Reset that sticks, page visits.
+
+Two levels: the component alone (AppTest.from_function, a run that does not draw it stands for
+a visit to another page: Streamlit drops the keys of widgets it did not draw), and the whole
+app (the Ask page's "ask.params" panel, with a real switch to the Models page and back).
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import start_app, texts
+
+# ---------------------------------------------------------------- the component on its own
+
+
+def params_app():
+    import datetime as dt
+
+    import streamlit as st
+
+    from components import model_params
+    from reelscope.catalog import load_catalog
+
+    if st.session_state.get("elsewhere"):  # "another page": the panel is not drawn
+        st.text("elsewhere")
+    else:
+        model, params = model_params.show("p", load_catalog(), dt.date(2026, 11, 23), "global")
+        st.text(f"model={model.id}")
+        st.text(f"params={params!r}")
+
+
+def start_component() -> AppTest:
+    app = AppTest.from_function(params_app, default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def visit_elsewhere_and_back(app: AppTest) -> None:
+    app.session_state["elsewhere"] = True
+    app.run()
+    assert "elsewhere" in texts(app.text)
+    app.session_state["elsewhere"] = False
+    app.run()
+    assert not app.exception, app.exception
+
+
+def test_component_alone_keeps_model_and_values_while_not_drawn():
+    app = start_component()
+    app.selectbox(key="p.model").set_value("gemini-3.1-pro-preview").run()
+    app.slider(key="p.temperature").set_value(0.3).run()
+    app.number_input(key="p.max_output_tokens").set_value(1024).run()
+    app.toggle(key="p.stream").set_value(False).run()
+    before = texts(app.text)
+
+    visit_elsewhere_and_back(app)
+
+    assert texts(app.text) == before
+    assert app.selectbox(key="p.model").value == "gemini-3.1-pro-preview"
+    assert app.slider(key="p.temperature").value == 0.3
+    assert app.number_input(key="p.max_output_tokens").value == 1024
+    assert app.toggle(key="p.stream").value is False
+
+
+def test_component_alone_adjustment_notice_is_said_once():
+    app = start_component()
+    app.segmented_control(key="p.thinking_level").set_value("MINIMAL").run()
+    app.selectbox(key="p.model").set_value("gemini-3.8-flash").run()  # takes no MINIMAL
+    assert "Adjusted for Gemini 3.8 Flash: Thinking level: MINIMAL → MEDIUM" in texts(app.info)
+    app.run()
+    assert "Adjusted for" not in texts(app.info)
+
+
+def test_component_alone_values_of_hidden_controls_do_not_come_back_after_reset():
+    app = start_component()
+    app.slider(key="p.temperature").set_value(0.3).run()
+    app.selectbox(key="p.model").set_value("gemini-3.8-flash").run()  # no temperature
+    app.button(key="p.reset").click().run()
+    app.selectbox(key="p.model").set_value("gemini-3.5-flash").run()
+    assert app.slider(key="p.temperature").value == 1.0
+
+
+def test_custom_thinking_budget_starts_at_the_slider_value_and_is_sent():
+    app = start_component()
+    app.toggle(key="p.show_retired").set_value(True).run()
+    app.selectbox(key="p.model").set_value("gemini-2.5-pro").run()
+    app.radio(key="p.thinking_mode").set_value("custom").run()
+    # 2.5 Pro: 128–32,768; the slider shows 128 and that is what is returned (and sent)
+    assert app.slider(key="p.thinking_budget").value == 128
+    assert "thinking_budget=128" in texts(app.text)
+    visit_elsewhere_and_back(app)
+    assert app.radio(key="p.thinking_mode").value == "custom"
+
+
+# ---------------------------------------------------------------- the whole app
+
+
+def test_the_adjustment_notice_clears_on_the_next_rerun(connected):
+    app = start_app()
+    app.slider(key="ask.params.temperature").set_value(1.8).run()
+    app.toggle(key="ask.params.show_retired").set_value(True).run()
+    app.selectbox(key="ask.params.model").set_value("gemini-1.0-pro-vision").run()
+    assert "Adjusted for Gemini 1.0 Pro Vision: Temperature: 1.8 → 1.0" in texts(app.info)
+    app.text_area(key="ask.prompt").input("Hi").run()
+    assert "Adjusted for" not in texts(app.info)
+    app.button(key="ask.params.reset").click().run()
+    assert "Adjusted for" not in texts(app.info)
+
+
+def test_reset_sticks_after_a_model_switch_and_back(connected):
+    app = start_app()
+    app.slider(key="ask.params.temperature").set_value(0.3).run()
+    app.selectbox(key="ask.params.model").set_value("gemini-3.8-flash").run()
+    app.button(key="ask.params.reset").click().run()
+    app.selectbox(key="ask.params.model").set_value("gemini-3.5-flash").run()
+    assert app.slider(key="ask.params.temperature").value == 1.0
+
+
+@pytest.mark.parametrize("visits", [1, 2])
+def test_model_and_parameters_unchanged_after_the_models_page(connected, visits):
+    app = start_app()
+    app.selectbox(key="ask.params.model").set_value("gemini-3.1-pro-preview").run()
+    app.slider(key="ask.params.temperature").set_value(0.3).run()
+    app.number_input(key="ask.params.max_output_tokens").set_value(2048).run()
+    app.toggle(key="ask.params.stream").set_value(False).run()
+    app.segmented_control(key="ask.params.thinking_level").set_value("LOW").run()
+
+    for _ in range(visits):
+        app.switch_page("pages/models.py").run()
+        assert not app.exception, app.exception
+        app.switch_page("pages/ask.py").run()
+        assert not app.exception, app.exception
+
+    assert app.selectbox(key="ask.params.model").value == "gemini-3.1-pro-preview"
+    assert app.slider(key="ask.params.temperature").value == 0.3
+    assert app.number_input(key="ask.params.max_output_tokens").value == 2048
+    assert app.toggle(key="ask.params.stream").value is False
+    assert app.segmented_control(key="ask.params.thinking_level").value == "LOW"
+    assert "Adjusted for" not in texts(app.info)
+
+
+def test_the_picker_names_a_preview_model_once(connected):
+    app = start_app()
+    app.toggle(key="ask.params.show_retired").set_value(True).run()
+    options = app.selectbox(key="ask.params.model").options
+    assert "Gemini 3.1 Pro (preview)" in options
+    assert "Gemini 3.7 Flash · retiring" in options
+    assert "Gemini 3 Pro (preview) · retired" in options
+    assert not [o for o in options if o.count("preview") > 1]
