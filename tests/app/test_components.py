@@ -24,7 +24,8 @@ def source_picker_app():
     from components import source_picker
     from reelscope.catalog import load_catalog
 
-    sources = source_picker.show("s", load_catalog().media)
+    sources, refused = source_picker.show("s", load_catalog().media)
+    st.text(f"refused={refused!r}")
     st.text(f"sources={[(s.kind.value, s.uri, s.mime_type) for s in sources]!r}")
 
 
@@ -41,6 +42,16 @@ def test_model_params_returns_the_defaults_of_the_default_model():
     assert "model=gemini-3.5-flash" in shown
     assert "temperature=1.0" in shown and "top_p=0.95" in shown
     assert "thinking_level='MEDIUM'" in shown
+
+
+def test_model_params_picker_says_a_status_once():
+    app = start(model_params_app)
+    app.toggle(key="p.show_retired").set_value(True).run()
+    options = app.selectbox(key="p.model").options
+    assert "Gemini 3.1 Pro (preview)" in options  # the name already says "preview"
+    assert "Gemini 3.7 Flash · retiring" in options
+    assert "Gemini 3 Pro (preview) · retired" in options
+    assert "Gemini 3.5 Flash" in options
 
 
 def test_model_params_warns_when_the_location_does_not_serve_the_model():
@@ -68,16 +79,19 @@ def test_model_params_returned_values_are_clamped_stop_sequences():
 def test_source_picker_adds_and_removes_links():
     app = start(source_picker_app)
     app.text_input(key="s.link_text").input("gs://bucket/a.webm")
-    app.button(key="FormSubmitter:s.link_form-Add link").click().run()
+    app.button(key="s.add_link").click().run()
     assert "('gcs', 'gs://bucket/a.webm', 'video/webm')" in texts(app.text)
-    app.button(key="s.links.remove.gs://bucket/a.webm").click().run()
+    app.button(key="s.items.remove.0.gs://bucket/a.webm").click().run()
     assert "sources=[]" in texts(app.text)
 
 
-def test_source_picker_refuses_an_oversized_upload_with_the_way_out():
+def test_source_picker_refuses_an_oversized_upload_with_the_way_out(
+    monkeypatch, tmp_path, video_file
+):
+    monkeypatch.setenv("REELSCOPE_DATA_DIR", str(tmp_path))
     app = start(source_picker_app)
-    big = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 7_500_000
-    app.file_uploader(key="s.uploads").upload("long.mp4", big, "video/mp4")
+    big = video_file.read_bytes() + b"\x00" * 7_500_000  # a real MP4, padded past the limit
+    app.file_uploader(key="s.uploads.0").upload("long.mp4", big, "video/mp4")
     app.run()
     assert "at most 7.0 MB inline" in texts(app.error)
     assert "gs:// URI" in texts(app.error)

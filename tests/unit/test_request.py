@@ -1,10 +1,18 @@
+import hashlib
+
 import pytest
 from google.genai import types
 
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_config, build_parts, build_request
 from reelscope.media import MediaSource, SourceKind
-from reelscope.parameters import GenerationParams, defaults_for
+from reelscope.parameters import (
+    RANGED_PARAMETERS,
+    GenerationParams,
+    clamp_to,
+    defaults_for,
+    takes,
+)
 
 CATALOG = load_catalog()
 
@@ -13,8 +21,26 @@ VIDEO_YT = MediaSource(
     SourceKind.YOUTUBE, "video/mp4", "yt", uri="https://www.youtube.com/watch?v=x"
 )
 VIDEO_HTTPS = MediaSource(SourceKind.HTTPS, "video/webm", "c.webm", uri="https://e.com/c.webm")
-IMAGE_UPLOAD = MediaSource(SourceKind.UPLOAD, "image/png", "p.png", data=b"\x89PNG....")
-VIDEO_UPLOAD = MediaSource(SourceKind.UPLOAD, "video/mp4", "v.mp4", data=b"\x00\x00\x00\x20ftyp")
+PNG_BYTES = b"\x89PNG...."
+MP4_BYTES = b"\x00\x00\x00\x20ftyp"
+
+
+@pytest.fixture
+def image_upload(tmp_path):
+    return spooled(tmp_path, "image/png", "p.png", PNG_BYTES)
+
+
+@pytest.fixture
+def video_upload(tmp_path):
+    return spooled(tmp_path, "video/mp4", "v.mp4", MP4_BYTES)
+
+
+def spooled(folder, mime_type: str, name: str, data: bytes) -> MediaSource:
+    """An upload as the spool keeps it: bytes on disk, named by their hash."""
+    path = folder / name
+    path.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    return MediaSource(SourceKind.UPLOAD, mime_type, name, sha256=digest, path=path, size=len(data))
 
 
 @pytest.mark.parametrize(
@@ -23,10 +49,12 @@ VIDEO_UPLOAD = MediaSource(SourceKind.UPLOAD, "video/mp4", "v.mp4", data=b"\x00\
         (VIDEO_GCS, "gs://b/a.mp4", None),
         (VIDEO_YT, "https://www.youtube.com/watch?v=x", None),
         (VIDEO_HTTPS, "https://e.com/c.webm", None),
-        (VIDEO_UPLOAD, None, b"\x00\x00\x00\x20ftyp"),
+        ("video_upload", None, MP4_BYTES),
     ],
 )
-def test_each_source_kind_becomes_one_part(source, uri, data):
+def test_each_source_kind_becomes_one_part(request, source, uri, data):
+    if isinstance(source, str):
+        source = request.getfixturevalue(source)
     (part, _) = build_parts([source], "hi")
     if uri:
         assert (part.file_data.file_uri, part.file_data.mime_type) == (uri, source.mime_type)
@@ -34,8 +62,8 @@ def test_each_source_kind_becomes_one_part(source, uri, data):
         assert (part.inline_data.data, part.inline_data.mime_type) == (data, source.mime_type)
 
 
-def test_videos_come_before_images_and_the_prompt_last():
-    parts = build_parts([IMAGE_UPLOAD, VIDEO_GCS], "  what is this?  ")
+def test_videos_come_before_images_and_the_prompt_last(image_upload):
+    parts = build_parts([image_upload, VIDEO_GCS], "  what is this?  ")
     assert parts[0].file_data.file_uri == "gs://b/a.mp4"
     assert parts[1].inline_data.mime_type == "image/png"
     assert parts[2].text == "what is this?"
@@ -103,3 +131,45 @@ def test_request_names_the_model_and_carries_one_user_turn():
     assert request.model_id == "gemini-3.5-flash"
     assert [c.role for c in request.contents] == ["user"]
     assert len(request.contents[0].parts) == 2
+
+
+@pytest.mark.parametrize("model", CATALOG.models, ids=lambda m: m.id)
+def test_a_field_is_sent_exactly_when_the_model_takes_it(model):
+    """Every ranged parameter set to its maximum: sent iff takes() says so, never out of range."""
+    wide = GenerationParams(
+        temperature=9.0, top_p=9.0, top_k=999, max_output_tokens=10**7, candidate_count=99
+    )
+    config = build_config(model, wide)
+    for name in RANGED_PARAMETERS:
+        sent = getattr(config, name)
+        if name == "candidate_count" and takes(model, name):
+            assert sent == int(model.candidate_count.max)
+        elif takes(model, name):
+            assert sent == getattr(model, name).max, name
+        else:
+            assert sent is None, name
+
+
+@pytest.mark.parametrize("model", CATALOG.models, ids=lambda m: m.id)
+def test_thinking_is_sent_the_way_the_model_takes_it(model):
+    config = build_config(model, defaults_for(model))
+    thinking = config.thinking_config
+    if takes(model, "thinking_level"):
+        assert thinking.thinking_level.value == model.thinking.default_level
+    elif takes(model, "thinking_budget"):
+        assert thinking.thinking_budget is not None and thinking.thinking_level is None
+    else:
+        assert thinking is None
+
+
+def test_out_of_range_values_are_fitted_on_the_wire_too():
+    model = CATALOG.get("gemini-1.0-pro-vision")  # temperature 0–1
+    assert build_config(model, GenerationParams(temperature=1.8)).temperature == 1.0
+
+
+def test_the_stop_sequence_cap_is_the_one_clamp_to_applies():
+    model = CATALOG.get("gemini-3.5-flash")
+    params = GenerationParams(stop_sequences=("", "a", "b", "c", "d"))
+    fitted, _ = clamp_to(model, params, stop_sequences_max=3)
+    config = build_config(model, params, stop_sequences_max=3)
+    assert config.stop_sequences == list(fitted.stop_sequences) == ["a", "b", "c"]
