@@ -3,13 +3,14 @@
 Streamlit forgets a widget's value at the end of any run that does not draw the widget (a visit
 to another page, a control hidden for this model). So a component keeps each value under a
 plain session-state key it alone writes, `kept_key(key)`, and hands it to the widget `key`
-whenever it draws it; the widget hands the user's changes back through its on_change.
+when the widget has none; the user's changes come back through on_change, and again from the
+widget itself at the next draw (an interrupted rerun can skip a callback).
 
     text = st.text_area("Prompt", **kept.bind("ask.prompt", ""))
     kept.put("ask.prompt", "")            # from a callback: a "Clear" button
     kept.say_once("ask.notes", ["Saved."]); for note in kept.take_once("ask.notes"): st.info(note)
 
-The kept value is the truth; the widget shows it. Nothing app-wide lists other components' keys.
+What the widget shows is what is kept. Nothing app-wide lists other components' keys.
 """
 
 from __future__ import annotations
