@@ -1,20 +1,30 @@
 """Watches a run: its answer as it grows, then its timings, usage and how it ended.
 
-The run belongs to the worker, not to this script run. While it is live, a fragment re-reads it
-every POLL_S seconds; moving a slider or visiting another page only re-reads it later. When it
-ends, one full rerun lets the page settle (Stop greys out, the outcome shows).
+The run belongs to the worker, not to this script run. While it is live, the view follows it:
+it paints into one element in place as each event arrives (woken by the run, not by a timer),
+and refreshes a status line at least every HEARTBEAT_S — which is also where Streamlit can
+interrupt this script run when the user moves a slider, presses Stop or leaves the page. The
+run goes on regardless; the next script run follows it again. When it ends, one rerun lets the
+page settle (Stop greys out, the outcome shows).
+
+Why not a fragment with run_every: each fragment rerun costs the browser 100–300 ms before the
+text shows (measured in Chromium, bench/chunk_to_screen.py), against ~40 ms for an element
+updated inside a running script.
 """
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
-from reelscope.untrusted import safe_markdown
 
 from reelscope.generation.events import ErrorKind, StopReason
 from reelscope.generation.state import RunState
 from reelscope.runs import Run
+from reelscope.untrusted import safe_markdown
 
-POLL_S = 0.1  # a chunk reaches the screen within ~POLL_S/2 on average; see bench/chunk_to_screen
+HEARTBEAT_S = 0.1  # the longest a rerun request (Stop, a slider) waits to interrupt the view
+PAINT_S = 0.03  # at most ~30 paints a second, however fast chunks come
 _FINISH_MESSAGES = {
     "MAX_TOKENS": "The answer reached the max output tokens limit and was cut.",
     "RECITATION": "The answer was stopped because it recited copyrighted material.",
@@ -27,22 +37,34 @@ _STOP_MESSAGES = {
 
 
 def show(key: str, run: Run | None, max_output_tokens: int | None = None) -> None:
-    """The run's answer under `st.container(key=key)`, live until it ends."""
+    """The run's answer under `st.container(key=key)`: followed while live, then its outcome.
+
+    Call it last on a page: while the run is live it returns only when the run ends (or when
+    Streamlit interrupts this script run for a newer one).
+    """
     if run is None:
         return
-    live = not run.done
+    if not run.done:
+        _follow(key, run)
+        st.rerun()  # the run ended: the whole page settles once
+    state = run.state()
+    _paint(st.container(key=key).empty(), state)
+    show_outcome(state, max_output_tokens)
 
-    @st.fragment(run_every=POLL_S if live else None)
-    def watch() -> None:
-        state = run.state()
-        if live and state.done:
-            st.rerun()  # the whole page settles once: Stop greys out, the outcome shows
-        _retry_banner(state)
-        _paint(key, state)
+
+def _follow(key: str, run: Run) -> None:
+    status, answer = st.empty(), st.container(key=key).empty()
+    seen = -1
+    while True:
+        count = run.event_count
+        if count != seen:
+            seen, state = count, run.state()
+            _paint(answer, state)
+        _status(status, state, run.elapsed())  # also the point where a rerun can interrupt us
         if state.done:
-            show_outcome(state, max_output_tokens)
-
-    watch()
+            return
+        time.sleep(PAINT_S)
+        run.wait_for_news(seen, timeout=HEARTBEAT_S - PAINT_S)
 
 
 def show_outcome(state: RunState, max_output_tokens: int | None = None) -> None:
@@ -125,20 +147,26 @@ def _max_tokens_message(state: RunState, max_output_tokens: int | None) -> str:
     return text
 
 
-def _retry_banner(state: RunState) -> None:
-    if state.done or not state.retries or state.first_token_at is not None:
-        return
-    last = state.retries[-1]
-    st.warning(
-        f"{last.reason} Retrying in {last.delay_s:.1f} s "
-        f"(attempt {last.attempt + 1} of {last.max_attempts})…",
-        icon=":material/autorenew:",
-    )
+def _status(slot, state: RunState, elapsed: float) -> None:
+    if state.done:
+        slot.empty()
+    elif state.retries and state.first_token_at is None:
+        last = state.retries[-1]
+        wait = max(last.at + last.delay_s - elapsed, 0.0)
+        slot.warning(
+            f"{last.reason} Retrying in {wait:.1f} s "
+            f"(attempt {last.attempt + 1} of {last.max_attempts})…",
+            icon=":material/autorenew:",
+        )
+    elif state.first_token_at is None:
+        slot.caption(f"Waiting for the first token… {elapsed - state.request_sent_at:.1f} s")
+    else:
+        slot.caption(f"Streaming… {elapsed - state.request_sent_at:.1f} s")
 
 
-def _paint(key: str, state: RunState) -> None:
+def _paint(slot, state: RunState) -> None:
     live = not state.done
-    with st.container(key=key):
+    with slot.container():
         candidates = state.candidates
         for index in candidates:
             if len(candidates) > 1:

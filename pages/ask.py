@@ -22,6 +22,14 @@ from reelscope.runs import RunSpec, SourceRef
 
 app_frame.run_through_entrypoint()
 
+
+def stop_current_run() -> None:
+    """Whichever run is current when the click arrives, not the one drawn with the button."""
+    run = resources.session_runs().get(st.session_state.get(RUN_ID_KEY))
+    if run is not None:
+        run.stop()
+
+
 RUN_ID_KEY = "ask.run_id"
 ANSWER_KEY = "ask-answer"
 
@@ -78,9 +86,6 @@ with main:
 
     run = runs.get(st.session_state.get(RUN_ID_KEY))
     stop_slot.button(
-        "Stop",
-        key="ask.stop",
-        disabled=run is None or run.done,
-        on_click=run.stop if run is not None else None,
+        "Stop", key="ask.stop", disabled=run is None or run.done, on_click=stop_current_run
     )
     run_view.show(ANSWER_KEY, run, params.max_output_tokens)

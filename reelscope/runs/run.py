@@ -133,6 +133,16 @@ class Run:
         with self._changed:
             return self._events[start:]
 
+    @property
+    def event_count(self) -> int:
+        with self._changed:
+            return len(self._events)
+
+    def wait_for_news(self, seen: int, timeout: float) -> bool:
+        """Block until the run has more than `seen` events or `timeout` passes."""
+        with self._changed:
+            return self._changed.wait_for(lambda: len(self._events) > seen, timeout)
+
     def wait(self, predicate: Callable[[RunState], bool], timeout: float) -> bool:
         """Block until `predicate(state)` holds or `timeout` passes; whether it holds."""
         with self._changed:

@@ -33,6 +33,23 @@ def run_to_the_end(app):
         app.run()
 
 
+def run_and_leave(app, button="ask.run"):
+    """Press a button and leave the script run while the answer streams (as a page visit does).
+
+    The page follows a live run until it ends; AppTest stops that script run at its timeout.
+    The run itself belongs to the worker and goes on.
+    """
+    app.button(key=button).click()
+    leave(app)
+    return current_run(app)
+
+
+def leave(app):
+    with pytest.raises(RuntimeError, match="timed out"):
+        app.run(timeout=1)
+    app.button(key="ask.run").set_value(False)  # AppTest keeps the click of a cut-short run
+
+
 def upload(app, name, data, mime="video/mp4"):
     uploader = next(u for u in app.get("file_uploader") if u.key.startswith("ask.sources.uploads"))
     uploader.upload(name, data, mime)
@@ -253,49 +270,29 @@ def test_a_failed_run_shows_no_cursor_and_says_its_error_once(connected, vertex)
     assert "▌" not in texts(app.markdown)
 
 
-def test_moving_a_slider_mid_stream_leaves_the_run_going(connected, vertex):
-    vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.05)
-    app = start_app()
-    app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
-    run = current_run(app)
-    assert run.wait(lambda state: state.text, timeout=10)
-    app.toggle(key="ask.params.show_retired").set_value(True).run()  # any widget: a rerun
-    app.text_area(key="ask.prompt").input("Hi again").run()
-    assert run.wait_done(timeout=20)
-    state = run.state()
-    assert state.completed and not state.stopped and state.text == SLOW_REPLY
-    app.run()
-    assert SLOW_REPLY in texts(app.markdown)
-    assert "Stopped" not in texts(app.info)
-
-
-def test_stop_keeps_the_text_and_says_who_stopped_it(connected, vertex):
+def test_leaving_mid_stream_and_moving_a_slider_leave_the_run_going(connected, vertex):
     vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
-    run = current_run(app)
-    assert run.wait(lambda state: state.text, timeout=10)
-    app.button(key="ask.stop").click().run()
+    run = run_and_leave(app)
+    assert run.state().text and not run.done
+    app.toggle(key="ask.params.show_retired").set_value(True)  # any widget: a rerun
+    leave(app)
+    assert not run.done
+
+    app.run(timeout=20)  # the page follows it to the end
     state = run.state()
-    assert state.stop_reason is StopReason.USER
-    assert "Stopped by you." in texts(app.info)
-    assert "Answered" not in texts(app.info)
-    assert state.text in texts(app.markdown)
-    assert app.button(key="ask.stop").disabled
-    answer = vertex.last_request().answer
-    assert answer.wait(timeout=1) and answer.how == "client_closed"
+    assert state.completed and not state.stopped and state.text == SLOW_REPLY
+    assert SLOW_REPLY in texts(app.markdown)
+    assert "Stopped" not in texts(app.info)
 
 
 def test_a_new_run_stops_the_previous_one(connected, vertex):
     vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
-    first = current_run(app)
-    run_button(app).click().run()
-    second = current_run(app)
+    first = run_and_leave(app)
+    second = run_and_leave(app)
     assert second is not first
     assert first.state().stop_reason is StopReason.REPLACED
     second.stop()
@@ -305,8 +302,7 @@ def test_runs_end_with_their_session(connected, vertex):
     vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
-    run_button(app).click().run()
-    run = current_run(app)
+    run = run_and_leave(app)
     assert worker().active_count() == 1
 
     del app  # the session and its state go away
