@@ -15,6 +15,7 @@ updated inside a running script.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 import streamlit as st
 
@@ -54,17 +55,40 @@ def show(key: str, run: Run | None, max_output_tokens: int | None = None) -> Non
 
 def _follow(key: str, run: Run) -> None:
     status, answer = st.empty(), st.container(key=key).empty()
-    seen = -1
+
+    def paint(states: list[RunState]) -> None:
+        _paint(answer, states[0])
+
+    def heartbeat(states: list[RunState]) -> None:
+        _status(status, states[0], run.elapsed())
+
+    follow([run], paint, heartbeat)
+
+
+def follow(
+    runs: Sequence[Run],
+    paint: Callable[[list[RunState]], None],
+    heartbeat: Callable[[list[RunState]], None],
+) -> None:
+    """Until every run has ended: `paint` their states when any has news, `heartbeat` often.
+
+    `heartbeat` runs at least every HEARTBEAT_S and must draw something (a status line): each
+    element drawn is where Streamlit can interrupt this script run for a newer one. Side by
+    side is several runs followed in one loop.
+    """
+    seen: list[int] = []
     while True:
-        count = run.event_count
-        if count != seen:
-            seen, state = count, run.state()
-            _paint(answer, state)
-        _status(status, state, run.elapsed())  # also the point where a rerun can interrupt us
-        if state.done:
+        counts = [run.event_count for run in runs]
+        if counts != seen:
+            seen, states = counts, [run.state() for run in runs]
+            paint(states)
+        heartbeat(states)
+        if all(state.done for state in states):
             return
         time.sleep(PAINT_S)
-        run.wait_for_news(seen, timeout=HEARTBEAT_S - PAINT_S)
+        live = [(run, count) for run, count in zip(runs, seen, strict=True) if not run.done]
+        if live:  # wake on the first live run's news; the others are read on each heartbeat
+            live[0][0].wait_for_news(live[0][1], timeout=HEARTBEAT_S - PAINT_S)
 
 
 def show_outcome(state: RunState, max_output_tokens: int | None = None) -> None:

@@ -78,20 +78,32 @@ class Run:
         self._changed = threading.Condition()
         self._cancel = threading.Event()
         self._cancel_hooks: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[Run, Event], None]] = []
 
     def elapsed(self) -> float:
         """Seconds since the run started: the `at` of its next event."""
         return self._clock() - self._started
 
     def append(self, event: Event) -> bool:
-        """Add an event; False (and nothing added) once the run has ended."""
+        """Add an event; False (and nothing added) once the run has ended.
+
+        Listeners hear it after it is in, on the appending thread (the worker's, or Stop's).
+        """
         with self._changed:
             if self._state.done:
                 return False
             self._events.append(event)
             self._state.apply(event)
             self._changed.notify_all()
-            return True
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(self, event)
+        return True
+
+    def subscribe(self, listener: Callable[[Run, Event], None]) -> None:
+        """Hear every event appended from now on (e.g. a store writing them as they come)."""
+        with self._changed:
+            self._listeners.append(listener)
 
     def stop(self, reason: StopReason = StopReason.USER) -> bool:
         """Close the run now with a Stopped event and cancel its worker; False if it had ended.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 
 from google.genai import Client
 
@@ -12,7 +13,7 @@ from reelscope.generation.events import StopReason
 from reelscope.generation.request import GenerationRequest
 from reelscope.generation.runner import RetryPolicy, Target, generate_events
 from reelscope.runs.run import Run, RunSpec
-from reelscope.runs.worker import worker
+from reelscope.runs.worker import EventSource, worker
 
 KEPT_RUNS = 50  # finished runs kept in memory per session; history keeps them for good
 
@@ -24,7 +25,9 @@ class SessionRuns:
     the finaliser then stops every run still going, so no worker outlives its session.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_start: Callable[[Run], None] | None = None) -> None:
+        """`on_start` hears each run before its worker starts (e.g. a store subscribing)."""
+        self._on_start = on_start
         self._runs: OrderedDict[str, Run] = OrderedDict()
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _stop_all, self._runs, self._lock)
@@ -39,15 +42,21 @@ class SessionRuns:
         retry: RetryPolicy | None = None,
     ) -> Run:
         run = Run(spec)
-        with self._lock:
-            self._runs[run.id] = run
-            self._forget_old()
 
         def events():
             return generate_events(
                 client, request, run.elapsed, stream=spec.stream, target=target, retry=retry
             )
 
+        return self.adopt(run, events)
+
+    def adopt(self, run: Run, events: EventSource) -> Run:
+        """Start `run` on the worker from any event source (a generation, a replay)."""
+        with self._lock:
+            self._runs[run.id] = run
+            self._forget_old()
+        if self._on_start is not None:
+            self._on_start(run)
         worker().submit(run, events)
         return run
 

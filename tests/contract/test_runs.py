@@ -159,3 +159,20 @@ def test_a_run_rebuilt_from_its_records_folds_to_the_same_state(runs, client, ve
     assert [e for e in events if isinstance(e, TextDelta)]
     assert record["spec"]["model_id"] == MODEL.id
     assert record["events"] == [to_record(e) for e in events]
+
+
+def test_listeners_hear_every_event_as_it_is_appended(client, vertex):
+    heard = []
+    started = []
+
+    def on_start(run):
+        started.append(run.id)
+        run.subscribe(lambda r, event: heard.append((r.id, event)))
+
+    runs = SessionRuns(on_start=on_start)
+    vertex.set_reply(WORDS, chunks=5)
+    run = start(runs, client)
+    assert run.wait_done(timeout=10)
+    assert started == [run.id]
+    assert [event for _, event in heard] == run.events()
+    assert {run_id for run_id, _ in heard} == {run.id}
