@@ -25,6 +25,7 @@ def no_settings(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
     monkeypatch.setenv("NO_GCE_CHECK", "true")  # google-auth's switch: no metadata server here
+    monkeypatch.setenv("REELSCOPE_DATA_DIR", str(tmp_path / "data"))  # never the repo's data/
 
 
 @pytest.fixture
