@@ -39,8 +39,8 @@ format: $(VENV)/.dev-installed
 test: $(VENV)/.dev-installed browser lint
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.dev-installed
-	$(BIN)/python -m bench.stream_overhead
+bench: $(VENV)/.dev-installed browser
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) test-output

@@ -1,0 +1,43 @@
+"""Run every benchmark, then print all their `bench <name>: <number>` lines together, last.
+
+`make bench` runs this (python -m bench). Each module runs in its own process, so one's warm
+caches and memory do not flatter another; `python -m bench NAME …` runs only those.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+MODULES = (
+    "stream_overhead",
+    "chunk_to_screen",
+    "probe_speed",
+    "staging_rss",
+)
+
+
+def main(names: list[str]) -> int:
+    figures: list[str] = []
+    failed: list[str] = []
+    for name in names or MODULES:
+        print(f"== bench.{name}", flush=True)
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", f"bench.{name}"], capture_output=True, text=True
+        )
+        print(result.stdout, end="")
+        if result.returncode:
+            print(result.stderr, end="", file=sys.stderr)
+            failed.append(name)
+        figures += [line for line in result.stdout.splitlines() if line.startswith("bench ")]
+        print(f"   ({time.monotonic() - started:.0f} s)\n", flush=True)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    print("\n".join(figures))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
