@@ -147,3 +147,19 @@ def test_a_new_run_stops_the_one_still_streaming(page: Page, vertex):
     expect(page.locator(".st-key-ask-answer")).to_have_text("The second answer.", timeout=15_000)
     assert first.answer.how == "client_closed"
     assert len(vertex.requests) == 2
+
+
+def test_a_visit_to_another_page_mid_stream_leaves_the_run_going(page: Page, vertex):
+    vertex.set_reply(LONG_REPLY, chunks=200, chunk_delay=0.03)  # about 6 s in all
+    ask(page, "Count to two hundred.")
+    expect(page.locator(".st-key-ask-answer")).to_contain_text("word005", timeout=15_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("Models").click()
+    expect(page.get_by_role("heading", name="Models")).to_be_visible()
+    nav.get_by_text("Ask").click()
+    expect(page.locator(".st-key-ask-answer")).to_contain_text("word199", timeout=20_000)
+    wait_idle(page)
+    assert answer_text(page) == LONG_REPLY
+    expect(page.get_by_text("Stopped")).to_have_count(0)
+    assert vertex.last_request().answer.how == "complete"
+    assert len(vertex.requests) == 1
