@@ -23,7 +23,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 # `make run ADDRESS=0.0.0.0` exposes it; read "Exposing Reelscope" in README.md first.
 run: $(VENV)/.runtime-installed
 	@echo "Reelscope on http://$(ADDRESS):$(PORT)"
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	$(BIN)/streamlit run serve.py --server.port $(PORT) --server.address $(ADDRESS)
 
 browser:
 	@bash scripts/ensure-browser.sh $(BIN)

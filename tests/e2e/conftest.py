@@ -53,7 +53,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60) ->
 
 @contextlib.contextmanager
 def running_app(
-    settings_env: dict[str, str], log_path: Path, script: Path = ROOT / "app.py"
+    settings_env: dict[str, str], log_path: Path, script: Path = ROOT / "serve.py"
 ) -> Iterator[str]:
     """The app, started the way `make run` starts it, configured by environment only."""
     port = _free_port()

@@ -1,0 +1,114 @@
+"""The preview of one source, and the signed links the player loads media from.
+
+Videos play in the seekable player, loaded in ranges from the media route that `serve.py`
+mounts (`reelscope/media_server.py`). Started any other way (`streamlit run app.py`, AppTest)
+the route does not exist, and the launcher's flag says so: a small upload then falls back to
+st.video (which reads the file into memory, so only small ones), and a larger file or a
+`gs://` video gets a caption saying to start Reelscope with `make run`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from components import player
+from components.player import PlayerState
+from reelscope import media_server
+from reelscope.media import MediaSource, SourceKind
+
+# Set by serve.py through st.App(secrets=...): process-wide, and it survives module reloads.
+ROUTE_FLAG = "reelscope_media_route"
+FALLBACK_MAX_BYTES = 20_000_000  # st.video reads the whole file into memory
+LAUNCH_HINT = "start Reelscope with `make run` (it serves videos in ranges from serve.py)"
+
+
+def show(source: MediaSource, *, key: str) -> PlayerState | None:
+    """Preview `source`; the player's state for a video in the player, else None."""
+    if source.is_image:
+        _image(source)
+        return None
+    if source.kind is SourceKind.YOUTUBE:
+        st.video(source.uri)  # YouTube's own embed
+        return None
+    if source.kind is SourceKind.HTTPS and not source.previewable:
+        st.caption(f"{source.uri} is sent to Vertex AI as a link; no preview of an unchecked host.")
+        return None
+    url = media_url(source)
+    if url is not None:
+        return player.show(
+            key, url, mime_type=source.mime_type, media_id=source.key, report_every_s=None
+        )
+    _without_route(source)
+    return None
+
+
+def media_url(source: MediaSource, *, base_path: str | None = None) -> str | None:
+    """The URL a browser loads this source from, or None when this server cannot serve it.
+
+    Uploads and gs:// objects get a signed link to the media route (with server.baseUrlPath in
+    front, for the player); an https link passed by the link guard is loaded as it is.
+    """
+    if source.kind is SourceKind.HTTPS:
+        return source.uri if source.previewable else None
+    token = sign(source)
+    if token is None:
+        return None
+    base = _base_path() if base_path is None else base_path
+    return media_server.url_path(token, base)
+
+
+def sign(source: MediaSource) -> str | None:
+    """A media route token for an upload or a gs:// object; None without the route."""
+    if not route_mounted():
+        return None
+    if source.path is not None:
+        target = str(Path(source.path).resolve())
+    elif source.kind is SourceKind.GCS and source.uri:
+        target = source.uri
+    else:
+        return None
+    return media_server.sign(target, source.mime_type, link_key())
+
+
+def link_key() -> bytes:
+    """The media link key: from Streamlit's cookie secret, random per process unless set.
+
+    serve.py builds the route with the same key; setting server.cookieSecret makes links
+    valid across replicas.
+    """
+    return media_server.link_key(str(st.config.get_option("server.cookieSecret")))
+
+
+def route_mounted() -> bool:
+    """Whether this process serves the media route (the app was started through serve.py)."""
+    try:
+        return bool(st.secrets.get(ROUTE_FLAG))
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return False
+
+
+def _base_path() -> str:
+    return str(st.config.get_option("server.baseUrlPath") or "")
+
+
+def _image(source: MediaSource) -> None:
+    if source.path is not None:
+        st.image(str(source.path))
+    elif source.kind is SourceKind.HTTPS and source.previewable:
+        st.image(source.uri)
+    elif (token := sign(source)) is not None:
+        st.image(media_server.url_path(token))  # st.image adds the base path itself
+    else:
+        st.caption(f"{source.uri}: Vertex AI reads it; to preview it here, {LAUNCH_HINT}.")
+
+
+def _without_route(source: MediaSource) -> None:
+    small = source.size is not None and source.size <= FALLBACK_MAX_BYTES
+    if source.path is not None and small:
+        st.video(str(source.path), format=source.mime_type)
+    elif source.path is not None:
+        st.caption(f"No preview of a file this large here; to preview it, {LAUNCH_HINT}.")
+    else:
+        st.caption(f"{source.uri}: Vertex AI reads it; to preview it here, {LAUNCH_HINT}.")

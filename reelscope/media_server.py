@@ -1,0 +1,265 @@
+"""Serving media to the browser: signed links and a Starlette route with HTTP Range support.
+
+The player loads a video from `/app/static/reelscope/<token>`. The token is stateless: an
+HMAC over (expiry, MIME type, source) with a key the launcher derives once per process, so it
+survives Streamlit's module reloads and needs no registry shared between the script thread and
+the server. The route serves spooled uploads (only from inside the data folder's spool) and
+`gs://` objects, both in ranges: a seek in a one-hour video asks for a few hundred kilobytes,
+never the whole file, and nothing is read whole into memory.
+
+Why stream `gs://` through the app rather than hand out Cloud Storage signed URLs: signing needs
+a service-account key or the IAM signBlob permission, which a `gcloud auth
+application-default login` user usually lacks; streaming works with any credentials that can
+read the object, and with the storage emulator.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import hmac
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.api_core import exceptions as api_exceptions
+from google.cloud import storage
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from reelscope.settings import Settings
+from reelscope.spool import SPOOL_DIRNAME
+from reelscope.storage import StagingError, iter_range, object_size
+from reelscope.vertex import NotConnected, make_storage_client
+
+# Under /app/static/ because st.video passes such URLs through unchanged (the browser adds
+# server.baseUrlPath itself); the launcher registers the route with that base path in front.
+MEDIA_PATH = "/app/static/reelscope/"
+DEFAULT_TTL_S = 12 * 3600
+TOKEN_BUCKET_S = 3600  # the same source signs to the same token for an hour: stable <video src>
+MAX_CACHE_S = 3600
+_KEY_CONTEXT = b"reelscope media links v1"
+_MIME = re.compile(r"^(video|image|audio)/[A-Za-z0-9.+-]{1,60}$|^text/vtt$")
+_MAC_BYTES = 16
+
+
+class MediaLinkError(ValueError):
+    """A media link that is malformed, tampered with or expired."""
+
+
+class RangeNotSatisfiable(ValueError):
+    """The requested byte range lies outside the object."""
+
+
+@dataclass(frozen=True)
+class SignedMedia:
+    source: str  # an absolute local path in the spool, or gs://BUCKET/OBJECT
+    mime_type: str
+    expires: int  # Unix seconds
+
+
+def link_key(secret: str) -> bytes:
+    """The HMAC key for media links, derived from a per-process (or per-deployment) secret.
+
+    Derived rather than used as is, so the secret itself (e.g. Streamlit's cookie secret) never
+    signs anything but what it was made for.
+    """
+    if not secret:
+        raise ValueError("A media link key needs a non-empty secret.")
+    return hmac.new(secret.encode(), _KEY_CONTEXT, hashlib.sha256).digest()
+
+
+def sign(
+    source: str,
+    mime_type: str,
+    key: bytes,
+    *,
+    ttl_s: int = DEFAULT_TTL_S,
+    now: float | None = None,
+) -> str:
+    """A URL-safe token naming `source`, valid for at least `ttl_s` seconds."""
+    if not _MIME.match(mime_type):
+        raise MediaLinkError(f"{mime_type!r} is not a media type Reelscope serves.")
+    current = time.time() if now is None else now
+    expires = (math.floor(current / TOKEN_BUCKET_S) + 1) * TOKEN_BUCKET_S + ttl_s
+    payload = f"{expires}\n{mime_type}\n{source}".encode()
+    mac = hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def verify(token: str, key: bytes, *, now: float | None = None) -> SignedMedia:
+    """What the token names; MediaLinkError when it is malformed, tampered with or expired."""
+    try:
+        payload_text, mac_text = token.split(".")
+        payload, mac = _unb64(payload_text), _unb64(mac_text)
+    except (ValueError, binascii.Error) as exc:
+        raise MediaLinkError("This media link is malformed.") from exc
+    expected = hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+    if not hmac.compare_digest(mac, expected):
+        raise MediaLinkError("This media link was not issued by this server (or was altered).")
+    expires_text, mime_type, source = payload.decode().split("\n", 2)
+    expires = int(expires_text)
+    if expires <= (time.time() if now is None else now):
+        raise MediaLinkError("This media link has expired; reload the page for a fresh one.")
+    return SignedMedia(source=source, mime_type=mime_type, expires=expires)
+
+
+def url_path(token: str, base_path: str = "") -> str:
+    """The path the browser loads, with server.baseUrlPath in front when there is one."""
+    base = base_path.strip("/")
+    return f"/{base}{MEDIA_PATH}{token}" if base else f"{MEDIA_PATH}{token}"
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """A Range header as one inclusive (start, end) within `size`; None to send everything.
+
+    Several ranges are coalesced into the one span covering them (RFC 9110 allows it; browsers
+    ask for one range anyway). A header that is not a byte range is ignored, as the RFC says.
+    """
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip():
+        return None
+    spans: list[tuple[int, int] | None] = []
+    for part in spec.split(","):
+        first, dash, last = part.strip().partition("-")
+        if not dash or not (first.strip() or last.strip()):
+            return None
+        try:
+            spans.append(_one_range(first.strip(), last.strip(), size))
+        except ValueError:
+            return None
+    satisfiable = [span for span in spans if span is not None]
+    if not satisfiable:
+        raise RangeNotSatisfiable(f"bytes */{size}")
+    return min(s for s, _ in satisfiable), max(e for _, e in satisfiable)
+
+
+def _one_range(first: str, last: str, size: int) -> tuple[int, int] | None:
+    """One range spec; None when it lies wholly outside the object (unsatisfiable)."""
+    if not first:  # suffix: the last N bytes
+        count = int(last)
+        if count < 0:
+            raise ValueError(last)
+        return (max(size - count, 0), size - 1) if count > 0 and size > 0 else None
+    start = int(first)
+    end = int(last) if last else None
+    if start < 0 or (end is not None and end < start):
+        raise ValueError(f"{first}-{last}")
+    if start >= size:
+        return None
+    return start, size - 1 if end is None else min(end, size - 1)
+
+
+def routes(key: bytes, settings: Callable[[], Settings], base_path: str = "") -> list[Route]:
+    """The media route, for st.App(routes=...): GET and HEAD `/<base>/app/static/reelscope/…`.
+
+    `settings` is called per request, so a changed data folder or emulator host takes effect.
+    """
+    endpoint = MediaEndpoint(key, settings)
+    # A bound method: Starlette wraps functions and methods as request handlers.
+    return [Route(url_path("{token}", base_path), endpoint.serve, methods=["GET", "HEAD"])]
+
+
+class MediaEndpoint:
+    """The ASGI endpoint behind the route: verify the token, then serve a file or an object."""
+
+    def __init__(self, key: bytes, settings: Callable[[], Settings]) -> None:
+        self._key = key
+        self._settings = settings
+
+    async def serve(self, request: Request) -> Response:
+        try:
+            media = verify(request.path_params["token"], self._key)
+        except MediaLinkError as problem:
+            return PlainTextResponse(str(problem), status_code=403)
+        headers = {
+            "cache-control": f"private, max-age={_cache_seconds(media.expires)}",
+            "x-content-type-options": "nosniff",
+        }
+        current = self._settings()
+        if media.source.startswith("gs://"):
+            return await _serve_object(request, media, current, headers)
+        return _serve_file(media, current, headers)
+
+
+def _serve_file(media: SignedMedia, settings: Settings, headers: dict[str, str]) -> Response:
+    """A spooled upload; Starlette's FileResponse streams it in chunks and answers ranges."""
+    spool = (settings.data_dir / SPOOL_DIRNAME).resolve()
+    try:
+        path = Path(media.source).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return PlainTextResponse(
+            "This upload is no longer kept (its session ended); add the file again.", 404
+        )
+    if not path.is_relative_to(spool) or not path.is_file():
+        return PlainTextResponse("Only uploads kept in the spool are served.", 403)
+    return FileResponse(path, media_type=media.mime_type, headers=headers)
+
+
+async def _serve_object(
+    request: Request, media: SignedMedia, settings: Settings, headers: dict[str, str]
+) -> Response:
+    """A gs:// object, one ranged read per megabyte, so a seek costs only what it shows."""
+    try:
+        client = _storage_client(settings)
+        size = await run_in_threadpool(object_size, client, media.source)
+    except NotConnected as problem:
+        return PlainTextResponse(f"Cloud Storage is not set up: {problem}", 503)
+    except StagingError as problem:
+        return PlainTextResponse(str(problem), _status_for(problem))
+    try:
+        span = parse_range(request.headers.get("range"), size)
+    except RangeNotSatisfiable:
+        return PlainTextResponse(
+            "Requested range not satisfiable.", 416, headers={"content-range": f"bytes */{size}"}
+        )
+    start, end = span if span is not None else (0, size - 1)
+    headers |= {"accept-ranges": "bytes", "content-length": str(max(end - start + 1, 0))}
+    status = 200
+    if span is not None:
+        status = 206
+        headers["content-range"] = f"bytes {start}-{end}/{size}"
+    if request.method == "HEAD" or size == 0:
+        return Response(status_code=status, headers=headers, media_type=media.mime_type)
+    body = iter_range(client, media.source, start, end)
+    return StreamingResponse(body, status, headers=headers, media_type=media.mime_type)
+
+
+@functools.lru_cache(maxsize=4)
+def _storage_client(settings: Settings) -> storage.Client:
+    """One client per settings value: its HTTP session and credentials are reused per request."""
+    return make_storage_client(settings)
+
+
+def _status_for(problem: StagingError) -> int:
+    cause = problem.__cause__
+    if isinstance(cause, api_exceptions.RetryError):
+        cause = cause.cause
+    if isinstance(cause, api_exceptions.NotFound) or "does not exist" in str(problem):
+        return 404
+    if isinstance(cause, api_exceptions.Forbidden | api_exceptions.Unauthorized):
+        return 403
+    return 502
+
+
+def _cache_seconds(expires: int) -> int:
+    return max(0, min(MAX_CACHE_S, int(expires - time.time())))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    if not text or not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -1,0 +1,36 @@
+"""Reelscope's launcher: `streamlit run serve.py` serves app.py plus the media route.
+
+The route (reelscope/media_server.py) streams uploads and gs:// objects to the player in byte
+ranges. `streamlit run app.py` still works, without it: previews then fall back to st.video
+for small files (components/media_preview.py says so where it matters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import streamlit as st
+
+from components import media_preview, resources
+from reelscope import media_server
+
+
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    # Start process-wide background work here (e.g. warming slow imports in a thread) and stop
+    # it after the yield; the server accepts requests meanwhile.
+    yield
+
+
+app = st.App(
+    "app.py",
+    routes=media_server.routes(
+        media_preview.link_key(),
+        resources.settings,
+        str(st.config.get_option("server.baseUrlPath") or ""),
+    ),
+    lifespan=lifespan,
+    # A flag the pages read through st.secrets: process-wide, kept across module reloads.
+    secrets={media_preview.ROUTE_FLAG: True},
+)
