@@ -1,0 +1,100 @@
+"""Get code: the current request as a Python script and a curl command, ready to copy.
+
+Both come from reelscope.codegen: the curl body is google-genai's own wire JSON for the request,
+so what a user copies sends exactly what the app sends. Each code block has Streamlit's copy
+button; the script and the body can also be downloaded (a body with large inline media only
+that way, so the page does not carry megabytes of base64).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from reelscope import codegen
+from reelscope.generation.request import GenerationRequest
+from reelscope.media import MediaSource
+from reelscope.settings import Settings
+
+BODY_FILE = "request.json"
+
+
+def show(
+    key: str,
+    request: GenerationRequest,
+    settings: Settings,
+    *,
+    stream: bool = True,
+    sources: Sequence[MediaSource] = (),
+) -> None:
+    """An expander with Python and curl tabs for `request`, sent to `settings`' project.
+
+    `sources` (optional) names the files the script reads inline media from.
+    """
+    with st.expander("Get code", icon=":material/code:"):
+        if not settings.project:
+            st.caption(
+                f"No project is set: the code says `{codegen.PROJECT_PLACEHOLDER}`. Set "
+                "GOOGLE_CLOUD_PROJECT (or replace it in the code) before running it."
+            )
+        python_tab, curl_tab = st.tabs(["Python", "curl"], key=f"{key}.tabs")
+        with python_tab:
+            _python(key, request, settings, stream, sources)
+        with curl_tab:
+            _curl(key, request, settings, stream)
+
+
+def _python(
+    key: str,
+    request: GenerationRequest,
+    settings: Settings,
+    stream: bool,
+    sources: Sequence[MediaSource],
+) -> None:
+    script = codegen.python_snippet(
+        request,
+        project=settings.project,
+        location=settings.location,
+        stream=stream,
+        names=codegen.file_names(sources),
+    )
+    st.caption("google-genai on Vertex AI, with the same contents and configuration.")
+    st.code(script, language="python")
+    st.download_button(
+        "Download reelscope_request.py",
+        script,
+        file_name="reelscope_request.py",
+        mime="text/x-python",
+        key=f"{key}.python_file",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def _curl(key: str, request: GenerationRequest, settings: Settings, stream: bool) -> None:
+    where = {
+        "endpoint": settings.endpoint,
+        "project": settings.project,
+        "location": settings.location,
+        "stream": stream,
+    }
+    if codegen.curl_fits_inline(request):
+        st.caption("The exact JSON body the app sends, with a token from gcloud.")
+        st.code(codegen.curl_command(request, **where), language="bash")
+    else:
+        mb = codegen.inline_bytes(request) / 1e6
+        st.caption(
+            f"The body carries {mb:.1f} MB of inline media: download it as {BODY_FILE} next "
+            "to where you run the command."
+        )
+        st.code(codegen.curl_command(request, body_file=BODY_FILE, **where), language="bash")
+    st.download_button(
+        f"Download {BODY_FILE}",
+        lambda: codegen.request_json(request, settings.project, settings.location),
+        file_name=BODY_FILE,
+        mime="application/json",
+        key=f"{key}.body_file",
+        icon=":material/download:",
+        on_click="ignore",
+    )

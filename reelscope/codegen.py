@@ -1,0 +1,248 @@
+"""Get code: the current request as a google-genai Python script and as a curl command.
+
+The curl body is not assembled by hand: it is what google-genai itself puts on the wire, built by
+the SDK's own request converter (`_GenerateContentParameters_to_vertex`, then its dict and
+base64 encoding steps), so the command sends byte for byte the JSON the app sends. The Python
+script rebuilds the same `types.Content` / `types.GenerateContentConfig` objects, so the SDK
+produces that same body when it runs. Tests prove both against the emulator's request log.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+from google.genai import _common, types
+from google.genai import models as genai_models
+
+from reelscope.generation.request import GenerationRequest
+from reelscope.media import MediaSource
+
+API_VERSION = "v1beta1"  # google-genai's default for Vertex AI (SDK-NOTES.md); tests check it
+PROJECT_PLACEHOLDER = "your-project-id"
+INLINE_CURL_MAX = 64_000  # a larger body goes to request.json rather than into the command
+_WIDTH = 80  # a constructor longer than this is written one argument per line
+_INDENT = "    "
+
+
+@dataclass(frozen=True)
+class _VertexWire:
+    """What google-genai's request converters read from their client: the mode and the target.
+
+    A stand-in, so a body can be built with no credentials and no HTTP client (the converters
+    only read `vertexai`, `project` and `location` for a generate request).
+    """
+
+    project: str
+    location: str
+    vertexai: bool = True
+
+
+def request_body(request: GenerationRequest, project: str | None, location: str) -> dict[str, Any]:
+    """The JSON body google-genai sends for `request`, as a dict (inline bytes base64 encoded)."""
+    params = types._GenerateContentParameters(
+        model=request.model_id, contents=request.contents, config=request.config
+    )
+    wire = _VertexWire(project or PROJECT_PLACEHOLDER, location)
+    body = genai_models._GenerateContentParameters_to_vertex(wire, params, None, params)
+    # The SDK's own next steps: drop routing keys (_url, _query) and the config hack, then
+    # turn models into dicts and bytes into URL-safe base64.
+    body = {k: v for k, v in body.items() if not k.startswith("_") and k != "config"}
+    return _common.encode_unserializable_types(_common.convert_to_dict(body))
+
+
+def request_json(request: GenerationRequest, project: str | None, location: str) -> str:
+    return json.dumps(request_body(request, project, location), indent=2, ensure_ascii=False)
+
+
+def request_url(
+    endpoint: str, project: str | None, location: str, model_id: str, stream: bool = True
+) -> str:
+    """The REST URL google-genai posts to (streaming answers as server-sent events)."""
+    rpc = "streamGenerateContent?alt=sse" if stream else "generateContent"
+    base = endpoint.rstrip("/")
+    project = project or PROJECT_PLACEHOLDER
+    return (
+        f"{base}/{API_VERSION}/projects/{project}/locations/{location}"
+        f"/publishers/google/models/{model_id}:{rpc}"
+    )
+
+
+def curl_command(
+    request: GenerationRequest,
+    *,
+    endpoint: str,
+    project: str | None,
+    location: str,
+    stream: bool = True,
+    body_file: str | None = None,
+) -> str:
+    """A curl command sending the app's exact body; `body_file` reads it from a file instead.
+
+    The token comes from `gcloud auth print-access-token`, as in Google's REST samples.
+    """
+    url = request_url(endpoint, project, location, request.model_id, stream)
+    lines = [
+        "curl -sS -X POST" + (" -N" if stream else ""),
+        '  -H "Authorization: Bearer $(gcloud auth print-access-token)"',
+        '  -H "Content-Type: application/json; charset=utf-8"',
+        f"  {shlex.quote(url)}",
+    ]
+    if body_file is not None:
+        lines.append(f"  --data-binary @{shlex.quote(body_file)}")
+        return " \\\n".join(lines)
+    lines.append("  --data-binary @- <<'EOF'")
+    return " \\\n".join(lines) + "\n" + request_json(request, project, location) + "\nEOF"
+
+
+def curl_fits_inline(request: GenerationRequest) -> bool:
+    """Whether the body is small enough to paste inside the command (no large inline media).
+
+    Judged from the inline bytes (base64 makes them 4/3 larger), without encoding them.
+    """
+    return inline_bytes(request) * 4 // 3 <= INLINE_CURL_MAX
+
+
+def inline_bytes(request: GenerationRequest) -> int:
+    """How many media bytes travel inside the request body."""
+    parts = [part for content in request.contents for part in content.parts or ()]
+    return sum(len(p.inline_data.data or b"") for p in parts if p.inline_data is not None)
+
+
+def file_names(sources: Sequence[MediaSource]) -> dict[str, str]:
+    """Content hash -> file name, so the script reads each inline part from its own file."""
+    return {s.sha256: s.label for s in sources if s.sha256 and s.label}
+
+
+def python_snippet(
+    request: GenerationRequest,
+    *,
+    project: str | None,
+    location: str,
+    stream: bool = True,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """A script that sends `request` with google-genai and prints the answer.
+
+    Inline media are read from files: named by `names` (content hash -> name) where known,
+    else `media-1.mp4`, … Everything else is written out as the SDK types the app used.
+    """
+    renderer = _Renderer(names or {})
+    contents = renderer.value(request.contents, 0)
+    config = renderer.value(request.config, 0)
+    call = "generate_content_stream" if stream else "generate_content"
+    header = [
+        "# pip install google-genai",
+        "# Credentials: gcloud auth application-default login",
+        *renderer.file_notes(),
+    ]
+    imports = ["from pathlib import Path", ""] if renderer.reads_files else []
+    body = [
+        *imports,
+        "from google import genai",
+        "from google.genai import types",
+        "",
+        f"client = genai.Client(vertexai=True, project={_text(project or PROJECT_PLACEHOLDER)}, "
+        f"location={_text(location)})",
+        "",
+        f"contents = {contents}",
+        f"config = {config}",
+        "",
+    ]
+    if stream:
+        body += [
+            f"for chunk in client.models.{call}(",
+            f"    model={_text(request.model_id)}, contents=contents, config=config",
+            "):",
+            '    print(chunk.text or "", end="", flush=True)',
+            "print()",
+        ]
+    else:
+        body += [
+            f"response = client.models.{call}(",
+            f"    model={_text(request.model_id)}, contents=contents, config=config",
+            ")",
+            "print(response.text)",
+        ]
+    return "\n".join([*header, "", *body]) + "\n"
+
+
+class _Renderer:
+    """Writes SDK objects back as the Python expressions that build them."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self._names = names
+        self._files: list[tuple[str, str]] = []  # (file name, what it must hold)
+
+    @property
+    def reads_files(self) -> bool:
+        return bool(self._files)
+
+    def file_notes(self) -> list[str]:
+        # json-quoted: a file name cannot end the comment line and smuggle in code
+        return [f"# Needs {_text(n)} next to this script: {what}." for n, what in self._files]
+
+    def value(self, value: Any, depth: int) -> str:
+        if isinstance(value, types.Blob) and value.data is not None:
+            return self._blob(value, depth)
+        if isinstance(value, pydantic.BaseModel):
+            return self._model(value, depth)
+        if isinstance(value, enum.Enum):
+            return self._enum(value)
+        if isinstance(value, (list, tuple)):
+            return self._call("", "[", "]", [self.value(v, depth + 1) for v in value], depth)
+        if isinstance(value, dict):
+            items = [f"{self.value(k, 0)}: {self.value(v, depth + 1)}" for k, v in value.items()]
+            return self._call("", "{", "}", items, depth)
+        if isinstance(value, str):
+            return json.dumps(value, ensure_ascii=False)  # a valid Python literal, in "quotes"
+        return repr(value)
+
+    def _model(self, model: pydantic.BaseModel, depth: int) -> str:
+        args = [
+            f"{name}={self.value(getattr(model, name), depth + 1)}"
+            for name in type(model).model_fields
+            if getattr(model, name) is not None
+        ]
+        return self._call(f"types.{type(model).__name__}", "(", ")", args, depth)
+
+    def _blob(self, blob: types.Blob, depth: int) -> str:
+        digest = hashlib.sha256(blob.data).hexdigest()
+        name = self._names.get(digest) or f"media-{len(self._files) + 1}{_extension(blob)}"
+        if name not in (n for n, _ in self._files):
+            self._files.append((name, f"{blob.mime_type}, {len(blob.data):,} bytes"))
+        args = [f"data=Path({_text(name)}).read_bytes()", f"mime_type={_text(blob.mime_type)}"]
+        if blob.display_name is not None:
+            args.append(f"display_name={_text(blob.display_name)}")
+        return self._call("types.Blob", "(", ")", args, depth)
+
+    @staticmethod
+    def _enum(value: enum.Enum) -> str:
+        cls = type(value)
+        if getattr(types, cls.__name__, None) is cls:
+            return f"types.{cls.__name__}.{value.name}"
+        return repr(value.value)
+
+    @staticmethod
+    def _call(head: str, open_: str, close: str, args: list[str], depth: int) -> str:
+        flat = f"{head}{open_}{', '.join(args)}{close}"
+        if not args or (len(flat) + len(_INDENT) * depth <= _WIDTH and "\n" not in flat):
+            return flat
+        inner = _INDENT * (depth + 1)
+        lines = "".join(f"{inner}{arg},\n" for arg in args)
+        return f"{head}{open_}\n{lines}{_INDENT * depth}{close}"
+
+
+def _text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _extension(blob: types.Blob) -> str:
+    subtype = (blob.mime_type or "").partition("/")[2]
+    return {"jpeg": ".jpg", "quicktime": ".mov", "x-flv": ".flv"}.get(subtype, f".{subtype}")
