@@ -1,0 +1,139 @@
+"""Saved prompts: the ready ones the app ships (built-in) and the user's own, with variables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import string
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from reelscope.database import Database
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    id: str
+    name: str
+    text: str
+    variables: tuple[str, ...]
+    built_in: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def parse_variables(text: str) -> tuple[str, ...]:
+    """The `{name}` fields of `text`, in order of first use (`{{` and `}}` are literal braces)."""
+    names: list[str] = []
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field]
+    except ValueError:  # an unmatched brace: no variables rather than a traceback
+        return ()
+    for field in fields:
+        if _IDENTIFIER.match(field) and field not in names:
+            names.append(field)
+    return tuple(names)
+
+
+class PromptRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def list(self, *, built_in: bool | None = None) -> list[Prompt]:
+        """Built-ins first, then the user's, each by name."""
+        where, args = ("WHERE built_in = ?", (int(built_in),)) if built_in is not None else ("", ())
+        rows = self._db.connection().execute(
+            f"SELECT * FROM prompts {where} ORDER BY built_in DESC, name COLLATE NOCASE", args
+        )
+        return [_prompt(row) for row in rows]
+
+    def get(self, prompt_id: str) -> Prompt | None:
+        row = (
+            self._db.connection()
+            .execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
+            .fetchone()
+        )
+        return _prompt(row) if row else None
+
+    def save(
+        self,
+        name: str,
+        text: str,
+        *,
+        prompt_id: str | None = None,
+        variables: Sequence[str] | None = None,
+    ) -> Prompt:
+        """Insert a user prompt (no `prompt_id`) or update one; ValueError says what is wrong."""
+        name, text = name.strip(), text.strip()
+        if not name:
+            raise ValueError("Give the prompt a name.")
+        if not text:
+            raise ValueError("The prompt is empty: write its text first.")
+        names = tuple(variables) if variables is not None else parse_variables(text)
+        now = _now()
+        with self._db.transaction() as tx:
+            if prompt_id is None:
+                prompt_id = uuid.uuid4().hex
+                tx.execute(
+                    "INSERT INTO prompts (id, name, text, variables, built_in, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    (prompt_id, name, text, json.dumps(names), now, now),
+                )
+            else:
+                _refuse_built_in(tx, prompt_id, "changed")
+                updated = tx.execute(
+                    "UPDATE prompts SET name = ?, text = ?, variables = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (name, text, json.dumps(names), now, prompt_id),
+                ).rowcount
+                if not updated:
+                    raise ValueError("That prompt no longer exists: save it as a new one.")
+        found = self.get(prompt_id)
+        assert found is not None
+        return found
+
+    def delete(self, prompt_id: str) -> bool:
+        with self._db.transaction() as tx:
+            _refuse_built_in(tx, prompt_id, "deleted")
+            return tx.execute("DELETE FROM prompts WHERE id = ?", (prompt_id,)).rowcount > 0
+
+    def ensure_built_ins(self, items: Iterable[tuple[str, str, str]]) -> None:
+        """Upsert the shipped prompts `(id, name, text)`: their text follows the code."""
+        now = _now()
+        with self._db.transaction() as tx:
+            for prompt_id, name, text in items:
+                tx.execute(
+                    "INSERT INTO prompts (id, name, text, variables, built_in, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "name = excluded.name, text = excluded.text, variables = excluded.variables, "
+                    "built_in = 1, updated_at = CASE WHEN prompts.text = excluded.text "
+                    "AND prompts.name = excluded.name THEN prompts.updated_at "
+                    "ELSE excluded.updated_at END",
+                    (prompt_id, name, text, json.dumps(parse_variables(text)), now, now),
+                )
+
+
+def _refuse_built_in(tx, prompt_id: str, done: str) -> None:
+    row = tx.execute("SELECT built_in FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
+    if row and row[0]:
+        raise ValueError(f"Ready prompts cannot be {done}: save a copy under another name.")
+
+
+def _prompt(row) -> Prompt:
+    return Prompt(
+        id=row["id"],
+        name=row["name"],
+        text=row["text"],
+        variables=tuple(json.loads(row["variables"])),
+        built_in=bool(row["built_in"]),
+        created_at=dt.datetime.fromisoformat(row["created_at"]),
+        updated_at=dt.datetime.fromisoformat(row["updated_at"]),
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()

@@ -1,0 +1,382 @@
+"""Kept runs: written as they stream (recorder.py), searched and read back by the History page.
+
+A run's row holds its spec and a summary for the table (status, usage, cost, finish reason),
+filled when it ends; its events are rows of their own, in order, each with its time. Sources are
+recorded by content hash (attachments, the bytes stay out of the database) or by URI. Reads go
+to the database every time: a run written by another session's worker shows at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from reelscope.catalog import Price
+from reelscope.database import Database
+from reelscope.generation.events import Event, from_record, to_record
+from reelscope.generation.state import RunState
+from reelscope.parameters import GenerationParams
+from reelscope.runs.run import Run, RunSpec, SourceRef
+
+STATUSES = ("running", "completed", "failed", "stopped", "interrupted")
+PAGE_SIZE = 50
+_TABLE_COLUMNS = (
+    "id, started_at, model_id, substr(prompt, 1, 300) AS prompt, status, finish_reason, "
+    "cost_usd, prompt_tokens, output_tokens, total_tokens, origin"
+)
+
+PriceOf = Callable[[str], Price | None]
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """The History table's filters; every one is applied in SQL, with a LIMIT."""
+
+    text: str = ""
+    models: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    since: dt.date | None = None  # UTC dates, inclusive
+    until: dt.date | None = None
+    limit: int = PAGE_SIZE
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    started_at: dt.datetime
+    model_id: str
+    prompt: str
+    status: str
+    finish_reason: str | None
+    cost_usd: float | None
+    prompt_tokens: int | None
+    output_tokens: int | None
+    total_tokens: int | None
+    origin: str
+
+
+@dataclass(frozen=True)
+class RunPage:
+    rows: list[RunRow]
+    total: int  # how many runs match, across every page
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A kept run as it was: its spec, its events, and the summary written when it ended."""
+
+    id: str
+    started_at: dt.datetime
+    spec: RunSpec
+    events: list[Event]
+    status: str
+    finish_reason: str | None = None
+    cost_usd: float | None = None
+    app_version: str = ""
+    origin: str = "local"
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def model_id(self) -> str:
+        return self.spec.model_id
+
+    def state(self) -> RunState:
+        """The state the view showed, folded again from the kept events."""
+        return RunState.of(self.events)
+
+    def to_record(self) -> dict[str, Any]:
+        """Plain data, the shape of `Run.to_record()` plus what the store knows."""
+        return {
+            "id": self.id,
+            "started_at": self.started_at.isoformat(),
+            "spec": self.spec.to_record(),
+            "events": [to_record(e) for e in self.events],
+            "status": self.status,
+            "finish_reason": self.finish_reason,
+            "cost_usd": self.cost_usd,
+            "app_version": self.app_version,
+            "origin": self.origin,
+        }
+
+
+def spec_from_record(record: dict[str, Any]) -> RunSpec:
+    """The RunSpec `RunSpec.to_record()` made; ValueError if it is not one."""
+    try:
+        params = dict(record["params"])
+        names = {f.name for f in fields(GenerationParams)}
+        params = {k: v for k, v in params.items() if k in names}
+        params["stop_sequences"] = tuple(params.get("stop_sequences") or ())
+        params["safety"] = dict(params.get("safety") or {})
+        source_names = {f.name for f in fields(SourceRef)}
+        sources = tuple(
+            SourceRef(**{k: v for k, v in s.items() if k in source_names})
+            for s in record.get("sources") or ()
+        )
+        return RunSpec(
+            model_id=str(record["model_id"]),
+            prompt=str(record.get("prompt") or ""),
+            params=GenerationParams(**params),
+            sources=sources,
+            stream=bool(record.get("stream", True)),
+            extra=dict(record.get("extra") or {}),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"Not a run spec: {exc}") from exc
+
+
+def status_of(state: RunState) -> str:
+    if not state.done:
+        return "running"
+    if state.error is not None:
+        return "failed"
+    if state.stopped:
+        return "stopped"
+    return "completed"
+
+
+def cost_of(state: RunState, price: Price | None) -> float | None:
+    """USD for the tokens used, when the model has a price and usage came back."""
+    usage = state.usage
+    if price is None or usage is None or usage.prompt_tokens is None:
+        return None
+    cost = usage.prompt_tokens * price.input_usd_per_mtok
+    output = (usage.output_tokens or 0) + (usage.thinking_tokens or 0)
+    if output:
+        if price.output_usd_per_mtok is None:
+            return None
+        cost += output * price.output_usd_per_mtok
+    return cost / 1_000_000
+
+
+class RunRepo:
+    def __init__(self, db: Database, price_of: PriceOf | None = None) -> None:
+        self._db = db
+        self._price_of = price_of or (lambda _model_id: None)
+
+    # -- writing (the recorder, import) --
+
+    def insert(
+        self,
+        tx: sqlite3.Connection,
+        run_id: str,
+        started_at: dt.datetime,
+        spec: RunSpec,
+        app_version: str,
+        origin: str = "local",
+    ) -> None:
+        tx.execute(
+            "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, app_version, "
+            "origin) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+            (run_id, _iso(started_at), spec.model_id, spec.prompt,
+             json.dumps(spec.to_record()), app_version, origin),
+        )  # fmt: skip
+        now = _iso(dt.datetime.now(dt.UTC))
+        for position, source in enumerate(spec.sources):
+            if source.sha256:  # kept once however many runs use it; the bytes stay on disk
+                tx.execute(
+                    "INSERT OR IGNORE INTO attachments (sha256, size, mime_type, label, "
+                    "first_seen) VALUES (?, ?, ?, ?, ?)",
+                    (source.sha256, source.size, source.mime_type, source.label, now),
+                )
+            tx.execute(
+                "INSERT INTO run_sources (run_id, position, kind, label, mime_type, uri, sha256) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, position, source.kind, source.label, source.mime_type, source.uri,
+                 source.sha256),
+            )  # fmt: skip
+
+    def append_events(
+        self, tx: sqlite3.Connection, run_id: str, first_seq: int, events: Sequence[Event]
+    ) -> None:
+        tx.executemany(
+            "INSERT INTO events (run_id, seq, at, kind, data) VALUES (?, ?, ?, ?, ?)",
+            [
+                (run_id, first_seq + i, e.at, e.kind, json.dumps(to_record(e)))
+                for i, e in enumerate(events)
+            ],
+        )
+
+    def summarise(
+        self, tx: sqlite3.Connection, run_id: str, model_id: str, state: RunState, status: str
+    ) -> None:
+        """Fill the table's columns from the folded state (when the run ends)."""
+        usage = state.usage
+        tx.execute(
+            "UPDATE runs SET status = ?, finish_reason = ?, output_text = ?, prompt_tokens = ?, "
+            "output_tokens = ?, thinking_tokens = ?, total_tokens = ?, cost_usd = ?, error = ?, "
+            "ended_at = ? WHERE id = ?",
+            (
+                status,
+                ", ".join(sorted(set(state.finish_reasons.values()))) or None,
+                "\n\n".join(state.texts[i] for i in sorted(state.texts)),
+                usage.prompt_tokens if usage else None,
+                usage.output_tokens if usage else None,
+                usage.thinking_tokens if usage else None,
+                usage.total_tokens if usage else None,
+                cost_of(state, self._price_of(model_id)),
+                state.error.message if state.error else None,
+                state.ended_at,
+                run_id,
+            ),
+        )
+
+    def record_whole(self, run: Run | StoredRun, app_version: str, origin: str) -> None:
+        """Keep a finished run in one transaction (an import, a test's fixture)."""
+        events = run.events() if isinstance(run, Run) else run.events
+        state = RunState.of(events)
+        status = status_of(state) if state.done else "interrupted"
+        with self._db.transaction() as tx:
+            self.insert(tx, run.id, run.started_at, run.spec, app_version, origin)
+            self.append_events(tx, run.id, 0, events)
+            self.summarise(tx, run.id, run.spec.model_id, state, status)
+
+    def close_interrupted(self) -> int:
+        """Runs left 'running' by a server that stopped: summarised from what was kept."""
+        ids = [
+            row[0]
+            for row in self._db.connection().execute("SELECT id FROM runs WHERE status = 'running'")
+        ]
+        for run_id in ids:
+            stored = self.get(run_id)
+            if stored is not None:
+                with self._db.transaction() as tx:
+                    self.summarise(tx, run_id, stored.model_id, stored.state(), "interrupted")
+        return len(ids)
+
+    # -- reading (the History page) --
+
+    def search(self, query: RunQuery) -> RunPage:
+        where, args = _where(query)
+        connection = self._db.connection()
+        total = connection.execute(f"SELECT count(*) FROM runs WHERE {where}", args).fetchone()[0]
+        rows = connection.execute(
+            f"SELECT {_TABLE_COLUMNS} FROM runs WHERE {where} "
+            "ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?",
+            (*args, max(1, query.limit), max(0, query.offset)),
+        )
+        return RunPage([_row(r) for r in rows], total)
+
+    def models(self) -> list[str]:
+        rows = self._db.connection().execute(
+            "SELECT DISTINCT model_id FROM runs WHERE deleted_at IS NULL ORDER BY model_id"
+        )
+        return [r[0] for r in rows]
+
+    def count(self) -> int:
+        return (
+            self._db.connection()
+            .execute("SELECT count(*) FROM runs WHERE deleted_at IS NULL")
+            .fetchone()[0]
+        )
+
+    def get(self, run_id: str) -> StoredRun | None:
+        connection = self._db.connection()
+        row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            return None
+        events = [
+            from_record(json.loads(data))
+            for (data,) in connection.execute(
+                "SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+            )
+        ]
+        return StoredRun(
+            id=row["id"],
+            started_at=dt.datetime.fromisoformat(row["started_at"]),
+            spec=spec_from_record(json.loads(row["spec"])),
+            events=events,
+            status=row["status"],
+            finish_reason=row["finish_reason"],
+            cost_usd=row["cost_usd"],
+            app_version=row["app_version"],
+            origin=row["origin"],
+            error=row["error"],
+        )
+
+    def event_count(self, run_id: str) -> int:
+        return (
+            self._db.connection()
+            .execute("SELECT count(*) FROM events WHERE run_id = ?", (run_id,))
+            .fetchone()[0]
+        )
+
+    # -- deleting, with undo --
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Hide runs from every list; `restore` brings them back until `purge_deleted`."""
+        return self._mark(ids, _iso(dt.datetime.now(dt.UTC)))
+
+    def restore(self, ids: Iterable[str]) -> int:
+        return self._mark(ids, None)
+
+    def purge_deleted(self, ids: Iterable[str] | None = None) -> int:
+        """Remove deleted runs for good (these, or every deleted one); their events go too."""
+        with self._db.transaction() as tx:
+            if ids is None:
+                return tx.execute("DELETE FROM runs WHERE deleted_at IS NOT NULL").rowcount
+            return sum(
+                tx.execute(
+                    "DELETE FROM runs WHERE id = ? AND deleted_at IS NOT NULL", (run_id,)
+                ).rowcount
+                for run_id in ids
+            )
+
+    def _mark(self, ids: Iterable[str], deleted_at: str | None) -> int:
+        with self._db.transaction() as tx:
+            return sum(
+                tx.execute("UPDATE runs SET deleted_at = ? WHERE id = ?", (deleted_at, i)).rowcount
+                for i in ids
+            )
+
+
+def _where(query: RunQuery) -> tuple[str, list[Any]]:
+    clauses, args = ["deleted_at IS NULL"], []
+    if query.models:
+        clauses.append(f"model_id IN ({', '.join('?' * len(query.models))})")
+        args.extend(query.models)
+    if query.statuses:
+        clauses.append(f"status IN ({', '.join('?' * len(query.statuses))})")
+        args.extend(query.statuses)
+    if query.since:
+        clauses.append("started_at >= ?")
+        args.append(query.since.isoformat())
+    if query.until:
+        clauses.append("started_at < ?")
+        args.append((query.until + dt.timedelta(days=1)).isoformat())
+    terms = query.text.split()
+    if terms and all(len(t) >= 3 for t in terms):
+        # Trigram FTS: each term anywhere in the prompt or the answer, quoted (no FTS syntax).
+        clauses.append("rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)")
+        args.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in terms))
+    else:
+        for term in terms:  # too short for trigrams: a scan, still bounded by LIMIT
+            clauses.append("(prompt LIKE ? ESCAPE '\\' OR output_text LIKE ? ESCAPE '\\')")
+            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            args.extend((pattern, pattern))
+    return " AND ".join(clauses), args
+
+
+def _row(row: sqlite3.Row) -> RunRow:
+    return RunRow(
+        id=row["id"],
+        started_at=dt.datetime.fromisoformat(row["started_at"]),
+        model_id=row["model_id"],
+        prompt=row["prompt"],
+        status=row["status"],
+        finish_reason=row["finish_reason"],
+        cost_usd=row["cost_usd"],
+        prompt_tokens=row["prompt_tokens"],
+        output_tokens=row["output_tokens"],
+        total_tokens=row["total_tokens"],
+        origin=row["origin"],
+    )
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,105 @@
+"""The store's schema, one migration per version (PRAGMA user_version; reelscope.database).
+
+v1 keeps runs, their events, their sources (attachments by content hash: the bytes stay in the
+spool/data folder, never in the database) and saved prompts. v2 adds what the History page needs
+to open fast over many runs: indexes for its filters and order, full-text search over prompts
+and answers (FTS5, kept by triggers), and `deleted_at` so that a delete can be undone.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+V1 = """
+CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL,
+    finish_reason TEXT,
+    output_text TEXT NOT NULL DEFAULT '',
+    prompt_tokens INTEGER,
+    output_tokens INTEGER,
+    thinking_tokens INTEGER,
+    total_tokens INTEGER,
+    cost_usd REAL,
+    error TEXT,
+    ended_at REAL,
+    app_version TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'local'
+);
+CREATE TABLE events (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    at REAL NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE attachments (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER,
+    mime_type TEXT NOT NULL,
+    label TEXT NOT NULL,
+    first_seen TEXT NOT NULL
+);
+CREATE TABLE run_sources (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    uri TEXT,
+    sha256 TEXT REFERENCES attachments(sha256),
+    PRIMARY KEY (run_id, position)
+) WITHOUT ROWID;
+CREATE TABLE prompts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    text TEXT NOT NULL,
+    variables TEXT NOT NULL DEFAULT '[]',
+    built_in INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+)
+"""
+
+
+def v2(connection: sqlite3.Connection) -> None:
+    """Search, filters and undo. A function, as trigger bodies hold `;`."""
+    connection.execute("ALTER TABLE runs ADD COLUMN deleted_at TEXT")
+    connection.execute("CREATE INDEX runs_started ON runs(started_at DESC)")
+    connection.execute("CREATE INDEX runs_model ON runs(model_id, started_at DESC)")
+    connection.execute("CREATE INDEX runs_status ON runs(status, started_at DESC)")
+    connection.execute("CREATE INDEX runs_deleted ON runs(deleted_at) WHERE deleted_at IS NOT NULL")
+    # Trigram: a search finds any part of a word, as people expect of a search box.
+    connection.execute(
+        "CREATE VIRTUAL TABLE runs_fts USING fts5(prompt, output_text, content='runs', "
+        "content_rowid='rowid', tokenize='trigram')"
+    )
+    connection.execute(
+        "INSERT INTO runs_fts(rowid, prompt, output_text) "
+        "SELECT rowid, prompt, output_text FROM runs"
+    )
+    connection.execute(
+        "CREATE TRIGGER runs_fts_insert AFTER INSERT ON runs BEGIN "
+        "INSERT INTO runs_fts(rowid, prompt, output_text) "
+        "VALUES (new.rowid, new.prompt, new.output_text); END"
+    )
+    connection.execute(
+        "CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs BEGIN "
+        "INSERT INTO runs_fts(runs_fts, rowid, prompt, output_text) "
+        "VALUES ('delete', old.rowid, old.prompt, old.output_text); END"
+    )
+    connection.execute(
+        "CREATE TRIGGER runs_fts_update AFTER UPDATE OF prompt, output_text ON runs BEGIN "
+        "INSERT INTO runs_fts(runs_fts, rowid, prompt, output_text) "
+        "VALUES ('delete', old.rowid, old.prompt, old.output_text); "
+        "INSERT INTO runs_fts(rowid, prompt, output_text) "
+        "VALUES (new.rowid, new.prompt, new.output_text); END"
+    )
+
+
+MIGRATIONS = (V1, v2)

@@ -1,0 +1,277 @@
+"""The store: schema and migration, concurrent writers, search, undo, prompts, export/import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+
+import pytest
+
+from reelscope.catalog import Price
+from reelscope.database import Database
+from reelscope.generation.events import (
+    Completed,
+    ErrorKind,
+    Failed,
+    Finished,
+    RunError,
+    Stopped,
+    TextDelta,
+    Usage,
+)
+from reelscope.parameters import GenerationParams
+from reelscope.runs import Run, RunSpec, SourceRef
+from reelscope.store import STORE_FILENAME, RunQuery, open_store
+from reelscope.store.schema import MIGRATIONS
+from reelscope.store.transfer import (
+    ImportRefused,
+    export_comparison_markdown,
+    export_json,
+    export_markdown,
+    import_json,
+)
+
+SHA = "ab" * 32
+PRICE = Price(1.0, 4.0, dt.date(2025, 1, 1), "test price", ())
+
+
+def spec(prompt="Describe the video", model="gemini-3.5-flash", sources=()) -> RunSpec:
+    params = GenerationParams(temperature=0.4, max_output_tokens=512, stop_sequences=("END",))
+    return RunSpec(model, prompt, params, tuple(sources))
+
+
+def play(run: Run, words: list[str], end=Completed) -> Run:
+    """Append a small stream by hand (no worker needed): text, usage, finish, end."""
+    for i, word in enumerate(words):
+        run.append(TextDelta(0.1 * (i + 1), word))
+    run.append(Usage(0.1 * len(words) + 0.01, 10, len(words), 0, 10 + len(words)))
+    run.append(Finished(0.1 * len(words) + 0.02, "STOP"))
+    run.append(end(0.1 * len(words) + 0.03))
+    return run
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store(tmp_path, price_of=lambda model_id: PRICE)
+    yield opened
+    opened.close()
+
+
+def kept(store, prompt="Describe the video", words=("a ", "b "), **kwargs) -> Run:
+    run = Run(spec(prompt, **kwargs))
+    store.recorder(run)
+    play(run, list(words))
+    assert store.recorder.flush(5)
+    return run
+
+
+def test_a_new_file_gets_the_whole_schema(tmp_path):
+    store = open_store(tmp_path)
+    assert store.path == tmp_path / STORE_FILENAME
+    assert store.db.version == len(MIGRATIONS) == 2
+    names = {r[0] for r in store.db.connection().execute("SELECT name FROM sqlite_master")}
+    assert {"runs", "events", "attachments", "run_sources", "prompts", "runs_fts"} <= names
+    assert store.db.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+
+
+def test_a_version_1_file_is_migrated_and_its_runs_become_searchable(tmp_path):
+    path = tmp_path / STORE_FILENAME
+    old = Database(path, MIGRATIONS[:1])
+    record = spec("Where is the goalkeeper?").to_record()
+    old.connection().execute(
+        "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, output_text, "
+        "app_version) VALUES ('old1', '2024-05-01T10:00:00.000000+00:00', 'gemini-2.5-pro', "
+        "?, ?, 'completed', 'He dives left at 01:23.', '0.0.9')",
+        (record["prompt"], json.dumps(record)),
+    )
+    old.close()
+
+    store = open_store(tmp_path)
+    assert store.db.version == 2
+    columns = {r[1] for r in store.db.connection().execute("PRAGMA table_info(runs)")}
+    assert "deleted_at" in columns
+    found = store.runs.search(RunQuery(text="goalkeeper"))
+    assert [r.id for r in found.rows] == ["old1"] and found.total == 1
+    assert [r.id for r in store.runs.search(RunQuery(text="dives left")).rows] == ["old1"]
+    assert store.runs.get("old1").spec == spec("Where is the goalkeeper?")
+    store.close()
+
+
+def test_a_run_is_kept_with_its_spec_events_usage_cost_and_version(store):
+    run = kept(store, words=["Hello ", "world"])
+    stored = store.runs.get(run.id)
+    assert stored.spec == run.spec
+    assert stored.events == run.events()
+    assert stored.state().text == "Hello world"
+    assert stored.status == "completed" and stored.finish_reason == "STOP"
+    assert stored.app_version == "0.1.0"  # pyproject.toml's
+    # 10 prompt tokens at $1/M, 2 output tokens at $4/M
+    assert stored.cost_usd == pytest.approx((10 * 1.0 + 2 * 4.0) / 1e6)
+    assert stored.started_at == run.started_at
+
+
+def test_attachments_are_kept_once_by_hash_and_their_bytes_never(store):
+    video = SourceRef("video", "video/mp4", "match.mp4", sha256=SHA, size=123_456)
+    link = SourceRef("video", "video/mp4", "clip", uri="gs://bucket/clip.mp4")
+    for _ in range(3):
+        kept(store, sources=[video, link])
+    connection = store.db.connection()
+    rows = connection.execute("SELECT sha256, size, mime_type, label FROM attachments").fetchall()
+    assert [tuple(r) for r in rows] == [(SHA, 123_456, "video/mp4", "match.mp4")]
+    assert connection.execute("SELECT count(*) FROM run_sources").fetchone()[0] == 6
+    uris = {r[0] for r in connection.execute("SELECT uri FROM run_sources WHERE uri IS NOT NULL")}
+    assert uris == {"gs://bucket/clip.mp4"}
+    blobs = connection.execute(
+        "SELECT count(*) FROM pragma_table_info('attachments') WHERE type = 'BLOB'"
+    ).fetchone()[0]
+    assert blobs == 0
+
+
+def test_eight_threads_streaming_at_once_keep_every_event(store):
+    per_thread, words = 5, [f"w{i} " for i in range(40)]
+    runs: list[Run] = []
+    lock = threading.Lock()
+
+    def stream(worker: int) -> None:
+        for _ in range(per_thread):
+            run = Run(spec(f"thread {worker}"))
+            store.recorder(run)
+            play(run, words)
+            with lock:
+                runs.append(run)
+
+    threads = [threading.Thread(target=stream, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.recorder.flush(10)
+    # a separate connection: what is on disk, not what one connection has cached
+    check = sqlite3.connect(store.path)
+    assert check.execute("SELECT count(*) FROM runs").fetchone()[0] == 8 * per_thread
+    expected = 8 * per_thread * (len(words) + 3)
+    assert check.execute("SELECT count(*) FROM events").fetchone()[0] == expected
+    for run in runs:
+        assert store.runs.get(run.id).events == run.events()
+    check.close()
+
+
+def test_a_stopped_run_keeps_what_arrived_before_stop(store):
+    run = Run(spec())
+    store.recorder(run)
+    run.append(TextDelta(0.1, "kept "))
+    run.stop()
+    run.append(TextDelta(0.3, "never"))  # refused by the run, so never kept
+    assert store.recorder.flush(5)
+    stored = store.runs.get(run.id)
+    assert stored.status == "stopped"
+    assert stored.state().text == "kept "
+    assert isinstance(stored.events[-1], Stopped)
+
+
+def test_a_run_cut_by_a_server_stop_is_closed_as_interrupted_at_the_next_start(tmp_path):
+    store = open_store(tmp_path)
+    run = Run(spec())
+    store.recorder(run)
+    run.append(TextDelta(0.1, "half "))
+    assert store.recorder.flush(5)
+    store.close()  # the server is gone; the run never ended
+
+    again = open_store(tmp_path)
+    assert again.interrupted == 1
+    stored = again.runs.get(run.id)
+    assert stored.status == "interrupted" and stored.state().text == "half "
+    again.close()
+
+
+def test_a_corrupt_file_is_moved_aside_and_a_new_store_started(tmp_path):
+    path = tmp_path / STORE_FILENAME
+    garbage = b"this is not a database" * 100
+    path.write_bytes(garbage)
+    store = open_store(tmp_path)
+    assert store.moved_aside is not None and store.moved_aside.read_bytes() == garbage
+    assert store.runs.count() == 0
+    kept(store)
+    assert store.runs.count() == 1
+    store.close()
+
+
+def test_search_filters_in_sql_and_pages(store):
+    for i in range(30):
+        kept(store, prompt=f"Count the goals {i}", model="gemini-3.5-flash" if i % 3 else "pro-x")
+    failing = Run(spec("Broken one"))
+    store.recorder(failing)
+    failing.append(Failed(0.5, RunError(ErrorKind.QUOTA, "Quota exceeded")))
+    assert store.recorder.flush(5)
+
+    page = store.runs.search(RunQuery(limit=10))
+    assert page.total == 31 and len(page.rows) == 10
+    assert page.rows[0].id == failing.id  # newest first
+    second = store.runs.search(RunQuery(limit=10, offset=10))
+    assert not {r.id for r in page.rows} & {r.id for r in second.rows}
+    assert store.runs.search(RunQuery(models=("pro-x",))).total == 10
+    assert [r.id for r in store.runs.search(RunQuery(statuses=("failed",))).rows] == [failing.id]
+    # "2" is too short for trigrams: a LIKE scan finds 2, 12 and 20-29
+    assert store.runs.search(RunQuery(text="goals 2")).total == 12
+    assert store.runs.search(RunQuery(text="GOALS broken")).total == 0
+    assert store.runs.search(RunQuery(text='"quoted"* OR x')).total == 0  # no FTS syntax leaks
+    today = dt.datetime.now(dt.UTC).date()
+    assert store.runs.search(RunQuery(since=today, until=today)).total == 31
+    assert store.runs.search(RunQuery(until=today - dt.timedelta(days=1))).total == 0
+    assert set(store.runs.models()) == {"gemini-3.5-flash", "pro-x"}
+
+
+def test_delete_hides_runs_until_restored_and_purge_removes_their_events(store):
+    first, second = kept(store), kept(store)
+    assert store.runs.delete([first.id]) == 1
+    assert [r.id for r in store.runs.search(RunQuery()).rows] == [second.id]
+    store.runs.restore([first.id])
+    assert store.runs.search(RunQuery()).total == 2
+    store.runs.delete([first.id])
+    assert store.runs.purge_deleted([first.id]) == 1
+    assert store.runs.get(first.id) is None and store.runs.event_count(first.id) == 0
+    assert store.runs.purge_deleted([second.id]) == 0  # not deleted: left alone
+
+
+def test_prompts_saved_updated_deleted_and_built_ins_protected(store):
+    mine = store.prompts.save("Summary", "Summarise in {language}, in {count} bullets.")
+    assert mine.variables == ("language", "count") and not mine.built_in
+    changed = store.prompts.save("Summary", "In {language} only.", prompt_id=mine.id)
+    assert changed.text == "In {language} only." and changed.created_at == mine.created_at
+    store.prompts.ensure_built_ins([("describe", "Describe", "Describe the video; MM:SS.")])
+    store.prompts.ensure_built_ins([("describe", "Describe", "Describe it, with MM:SS.")])
+    assert [p.id for p in store.prompts.list()] == ["describe", mine.id]
+    assert store.prompts.get("describe").text == "Describe it, with MM:SS."
+    with pytest.raises(ValueError, match="Ready prompts"):
+        store.prompts.delete("describe")
+    with pytest.raises(ValueError, match="name"):
+        store.prompts.save(" ", "text")
+    assert store.prompts.delete(mine.id) and store.prompts.list(built_in=False) == []
+
+
+def test_export_and_import_round_trip_into_another_store(store, tmp_path):
+    video = SourceRef("video", "video/mp4", "match.mp4", sha256=SHA, size=10)
+    run = kept(store, words=["One ", "two"], sources=[video])
+    original = store.runs.get(run.id)
+    exported = export_json(original, "0.1.0")
+
+    elsewhere = open_store(tmp_path / "elsewhere")
+    [imported] = import_json(elsewhere.runs, exported, "0.1.0")
+    assert imported.origin == "imported"
+    assert imported.events == original.events and imported.spec == original.spec
+    assert imported.state().text == "One two" and imported.status == "completed"
+    with pytest.raises(ImportRefused, match="already"):
+        import_json(elsewhere.runs, exported, "0.1.0")
+    for bad in ("not json", '{"format": "other"}', '{"format": "reelscope.run", "run": {}}'):
+        with pytest.raises(ImportRefused):
+            import_json(elsewhere.runs, bad, "0.1.0")
+    elsewhere.close()
+
+    markdown = export_markdown(original)
+    assert "One two" in markdown and "gemini-3.5-flash" in markdown and SHA in markdown
+    assert "> Describe the video" in markdown
+    both = export_comparison_markdown([original, original], "| a | b |")
+    assert both.count("## Run ") == 2 and "| a | b |" in both
