@@ -16,7 +16,7 @@ from reelscope.catalog import Catalog, load_catalog
 from reelscope.runs import SessionRuns
 from reelscope.settings import Settings, load_settings
 from reelscope.spool import Spool, spool_root, sweep_stale
-from reelscope.vertex import GenaiClient, NotConnected, make_genai_client
+from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
 
 _RUNS_KEY = "reelscope.runs"
 _SPOOL_KEY = "reelscope.spool"
@@ -48,6 +48,19 @@ def connected_client(current: Settings) -> GenaiClient | None:
         fixes = "\n".join(problem.fixes)
         st.error(f"{problem} Run this in the shell that starts Reelscope, then restart it:")
         st.code(fixes, language="bash", wrap_lines=True)
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def _storage_client(current: Settings):  # -> google.cloud.storage.Client (imported lazily)
+    return make_storage_client(current)
+
+
+def storage_client(current: Settings):
+    """The Cloud Storage client for these settings, or None when it cannot be built yet."""
+    try:
+        return _storage_client(current)
+    except NotConnected:
         return None
 
 

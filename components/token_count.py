@@ -16,7 +16,7 @@ def show(result: int | RunError, model: Model) -> None:
     if limit and result > limit:
         st.error(
             f"This prompt is {result:,} tokens; {model.name} takes at most {limit:,}. "
-            "Use a shorter clip or fewer videos."
+            "Clip a video, lower its frames a second or the media resolution, or use fewer videos."
         )
     else:
         share = f" ({result / limit:.1%} of {model.name}'s {limit:,})" if limit else ""

@@ -6,18 +6,19 @@ import streamlit as st
 
 from components import (
     app_frame,
+    clip_settings,
+    estimate_view,
     kept,
     model_params,
     resources,
     run_view,
     source_picker,
-    token_count,
 )
 from reelscope.generation.events import StopReason
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
 from reelscope.generation.tokens import count_prompt_tokens
-from reelscope.media import check_sources
+from reelscope.media_rules import blocking, check_request, notes
 from reelscope.runs import RunSpec, SourceRef
 
 app_frame.run_through_entrypoint()
@@ -32,6 +33,7 @@ def stop_current_run() -> None:
 
 RUN_ID_KEY = "ask.run_id"
 ANSWER_KEY = "ask-answer"
+ESTIMATE_KEY = "ask.estimate"
 
 settings = resources.settings()
 catalog = resources.catalog()
@@ -44,42 +46,63 @@ main, side = st.columns([3, 2], gap="large")
 
 with side, st.container(border=True):
     model, params = model_params.show("ask.params", catalog, today, settings.location)
+    resolution = clip_settings.request_resolution("ask.media_resolution", model)
 
 with main:
-    sources, refused = source_picker.show("ask.sources", catalog.media)
+    sources, refused = source_picker.show("ask.sources", catalog.media, model)
     prompt = st.text_area(
         "Prompt",
         **kept.bind("ask.prompt", ""),
         placeholder="What happens in this video? Give timestamps as MM:SS.",
         height=120,
     )
-    problems = refused + check_sources(sources, model, catalog.media)
+    findings = check_request(sources, model, catalog.media, bucket=settings.bucket)
+    request_id = estimate_view.fingerprint(model, sources, prompt, resolution)
+    problems = refused + blocking(findings)
     if not model.is_callable(today):
         problems.append(f"{model.name} is retired: pick a current model to run.")
-    for problem in problems:
-        st.error(problem, icon=":material/block:")
+    for note in notes(findings):
+        st.info(note, icon=":material/info:")
+    problems_slot = st.container()
 
     run_col, stop_col, count_col = st.columns([1, 1, 4])
-    run_clicked = run_col.button("Run", type="primary", disabled=bool(problems), key="ask.run")
-    stop_slot = stop_col.empty()
-    count_clicked = count_col.button(
+    run_slot, stop_slot, count_slot = run_col.empty(), stop_col.empty(), count_col.empty()
+    count_clicked = count_slot.button(
         "Count tokens", key="ask.count", disabled=bool(problems), type="tertiary"
     )
+    if count_clicked and (prompt.strip() or sources):
+        client = resources.connected_client(settings)
+        if client:
+            request = build_request(model, sources, prompt, params, media_resolution=resolution)
+            with st.spinner("Counting tokens…"):
+                counted = count_prompt_tokens(client, request, target)
+            estimate_view.remember_count(ESTIMATE_KEY, request_id, counted)
+
+    estimate = estimate_view.show(ESTIMATE_KEY, model, sources, prompt, resolution, request_id)
+    counted = estimate_view.counted_for(ESTIMATE_KEY, request_id)
+    too_long = estimate_view.too_long(model, estimate, counted)
+    if too_long:
+        problems.append(too_long)
+    for problem in problems:
+        problems_slot.error(problem, icon=":material/block:")
+    run_clicked = run_slot.button("Run", type="primary", disabled=bool(problems), key="ask.run")
 
     if (run_clicked or count_clicked) and not (prompt.strip() or sources):
         st.warning("Write a prompt or add a video first.")
-    elif run_clicked or count_clicked:
-        request = build_request(model, sources, prompt, params)
+    elif run_clicked:
         client = resources.connected_client(settings)
-        if client and count_clicked:
-            with st.spinner("Counting tokens…"):
-                token_count.show(count_prompt_tokens(client, request, target), model)
-        elif client:
+        if client:
             previous = runs.get(st.session_state.get(RUN_ID_KEY))
             if previous is not None:
                 previous.stop(StopReason.REPLACED)
+            request = build_request(model, sources, prompt, params, media_resolution=resolution)
             spec = RunSpec(
-                model.id, prompt, params, tuple(map(SourceRef.of, sources)), params.stream
+                model.id,
+                prompt,
+                params,
+                tuple(map(SourceRef.of, sources)),
+                params.stream,
+                extra={"estimate": estimate_view.record(estimate, counted, resolution)},
             )
             run = runs.start(spec, client, request, target=target)
             st.session_state[RUN_ID_KEY] = run.id
@@ -88,4 +111,5 @@ with main:
     stop_slot.button(
         "Stop", key="ask.stop", disabled=run is None or run.done, on_click=stop_current_run
     )
+    estimate_view.show_actual("ask.actual", run, catalog)
     run_view.show(ANSWER_KEY, run, params.max_output_tokens)

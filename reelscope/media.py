@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -51,6 +52,35 @@ _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
 
+FPS_MAX = 24.0  # VideoMetadata.fps: "The valid range is (0.0, 24.0]" (google-genai types)
+FPS_DEFAULT = 1.0  # what Vertex samples when no fps is sent
+PART_RESOLUTIONS = ("LOW", "MEDIUM", "HIGH")  # ULTRA_HIGH is for images only (MODEL-FACTS §4c)
+_CLOCK = re.compile(r"^(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d*)?|\.\d+)\s*s?$")
+
+
+@dataclass(frozen=True)
+class Clip:
+    """How one video is sent: the part [start_s, end_s) of it, sampled at fps frames a second.
+
+    None means "not set": the whole video, Vertex's 1 frame a second, the request's resolution.
+    Offsets are seconds from the start of the video.
+    """
+
+    start_s: float | None = None
+    end_s: float | None = None
+    fps: float | None = None
+    resolution: str | None = None  # per-part media resolution, where the model takes it
+
+    @property
+    def is_default(self) -> bool:
+        return self == Clip()
+
+    @property
+    def sends_metadata(self) -> bool:
+        """Anything for `videoMetadata`: a start, an end, or an fps other than Vertex's."""
+        return self.start_s is not None or self.end_s is not None or self.fps is not None
+
+
 @dataclass(frozen=True)
 class MediaSource:
     """One video or image the user added, ready to become a request part.
@@ -69,6 +99,22 @@ class MediaSource:
     size: int | None = None
     previewable: bool = False  # the browser may load it: a spooled upload, or a vetted link
     probe: MediaProbe | None = None  # what the bytes are: uploads are probed, links are not
+    clip: Clip | None = None  # videos only: offsets, fps and resolution chosen for this video
+
+    @property
+    def duration_s(self) -> float | None:
+        """The probed length of a video (uploads and staged uploads); None for links."""
+        return self.probe.duration_s if isinstance(self.probe, VideoProbe) else None
+
+    @property
+    def has_audio(self) -> bool | None:
+        """Whether the video has a sound track, when it was probed."""
+        return self.probe.has_audio if isinstance(self.probe, VideoProbe) else None
+
+    @property
+    def sent_inline(self) -> bool:
+        """Its bytes go in the request: an upload not (yet) staged to Cloud Storage."""
+        return self.uri is None and self.path is not None
 
     @property
     def is_video(self) -> bool:
@@ -121,8 +167,9 @@ def source_from_link(text: str) -> MediaSource:
 def accept_upload(spool: Spool, name: str, data: BinaryIO, media: MediaFacts) -> MediaSource:
     """Keep an upload in the session spool and judge it by its bytes; refused bytes are dropped.
 
-    Raises SourceError saying which file and why: empty, not a video or image, damaged, a type
-    Gemini does not take, or too large to send inline.
+    Raises SourceError saying which file and why: empty, not a video or image, damaged, or a
+    type Gemini does not take. A file above the inline limit is kept: it can be staged to Cloud
+    Storage (`media_rules` says so when it cannot).
     """
     try:
         spooled = spool.put(data, name)
@@ -146,12 +193,6 @@ def source_from_file(
             f"{name} is {probe.mime_type}, which Gemini does not take. Convert it to MP4 "
             f"(H.264) for video, or PNG, JPEG or WebP for images."
         )
-    if probe.size_bytes > media.inline_limit_bytes:
-        raise SourceError(
-            f"{name} is {format_size(probe.size_bytes)}; a request carries at most "
-            f"{format_size(media.inline_limit_bytes)} inline. Upload it to Cloud Storage and "
-            "paste its gs:// URI instead, or use a shorter or smaller clip."
-        )
     return MediaSource(
         SourceKind.UPLOAD,
         probe.mime_type,
@@ -162,6 +203,70 @@ def source_from_file(
         previewable=True,
         probe=probe,
     )
+
+
+def parse_offset(text: str, what: str = "offset") -> float | None:
+    """Seconds from "75", "75.5", "75.5s", "1:15" or "1:01:15"; None for an empty box.
+
+    Raises SourceError saying the forms it takes.
+    """
+    cleaned = text.strip().lower()
+    if not cleaned:
+        return None
+    match = _CLOCK.match(cleaned)
+    if match is None:
+        raise SourceError(
+            f"{what.capitalize()} {text.strip()!r} is not a time. Write seconds (75 or 75.5) "
+            "or minutes:seconds (1:15), or hours:minutes:seconds (1:01:15)."
+        )
+    first, second, seconds = match.groups()
+    hours, minutes = (first, second) if second is not None else (None, first)
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
+
+
+def duration_literal(seconds: float) -> str:
+    """A protobuf Duration as JSON writes it: 12.5 -> "12.5s", 90 -> "90s" (millisecond steps)."""
+    millis = round(seconds * 1000)
+    whole, rest = divmod(millis, 1000)
+    return f"{whole}.{rest:03d}".rstrip("0").rstrip(".") + "s"
+
+
+def clock(seconds: float) -> str:
+    """0:07, 2:05, 1:02:05 (tenths kept when there are any: 0:07.5)."""
+    tenths = round(seconds * 10)
+    whole, tenth = divmod(tenths, 10)
+    text = f"{whole // 60 % 60}:{whole % 60:02d}"
+    if whole >= 3600:
+        text = f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+    return text + (f".{tenth}" if tenth else "")
+
+
+def check_clip(clip: Clip, duration_s: float | None, label: str) -> list[str]:
+    """Why these clip settings cannot be sent; Vertex answers such mistakes with an opaque 400."""
+    problems: list[str] = []
+    start, end, fps = clip.start_s, clip.end_s, clip.fps
+    for name, value in (("start", start), ("end", end)):
+        if value is not None and (not math.isfinite(value) or value < 0):
+            problems.append(f"{label}: the {name} must be 0:00 or later.")
+    if duration_s is not None:
+        for name, value in (("start", start), ("end", end)):
+            if value is not None and value > duration_s + 1e-6:
+                problems.append(
+                    f"{label}: the {name} {clock(value)} is after the video's end "
+                    f"({clock(duration_s)}). Set it to {clock(duration_s)} or earlier."
+                )
+    if start is not None and end is not None and start >= end:
+        problems.append(
+            f"{label}: the start ({clock(start)}) must come before the end ({clock(end)})."
+        )
+    if fps is not None and not (0 < fps <= FPS_MAX):
+        problems.append(
+            f"{label}: {fps:g} frames a second is out of range; use more than 0 and at most "
+            f"{FPS_MAX:g} (Vertex samples {FPS_DEFAULT:g} a second by default)."
+        )
+    if clip.resolution is not None and clip.resolution not in PART_RESOLUTIONS:
+        problems.append(f"{label}: media resolution must be one of {', '.join(PART_RESOLUTIONS)}.")
+    return problems
 
 
 def format_size(size: int) -> str:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from google.genai import types
 
-from reelscope.catalog import Model
-from reelscope.media import MediaSource
+from reelscope.catalog import MEDIA_RESOLUTIONS, Model
+from reelscope.media import Clip, MediaSource, duration_literal
+from reelscope.media_rules import takes_media_resolution, takes_part_resolution
 from reelscope.parameters import (
     RANGED_PARAMETERS,
     THINKING_DYNAMIC,
@@ -38,32 +39,64 @@ def build_request(
     prompt: str,
     params: GenerationParams,
     stop_sequences_max: int = 5,
+    media_resolution: str | None = None,
 ) -> GenerationRequest:
+    """`media_resolution` (LOW / MEDIUM / HIGH) applies to the whole request, where the model
+    takes it; each video's own clip settings (offsets, fps, per-part resolution) ride on its part.
+    """
+    parts = build_parts(sources, prompt, per_part_resolution=takes_part_resolution(model))
     return GenerationRequest(
         model_id=model.id,
-        contents=[types.Content(role="user", parts=build_parts(sources, prompt))],
-        config=build_config(model, params, stop_sequences_max),
+        contents=[types.Content(role="user", parts=parts)],
+        config=build_config(model, params, stop_sequences_max, media_resolution),
     )
 
 
-def build_parts(sources: Sequence[MediaSource], prompt: str) -> list[types.Part]:
+def build_parts(
+    sources: Sequence[MediaSource], prompt: str, *, per_part_resolution: bool = False
+) -> list[types.Part]:
     """Videos first, then images, then the prompt: Google's advice for video prompts."""
     ordered = sorted(sources, key=lambda s: 0 if s.is_video else 1)
-    parts = [source_part(s) for s in ordered]
+    parts = [source_part(s, per_part_resolution=per_part_resolution) for s in ordered]
     if prompt.strip():
         parts.append(types.Part.from_text(text=prompt.strip()))
     return parts
 
 
-def source_part(source: MediaSource) -> types.Part:
-    """Uploads go inline, read from the spool once, now; links go as URIs Vertex AI fetches."""
-    if source.path is not None:
-        return types.Part.from_bytes(data=source.path.read_bytes(), mime_type=source.mime_type)
-    return types.Part.from_uri(file_uri=str(source.uri), mime_type=source.mime_type)
+def source_part(source: MediaSource, *, per_part_resolution: bool = False) -> types.Part:
+    """Links and staged uploads go as URIs Vertex AI fetches; uploads inline, read now, once.
+
+    A video's clip becomes `videoMetadata` (offsets as "12.5s", fps), and its own media
+    resolution `mediaResolution` when the model takes one per part.
+    """
+    if source.uri is not None:
+        part = types.Part.from_uri(file_uri=source.uri, mime_type=source.mime_type)
+    else:
+        data = source.path.read_bytes() if source.path is not None else b""
+        part = types.Part.from_bytes(data=data, mime_type=source.mime_type)
+    clip = source.clip or Clip()
+    if source.is_video and clip.sends_metadata:
+        part.video_metadata = video_metadata(clip)
+    if per_part_resolution and clip.resolution in MEDIA_RESOLUTIONS:
+        level = types.PartMediaResolutionLevel(f"MEDIA_RESOLUTION_{clip.resolution}")
+        part.media_resolution = types.PartMediaResolution(level=level)
+    return part
+
+
+def video_metadata(clip: Clip) -> types.VideoMetadata:
+    """Offsets as protobuf Duration strings ("12.5s"); fps only when the user set one."""
+    return types.VideoMetadata(
+        start_offset=duration_literal(clip.start_s) if clip.start_s is not None else None,
+        end_offset=duration_literal(clip.end_s) if clip.end_s is not None else None,
+        fps=clip.fps,
+    )
 
 
 def build_config(
-    model: Model, params: GenerationParams, stop_sequences_max: int = 5
+    model: Model,
+    params: GenerationParams,
+    stop_sequences_max: int = 5,
+    media_resolution: str | None = None,
 ) -> types.GenerateContentConfig:
     """The config of one request: `params` fitted to the model, and only fields it takes."""
     params, _ = clamp_to(model, params, stop_sequences_max)
@@ -86,6 +119,8 @@ def build_config(
     ]
     if safety:
         fields["safety_settings"] = safety
+    if media_resolution in MEDIA_RESOLUTIONS and takes_media_resolution(model):
+        fields["media_resolution"] = types.MediaResolution(f"MEDIA_RESOLUTION_{media_resolution}")
     return types.GenerateContentConfig(**fields)
 
 

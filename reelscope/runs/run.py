@@ -32,11 +32,22 @@ class SourceRef:
     uri: str | None = None
     sha256: str | None = None
     size: int | None = None
+    start_s: float | None = None  # the clip sent (videoMetadata), when one was set
+    end_s: float | None = None
+    fps: float | None = None
+    resolution: str | None = None  # per-part media resolution
 
     @classmethod
     def of(cls, source: MediaSource) -> SourceRef:
+        clip = source.clip
         return cls(
-            str(source.kind), source.mime_type, source.label, source.uri, source.sha256, source.size
+            str(source.kind),
+            source.mime_type,
+            source.label,
+            source.uri,
+            source.sha256,
+            source.size,
+            *((clip.start_s, clip.end_s, clip.fps, clip.resolution) if clip else ()),
         )
 
 

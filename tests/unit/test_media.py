@@ -5,14 +5,19 @@ import pytest
 
 from reelscope.catalog import load_catalog
 from reelscope.media import (
+    Clip,
     MediaSource,
     SourceError,
     SourceKind,
     accept_upload,
+    check_clip,
     check_sources,
+    duration_literal,
     format_size,
+    parse_offset,
     source_from_link,
 )
+from reelscope.media_rules import too_large_to_send
 from reelscope.spool import Spool
 from tests.media_files import make_corrupt_mp4, make_empty_file, make_text_file, make_video
 
@@ -91,11 +96,66 @@ def test_refused_uploads_name_the_file_and_the_reason_and_are_not_kept(
     assert spool.total_bytes == 0
 
 
-def test_an_upload_over_the_inline_limit_says_what_to_do(tmp_path):
+def test_an_upload_over_the_inline_limit_is_kept_and_the_rules_say_how_to_send_it(tmp_path):
     small_limit = dataclasses.replace(MEDIA, inline_limit_bytes=50_000)
     video = make_video(tmp_path / "clip.mp4")
-    with video.open("rb") as data, pytest.raises(SourceError, match="at most 50 KB inline"):
-        accept_upload(Spool(tmp_path / "s", 10**9), "clip.mp4", data, small_limit)
+    with video.open("rb") as data:
+        source = accept_upload(Spool(tmp_path / "s", 10**9), "clip.mp4", data, small_limit)
+    assert source.sent_inline and source.size > 50_000  # kept: it may be staged
+    refusal = too_large_to_send(source, small_limit)
+    assert "at most 50 KB inline" in refusal and "REELSCOPE_BUCKET" in refusal
+    assert "gcloud storage buckets create" in refusal
+    staged = dataclasses.replace(source, kind=SourceKind.GCS, uri="gs://b/reelscope/x.mp4")
+    assert too_large_to_send(staged, small_limit) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("", None), ("  ", None), ("75", 75.0), ("75.5", 75.5), ("75.5s", 75.5), ("1:15", 75.0),
+     ("1:01:15", 3675.0), ("0:07.5", 7.5), (".5", 0.5)],
+)  # fmt: skip
+def test_offsets_are_read_as_seconds_or_clock_times(text, seconds):
+    assert parse_offset(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["abc", "1:2:3:4", "-5", "1,5", "5m"])
+def test_an_unreadable_offset_says_the_forms_it_takes(text):
+    with pytest.raises(SourceError, match="minutes:seconds"):
+        parse_offset(text, "start")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "literal"),
+    [(12.5, "12.5s"), (90, "90s"), (0, "0s"), (3599.999, "3599.999s"), (1.0004, "1s"), (3000000, "3000000s")],
+)  # fmt: skip
+def test_durations_are_written_as_protobuf_duration_strings(seconds, literal):
+    assert duration_literal(seconds) == literal
+
+
+@pytest.mark.parametrize(
+    ("clip", "duration", "says"),
+    [
+        (Clip(start_s=5, end_s=5), 12, "must come before the end"),
+        (Clip(start_s=8, end_s=3), 12, "must come before the end"),
+        (Clip(start_s=13), 12, "start 0:13 is after the video's end (0:12)"),
+        (Clip(end_s=20), 12, "end 0:20 is after the video's end"),
+        (Clip(start_s=-1), None, "0:00 or later"),
+        (Clip(fps=0), 12, "out of range"),
+        (Clip(fps=25), 12, "at most 24"),
+        (Clip(resolution="ULTRA_HIGH"), 12, "LOW, MEDIUM, HIGH"),
+    ],
+)
+def test_clip_settings_that_vertex_would_refuse_are_refused_here(clip, duration, says):
+    problems = check_clip(clip, duration, "clip.mp4")
+    assert problems and all(p.startswith("clip.mp4: ") for p in problems)
+    assert says in " ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "clip", [Clip(), Clip(0, 12, 24.0), Clip(2.5, 7.25, 0.5, "HIGH"), Clip(end_s=12)]
+)
+def test_good_clip_settings_pass(clip):
+    assert check_clip(clip, 12, "clip.mp4") == []
 
 
 def test_a_full_spool_refuses_with_a_message(tmp_path, video_file):

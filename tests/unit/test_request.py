@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 
 import pytest
@@ -5,7 +6,7 @@ from google.genai import types
 
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_config, build_parts, build_request
-from reelscope.media import MediaSource, SourceKind
+from reelscope.media import Clip, MediaSource, SourceKind
 from reelscope.parameters import (
     RANGED_PARAMETERS,
     GenerationParams,
@@ -173,3 +174,66 @@ def test_the_stop_sequence_cap_is_the_one_clamp_to_applies():
     fitted, _ = clamp_to(model, params, stop_sequences_max=3)
     config = build_config(model, params, stop_sequences_max=3)
     assert config.stop_sequences == list(fitted.stop_sequences) == ["a", "b", "c"]
+
+
+def test_a_clip_becomes_video_metadata_with_duration_strings():
+    clipped = dataclasses.replace(VIDEO_GCS, clip=Clip(start_s=12.5, end_s=75, fps=2.0))
+    (part,) = build_parts([clipped], "")
+    metadata = part.video_metadata
+    assert (metadata.start_offset, metadata.end_offset, metadata.fps) == ("12.5s", "75s", 2.0)
+
+
+@pytest.mark.parametrize(
+    ("clip", "wire"),
+    [
+        (Clip(), None),  # nothing set: no videoMetadata at all
+        (Clip(fps=0.5), {"fps": 0.5}),
+        (Clip(start_s=3), {"start_offset": "3s"}),
+        (Clip(end_s=59.25), {"end_offset": "59.25s"}),
+    ],
+)
+def test_only_what_the_user_set_is_sent(clip, wire):
+    (part,) = build_parts([dataclasses.replace(VIDEO_YT, clip=clip)], "")
+    sent = part.video_metadata.model_dump(exclude_none=True) if part.video_metadata else None
+    assert sent == wire
+
+
+def test_an_image_never_carries_video_metadata(image_upload):
+    (part,) = build_parts([dataclasses.replace(image_upload, clip=Clip(start_s=1))], "")
+    assert part.video_metadata is None
+
+
+@pytest.mark.parametrize(
+    ("model_id", "per_part", "request_level"),
+    [
+        ("gemini-3.5-flash", "MEDIA_RESOLUTION_HIGH", "MEDIA_RESOLUTION_LOW"),
+        ("gemini-2.5-flash", None, "MEDIA_RESOLUTION_LOW"),  # per part: Gemini 3 only
+        ("gemini-1.0-pro-vision", None, None),  # takes neither
+    ],
+)
+def test_media_resolution_per_request_and_per_part_where_the_model_takes_it(
+    model_id, per_part, request_level
+):
+    model = CATALOG.get(model_id)
+    source = dataclasses.replace(VIDEO_GCS, clip=Clip(resolution="HIGH"))
+    request = build_request(model, [source], "hi", defaults_for(model), media_resolution="LOW")
+    part = request.contents[0].parts[0]
+    assert (part.media_resolution.level.value if part.media_resolution else None) == per_part
+    config_level = request.config.media_resolution
+    assert (config_level.value if config_level else None) == request_level
+
+
+def test_no_media_resolution_is_sent_by_default():
+    model = CATALOG.get("gemini-3.5-flash")
+    request = build_request(model, [VIDEO_GCS], "hi", defaults_for(model))
+    assert request.config.media_resolution is None
+    assert request.contents[0].parts[0].media_resolution is None
+
+
+def test_a_staged_upload_goes_by_its_gs_uri_not_its_bytes(video_upload):
+    staged = dataclasses.replace(
+        video_upload, kind=SourceKind.GCS, uri=f"gs://stage/reelscope/{video_upload.sha256}.mp4"
+    )
+    (part,) = build_parts([staged], "")
+    assert part.inline_data is None
+    assert part.file_data.file_uri == staged.uri

@@ -1,0 +1,186 @@
+"""What a request will cost before it is sent, and what a finished run really cost beside it.
+
+The estimate is local (reelscope/estimate.py: frames × tokens per frame at the resolution,
+audio, timestamps, images, text); the countTokens answer, once asked for, sits beside it for
+as long as the request stays the same. After a run, its usage is shown beside the estimate
+recorded when Run was pressed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+from components import token_count
+from reelscope.catalog import Catalog, Model, Price
+from reelscope.estimate import TokenEstimate
+from reelscope.generation.events import RunError
+from reelscope.media import MediaSource
+from reelscope.media_rules import estimate_sources, fit_proposals
+from reelscope.runs import Run, SourceRef
+
+
+def fingerprint(
+    model: Model, sources: Sequence[MediaSource], prompt: str, resolution: str | None
+) -> str:
+    """Identifies a request's content: a count is shown only for the request it counted."""
+    return repr((model.id, [SourceRef.of(s) for s in sources], prompt.strip(), resolution))
+
+
+def remember_count(key: str, request_id: str, result: int | RunError) -> None:
+    st.session_state[f"{key}.counted"] = (request_id, result)
+
+
+def show(
+    key: str,
+    model: Model,
+    sources: Sequence[MediaSource],
+    prompt: str,
+    resolution: str | None,
+    request_id: str,
+) -> TokenEstimate:
+    """The estimate (and the count, if any) for this request; proposals when it does not fit."""
+    estimate = estimate_sources(model, sources, prompt, resolution)
+    kept = st.session_state.get(f"{key}.counted")
+    counted = kept[1] if kept and kept[0] == request_id else None
+    with st.container(border=True, key=f"{key}.box"):
+        columns = st.columns(4)
+        columns[0].metric("Estimated input tokens", f"{estimate.total:,}", help=breakdown(estimate))
+        columns[1].metric(
+            "Counted by Vertex AI",
+            f"{counted:,}" if isinstance(counted, int) else "–",
+            help="countTokens' answer: press Count tokens.",
+        )
+        share = estimate.share_of_limit
+        columns[2].metric("Share of context", f"{share:.1%}" if share is not None else "–")
+        cost = estimate.cost_usd
+        columns[3].metric("Estimated input cost", _usd(cost) if cost is not None else "–")
+        st.caption(breakdown(estimate))
+        st.caption(price_text(model, estimate.price))
+        for note in estimate.notes:
+            st.caption(note)
+        if counted is not None:
+            token_count.show(counted, model)
+        if too_long(model, estimate, counted if isinstance(counted, int) else None):
+            _too_long(model, estimate, sources, prompt, resolution)
+    return estimate
+
+
+def breakdown(estimate: TokenEstimate) -> str:
+    return (
+        f"{estimate.frames:,} frames → {estimate.video_tokens:,} tokens · "
+        f"audio {estimate.audio_tokens:,} · timestamps {estimate.timestamp_tokens:,} · "
+        f"images {estimate.image_tokens:,} · text {estimate.text_tokens:,}"
+    )
+
+
+def price_text(model: Model, price: Price | None) -> str:
+    if price is None:
+        return f"No Vertex price known for {model.name}: the cost is not estimated."
+    output = (
+        f", ${price.output_usd_per_mtok:g} output" if price.output_usd_per_mtok is not None else ""
+    )
+    sources = ", ".join(f"[source]({url})" for url in price.sources)
+    return (
+        f"Price: ${price.input_usd_per_mtok:g} per million input tokens{output} — "
+        f"{price.basis}; read {price.as_of.isoformat()} ({sources})."
+    )
+
+
+def record(estimate: TokenEstimate, counted: int | None, resolution: str | None) -> dict[str, Any]:
+    """What a run keeps of its estimate (RunSpec.extra["estimate"]): plain, serialisable."""
+    return {
+        "input_tokens": estimate.total,
+        "counted_tokens": counted,
+        "cost_usd": estimate.cost_usd,
+        "media_resolution": resolution,
+    }
+
+
+def counted_for(key: str, request_id: str) -> int | None:
+    kept = st.session_state.get(f"{key}.counted")
+    return kept[1] if kept and kept[0] == request_id and isinstance(kept[1], int) else None
+
+
+def too_long(model: Model, estimate: TokenEstimate, counted: int | None) -> str | None:
+    """The refusal when the request cannot fit the context: countTokens' figure wins over the
+    estimate (which counts the documented maximum tokens per frame)."""
+    limit = model.input_token_limit
+    tokens = counted if counted is not None else estimate.total
+    if limit is None or tokens <= limit:
+        return None
+    how = "counted" if counted is not None else "estimated"
+    return (
+        f"This request is {tokens:,} tokens ({how}); {model.name} takes at most {limit:,}. "
+        "Clip a video, lower its frames a second or the media resolution (the estimate below "
+        "proposes settings that fit), or switch to a model with a larger context."
+    )
+
+
+def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
+    """A finished run's usage and cost beside its estimate (nothing while it is live)."""
+    if run is None or not run.done:
+        return
+    estimated = run.spec.extra.get("estimate")
+    usage = run.state().usage
+    if not estimated or usage is None or usage.prompt_tokens is None:
+        return
+    try:
+        price = catalog.get(run.spec.model_id).price
+    except KeyError:
+        price = None
+    output = (usage.output_tokens or 0) + (usage.thinking_tokens or 0)
+    with st.container(border=True, key=f"{key}.box"):
+        st.markdown("**This run: estimate and actual**")
+        columns = st.columns(4)
+        columns[0].metric("Estimated at Run", f"{estimated['input_tokens']:,}")
+        difference = usage.prompt_tokens - estimated["input_tokens"]
+        columns[1].metric(
+            "Actual input tokens",
+            f"{usage.prompt_tokens:,}",
+            delta=f"{difference:+,} vs estimate",
+            delta_color="off",
+        )
+        columns[2].metric("Actual output tokens", f"{output:,}", help="Output plus thinking.")
+        cost, note = usage_cost(price, usage.prompt_tokens, output)
+        columns[3].metric("Actual cost", _usd(cost) if cost is not None else "–")
+        if note:
+            st.caption(note)
+
+
+def usage_cost(
+    price: Price | None, input_tokens: int, output_tokens: int
+) -> tuple[float | None, str]:
+    """Cost of a run's usage at the catalog price, and what it leaves out."""
+    if price is None:
+        return None, "No Vertex price known for this model: the cost is not computed."
+    cost = input_tokens / 1e6 * price.input_usd_per_mtok
+    if price.output_usd_per_mtok is None:
+        return cost, "Input tokens only: no output price is known for this model."
+    return cost + output_tokens / 1e6 * price.output_usd_per_mtok, ""
+
+
+def _too_long(
+    model: Model,
+    estimate: TokenEstimate,
+    sources: Sequence[MediaSource],
+    prompt: str,
+    resolution: str | None,
+) -> None:
+    limit = estimate.input_token_limit or 0
+    lines = [
+        f"About {estimate.total:,} tokens: more than {model.name} takes ({limit:,}), so "
+        "Vertex AI would refuse it. Any one of these fits:"
+    ]
+    lines += [
+        f"- {label}: {p.message}" for label, p in fit_proposals(model, sources, prompt, resolution)
+    ]
+    if len(lines) == 1:
+        lines.append("- Remove a video, or use fewer or smaller images.")
+    st.warning("\n".join(lines), icon=":material/warning:")
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
