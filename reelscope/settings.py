@@ -31,6 +31,8 @@ ENV_NO_GCE_CHECK = "NO_GCE_CHECK"
 DMI_PRODUCT_NAME = Path("/sys/class/dmi/id/product_name")
 GCLOUD_ADC_FILE_NAME = "application_default_credentials.json"
 DEFAULT_TIMEOUT_S = 300.0  # a long video can take minutes before the first token
+ENV_EMBEDDING_MODEL = "REELSCOPE_EMBEDDING_MODEL"
+DEFAULT_EMBEDDING_MODEL = "gemini-embedding-2"  # the model Google's newest API reference lists
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Settings:
     gcloud_config_dir: Path | None = None  # where `gcloud auth application-default login` writes
     metadata_server: bool = False  # on Google Cloud (Cloud Run, Compute Engine, GKE)
     bucket: str | None = None  # a bare name: "gs://" and slashes are stripped on load
+    embedding_model: str = DEFAULT_EMBEDDING_MODEL  # new embedding collections use it
 
     @property
     def endpoint(self) -> str:
@@ -99,6 +102,7 @@ def load_settings(
         gcloud_config_dir=_gcloud_config_dir(environ),
         metadata_server=_metadata_server(environ, product_name_file),
         bucket=(read(ENV_BUCKET) or "").removeprefix("gs://").strip("/") or None,
+        embedding_model=read(ENV_EMBEDDING_MODEL) or DEFAULT_EMBEDDING_MODEL,
     )
 
 

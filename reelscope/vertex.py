@@ -10,6 +10,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import google.auth
 import google.auth.credentials
@@ -17,6 +18,9 @@ import google.auth.exceptions
 from google.genai import Client, types
 
 from reelscope.settings import Settings
+
+if TYPE_CHECKING:
+    from google.cloud.aiplatform_v1 import PredictionServiceClient
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 LOGIN_COMMAND = "gcloud auth application-default login"
@@ -178,3 +182,49 @@ def make_storage_client(settings: Settings) -> google.cloud.storage.Client:
             f"Application Default Credentials could not be loaded: {exc}", (LOGIN_COMMAND,)
         ) from exc
     return storage.Client(project=settings.project, credentials=credentials)
+
+
+# multimodalembedding@001 is served from regional hosts (`LOCATION-aiplatform.googleapis.com`);
+# "global" has no such host, so with the default location it goes where the seed's sample sends
+# it. Gemini models keep using the global endpoint through make_genai_client.
+PREDICTION_FALLBACK_LOCATION = "us-central1"
+
+
+def prediction_location(settings: Settings) -> str:
+    """The location prediction requests (multimodalembedding@001) name in their path."""
+    if settings.location == "global":
+        return PREDICTION_FALLBACK_LOCATION
+    return settings.location
+
+
+def make_prediction_client(settings: Settings) -> PredictionServiceClient:
+    """An aiplatform PredictionServiceClient over REST, with the same ADC as the genai client.
+
+    GOOGLE_VERTEX_BASE_URL wins (it must carry its scheme: a bare host:port would mean https,
+    SDK-NOTES.md); otherwise the regional endpoint of `prediction_location(settings)`.
+    """
+    # Imported here: aiplatform costs ~1 s of import time that pages without embeddings skip.
+    from google.api_core.client_options import ClientOptions
+    from google.cloud.aiplatform_v1.services.prediction_service import (
+        PredictionServiceClient,
+    )
+
+    connection = describe_connection(settings)
+    if not connection.ready:
+        raise NotConnected(" ".join(connection.problems), connection.fixes)
+    try:
+        credentials = _load_credentials(settings)
+    except google.auth.exceptions.GoogleAuthError as exc:
+        raise NotConnected(
+            f"Application Default Credentials could not be loaded: {exc}", (LOGIN_COMMAND,)
+        ) from exc
+    if settings.vertex_base_url:
+        base = settings.vertex_base_url
+        endpoint = base if "://" in base else f"https://{base}"
+    else:
+        endpoint = f"https://{prediction_location(settings)}-aiplatform.googleapis.com"
+    return PredictionServiceClient(
+        credentials=credentials,
+        transport="rest",
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )

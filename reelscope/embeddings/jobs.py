@@ -1,0 +1,350 @@
+"""Embedding jobs: many calls at once, retried, cached, cancellable, watched by a page.
+
+Threads, not asyncio: the aiplatform PredictionServiceClient has no async REST transport, so
+one thread pool runs both models' calls through the same code path. The calls are I/O bound
+and release the GIL, so `concurrency` threads make `concurrency` calls at once. Cancel returns
+at once: no call starts after it, the job ends without waiting for calls in flight (their
+answers are still cached when they come back, so they are not paid twice).
+
+Every call's vectors go into the cache under (model, content, segment window, dimension)
+before anything else, so a repeat — or a job cancelled and started again — makes no call for
+what was already answered.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_item, plan_calls
+from reelscope.embeddings.models import Embedder, Segment
+from reelscope.embeddings.store import EmbeddingStore, NewRow
+
+DEFAULT_CONCURRENCY = 8
+
+
+class JobState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # the job itself broke (e.g. the collection went away), not an item
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    initial_s: float = 0.5
+    max_s: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter, so parallel calls do not retry in step."""
+        base = min(self.max_s, self.initial_s * 2**attempt)
+        return base * (0.5 + random.random() / 2)
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    state: JobState
+    items_total: int
+    items_done: int
+    items_failed: int
+    calls_total: int  # calls the job needs, cache hits included
+    calls: int  # API calls made (each retry counts)
+    cache_hits: int
+    retries: int
+    rows_added: int
+    elapsed_s: float
+    eta_s: float | None
+    failures: tuple[ItemFailure, ...]
+    notes: tuple[str, ...]
+    error: str | None = None
+
+    @property
+    def fraction(self) -> float:
+        if not self.items_total:
+            return 1.0
+        return (self.items_done + self.items_failed) / self.items_total
+
+    @property
+    def finished(self) -> bool:
+        return self.state is not JobState.RUNNING
+
+
+@dataclass
+class _ItemState:
+    item: Item
+    calls: list[EmbedCall]
+    results: dict[int, list[Segment]] = field(default_factory=dict)
+    failure: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.failure is None and len(self.results) == len(self.calls)
+
+
+class EmbedJob:
+    """One job: its progress is readable from any thread while it runs."""
+
+    def __init__(
+        self,
+        store: EmbeddingStore,
+        embedder: Embedder,
+        collection_id: str,
+        items: Sequence[Item],
+        concurrency: int,
+        retry: RetryPolicy,
+    ) -> None:
+        self.id = uuid.uuid4().hex[:12]
+        self.collection_id = collection_id
+        self._store = store
+        self._embedder = embedder
+        self._concurrency = max(1, concurrency)
+        self._retry = retry
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._started = time.monotonic()
+        self._ended: float | None = None
+        self._state = JobState.RUNNING
+        self._error: str | None = None
+        self._calls = self._hits = self._retries = self._rows = self._calls_finished = 0
+        self._notes: list[str] = []
+        self._items = [
+            _ItemState(item, plan_calls(item, embedder.model, i)) for i, item in enumerate(items)
+        ]
+        for state in self._items:
+            problems = check_item(state.item, embedder.model, embedder.dimension)
+            if problems:
+                state.failure = " ".join(problems)
+            for note in {n for c in state.calls for n in c.notes}:
+                self._notes.append(note)
+
+    # -- what a page reads --
+
+    def progress(self) -> JobProgress:
+        with self._lock:
+            done = sum(1 for s in self._items if s.complete)
+            failed = [ItemFailure(s.item.label, s.failure) for s in self._items if s.failure]
+            total_calls = sum(len(s.calls) for s in self._items if not s.failure)
+            elapsed = (self._ended or time.monotonic()) - self._started
+            return JobProgress(
+                state=self._state,
+                items_total=len(self._items),
+                items_done=done,
+                items_failed=len(failed),
+                calls_total=total_calls,
+                calls=self._calls,
+                cache_hits=self._hits,
+                retries=self._retries,
+                rows_added=self._rows,
+                elapsed_s=elapsed,
+                eta_s=self._eta(total_calls, elapsed),
+                failures=tuple(failed),
+                notes=tuple(self._notes),
+                error=self._error,
+            )
+
+    def _eta(self, total_calls: int, elapsed: float) -> float | None:
+        if self._state is not JobState.RUNNING:
+            return 0.0
+        finished = self._calls_finished + self._hits
+        if self._calls_finished == 0:
+            return None
+        return max(0.0, (total_calls - finished) * elapsed / self._calls_finished)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def cancel(self) -> None:
+        """Stop now: the state turns cancelled at once; nothing new is sent."""
+        with self._lock:
+            if self._state is JobState.RUNNING:
+                self._state = JobState.CANCELLED
+                self._ended = time.monotonic()
+        self._cancel.set()
+
+    # -- the work --
+
+    def _run(self) -> None:
+        try:
+            pending = self._from_cache()
+            if pending and not self._cancel.is_set():
+                self._call_all(pending)
+            self._land()
+        except Exception as exc:  # the job must end and say why, never hang a page
+            with self._lock:
+                self._error = f"The job stopped: {exc}"
+                if self._state is JobState.RUNNING:
+                    self._state = JobState.FAILED
+        finally:
+            with self._lock:
+                if self._state is JobState.RUNNING:
+                    self._state = JobState.DONE
+                self._ended = self._ended or time.monotonic()
+            self._done.set()
+
+    def _from_cache(self) -> list[tuple[_ItemState, int, EmbedCall]]:
+        pending = []
+        dimension = self._embedder.dimension
+        for state in self._items:
+            if state.failure:
+                continue
+            for n, call in enumerate(state.calls):
+                cached = self._store.cache.get(call.cache_key, dimension)
+                if cached is not None:
+                    with self._lock:
+                        state.results[n] = cached
+                        self._hits += 1
+                else:
+                    pending.append((state, n, call))
+        return pending
+
+    def _call_all(self, pending: list[tuple[_ItemState, int, EmbedCall]]) -> None:
+        pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix=f"embed-{self.id}")
+        futures: list[Future] = [pool.submit(self._call_one, *task) for task in pending]
+        for future in futures:
+            # Wake up every 50 ms so that cancel ends the wait without the calls in flight.
+            while not future.done():
+                if self._cancel.wait(0.05):
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    return
+        pool.shutdown(wait=False)
+
+    def _call_one(self, state: _ItemState, n: int, call: EmbedCall) -> None:
+        for attempt in range(self._retry.attempts):
+            if self._cancel.is_set() or state.failure:
+                return
+            with self._lock:
+                self._calls += 1
+            try:
+                segments = self._embedder.embed(call)
+                if not segments:
+                    raise EmbeddingError("Vertex AI returned no vectors for it.")
+            except Exception as exc:
+                if retryable(exc) and attempt + 1 < self._retry.attempts:
+                    with self._lock:
+                        self._retries += 1
+                    if self._cancel.wait(self._retry.delay(attempt)):
+                        return
+                    continue
+                with self._lock:
+                    state.failure = state.failure or failure_reason(exc)
+                    self._calls_finished += 1
+                return
+            self._store.cache.put(call.cache_key, self._embedder.dimension, segments)
+            with self._lock:
+                state.results[n] = segments
+                self._calls_finished += 1
+            return
+
+    def _land(self) -> None:
+        """Write every complete item's rows; failed and unfinished items add nothing."""
+        rows: list[NewRow] = []
+        vectors: list[np.ndarray] = []
+        with self._lock:
+            complete = [s for s in self._items if s.complete]
+        for state in complete:
+            for n in range(len(state.calls)):
+                for segment in state.results[n]:
+                    rows.append(_row(state.item, segment))
+                    vectors.append(segment.vector)
+        if rows:
+            self._store.add(self.collection_id, rows, np.stack(vectors))
+        with self._lock:
+            self._rows = len(rows)
+
+
+def _row(item: Item, segment: Segment) -> NewRow:
+    return NewRow(
+        kind=item.kind,
+        label=item.label,
+        source=item.uri or item.label,
+        source_key=item.content_key,
+        start_s=segment.start_s,
+        end_s=segment.end_s,
+        text=item.text,
+        mime_type=item.mime_type,
+        blob_sha=item.sha256 if item.path is not None else None,
+        uri=item.uri,
+    )
+
+
+def retryable(exc: BaseException) -> bool:
+    """429, 5xx and dropped connections are worth another try; anything else is not."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int) and (code == 429 or 500 <= code < 600):
+        return True
+    import httpx
+    import requests
+
+    transient = (httpx.TransportError, requests.ConnectionError, requests.Timeout)
+    return isinstance(exc, transient)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line a user can act on, from whichever SDK raised it."""
+    if isinstance(exc, EmbeddingError):
+        return str(exc)
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if code == 429:
+        return f"Quota exhausted (429) after several tries: {message} Try again later."
+    if isinstance(code, int) and code >= 500:
+        return f"Vertex AI kept failing ({code}): {message} Try again later."
+    if isinstance(code, int):
+        return f"Vertex AI refused it ({code}): {message}"
+    return f"{type(exc).__name__}: {message}"
+
+
+_JOBS: dict[str, EmbedJob] = {}
+_JOBS_LOCK = threading.Lock()
+
+
+def start_job(
+    store: EmbeddingStore,
+    embedder: Embedder,
+    collection_id: str,
+    items: Sequence[Item],
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    retry: RetryPolicy | None = None,
+) -> EmbedJob:
+    """Start embedding `items` into a collection; returns at once. Never mixes spaces."""
+    info = store.info(collection_id)
+    if info is None:
+        raise EmbeddingError("That collection no longer exists; pick another.")
+    if info.model_id != embedder.model.id or info.dimension != embedder.dimension:
+        raise EmbeddingError(
+            f"“{info.name}” holds {info.model_label} vectors of {info.dimension} dimensions; "
+            f"it cannot take {embedder.model.label} vectors of {embedder.dimension}. "
+            "Make a new collection for that model."
+        )
+    job = EmbedJob(store, embedder, collection_id, items, concurrency, retry or RetryPolicy())
+    with _JOBS_LOCK:
+        _JOBS[job.id] = job
+    threading.Thread(target=job._run, name=f"embed-job-{job.id}", daemon=True).start()
+    return job
+
+
+def find_job(job_id: str | None) -> EmbedJob | None:
+    """A job started in this process, by id (a page keeps only the id across reruns)."""
+    with _JOBS_LOCK:
+        return _JOBS.get(job_id or "")

@@ -1,0 +1,331 @@
+"""Both embedding clients over real HTTP against the Vertex emulator: bodies, windows, jobs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reelscope.embeddings.items import (
+    EmbeddingError,
+    Item,
+    ItemKind,
+    SegmentConfig,
+    item_from_file,
+    text_items,
+)
+from reelscope.embeddings.jobs import JobState, RetryPolicy, start_job
+from reelscope.embeddings.models import (
+    GEMINI_EMBEDDING_2,
+    MULTIMODAL_001,
+    embed_query,
+    make_embedder,
+)
+from reelscope.embeddings.store import EmbeddingStore
+from reelscope.settings import Settings
+from tests.vertex_emulator import Fault, FaultKind, VertexEmulator, fake_embedding
+
+FAST_RETRY = RetryPolicy(attempts=4, initial_s=0.01, max_s=0.05)
+
+
+@pytest.fixture
+def store(emulator_settings: Settings) -> EmbeddingStore:
+    return EmbeddingStore(emulator_settings.data_dir)
+
+
+def _embed(store, embedder, items, **kwargs):
+    info = store.create("c", embedder.model.id, embedder.dimension)
+    job = start_job(store, embedder, info.id, items, retry=FAST_RETRY, **kwargs)
+    assert job.wait(30)
+    return info.id, job.progress()
+
+
+def _calls(vertex: VertexEmulator, rpc: str) -> list:
+    return [r for r in vertex.requests if r.rpc == rpc]
+
+
+# -- multimodalembedding@001 through PredictionServiceClient.predict --
+
+
+def test_multimodal_text_image_bodies(vertex, emulator_settings, store, image_file):
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 256)
+    items = [*text_items("a red square"), item_from_file(image_file, store.blobs)]
+    collection_id, progress = _embed(store, embedder, items)
+    assert progress.state is JobState.DONE and progress.items_done == 2
+    calls = _calls(vertex, "predict")
+    assert len(calls) == 2
+    # global has no regional aiplatform host: @001 goes to us-central1 (the seed's location)
+    assert {c.location for c in calls} == {"us-central1"}
+    assert {c.model for c in calls} == {"multimodalembedding@001"}
+    bodies = {json.dumps(c.body["instances"][0], sort_keys=True): c.body for c in calls}
+    text_body = next(b for b in bodies.values() if "text" in b["instances"][0])
+    assert text_body["instances"] == [{"text": "a red square"}]
+    assert text_body["parameters"] == {"dimension": 256}
+    image_body = next(b for b in bodies.values() if "image" in b["instances"][0])
+    sent = base64.b64decode(image_body["instances"][0]["image"]["bytesBase64Encoded"])
+    assert sent == image_file.read_bytes()
+    collection = store.open(collection_id)
+    assert collection.vectors.shape == (2, 256)
+    text_row = collection.rows.kind.tolist().index("text")
+    expected = fake_embedding("text:a red square", 256)
+    assert np.allclose(collection.vectors[text_row], expected, atol=1e-6)
+
+
+def test_multimodal_gcs_video_windows(vertex, emulator_settings, store):
+    vertex.video_duration_sec = 300.0  # a five-minute video: three requests of <= 120 s
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+    video = Item(
+        kind=ItemKind.VIDEO,
+        label="long.mp4",
+        uri="gs://bucket/long.mp4",
+        mime_type="video/mp4",
+        duration_s=300.0,
+        has_audio=True,
+        segments=SegmentConfig(interval_s=16),
+    )
+    collection_id, progress = _embed(store, embedder, [video])
+    assert progress.items_done == 1 and progress.calls == 3
+    configs = sorted(
+        (c.body["instances"][0]["video"] for c in _calls(vertex, "predict")),
+        key=lambda v: v["videoSegmentConfig"]["startOffsetSec"],
+    )
+    assert all(v["gcsUri"] == "gs://bucket/long.mp4" for v in configs)
+    assert all("bytesBase64Encoded" not in v for v in configs)
+    assert [v["videoSegmentConfig"] for v in configs] == [
+        {"startOffsetSec": 0, "endOffsetSec": 112, "intervalSec": 16},
+        {"startOffsetSec": 112, "endOffsetSec": 224, "intervalSec": 16},
+        {"startOffsetSec": 224, "endOffsetSec": 300, "intervalSec": 16},
+    ]
+    assert all(
+        "parameters" not in c.body or not c.body["parameters"] for c in _calls(vertex, "predict")
+    )
+    rows = store.open(collection_id).rows
+    starts = rows.start_s.tolist()
+    assert starts == [float(s) for s in range(0, 300, 16)]  # segments joined in order
+    assert rows.end_s[-1] == 300.0
+
+
+def test_multimodal_video_needs_1408(emulator_settings, store, video_file):
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 512)
+    item = item_from_file(video_file, store.blobs, SegmentConfig(interval_s=4))
+    _, progress = _embed(store, embedder, [item])
+    assert progress.items_failed == 1 and "1408" in progress.failures[0].reason
+
+
+def test_multimodal_interval_below_4_refused(vertex, emulator_settings, store, video_file):
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+    item = item_from_file(video_file, store.blobs, SegmentConfig(interval_s=2))
+    _, progress = _embed(store, embedder, [item])
+    assert progress.items_failed == 1 and "at least 4" in progress.failures[0].reason
+    assert _calls(vertex, "predict") == []  # refused before any call
+
+
+# -- gemini-embedding-2 through google-genai embed_content --
+
+
+def test_gemini_bodies_and_dimension(vertex, emulator_settings, store, image_file, video_file):
+    embedder = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 768)
+    items = [
+        *text_items("a green circle"),
+        item_from_file(image_file, store.blobs),
+        item_from_file(video_file, store.blobs),
+    ]
+    collection_id, progress = _embed(store, embedder, items)
+    assert progress.items_done == 3 and progress.calls == 3  # one content per call
+    calls = _calls(vertex, "embedContent")
+    assert {c.model for c in calls} == {"gemini-embedding-2"}
+    for call in calls:
+        assert len(call.body["content"]["parts"]) == 1
+        assert call.body["embedContentConfig"]["outputDimensionality"] == 768
+    mimes = sorted(p["inlineData"]["mimeType"] for c in calls for p in c.parts if "inlineData" in p)
+    assert mimes == ["image/png", "video/mp4"]
+    video_part = next(
+        p
+        for c in calls
+        for p in c.parts
+        if "inlineData" in p and p["inlineData"]["mimeType"] == "video/mp4"
+    )
+    assert "videoMetadata" not in video_part  # a 12 s video fits one call whole
+    assert store.open(collection_id).vectors.shape == (3, 768)
+
+
+def test_gemini_long_video_windows(vertex, emulator_settings, store):
+    embedder = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 3072)
+    video = Item(
+        kind=ItemKind.VIDEO,
+        label="talk.mp4",
+        uri="gs://b/talk.mp4",
+        mime_type="video/mp4",
+        duration_s=200.0,
+        has_audio=True,
+    )
+    collection_id, progress = _embed(store, embedder, [video])
+    assert progress.items_done == 1 and progress.calls == 3
+    # with audio, at most 80 s a call (model card, the conservative limit)
+    offsets = sorted(
+        (p["videoMetadata"]["startOffset"], p["videoMetadata"]["endOffset"])
+        for c in _calls(vertex, "embedContent")
+        for p in c.parts
+    )
+    assert offsets == sorted([("0s", "80s"), ("80s", "160s"), ("160s", "200s")])
+    parts = [p for c in _calls(vertex, "embedContent") for p in c.parts]
+    assert all(p["fileData"]["fileUri"] == "gs://b/talk.mp4" for p in parts)
+    rows = store.open(collection_id).rows
+    assert rows.start_s.tolist() == [0.0, 80.0, 160.0]
+
+
+def test_gemini_window_over_limit_refused(emulator_settings, store):
+    embedder = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 256)
+    video = Item(
+        kind=ItemKind.VIDEO,
+        label="v.mp4",
+        uri="gs://b/v.mp4",
+        mime_type="video/mp4",
+        duration_s=200.0,
+        has_audio=True,
+        segments=SegmentConfig(interval_s=100),
+    )
+    _, progress = _embed(store, embedder, [video])
+    assert "at most 80 s" in progress.failures[0].reason
+
+
+def test_collection_never_mixes_models(emulator_settings, store):
+    info = store.create("g", GEMINI_EMBEDDING_2, 3072)
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+    with pytest.raises(EmbeddingError, match="cannot take"):
+        start_job(store, embedder, info.id, text_items("x"))
+
+
+def test_query_vector_matches_collection_space(vertex, emulator_settings, store):
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 128)
+    vector = embed_query(embedder, text="a cat")
+    assert vector.shape == (128,)
+    assert np.allclose(vector, fake_embedding("text:a cat", 128), atol=1e-6)
+
+
+# -- cache --
+
+
+def test_repeat_makes_zero_calls(vertex, emulator_settings, store, video_file):
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+    items = [*text_items("one\ntwo"), item_from_file(video_file, store.blobs)]
+    collection_id, first = _embed(store, embedder, items)
+    assert first.calls == 3 and first.cache_hits == 0
+    vertex.clear()
+    job = start_job(store, embedder, collection_id, items)
+    assert job.wait(30)
+    again = job.progress()
+    assert again.calls == 0 and again.cache_hits == 3 and vertex.requests == []
+    assert len(store.open(collection_id).rows) == first.rows_added  # replaced, not duplicated
+
+
+def test_changed_segment_config_reembeds_only_that(vertex, emulator_settings, store):
+    vertex.video_duration_sec = 240.0
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+
+    def video(end: float) -> Item:
+        return Item(
+            kind=ItemKind.VIDEO,
+            label="v",
+            uri="gs://b/v.mp4",
+            mime_type="video/mp4",
+            duration_s=240.0,
+            segments=SegmentConfig(end_s=end, interval_s=8),
+        )
+
+    items = [*text_items("kept text"), video(120)]
+    collection_id, first = _embed(store, embedder, items)
+    assert first.calls == 2
+    vertex.clear()
+    job = start_job(store, embedder, collection_id, [*text_items("kept text"), video(240)])
+    assert job.wait(30)
+    progress = job.progress()
+    # [0,120) was answered before; only the new window [120,240) is asked for
+    assert progress.calls == 1 and progress.cache_hits == 2
+    sent = vertex.requests[0].body["instances"][0]["video"]["videoSegmentConfig"]
+    assert sent == {"startOffsetSec": 120, "endOffsetSec": 240, "intervalSec": 8}
+    rows = store.open(collection_id).rows
+    assert rows.start_s[~np.isnan(rows.start_s)].tolist() == [float(s) for s in range(0, 240, 8)]
+
+
+# -- faults --
+
+
+def test_429_then_success(vertex, emulator_settings, store):
+    vertex.fail(429, times=2, rpc="embedContent")
+    embedder = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 128)
+    _, progress = _embed(store, embedder, text_items("retry me"))
+    assert progress.items_done == 1 and progress.retries == 2 and progress.calls == 3
+    assert vertex.pending_faults == []
+
+
+def test_one_item_fails_the_rest_land(vertex, emulator_settings, store):
+    def hook(request):
+        if request.rpc == "predict" and request.body["instances"][0].get("text") == "bad":
+            return Fault(FaultKind.ERROR, rpc="predict", status=400, message="Bad input.")
+        return None
+
+    vertex.on_request(hook)
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+    collection_id, progress = _embed(store, embedder, text_items("good\nbad\nfine"))
+    assert progress.items_done == 2 and progress.items_failed == 1
+    assert progress.failures[0].label == "bad" and "Bad input." in progress.failures[0].reason
+    assert store.open(collection_id).rows.label == ["good", "fine"]
+
+
+def test_server_error_retried_until_it_gives_up(vertex, emulator_settings, store):
+    vertex.fail(503, times=10, rpc="predict")
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+    _, progress = _embed(store, embedder, text_items("down"))
+    assert progress.items_failed == 1 and progress.calls == FAST_RETRY.attempts
+    assert "503" in progress.failures[0].reason
+
+
+def test_cancel_mid_job(vertex, emulator_settings, store):
+    vertex.delay(2.0, times=100, rpc="embedContent")
+    embedder = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 128)
+    info = store.create("c", GEMINI_EMBEDDING_2, 128)
+    items = text_items("\n".join(f"line {i}" for i in range(40)))
+    job = start_job(store, embedder, info.id, items, concurrency=4)
+    deadline = time.monotonic() + 10
+    while not vertex.requests and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert vertex.requests, "the job never called"
+    job.cancel()
+    assert job.progress().state is JobState.CANCELLED  # at once
+    assert job.wait(1.0)  # no waiting for the calls in flight
+    assert len(vertex.requests) <= 4
+    assert store.open(info.id).info.count == 0
+
+
+def test_progress_readable_while_running(vertex, emulator_settings, store):
+    vertex.delay(0.2, times=6, rpc="embedContent")
+    embedder = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 128)
+    info = store.create("c", GEMINI_EMBEDDING_2, 128)
+    job = start_job(store, embedder, info.id, text_items("a\nb\nc\nd\ne\nf"), concurrency=2)
+    seen = []
+    while not job.wait(0.05):
+        seen.append(job.progress())
+    assert any(0 < p.items_done < 6 for p in seen)
+    assert any(p.eta_s is not None and p.eta_s > 0 for p in seen)
+    assert job.progress().items_done == 6
+
+
+def test_collections_persist(emulator_settings, store):
+    embedder = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 256)
+    collection_id, _ = _embed(store, embedder, text_items("x\ny"))
+    reopened = EmbeddingStore(emulator_settings.data_dir).open(collection_id)
+    assert reopened.info.model_id == GEMINI_EMBEDDING_2 and reopened.vectors.shape == (2, 256)
+    assert isinstance(reopened.vectors, np.memmap)
+
+
+def test_uploads_outlive_the_spool(emulator_settings, store, image_file, tmp_path: Path):
+    copy = tmp_path / "pic.png"
+    copy.write_bytes(image_file.read_bytes())
+    item = item_from_file(copy, store.blobs)
+    copy.unlink()  # the session's spool is gone
+    assert item.path.read_bytes() == image_file.read_bytes()
