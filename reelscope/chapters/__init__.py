@@ -1,0 +1,1 @@
+"""Chapters and analysis modes: prompts and schemas, streamed parsing, checks, cuts, exports."""
