@@ -13,6 +13,19 @@ navigation = st.navigation(
     [
         st.Page("pages/ask.py", title="Ask", icon=":material/chat:", default=True),
         st.Page("pages/models.py", title="Models", icon=":material/menu_book:"),
+        st.Page(
+            "pages/embeddings.py",
+            title="Embeddings",
+            icon=":material/scatter_plot:",
+            url_path="embeddings",
+        ),
+        st.Page(
+            "pages/compare.py",
+            title="Side by side",
+            icon=":material/view_column:",
+            url_path="compare",
+        ),
+        st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
     ]
 )
 with st.sidebar:

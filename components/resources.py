@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sqlite3
 import uuid
 import weakref
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from reelscope.catalog import Catalog, load_catalog
 from reelscope.runs import SessionRuns
 from reelscope.settings import Settings, load_settings
 from reelscope.spool import Spool, spool_root, sweep_stale
+from reelscope.store import Recorder, Store, open_store
 from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
 
 _RUNS_KEY = "reelscope.runs"
@@ -67,8 +69,30 @@ def storage_client(current: Settings):
 def session_runs() -> SessionRuns:
     """This browser session's runs; they are stopped when Streamlit drops the session's state."""
     if _RUNS_KEY not in st.session_state:
-        st.session_state[_RUNS_KEY] = SessionRuns()
+        st.session_state[_RUNS_KEY] = SessionRuns(on_start=_recorder())
     return st.session_state[_RUNS_KEY]
+
+
+@st.cache_resource(show_spinner=False)
+def store(data_dir: Path) -> Store:
+    """The run history and saved prompts of a data folder: opened once per process."""
+    models = catalog()
+
+    def price_of(model_id: str):
+        try:
+            return models.get(model_id).price
+        except KeyError:
+            return None
+
+    return open_store(data_dir, price_of=price_of)
+
+
+def _recorder() -> Recorder | None:
+    """Runs go on without history if its file cannot be opened (the History page says why)."""
+    try:
+        return store(settings().data_dir).recorder
+    except (OSError, RuntimeError, sqlite3.Error):
+        return None
 
 
 def session_spool() -> Spool:

@@ -57,6 +57,7 @@ class Store:
         self.runs = RunRepo(self.db, price_of)
         self.prompts = PromptRepo(self.db)
         self.interrupted = self.runs.close_interrupted()  # left running by a stopped server
+        self.runs.purge_deleted()  # deletes not undone before the last server stopped
         self.recorder = Recorder(self.db, self.runs, app_version())
 
     @property

@@ -1,0 +1,147 @@
+"""The History table: kept runs, searched and filtered in SQL one page at a time; picks runs.
+
+Only one page of rows (PAGE_SIZE) is read and drawn, whatever the number of runs kept, so the
+page opens as fast over 10,000 runs as over ten. The search box looks in prompts and answers
+(FTS5); model, status and dates narrow it. Rows are picked in the table itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from components import kept
+from reelscope.parameters import SAFETY_CATEGORIES
+from reelscope.runs import RunSpec
+from reelscope.store import STATUSES, RunPage, RunQuery, Store
+
+PAGE_SIZE = 50
+ASK_PAGE = "pages/ask.py"
+ASK_PROMPT_KEY = "ask.prompt"
+ASK_PARAMS_KEY = "ask.params"
+
+
+def show(key: str, store: Store) -> list[str]:
+    """The table with its filters; the ids of the runs picked in it (in table order)."""
+    query = _filters(key, store)
+    page = store.runs.search(query)
+    if not page.total:
+        st.info(
+            "No runs match."
+            if _filtered(query)
+            else "No runs yet: every run on the Ask page "
+            "is kept here, with its answer, timings and cost.",
+            icon=":material/history:",
+        )
+        return []
+    _pager(key, page, query)
+    event = st.dataframe(
+        _columns(page),
+        key=f"{key}.table",
+        on_select="rerun",
+        selection_mode="multi-row",
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Date (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "Cost": st.column_config.NumberColumn(format="$%.6f"),
+            "Prompt": st.column_config.TextColumn(width="large"),
+        },
+    )
+    rows = sorted(event.selection.rows) if event is not None else []
+    return [page.rows[i].id for i in rows if i < len(page.rows)]
+
+
+def _filters(key: str, store: Store) -> RunQuery:
+    text_col, model_col, status_col, date_col = st.columns([3, 2, 2, 2])
+    text = text_col.text_input(
+        "Search", placeholder="words in the prompt or the answer", **kept.bind(f"{key}.text", "")
+    )
+    models = model_col.multiselect("Model", store.runs.models(), **kept.bind(f"{key}.models", []))
+    statuses = status_col.multiselect("Status", STATUSES, **kept.bind(f"{key}.statuses", []))
+    dates = date_col.date_input("Dates (UTC)", value=(), key=f"{key}.dates")
+    picked = list(dates) if isinstance(dates, tuple | list) else [dates]
+    since, until = (*picked, None, None)[:2]
+    page_number = int(st.session_state.get(f"{key}.page", 0))
+    return RunQuery(
+        text=text or "",
+        models=tuple(models or ()),
+        statuses=tuple(statuses or ()),
+        since=since,
+        until=until or since,
+        limit=PAGE_SIZE,
+        offset=page_number * PAGE_SIZE,
+    )
+
+
+def _pager(key: str, page: RunPage, query: RunQuery) -> None:
+    first, last = query.offset + 1, query.offset + len(page.rows)
+    if not page.rows:  # a filter shrank the list under the current page: back to the first
+        st.session_state[f"{key}.page"] = 0
+        st.rerun()
+    info, previous, following = st.columns([6, 1, 1])
+    info.caption(f"Runs {first:,}–{last:,} of {page.total:,}. Pick one to open, two to compare.")
+    number = query.offset // PAGE_SIZE
+    previous.button(
+        "Newer", key=f"{key}.newer", disabled=number == 0, on_click=_turn, args=(key, -1),
+        icon=":material/chevron_left:", width="stretch",
+    )  # fmt: skip
+    following.button(
+        "Older", key=f"{key}.older", disabled=last >= page.total, on_click=_turn, args=(key, 1),
+        icon=":material/chevron_right:", width="stretch",
+    )  # fmt: skip
+
+
+def _turn(key: str, step: int) -> None:
+    st.session_state[f"{key}.page"] = max(0, int(st.session_state.get(f"{key}.page", 0)) + step)
+
+
+def _filtered(query: RunQuery) -> bool:
+    return bool(query.text or query.models or query.statuses or query.since)
+
+
+def _columns(page: RunPage) -> dict[str, list]:
+    rows = page.rows
+    return {
+        "Date (UTC)": [r.started_at.replace(tzinfo=None) for r in rows],
+        "Model": [r.model_id for r in rows],
+        "Prompt": [" ".join(r.prompt.split())[:160] for r in rows],
+        "Status": [r.status + (" (imported)" if r.origin == "imported" else "") for r in rows],
+        "Finish": [r.finish_reason or "" for r in rows],
+        "Tokens": [r.total_tokens for r in rows],
+        "Cost": [r.cost_usd for r in rows],
+    }
+
+
+def load_into_ask(spec: RunSpec) -> None:
+    """Put a kept run's prompt, model and parameters where the Ask page's components read them.
+
+    `ask.prompt` is the Ask page's prompt; `ask.params.…` are components.model_params' kept
+    values (the same names its `_keep` writes). The sources are not restored: uploads were
+    this session's or another's spool, so the user adds them again.
+    """
+    params = spec.params
+    budget = params.thinking_budget
+    values: dict[str, object] = {
+        "model": spec.model_id,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "top_k": params.top_k,
+        "max_output_tokens": params.max_output_tokens,
+        "candidate_count": params.candidate_count,
+        "stop_sequences": "\n".join(params.stop_sequences),
+        "thinking_level": params.thinking_level,
+        "thinking_mode": "custom" if isinstance(budget, int) else budget,
+        "stream": spec.stream,
+        **{f"safety.{c}": params.safety.get(c, "DEFAULT") for c in SAFETY_CATEGORIES},
+    }
+    if isinstance(budget, int):
+        values["thinking_budget"] = budget
+    kept.put(ASK_PROMPT_KEY, spec.prompt)
+    for name, value in values.items():
+        kept.put(f"{ASK_PARAMS_KEY}.{name}", value)
+
+
+def date_label(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"

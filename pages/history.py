@@ -1,0 +1,155 @@
+"""History: every kept run, searched, opened as it was shown, re-run, compared, replayed."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import streamlit as st
+
+from components import app_frame, history_table, resources, run_compare, run_view
+from reelscope.runs import Run
+from reelscope.runs.replay import SPEEDS, replay_info, start_replay
+from reelscope.store import StoredRun, app_version
+from reelscope.store.transfer import (
+    ImportRefused,
+    export_comparison_json,
+    export_comparison_markdown,
+    export_json,
+    export_markdown,
+    import_json,
+)
+
+app_frame.run_through_entrypoint()
+
+TABLE_KEY = "history"
+DELETED_KEY = "history.deleted"  # batches of deleted run ids, undoable until the page is left
+REPLAY_KEY = "history.replay_id"
+VIEW_KEY = "history-run"
+
+st.title("History")
+try:
+    store = resources.store(resources.settings().data_dir)
+except (OSError, RuntimeError, sqlite3.Error) as problem:
+    st.error(f"Run history is unavailable: {problem}", icon=":material/error:")
+    st.stop()
+if store.moved_aside is not None:
+    st.warning(
+        f"The history file could not be read, so it was moved aside as "
+        f"`{store.moved_aside.name}` (in the data folder) and a new one started. Nothing was "
+        "deleted: keep that file to recover it with sqlite3, or remove it.",
+        icon=":material/warning:",
+    )
+
+# The table's widget state is gone after a visit to another page: deletes are final then.
+if f"{TABLE_KEY}.table" not in st.session_state and st.session_state.get(DELETED_KEY):
+    store.runs.purge_deleted([i for batch in st.session_state.pop(DELETED_KEY) for i in batch])
+
+
+def delete(ids: list[str]) -> None:
+    store.runs.delete(ids)
+    st.session_state.setdefault(DELETED_KEY, []).append(list(ids))
+    st.session_state.pop(REPLAY_KEY, None)
+
+
+def undo() -> None:
+    batches = st.session_state.get(DELETED_KEY) or []
+    if batches:
+        store.runs.restore(batches.pop())
+
+
+with st.expander("Import a run", icon=":material/upload:"):
+    uploaded = st.file_uploader("A run exported as JSON", type=["json"], key="history.import")
+    if uploaded is not None and st.button("Import", key="history.import_go"):
+        try:
+            imported = import_json(store.runs, uploaded.getvalue(), app_version())
+            st.success(f"Imported {len(imported)} run(s); they are marked imported in the table.")
+        except ImportRefused as refused:
+            st.error(str(refused), icon=":material/block:")
+
+if st.session_state.get(DELETED_KEY):
+    count = len(st.session_state[DELETED_KEY][-1])
+    note, button = st.columns([6, 1])
+    note.info(f"Deleted {count} run(s). Undo until you leave this page.", icon=":material/delete:")
+    button.button("Undo", key="history.undo", on_click=undo, icon=":material/undo:")
+
+picked = history_table.show(TABLE_KEY, store)
+runs = [run for run in map(store.runs.get, picked) if run is not None]
+replay = resources.session_runs().get(st.session_state.get(REPLAY_KEY))
+
+
+def actions(run: StoredRun) -> None:
+    ask, speed_col, play, json_col, md_col, remove = st.columns([2, 2, 1, 2, 2, 1])
+    if ask.button("Open in Ask", key="history.rerun", icon=":material/edit:"):
+        history_table.load_into_ask(run.spec)
+        st.switch_page("pages/ask.py")
+    speed = speed_col.segmented_control(
+        "Speed", SPEEDS, default=1.0, format_func=lambda s: f"{s:g}×", key="history.speed",
+        label_visibility="collapsed",
+    )  # fmt: skip
+    if play.button("Replay", key="history.replay", icon=":material/replay:", type="primary"):
+        replayed = start_replay(
+            resources.session_runs(), run.spec, run.events,
+            original_id=run.id, started_at=run.started_at, speed=speed or 1.0,
+        )  # fmt: skip
+        st.session_state[REPLAY_KEY] = replayed.id
+        st.rerun()
+    name = f"reelscope-run-{run.started_at:%Y%m%d-%H%M%S}-{run.id[:8]}"
+    json_col.download_button(
+        "Download JSON", export_json(run, app_version()), f"{name}.json", "application/json",
+        key="history.json", icon=":material/download:",
+    )  # fmt: skip
+    md_col.download_button(
+        "Download Markdown", export_markdown(run), f"{name}.md", "text/markdown",
+        key="history.md", icon=":material/download:",
+    )  # fmt: skip
+    remove.button("Delete", key="history.delete", on_click=delete, args=([run.id],))
+
+
+def as_run(stored: StoredRun) -> Run:
+    """The kept events folded into a finished Run, so the Ask page's view draws it as it was."""
+    run = Run(stored.spec, run_id=stored.id)
+    for event in stored.events:
+        run.append(event)
+    return run
+
+
+if len(runs) == 1:
+    run = runs[0]
+    st.subheader(f"{run.model_id} · {history_table.date_label(run.started_at)}")
+    st.markdown(f"> {' '.join(run.spec.prompt.split())[:600] or '(no prompt)'}")
+    if run.spec.sources:
+        st.caption(
+            "Sources: " + ", ".join(f"{s.label} ({s.uri or 'upload'})" for s in run.spec.sources)
+        )
+    actions(run)
+elif len(runs) == 2:
+    run_compare.show("history.compare", runs)
+    table = run_compare.differences_markdown(runs[0].spec, runs[1].spec)
+    json_col, md_col, remove = st.columns([2, 2, 1])
+    json_col.download_button(
+        "Download comparison (JSON)", export_comparison_json(runs, app_version()),
+        "reelscope-comparison.json", "application/json", key="history.cmp_json",
+    )  # fmt: skip
+    md_col.download_button(
+        "Download comparison (Markdown)", export_comparison_markdown(runs, table),
+        "reelscope-comparison.md", "text/markdown", key="history.cmp_md",
+    )  # fmt: skip
+    remove.button("Delete both", key="history.delete2", on_click=delete, args=(picked,))
+elif len(runs) > 2:
+    remove_note, remove = st.columns([6, 1])
+    remove_note.caption("Pick one run to open it, or two to compare them.")
+    remove.button(f"Delete {len(runs)}", key="history.delete_n", on_click=delete, args=(picked,))
+
+info = replay_info(replay) if replay is not None else None
+if info is not None and (not runs or info["original_id"] == runs[0].id):
+    st.info(
+        f"**Replay** of a run from {history_table.date_label(info['original_started_at'])} "
+        f"with `{info['model_id']}`, at {info['speed']:g}× its recorded pace. "
+        "Nothing is sent to Vertex AI.",
+        icon=":material/replay:",
+    )
+    if not replay.done:
+        st.button("Stop replay", key="history.stop_replay", on_click=replay.stop)
+    run_view.show(VIEW_KEY, replay, replay.spec.params.max_output_tokens)
+elif len(runs) == 1:
+    run_view.show(VIEW_KEY, as_run(runs[0]), runs[0].spec.params.max_output_tokens)
