@@ -1,0 +1,211 @@
+"""Collections: open one that exists, or build a new one from videos, images and texts.
+
+`open_collection` lists the collections in the data folder (they persist across sessions and
+restarts) and returns the one the user opened. `build` lays out a new collection — its name,
+its model (Gemini Embedding 2 by default, multimodalembedding@001 one choice away, each with
+what it is for), its dimension, the videos' segment settings, the items — checks every item
+against the model before any call, and on "Build" starts the core's embedding job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from components import kept, source_picker
+from reelscope.catalog import MediaFacts
+from reelscope.embeddings.items import (
+    EmbeddingError,
+    Item,
+    ItemKind,
+    SegmentConfig,
+    check_item,
+    item_from_source,
+    text_items,
+)
+from reelscope.embeddings.models import (
+    EMBEDDING_MODELS,
+    GEMINI_EMBEDDING_2,
+    EmbeddingModel,
+    embedding_model,
+)
+from reelscope.embeddings.store import CollectionInfo, EmbeddingStore
+
+NEW = ""  # the "open" picker's value when no collection is open
+TEXT_FILE_MAX_BYTES = 2_000_000
+
+
+@dataclass
+class Plan:
+    """What "Build" would do: the collection's name, model and size, its items, any problems."""
+
+    name: str
+    model: EmbeddingModel
+    dimension: int
+    items: list[Item] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.items) and not self.problems
+
+    def summary(self) -> str:
+        counts = {kind: sum(i.kind is kind for i in self.items) for kind in ItemKind}
+        parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in counts.items() if n]
+        return ", ".join(parts) or "nothing yet"
+
+
+def open_collection(key: str, store: EmbeddingStore) -> CollectionInfo | None:
+    """A picker of the stored collections; the one open now, or None."""
+    infos = {info.id: info for info in store.collections()}
+    pending = st.session_state.pop(_pending_key(key), None)
+    if pending is not None:  # asked for by request_open in an earlier part of the page
+        kept.put(key, pending)
+    current = kept.value(key, NEW)
+    if current not in infos:  # deleted, or never there: nothing open
+        kept.put(key, NEW)
+    if not infos:
+        st.caption("No collections yet: build one below, or import a file of vectors.")
+        return None
+    st.selectbox(
+        "Open a collection",
+        [NEW, *infos],
+        format_func=lambda cid: "— none —" if cid == NEW else _describe(infos[cid]),
+        **kept.bind(key, NEW),
+    )
+    return infos.get(kept.value(key, NEW))
+
+
+def request_open(key: str, collection_id: str) -> None:
+    """Open `collection_id` in the picker `key` at the next run (then call st.rerun()).
+
+    The picker may already be drawn in this run, and Streamlit refuses to change a drawn
+    widget: so the wish is kept and applied before the picker is drawn again.
+    """
+    st.session_state[_pending_key(key)] = collection_id
+
+
+def _pending_key(key: str) -> str:
+    return f"{key}.pending"
+
+
+def _describe(info: CollectionInfo) -> str:
+    return f"{info.name} · {info.model_label} · {info.dimension}-d · {info.count:,} rows"
+
+
+def build(key: str, media: MediaFacts, default_model_id: str, blobs) -> Plan:
+    """The new collection's settings and items; `Plan.problems` says what blocks building."""
+    name = st.text_input("Name", **kept.bind(f"{key}.name", "My collection"))
+    model = _model_choice(key, default_model_id)
+    dimension = st.selectbox(
+        "Dimension",
+        model.dimensions,
+        help="The length of each vector. Smaller is cheaper to store and compare; larger "
+        "keeps more detail. A collection holds one model and one dimension.",
+        **kept.bind(f"{key}.dimension.{model.id}", model.default_dimension),
+    )
+    if model.video_dimension is not None and dimension != model.video_dimension:
+        st.caption(
+            f"{model.label} makes {model.video_dimension}-d video vectors whatever the size: "
+            f"a {dimension}-d collection takes texts and images only."
+        )
+    plan = Plan(name.strip(), model, int(dimension))
+    if not plan.name:
+        plan.problems.append("Give the collection a name.")
+
+    st.markdown("**Videos and images**")
+    sources, refused = source_picker.show(f"{key}.media", media)
+    plan.problems.extend(refused)
+    segments = _segment_settings(key, model) if any(s.is_video for s in sources) else None
+    for source in sources:
+        try:
+            plan.items.append(item_from_source(source, blobs, segments))
+        except EmbeddingError as problem:
+            plan.problems.append(str(problem))
+
+    st.markdown("**Texts**")
+    plan.items.extend(_texts(key, plan.problems))
+    for item in plan.items:
+        plan.problems.extend(check_item(item, model, plan.dimension))
+    return plan
+
+
+def _model_choice(key: str, default_model_id: str) -> EmbeddingModel:
+    default = default_model_id if default_model_id in EMBEDDING_MODELS else GEMINI_EMBEDDING_2
+    model_id = st.radio(
+        "Model",
+        list(EMBEDDING_MODELS),
+        format_func=lambda mid: EMBEDDING_MODELS[mid].label,
+        horizontal=True,
+        **kept.bind(f"{key}.model", default),
+    )
+    model = embedding_model(model_id)
+    st.caption(model.good_for)
+    other = next(m for m in EMBEDDING_MODELS.values() if m.id != model.id)
+    with st.expander(f"What {other.label} is for"):
+        st.caption(other.good_for)
+    return model
+
+
+def _segment_settings(key: str, model: EmbeddingModel) -> SegmentConfig:
+    """Start, end and interval for every video; limits are checked per video with a message."""
+    st.caption(_limits(model))
+    start_col, end_col, interval_col = st.columns(3)
+    start = start_col.number_input(
+        "Start (s)", min_value=0.0, step=1.0, **kept.bind(f"{key}.start", 0.0)
+    )
+    end = end_col.number_input(
+        "End (s)",
+        min_value=0.0,
+        step=1.0,
+        value=None,
+        placeholder="the end",
+        help="Empty: to the end of each video.",
+        **kept.bind(f"{key}.end", None),
+    )
+    interval = interval_col.number_input(
+        "Interval (s)",
+        min_value=0.0,
+        step=1.0,
+        help="One vector per interval of video.",
+        **kept.bind(f"{key}.interval.{model.id}", float(model.default_interval_s)),
+    )
+    return SegmentConfig(float(start), float(end) if end else None, float(interval))
+
+
+def _limits(model: EmbeddingModel) -> str:
+    if model.video_dimension is not None:
+        return (
+            f"{model.label}: one vector per interval, at least {model.min_interval_s:g} s; "
+            f"at most {model.max_window_s:g} s of video per request, so longer videos are "
+            "split into several requests and their segments joined."
+        )
+    return (
+        f"{model.label}: one call per interval, each at most {model.max_window_with_audio_s:g} s "
+        f"of video with sound ({model.max_window_s:g} s without)."
+    )
+
+
+def _texts(key: str, problems: list[str]) -> list[Item]:
+    typed = st.text_area(
+        "Text snippets, one per line",
+        placeholder="a red scene\na dog on a beach",
+        height=100,
+        **kept.bind(f"{key}.texts", ""),
+    )
+    items = text_items(typed)
+    upload = st.file_uploader(
+        "…or a .txt file, one snippet per line", type=["txt"], key=f"{key}.text_file"
+    )
+    if upload is not None:
+        if upload.size > TEXT_FILE_MAX_BYTES:
+            problems.append(f"{upload.name}: larger than 2 MB; split it into several files.")
+        else:
+            try:
+                items.extend(text_items(upload.getvalue().decode("utf-8")))
+            except UnicodeDecodeError:
+                problems.append(
+                    f"{upload.name}: not UTF-8 text; save it as UTF-8 and add it again."
+                )
+    return items

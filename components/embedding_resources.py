@@ -1,0 +1,61 @@
+"""The embeddings page's shared pieces: the store, embedders, the UMAP warm-up, this session's job.
+
+Cached the Streamlit way around pure core objects: one EmbeddingStore per data folder and one
+embedder per (settings, model, dimension) for the process; the job a session started is kept
+in its session state (the job itself runs on the core's threads, not in the script run).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from reelscope.embeddings.jobs import EmbedJob, find_job
+from reelscope.embeddings.models import Embedder, make_embedder
+from reelscope.embeddings.store import EmbeddingStore
+from reelscope.settings import Settings
+from reelscope.vertex import NotConnected
+
+JOB_KEY = "emb.job"
+
+
+@st.cache_resource(show_spinner=False)
+def store(data_dir: Path) -> EmbeddingStore:
+    return EmbeddingStore(data_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _embedder(settings: Settings, model_id: str, dimension: int) -> Embedder:
+    return make_embedder(settings, model_id, dimension)
+
+
+def connected_embedder(settings: Settings, model_id: str, dimension: int) -> Embedder | None:
+    """The embedder, or None after telling the user what to set up (not cached: a fix works)."""
+    try:
+        return _embedder(settings, model_id, dimension)
+    except NotConnected as problem:
+        fixes = "\n".join(problem.fixes)
+        st.error(f"{problem} Run this in the shell that starts Reelscope, then restart it:")
+        st.code(fixes, language="bash", wrap_lines=True)
+        return None
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up_umap(data_dir: Path) -> None:
+    """Once per process: import umap and fit a tiny map in the background (numba compiles).
+
+    The numba cache lives in the data folder, so the next server start imports faster.
+    """
+    from reelscope import projection
+
+    projection.warm_up_in_background(data_dir / "numba-cache")
+
+
+def session_job() -> EmbedJob | None:
+    """The embedding job this session started last, if any (running or finished)."""
+    return find_job(st.session_state.get(JOB_KEY))
+
+
+def keep_job(job: EmbedJob) -> None:
+    st.session_state[JOB_KEY] = job.id  # the job lives in the core's registry

@@ -1,0 +1,95 @@
+"""What the selected points are: video segments play from their start to their end, images
+show, texts print (as text: they are user data, never rendered as HTML or Markdown).
+
+A video segment plays in the seekable player (components/player.py) with the segment as its
+clip range when the media route can serve the file; otherwise (started without serve.py, or a
+file the route does not serve) in st.video with the same start and end times.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import streamlit as st
+
+from components import media_preview, player
+from reelscope import media_server
+from reelscope.embeddings.store import Collection
+from reelscope.spool import SPOOL_DIRNAME
+
+SHOWN_MAX = 6  # segments drawn at once; a lasso over thousands names the rest
+
+
+def show(key: str, collection: Collection, ids: list[int], data_dir: Path) -> None:
+    """Each selected row: its segment playing, its image, or its text."""
+    if not ids:
+        st.caption("Click a point, or drag a box or lasso on the map, to see what it is.")
+        return
+    rows = collection.rows
+    st.markdown(f"**{len(ids):,} selected**")
+    columns = st.columns(min(len(ids), 3))
+    for n, row in enumerate(ids[:SHOWN_MAX]):
+        with columns[n % len(columns)], st.container(border=True, key=f"{key}-row-{row}"):
+            kind = str(rows.kind[row])
+            st.caption(rows.hover(row))
+            if kind == "video":
+                _segment(f"{key}.player.{row}", collection, row, data_dir)
+            elif kind == "image":
+                _image(collection, row)
+            else:
+                st.text(rows.text[row] or rows.label[row])
+    if len(ids) > SHOWN_MAX:
+        st.caption(f"…and {len(ids) - SHOWN_MAX:,} more: select fewer points to see them all.")
+
+
+def clip_of(collection: Collection, row: int) -> tuple[float, float | None]:
+    """The segment's start and end in seconds (end None when not known)."""
+    start = float(collection.rows.start_s[row])
+    end = float(collection.rows.end_s[row])
+    return (0.0 if math.isnan(start) else start), (None if math.isnan(end) else end)
+
+
+def _segment(key: str, collection: Collection, row: int, data_dir: Path) -> None:
+    start, end = clip_of(collection, row)
+    mime = collection.rows.mime_type[row] or "video/mp4"
+    path = collection.blob_path(row)
+    uri = collection.rows.uri[row]
+    url = _route_url(path, uri, mime, data_dir)
+    if url is not None:
+        clip = (start, end) if end is not None else None
+        player.show(key, url, mime_type=mime, clip=clip, start=start, report_every_s=None)
+    elif path is not None and path.exists():
+        st.video(str(path), format=mime, start_time=start, end_time=end)
+    elif uri:
+        st.caption(f"{uri}: to play it here, {media_preview.LAUNCH_HINT}.")
+    else:
+        st.caption("This video's file is gone from the data folder; add it again to play it.")
+
+
+def _route_url(path: Path | None, uri: str | None, mime: str, data_dir: Path) -> str | None:
+    """A signed media-route link when this server has the route and serves that file."""
+    if not media_preview.route_mounted():
+        return None
+    if uri and uri.startswith("gs://"):
+        target = uri
+    elif path is not None and _route_serves(path, data_dir):
+        target = str(path.resolve())
+    else:
+        return None
+    token = media_server.sign(target, mime, media_preview.link_key())
+    return media_server.url_path(token, str(st.config.get_option("server.baseUrlPath") or ""))
+
+
+def _route_serves(path: Path, data_dir: Path) -> bool:
+    # The route serves the session spool only (media_server._serve_file); collection blobs
+    # live beside it in data/embeddings/blobs. Asked of the player's owner; st.video meanwhile.
+    return path.resolve().is_relative_to((data_dir / SPOOL_DIRNAME).resolve())
+
+
+def _image(collection: Collection, row: int) -> None:
+    path = collection.blob_path(row)
+    if path is not None and path.exists():
+        st.image(str(path))
+    else:
+        st.caption(f"{collection.rows.uri[row] or collection.rows.label[row]} (not stored here)")

@@ -1,0 +1,143 @@
+"""Embeddings: collections of video segments, images and texts on one map; select, play, search."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import (
+    app_frame,
+    collection_builder,
+    embedding_job,
+    embedding_map,
+    embedding_query,
+    embedding_selection,
+    embedding_transfer,
+    map_follow,
+    resources,
+)
+from components import embedding_resources as emb
+from reelscope.embeddings.items import EmbeddingError
+from reelscope.embeddings.jobs import start_job
+from reelscope.embeddings.maps import map_for
+from reelscope.embeddings.models import EMBEDDING_MODELS
+from reelscope.projection import ProjectionParams, place_query
+
+app_frame.run_through_entrypoint()
+
+OPEN_KEY = "emb.open"
+WAIT_ICON = ":material/hourglass_top:"
+settings = resources.settings()
+catalog = resources.catalog()
+store = emb.store(settings.data_dir)
+emb.warm_up_umap(settings.data_dir)
+job = emb.session_job()
+
+st.title("Embeddings")
+st.caption(
+    "Video segments, images and texts in one vector space: see them on a map, select points "
+    "to play or read them, search with a text or an image."
+)
+
+info = collection_builder.open_collection(OPEN_KEY, store)
+with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
+    plan = collection_builder.build(
+        "emb.build", catalog.media, settings.embedding_model, store.blobs
+    )
+    busy = job is not None and not job.done
+    for problem in plan.problems:
+        st.warning(problem, icon=":material/block:")
+    st.caption(f"{plan.name or 'The collection'}: {plan.summary()}, {plan.model.label}, "
+               f"{plan.dimension}-d.")  # fmt: skip
+    if busy:
+        st.caption("A job is running: wait for it, or cancel it, to build another.")
+    if st.button("Build collection", type="primary", key="emb.build.go",
+                 disabled=not plan.ready or busy):  # fmt: skip
+        embedder = emb.connected_embedder(settings, plan.model.id, plan.dimension)
+        if embedder is not None:
+            try:
+                created = store.create(plan.name, plan.model.id, plan.dimension)
+                emb.keep_job(start_job(store, embedder, created.id, plan.items))
+            except EmbeddingError as problem:
+                st.error(str(problem), icon=":material/block:")
+            else:
+                collection_builder.request_open(OPEN_KEY, created.id)
+                st.rerun()
+
+with st.expander("Import a file of vectors", icon=":material/upload_file:"):
+    imported = embedding_transfer.import_form("emb.import", store)
+    if imported is not None:
+        collection_builder.request_open(OPEN_KEY, imported.id)
+        st.rerun()
+
+pending_map = None
+if info is not None:
+    collection = store.open(info.id)
+    if job is not None and not job.done and job.collection_id == info.id:
+        st.info(
+            "Embedding… the map shows the new rows when the job ends.",
+            icon=":material/hourglass_top:",
+        )
+    if not len(collection.rows):
+        st.caption("This collection has no vectors yet.")
+    else:
+        controls = st.columns([2, 2, 3])
+        color_by = (
+            controls[0].segmented_control(
+                "Colour by", embedding_map.COLOR_BY, default="kind", key="emb.color_by"
+            )
+            or "kind"
+        )
+        dims = (
+            3
+            if controls[1].segmented_control("View", ("2-D", "3-D"), default="2-D", key="emb.dims")
+            == "3-D"
+            else 2
+        )
+        view = map_for(store, collection, ProjectionParams(dims=dims))
+        coords = view.projection.coords
+        if view.pending:
+            controls[2].info(
+                "A quick PCA preview: the UMAP map is coming.", icon=":material/hourglass_top:"
+            )
+            pending_map = (info.id, dims)
+        elif view.note:
+            controls[2].caption(view.note)
+        else:
+            controls[2].caption(f"{view.projection.method.upper()} map of {len(coords):,} rows.")
+
+        embedder = None
+        if info.model_id in EMBEDDING_MODELS:
+            embedder = emb.connected_embedder(settings, info.model_id, info.dimension)
+        map_col, side_col = st.columns([3, 2], gap="medium")
+        with side_col:
+            st.markdown("**Search**")
+            result = embedding_query.show("emb.query", collection, embedder, catalog.media)
+            picked = embedding_query.results("emb.query", collection, result) if result else None
+        highlight = point = None
+        if result is not None and len(result.idx):
+            highlight = result.idx
+            point = place_query(coords, result.idx, result.scores)
+        figure = embedding_map.build_figure(
+            kinds=collection.rows.kind,
+            sources=collection.rows.source,
+            hover=collection.rows.hovers(),
+            coords=coords,
+            color_by=color_by,
+            highlight=highlight,
+            query_point=point,
+            query_label=result.label if result else "query",
+        )
+        with map_col:
+            selected = embedding_map.show("emb.map", figure, selectable=dims == 2)
+        chosen = selected or ([picked] if picked is not None else [])
+        embedding_selection.show("emb.selection", collection, chosen, settings.data_dir)
+
+        with st.expander("Similarity: texts × video segments", icon=":material/grid_on:"):
+            embedding_query.heatmap("emb.heatmap", collection)
+        with st.expander("Export", icon=":material/download:"):
+            embedding_transfer.export("emb.export", collection)
+
+# Both follow live work until it ends, so they come last.
+embedding_job.show("emb-job", job)
+if pending_map is not None:
+    map_follow.wait_for_map(store, pending_map[0], ProjectionParams(dims=pending_map[1]))

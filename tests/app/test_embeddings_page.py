@@ -1,0 +1,189 @@
+"""The Embeddings page through AppTest, against the Vertex AI emulator (real SDKs, real HTTP).
+
+A collection is built the way a user builds one — texts typed, a generated video uploaded
+through the source picker, a model picked — and the page is read back: the job's outcome, the
+map's figure (one trace, row ids in customdata), a query's ranked neighbours, a reopened
+collection, an import.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
+from tests.app.conftest import start_app, texts
+from tests.vertex_emulator import Fault, FaultKind
+
+PAGE = "pages/embeddings.py"
+SNIPPETS = ["a red scene", "a blue sea"]
+
+
+def open_page():
+    app = start_app()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def upload(app, name, data, mime):
+    uploader = next(
+        u for u in app.get("file_uploader") if u.key.startswith("emb.build.media.uploads")
+    )
+    uploader.upload(name, data, mime)
+    app.run()
+    assert not app.exception, app.exception
+
+
+def build(app, snippets=SNIPPETS, model=GEMINI_EMBEDDING_2, name="Fixtures"):
+    app.text_input(key="emb.build.name").input(name)
+    if model != GEMINI_EMBEDDING_2:
+        app.radio(key="emb.build.model").set_value(model).run()
+    app.text_area(key="emb.build.texts").input("\n".join(snippets)).run()
+    assert not app.button(key="emb.build.go").disabled, texts(app.warning)
+    app.button(key="emb.build.go").click().run()  # the page follows the job until it ends
+    assert not app.exception, app.exception
+
+
+def map_figure(app) -> dict:
+    charts = [c for c in app.get("plotly_chart") if "emb.map" in c.proto.id]
+    assert charts, "the map is on the page"
+    return json.loads(charts[0].proto.spec)
+
+
+def trace_values(trace: dict, name: str) -> np.ndarray:
+    """A trace array as Plotly serialised it (numpy arrays travel as typed arrays)."""
+    value = trace[name]
+    if isinstance(value, dict) and "bdata" in value:
+        import base64
+
+        raw = base64.b64decode(value["bdata"])
+        return np.frombuffer(raw, dtype=np.dtype(value["dtype"]))
+    return np.asarray(value)
+
+
+@pytest.mark.parametrize("model", [GEMINI_EMBEDDING_2, MULTIMODAL_001])
+def test_builds_a_collection_from_a_video_and_texts_and_maps_it(
+    connected, vertex, video_file, model
+):
+    app = open_page()
+    upload(app, "scenes.mp4", video_file.read_bytes(), "video/mp4")
+    build(app, model=model)
+
+    assert "Done: 3 items embedded" in texts(app.success)
+    figure = map_figure(app)
+    assert len(figure["data"]) == 1, "one trace: selection indices cannot collide"
+    trace = figure["data"][0]
+    assert trace["type"] == "scattergl"
+    rows = trace_values(trace, "customdata")
+    video_rows = 1  # 12 s of video: one segment under both models' default interval
+    assert sorted(rows.tolist()) == list(range(len(SNIPPETS) + video_rows))
+    assert any("scenes.mp4" in hover for hover in trace["hovertext"])
+    assert any("a red scene" in hover for hover in trace["hovertext"])
+
+    rpc = "embedContent" if model == GEMINI_EMBEDDING_2 else "predict"
+    calls = [r for r in vertex.requests if r.rpc == rpc]
+    assert len(calls) == len(SNIPPETS) + video_rows
+    assert {r.model for r in calls} == {model}
+
+
+def test_multimodal_segments_follow_the_interval_and_the_video_plays_from_its_start(
+    connected, vertex, video_file
+):
+    app = open_page()
+    upload(app, "scenes.mp4", video_file.read_bytes(), "video/mp4")
+    app.radio(key="emb.build.model").set_value(MULTIMODAL_001).run()
+    app.number_input(key=f"emb.build.interval.{MULTIMODAL_001}").set_value(6.0).run()
+    build(app, snippets=[], model=MULTIMODAL_001)
+
+    predict = vertex.last_request("predict")
+    config = predict.body["instances"][0]["video"]["videoSegmentConfig"]
+    assert config["intervalSec"] == 6
+    trace = map_figure(app)["data"][0]
+    assert len(trace_values(trace, "customdata")) == 2  # 12 s in 6 s segments
+    assert sorted(h for h in trace["hovertext"] if "scenes.mp4" in h) == [
+        "scenes.mp4 · 0.0–6.0 s",
+        "scenes.mp4 · 6.0–12.0 s",
+    ]
+
+
+def test_the_model_limits_are_enforced_with_a_clear_message(connected, video_file):
+    app = open_page()
+    upload(app, "scenes.mp4", video_file.read_bytes(), "video/mp4")
+    app.radio(key="emb.build.model").set_value(MULTIMODAL_001).run()
+    app.number_input(key=f"emb.build.interval.{MULTIMODAL_001}").set_value(2.0).run()
+    assert "segments must be at least 4 s" in texts(app.warning)
+    assert app.button(key="emb.build.go").disabled
+
+    app.number_input(key=f"emb.build.interval.{MULTIMODAL_001}").set_value(8.0).run()
+    app.selectbox(key=f"emb.build.dimension.{MULTIMODAL_001}").set_value(256).run()
+    assert "1408-d video vectors" in texts(app.warning)
+    assert app.button(key="emb.build.go").disabled
+
+
+def test_a_failing_item_is_listed_with_its_reason_and_the_rest_land(connected, vertex):
+    def refuse_poison(request):
+        if "poison" in json.dumps(request.body):
+            return Fault(FaultKind.ERROR, rpc=request.rpc, status=400, message="Bad text.")
+        return None
+
+    vertex.on_request(refuse_poison)
+    app = open_page()
+    build(app, snippets=["fine one", "poison pill", "fine two"])
+
+    assert "poison pill" in texts(app.text) and "Bad text." in texts(app.text)
+    assert "could not be embedded" in texts(app.warning)
+    trace = map_figure(app)["data"][0]
+    assert len(trace_values(trace, "customdata")) == 2
+
+
+def test_a_text_query_ranks_its_neighbours_and_is_placed_on_the_map(connected, vertex):
+    app = open_page()
+    build(app, snippets=["a red scene", "a blue sea", "green grass"])
+    app.text_input(key="emb.query.text").input("a blue sea")
+    app.button(key="emb.query.search").click().run()
+    assert not app.exception, app.exception
+
+    table = app.dataframe[0].value
+    assert table["what"].iloc[0] == "text · a blue sea"
+    assert table["score"].iloc[0] == pytest.approx(1.0, abs=1e-3)  # same input, same vector
+    assert list(table["score"]) == sorted(table["score"], reverse=True)
+    figure = map_figure(app)
+    assert len(figure["data"]) == 1, "the query is an annotation, not a second trace"
+    assert any("★ a blue sea" in a.get("text", "") for a in figure["layout"]["annotations"])
+    queries = [r for r in vertex.requests if r.rpc == "embedContent"]
+    assert len(queries) == 4  # three snippets, then the query once
+
+
+def test_collections_persist_and_reopen(connected, vertex):
+    app = open_page()
+    build(app, snippets=["kept across sessions"], name="Kept")
+
+    again = open_page()  # a new session on the same data folder
+    picker = again.selectbox(key="emb.open")
+    options = [o for o in picker.options if "Kept" in o]
+    assert options, picker.options
+    vertex.clear()
+    picker.select_index(picker.options.index(options[0])).run()
+    trace = map_figure(again)["data"][0]
+    assert trace["hovertext"] == ["text · kept across sessions"]
+    assert vertex.requests == [], "opening a collection makes no call"
+
+
+def test_an_uploaded_text_file_gives_one_snippet_per_line(connected, vertex):
+    app = open_page()
+    uploader = next(u for u in app.get("file_uploader") if u.key == "emb.build.text_file")
+    uploader.upload("notes.txt", b"first line\n\nsecond line\n", "text/plain")
+    app.run()
+    build(app, snippets=[])
+    hovers = map_figure(app)["data"][0]["hovertext"]
+    assert sorted(hovers) == ["text · first line", "text · second line"]
+
+
+def test_a_text_that_looks_like_html_is_shown_as_text(connected, vertex):
+    app = open_page()
+    build(app, snippets=["<b>bold</b> <img src=x onerror=alert(1)>"])
+    hovers = map_figure(app)["data"][0]["hovertext"]
+    assert hovers == ["text · &lt;b&gt;bold&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;"]
