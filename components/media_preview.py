@@ -38,7 +38,12 @@ def show(source: MediaSource, *, key: str) -> PlayerState | None:
     url = media_url(source)
     if url is not None:
         return player.show(
-            key, url, mime_type=source.mime_type, media_id=source.key, report_every_s=None
+            key,
+            url,
+            mime_type=source.mime_type,
+            clip=_clip_range(source),
+            media_id=source.key,
+            report_every_s=None,  # a preview needs no reruns
         )
     _without_route(source)
     return None
@@ -91,6 +96,15 @@ def route_mounted() -> bool:
 
 def _base_path() -> str:
     return str(st.config.get_option("server.baseUrlPath") or "")
+
+
+def _clip_range(source: MediaSource) -> player.Clip | None:
+    """The clip the request sends, shaded on the timeline; None for the whole video."""
+    clip = source.clip
+    if clip is None or (clip.start_s is None and clip.end_s is None):
+        return None
+    end = clip.end_s if clip.end_s is not None else source.duration_s
+    return (clip.start_s or 0.0, end) if end is not None else None
 
 
 def _image(source: MediaSource) -> None:

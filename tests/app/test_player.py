@@ -1,0 +1,123 @@
+"""The player's Python side under AppTest: what reaches the browser, and what comes back.
+
+The JavaScript runs only in a browser (tests/e2e/test_player.py); here the component's data is
+read from the element AppTest records, and the browser's report is given as widget state.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from components import media_preview
+from reelscope import media_server
+
+
+def player_page() -> None:
+    import streamlit as st
+
+    from components import player
+
+    chapters = [(0, 12.5, "<img src=x onerror=alert(1)>Intro"), (12.5, 3725.0, "Past an hour")]
+    st.button("Intro", key="go-intro", on_click=player.seek, args=("ch.player", 0.0))
+    st.button("Later", key="go-later", on_click=player.seek, args=("ch.player", 3700.0))
+    state = player.show(
+        "ch.player",
+        "/app/static/reelscope/token",
+        mime_type="video/mp4",
+        chapters=chapters,
+        clip=(1.0, 20.0),
+        cuts=[4.0, 8.0],
+        captions="WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n",
+    )
+    st.write(f"time={state.time_s} playing={state.playing}")
+
+
+def data_sent(app: AppTest) -> dict:
+    (element,) = app.get("bidi_component")
+    assert element.proto.component_name == "reelscope.player"
+    return json.loads(element.proto.json)
+
+
+def test_chapters_clip_cuts_and_captions_reach_the_browser_as_data():
+    app = AppTest.from_function(player_page).run()
+    assert not app.exception
+    data = data_sent(app)
+    assert data["chapters"] == [
+        [0.0, 12.5, "<img src=x onerror=alert(1)>Intro"],  # plain data: the JS sets textContent
+        [12.5, 3725.0, "Past an hour"],
+    ]
+    assert data["clip"] == [1.0, 20.0]
+    assert data["cuts"] == [4.0, 8.0]
+    assert data["captions"].startswith("WEBVTT")
+    assert data["seek"] is None
+    assert data["media_id"] == data["url"] == "/app/static/reelscope/token"
+    assert "textContent" in app.get("bidi_component")[0].proto.js_content
+    assert "innerHTML" not in app.get("bidi_component")[0].proto.js_content
+
+
+def test_each_seek_request_gets_a_new_nonce_even_to_the_same_time():
+    app = AppTest.from_function(player_page).run()
+    app.button(key="go-later").click().run()
+    first = data_sent(app)["seek"]
+    assert first["to"] == 3700.0
+    app.run()  # a rerun for another reason sends the same request: the browser applies it once
+    assert data_sent(app)["seek"] == first
+    app.button(key="go-later").click().run()
+    second = data_sent(app)["seek"]
+    assert second["to"] == 3700.0 and second["nonce"] != first["nonce"]
+    app.button(key="go-intro").click().run()
+    assert data_sent(app)["seek"]["to"] == 0.0
+
+
+def test_the_browser_report_comes_back_as_player_state():
+    app = AppTest.from_function(player_page).run()
+    assert "time=None playing=False" in app.markdown[0].value
+    app.session_state["ch.player"] = {"status": {"time": 734.25, "playing": True}}
+    app.run()
+    assert not app.exception
+    assert "time=734.25 playing=True" in app.markdown[0].value
+
+
+def preview_page(path: str, size: int) -> None:
+    from pathlib import Path
+
+    from components import media_preview
+    from reelscope.media import MediaSource, SourceKind
+
+    source = MediaSource(
+        SourceKind.UPLOAD, "video/mp4", "scenes.mp4", sha256="a" * 64, path=Path(path), size=size
+    )
+    media_preview.show(source, key="preview")
+
+
+def test_preview_without_the_media_route_falls_back_to_st_video(video_file: Path):
+    app = AppTest.from_function(preview_page, args=(str(video_file), video_file.stat().st_size))
+    app.run()
+    assert not app.exception
+    assert len(app.get("video")) == 1
+    assert not app.get("bidi_component")
+
+
+def test_preview_of_a_large_upload_without_the_route_says_how_to_get_one(video_file: Path):
+    app = AppTest.from_function(preview_page, args=(str(video_file), 10**9)).run()
+    assert not app.get("video")
+    assert "make run" in app.caption[0].value
+
+
+def test_preview_with_the_media_route_plays_a_signed_link_in_the_player(video_file: Path):
+    app = AppTest.from_function(preview_page, args=(str(video_file), video_file.stat().st_size))
+    app.secrets[media_preview.ROUTE_FLAG] = True
+    app.run()
+    assert not app.exception
+    assert not app.get("video")
+    data = data_sent(app)
+    assert data["url"].startswith(media_server.MEDIA_PATH)
+    assert data["report_every_s"] is None  # a preview never reruns the page
+    token = data["url"].removeprefix(media_server.MEDIA_PATH)
+    # The key is this process's: the same one serve.py gives the route.
+    media = media_server.verify(token, media_preview.link_key())
+    assert media.source == str(video_file.resolve())
+    assert media.mime_type == "video/mp4"
