@@ -446,6 +446,7 @@ class VertexEmulator:
         self._faults: list[Fault] = []
         self._hook: Hook | None = None
         self._response_counter = 0
+        self._model_replies: dict[str, tuple[str, int, float]] = {}  # set_model_reply
         self.video_duration_sec = 12.0
         """Length assumed for videos sent to multimodalembedding (:predict) segments."""
         self.set_reply(DEFAULT_REPLY)
@@ -515,6 +516,7 @@ class VertexEmulator:
             self._requests.clear()
             self._faults.clear()
             self._hook = None
+            self._model_replies.clear()
         self.set_reply(DEFAULT_REPLY)
 
     # -- reply configuration --
@@ -533,6 +535,15 @@ class VertexEmulator:
             self.reply_chunks = max(1, chunks)
             self.chunk_delay = chunk_delay
             self.thoughts_tokens = thoughts_tokens
+
+    def set_model_reply(
+        self, model: str, text: str, chunks: int = 5, chunk_delay: float = 0.0
+    ) -> None:
+        """Answer requests to ``model`` with their own text and pace instead of set_reply's
+        (side-by-side tests: several models streaming at once, each recognisable). ``reset()``
+        forgets them; models without one get the common reply."""
+        with self._lock:
+            self._model_replies[model] = (text, max(1, chunks), chunk_delay)
 
     def on_request(self, hook: Hook | None) -> None:
         """Install (or remove with None) a hook consulted before the fault queue.
@@ -809,7 +820,8 @@ class VertexEmulator:
     ) -> None:
         chunks = self._plan_chunks(request, fault)
         with self._lock:
-            pause = self.chunk_delay
+            own = self._model_replies.get(request.model or "")
+            pause = own[2] if own else self.chunk_delay
         http.start_sse()
         for i, chunk in enumerate(chunks):
             if i and pause and not self._pause(http, pause):
@@ -919,6 +931,7 @@ class VertexEmulator:
         """The answer as a list of stream chunks; non-streaming merges them into one."""
         with self._lock:
             text, pieces, thoughts = self.reply_text, self.reply_chunks, self.thoughts_tokens
+            text, pieces, _ = self._model_replies.get(request.model or "", (text, pieces, 0))
             self._response_counter += 1
             response_id = f"emulator-response-{self._response_counter:06d}"
         envelope = {"modelVersion": request.model, "responseId": response_id}
