@@ -1,0 +1,114 @@
+"""The Chapters page in AppTest: a run in JSON mode, chapters checked, listed and exported."""
+
+from __future__ import annotations
+
+import json
+
+from tests.app.conftest import start_app, texts
+
+PAGE = "pages/chapters.py"
+CHAPTERS = [
+    {"start": "00:00", "end": "00:04", "title": "Red", "summary": "A red screen.", "speech": ""},
+    {"start": "00:04", "end": "00:08", "title": "Green", "summary": "Green.", "speech": "Hi"},
+    {"start": "00:08", "end": "00:30", "title": "Blue", "summary": "Blue.", "speech": "Bye"},
+]
+HOUR = [
+    {"start": "0:00", "end": "20:00", "title": "Opening", "summary": "Intro.", "speech": ""},
+    {"start": "20:00", "end": "61:00", "title": "Talk", "summary": "Talk.", "speech": ""},
+    {"start": "61:00", "end": "75:10", "title": "Questions", "summary": "Q&A.", "speech": ""},
+    {"start": "61:00", "end": "75:10", "title": "Questions again", "summary": "", "speech": ""},
+]
+
+
+def open_page():
+    app = start_app()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def upload(app, data, name="scenes.mp4"):
+    uploader = next(
+        u for u in app.get("file_uploader") if u.key.startswith("chapters.sources.uploads")
+    )
+    uploader.upload(name, data, "video/mp4")
+    app.run()
+
+
+def add_link(app, link):
+    app.text_input(key="chapters.sources.link_text").input(link)
+    app.button(key="chapters.sources.add_link").click().run()
+
+
+def get_chapters(app):
+    """Press the mode's button, let the worker finish, and look again."""
+    next(b for b in app.button if b.label.startswith("Get ")).click().run()
+    for run_id, _mode in app.session_state["chapters.runs"].values():
+        assert app.session_state["reelscope.runs"].get(run_id).wait_done(20)
+    app.run()
+    assert not app.exception, app.exception
+
+
+def downloads(app) -> dict[str, str]:
+    return {d.label: d.proto.label for d in app.get("download_button")}
+
+
+def test_the_page_is_in_the_navigation_and_asks_for_a_video(connected):
+    app = open_page()
+    assert app.title[0].value == "Chapters"
+    assert next(b for b in app.button if b.label.startswith("Get ")).disabled
+
+
+def test_uploaded_video_gets_checked_chapters_and_exports(connected, vertex, video_file):
+    vertex.set_reply(f"```json\n{json.dumps({'chapters': CHAPTERS})}\n```", chunks=5)
+    app = open_page()
+    upload(app, video_file.read_bytes())
+    get_chapters(app)
+
+    sent = vertex.last_request("streamGenerateContent").generation_config
+    assert sent["responseMimeType"] == "application/json"
+    assert "chapters" in sent["responseSchema"]["properties"]
+    shown = texts(app.markdown)
+    assert "Red" in shown and "Green" in shown and "Blue" in shown
+    # the last chapter ran past the probed 12 s: clamped, and said
+    assert "clamped to 0:12" in texts(app.warning)
+    labels = [d.label for d in app.get("download_button")]
+    assert labels == ["WebVTT", "SRT", "Markdown", "JSON", "YouTube"]
+    # 3 chapters of 4 s: YouTube's 10 s rule cannot be met, and the page says why
+    assert "at least 10 s" in texts(app.caption)
+
+
+def test_a_gs_link_has_no_probe_and_the_check_says_so(connected, vertex):
+    vertex.set_reply(json.dumps({"chapters": HOUR}), chunks=3)
+    app = open_page()
+    add_link(app, "gs://bucket/talk.mp4")
+    get_chapters(app)
+    assert "not probed here" in texts(app.info) and "1:15:10" in texts(app.info)
+    assert "merged into one" in texts(app.warning)  # the duplicate at 61:00
+    captions = texts(app.caption)
+    assert "1:01:00–1:15:10" in captions  # beyond 60:00 shown as H:MM:SS
+    assert "uploaded videos only" in captions  # no shot cuts for a link
+
+
+def test_a_cut_stream_keeps_the_chapters_so_far(connected, vertex, video_file):
+    vertex.set_reply(json.dumps({"chapters": CHAPTERS}), chunks=10)
+    vertex.cut_stream(after_chunks=6)
+    app = open_page()
+    upload(app, video_file.read_bytes())
+    get_chapters(app)
+    assert "received so far are kept" in texts(app.warning)
+    assert "Red" in texts(app.markdown)
+
+
+def test_an_edited_prompt_is_saved_as_my_mode(connected, vertex):
+    app = open_page()
+    app.selectbox(key="chapters.mode.mode").select("moments").run()
+    app.text_area(key="chapters.mode.prompt.moments").input("Only goals.").run()
+    app.text_input(key="chapters.mode.new_name").input("Goals").run()
+    app.button(key="chapters.mode.save").click().run()
+    assert not app.exception, app.exception
+    assert "Saved 'Goals'" in texts(app.success)
+    assert app.selectbox(key="chapters.mode.mode").value == "user:goals"
+    assert app.text_area(key="chapters.mode.prompt.user:goals").value == "Only goals."
+    fresh = open_page()  # a new session reads the saved mode from the data folder
+    assert "Goals (yours)" in fresh.selectbox(key="chapters.mode.mode").options
