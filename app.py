@@ -14,6 +14,9 @@ navigation = st.navigation(
         st.Page("pages/ask.py", title="Ask", icon=":material/chat:", default=True),
         st.Page("pages/models.py", title="Models", icon=":material/menu_book:"),
         st.Page(
+            "pages/chapters.py", title="Chapters", icon=":material/timeline:", url_path="chapters"
+        ),
+        st.Page(
             "pages/embeddings.py",
             title="Embeddings",
             icon=":material/scatter_plot:",
