@@ -46,17 +46,18 @@ def show(
     kept = st.session_state.get(f"{key}.counted")
     counted = kept[1] if kept and kept[0] == request_id else None
     with st.container(border=True, key=f"{key}.box"):
+        st.markdown("**Before sending**")
         columns = st.columns(4)
-        columns[0].metric("Estimated input tokens", f"{estimate.total:,}", help=breakdown(estimate))
+        columns[0].metric("Estimated tokens", f"{estimate.total:,}", help=breakdown(estimate))
         columns[1].metric(
-            "Counted by Vertex AI",
+            "Counted tokens",
             f"{counted:,}" if isinstance(counted, int) else "–",
-            help="countTokens' answer: press Count tokens.",
+            help="Vertex AI's countTokens answer for this request: press Count tokens.",
         )
         share = estimate.share_of_limit
-        columns[2].metric("Share of context", f"{share:.1%}" if share is not None else "–")
+        columns[2].metric("Share of context", _share(share) if share is not None else "–")
         cost = estimate.cost_usd
-        columns[3].metric("Estimated input cost", _usd(cost) if cost is not None else "–")
+        columns[3].metric("Input cost", _usd(cost) if cost is not None else "–")
         st.caption(breakdown(estimate))
         st.caption(price_text(model, estimate.price))
         for note in estimate.notes:
@@ -143,7 +144,7 @@ def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
             delta=f"{difference:+,} vs estimate",
             delta_color="off",
         )
-        columns[2].metric("Actual output tokens", f"{output:,}", help="Output plus thinking.")
+        columns[2].metric("Actual output", f"{output:,}", help="Output plus thinking.")
         cost, note = usage_cost(price, usage.prompt_tokens, output)
         columns[3].metric("Actual cost", _usd(cost) if cost is not None else "–")
         if note:
@@ -180,6 +181,10 @@ def _too_long(
     if len(lines) == 1:
         lines.append("- Remove a video, or use fewer or smaller images.")
     st.warning("\n".join(lines), icon=":material/warning:")
+
+
+def _share(share: float) -> str:
+    return f"{share:.1%}" if share >= 0.001 else f"{share:.2%}"  # 0.04%, not 0.0%
 
 
 def _usd(value: float) -> str:

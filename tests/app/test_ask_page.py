@@ -1,12 +1,14 @@
 import gc
+import hashlib
 import time
+import uuid
 
 import pytest
 
 from reelscope.generation.events import StopReason
 from reelscope.runs import worker
 from tests.app.conftest import start_app, texts
-from tests.media_files import make_corrupt_mp4, make_text_file
+from tests.media_files import make_corrupt_mp4, make_long_video, make_text_file
 
 REPLY = "Scene one is red. Scene two is green. Scene three is blue."
 SLOW_REPLY = " ".join(f"w{i:03d}" for i in range(60))
@@ -334,3 +336,157 @@ def test_a_refused_upload_stays_listed_and_keeps_run_disabled(
     remove.click().run()
     assert not run_button(app).disabled
     assert vertex.requests == []
+
+
+# ---------------------------------------------------------------- media: probe, clip, estimate
+
+
+def metrics(app):
+    return {m.label: m.value for m in app.metric}
+
+
+def clip_input(app, field):
+    return next(
+        w
+        for w in app.text_input
+        if w.key.startswith("ask.sources.clip.") and w.key.endswith(f".{field}")
+    )
+
+
+def test_upload_probe_clip_estimate_run_and_actual_usage(connected, vertex, video_file):
+    app = start_app()
+    upload(app, "scenes.mp4", video_file.read_bytes())
+    facts = texts(app.caption)
+    assert "video/mp4" in facts and "0:12 · 320×240 · 24 fps · h264 + aac · with audio" in facts
+    app.text_area(key="ask.prompt").input("abcd" * 5).run()
+    # 12 s at 1 fps on Gemini 3.5 Flash: 12 x 70 + 12 s x 25 + 12 x 7 + 20 chars / 4
+    assert metrics(app)["Estimated tokens"] == f"{12 * 70 + 12 * 25 + 12 * 7 + 5:,}"
+
+    clip_input(app, "start").input("0:02")
+    clip_input(app, "end").input("10").run()
+    clipped = 8 * 70 + 8 * 25 + 8 * 7 + 5
+    assert metrics(app)["Estimated tokens"] == f"{clipped:,}"
+    run_to_the_end(app)
+
+    assert not app.exception
+    assert vertex.parts_of()[0]["videoMetadata"] == {"startOffset": "2s", "endOffset": "10s"}
+    shown = metrics(app)
+    assert shown["Estimated at Run"] == f"{clipped:,}"
+    expected_prompt = 258 + len("abcd" * 5) // 4  # the emulator's rule: 258 a file + text / 4
+    assert shown["Actual input tokens"] == f"{expected_prompt:,}"
+    assert shown["Prompt tokens"] == f"{expected_prompt:,}"  # the run view agrees
+    assert "No Vertex price known for Gemini 3.5 Flash" in texts(app.caption)
+
+
+def test_fps_and_request_resolution_change_the_estimate_and_the_request(
+    connected, vertex, video_file
+):
+    app = start_app()
+    upload(app, "scenes.mp4", video_file.read_bytes())
+    fps = next(w for w in app.number_input if w.key.endswith(".fps"))
+    fps.set_value(2.0).run()
+    assert metrics(app)["Estimated tokens"] == f"{24 * 70 + 12 * 25 + 24 * 7:,}"
+    app.selectbox(key="ask.media_resolution").set_value("HIGH").run()
+    assert metrics(app)["Estimated tokens"] == f"{24 * 280 + 12 * 25 + 24 * 7:,}"
+    app.text_area(key="ask.prompt").input("Describe").run()
+    run_to_the_end(app)
+    assert vertex.parts_of()[0]["videoMetadata"] == {"fps": 2.0}
+    assert vertex.generation_config_of()["mediaResolution"] == "MEDIA_RESOLUTION_HIGH"
+
+
+def test_a_clip_past_the_end_is_refused_here_and_keeps_run_disabled(connected, vertex, video_file):
+    app = start_app()
+    upload(app, "scenes.mp4", video_file.read_bytes())
+    clip_input(app, "start").input("0:05")
+    clip_input(app, "end").input("0:30").run()
+    assert "the end 0:30 is after the video's end (0:12)" in texts(app.error)
+    clip_input(app, "end").input("soon").run()
+    assert "is not a time" in texts(app.error)
+    app.text_area(key="ask.prompt").input("Describe").run()
+    assert run_button(app).disabled
+    assert vertex.requests == []
+
+
+def test_clip_settings_survive_a_visit_to_another_page(connected, video_file):
+    app = start_app()
+    upload(app, "scenes.mp4", video_file.read_bytes())
+    clip_input(app, "end").input("0:08").run()
+    app.switch_page("pages/models.py").run()
+    app.switch_page("pages/ask.py").run()
+    assert not app.exception
+    assert clip_input(app, "end").value == "0:08"
+    assert metrics(app)["Estimated tokens"] == f"{8 * 70 + 8 * 25 + 8 * 7:,}"
+
+
+def test_count_tokens_sits_beside_the_estimate_until_the_request_changes(connected, vertex):
+    app = start_app()
+    add_link(app, "gs://my-bucket/holiday.mp4")
+    app.text_area(key="ask.prompt").input("Four words of prompt")
+    app.button(key="ask.count").click().run()
+    expected = len("Four words of prompt") // 4 + 258
+    assert metrics(app)["Counted tokens"] == f"{expected:,}"
+    assert "length is unknown" in texts(app.caption)  # a link: not estimated, counted
+    app.text_area(key="ask.prompt").input("Another prompt").run()
+    assert metrics(app)["Counted tokens"] == "–"
+
+
+def test_a_fifty_minute_talk_is_refused_with_its_fix_and_clipping_fixes_it(connected, tmp_path):
+    talk = make_long_video(tmp_path / "talk.mp4", 3000)
+    app = start_app()
+    upload(app, "talk.mp4", talk.read_bytes())
+    app.text_area(key="ask.prompt").input("Summarise").run()
+    assert "takes at most 45:00 with audio (1:00:00 without audio)" in texts(app.error)
+    assert run_button(app).disabled
+    next(w for w in app.number_input if w.key.endswith(".fps")).set_value(24.0).run()
+    warning = texts(app.warning)
+    assert "Vertex AI would refuse it" in warning and "talk.mp4: Sample" in warning
+    next(w for w in app.number_input if w.key.endswith(".fps")).set_value(1.0).run()
+    clip_input(app, "end").input("45:00").run()
+    assert not run_button(app).disabled
+
+
+def test_a_large_upload_without_a_bucket_says_how_to_set_one(connected, tmp_path):
+    big = make_long_video(tmp_path / "big.mp4", 60, video_kbps=1100)  # ~8 MB
+    app = start_app()
+    upload(app, "big.mp4", big.read_bytes())
+    refusal = texts(app.error)
+    assert "at most 7.0 MB inline" in refusal and "REELSCOPE_BUCKET" in refusal
+    assert "gcloud storage buckets create" in refusal
+
+
+@pytest.fixture
+def bucket(connected, monkeypatch, storage_emulator):
+    from reelscope.settings import Settings
+    from reelscope.vertex import make_storage_client
+
+    name = f"app-{uuid.uuid4().hex[:10]}"
+    make_storage_client(Settings(storage_emulator_host=storage_emulator)).create_bucket(name)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", storage_emulator)
+    monkeypatch.setenv("REELSCOPE_BUCKET", name)
+    return name
+
+
+def test_a_large_upload_is_staged_once_and_sent_by_its_gs_uri(bucket, vertex, tmp_path):
+    big = make_long_video(tmp_path / "big.mp4", 60, video_kbps=1100)  # ~8 MB
+    digest = hashlib.sha256(big.read_bytes()).hexdigest()
+    uri = f"gs://{bucket}/reelscope/{digest}.mp4"
+    app = start_app()
+    upload(app, "big.mp4", big.read_bytes())
+    assert f"uploaded to {uri}" in texts(app.info)
+    assert f"Staged: sent as {uri}" in texts(app.caption)
+    assert "1:00 · 64×36" in texts(app.caption)  # the probe is kept
+    app.text_area(key="ask.prompt").input("Describe").run()
+    run_to_the_end(app)
+    assert vertex.parts_of()[0]["fileData"] == {"fileUri": uri, "mimeType": "video/mp4"}
+
+    remove = next(b for b in app.button if b.key.startswith("ask.sources.items.remove"))
+    remove.click().run()
+    upload(app, "big-again.mp4", big.read_bytes())
+    assert f"already in Cloud Storage (not uploaded again): {uri}" in texts(app.info)
+
+
+def test_a_missing_gs_object_is_refused_where_cloud_storage_is_set_up(bucket):
+    app = start_app()
+    add_link(app, f"gs://{bucket}/nothing-here.mp4")
+    assert "does not exist" in texts(app.error)
+    assert "gcloud storage ls" in texts(app.error)
