@@ -5,8 +5,8 @@ busy timeout, a WAL checkpoint) must not stall them all. So the listener a run c
 event only notes "this run has news" (a dict write under a lock), and one writer thread per
 store pulls each run's new events from the run itself, in the run's own order, and commits them
 in one transaction per batch. The batch is whatever arrived while the last commit ran: under a
-millisecond of lag at streaming rates (measured: `max_lag_s`). A Stop is an event like the
-others, so what arrived before it is written with it; a crash loses at most that last batch.
+few milliseconds (GATHER_S, then the commit; measured in `lags`). A Stop or any other end is
+written at once, with what arrived before it; a crash loses at most that last batch.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from reelscope.store.runs import RunRepo, status_of
 
 _LOGGER = logging.getLogger(__name__)
 RETRY_S = 0.5
+GATHER_S = 0.01  # after news, wait this long for more (unless a run ended): fewer commits
 
 
 class Recorder:
@@ -85,6 +86,12 @@ class Recorder:
                 self._changed.wait_for(lambda: self._pending or self._closed)
                 if self._closed and not self._pending:
                     return
+                # One commit for a few chunks rather than one each: the worker streams on
+                # meanwhile. A run's end (or close) is written at once.
+                self._changed.wait_for(
+                    lambda: self._closed or any(run.done for run, _ in self._pending.values()),
+                    timeout=GATHER_S,
+                )
                 batch, self._pending = self._pending, {}
                 self._busy = True
             failed = self._write(batch)

@@ -17,7 +17,7 @@ from typing import Any
 
 from reelscope.catalog import Price
 from reelscope.database import Database
-from reelscope.generation.events import Event, from_record, to_record
+from reelscope.generation.events import Event, TextDelta, Thought, from_record, to_record
 from reelscope.generation.state import RunState
 from reelscope.parameters import GenerationParams
 from reelscope.runs.run import Run, RunSpec, SourceRef
@@ -196,10 +196,7 @@ class RunRepo:
     ) -> None:
         tx.executemany(
             "INSERT INTO events (run_id, seq, at, kind, data) VALUES (?, ?, ?, ?, ?)",
-            [
-                (run_id, first_seq + i, e.at, e.kind, json.dumps(to_record(e)))
-                for i, e in enumerate(events)
-            ],
+            [(run_id, first_seq + i, e.at, e.kind, _event_json(e)) for i, e in enumerate(events)],
         )
 
     def summarise(
@@ -333,6 +330,18 @@ class RunRepo:
                 tx.execute("UPDATE runs SET deleted_at = ? WHERE id = ?", (deleted_at, i)).rowcount
                 for i in ids
             )
+
+
+def _event_json(event: Event) -> str:
+    """`to_record` as JSON; text chunks (nearly every event) without asdict's deep copy."""
+    if type(event) in (TextDelta, Thought):
+        return _DUMPS(
+            {"kind": event.kind, "at": event.at, "text": event.text, "candidate": event.candidate}
+        )
+    return _DUMPS(to_record(event))
+
+
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def _where(query: RunQuery) -> tuple[str, list[Any]]:

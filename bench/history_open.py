@@ -1,0 +1,124 @@
+"""Benchmark: opening the History page over 10,000 kept runs, in a real server and Chromium.
+
+Two Reelscope servers run side by side, one over an empty history (the baseline: the page's
+own cost), one over 10,000 runs (each with a prompt, a ~1 KB answer in 30 events, usage and a
+cost, all in the search index). Each round loads /history in a fresh browser tab (a new
+session) and times it until the script run is over and the table shows its first row. Rounds
+alternate between the two. Goal: under 1 s over 10,000 runs. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from reelscope.generation.events import Completed, Finished, TextDelta, Usage
+from reelscope.generation.state import RunState
+from reelscope.parameters import GenerationParams
+from reelscope.runs import RunSpec
+from reelscope.store import app_version, open_store
+from tests.e2e.conftest import CHROMIUM_ARGS, DEBIAN_CHROMIUM, running_app, wait_idle
+from tests.vertex_emulator import write_static_adc
+
+RUNS = 10_000
+ROUNDS = 7
+MODELS = ("gemini-3.5-flash", "gemini-3.1-pro-preview", "gemini-3.5-flash-lite")
+WORDS = [
+    "goal",
+    "corner",
+    "referee",
+    "keeper",
+    "striker",
+    "whistle",
+    "crowd",
+    "replay",
+    "offside",
+    "pass",
+    "header",
+    "save",
+]
+
+
+def seed(data_dir: Path, count: int) -> float:
+    """`count` finished runs written as the recorder writes them; seconds it took."""
+    started = time.perf_counter()
+    store = open_store(data_dir)
+    rng = random.Random(9)
+    now = dt.datetime.now(dt.UTC)
+    with store.db.transaction() as tx:
+        for n in range(count):
+            spec = RunSpec(
+                rng.choice(MODELS),
+                f"Run {n}: list every {rng.choice(WORDS)} with MM:SS timestamps.",
+                GenerationParams(temperature=round(rng.random(), 2), max_output_tokens=2048),
+            )
+            events = [TextDelta(0.3 + 0.02 * i, _sentence(rng, i, n)) for i in range(30)]
+            events += [Usage(1.0, 1200, 300, 0, 1500), Finished(1.01, "STOP"), Completed(1.02)]
+            run_id = f"{n:032x}"
+            store.runs.insert(tx, run_id, now - dt.timedelta(minutes=n), spec, app_version())
+            store.runs.append_events(tx, run_id, 0, events)
+            store.runs.summarise(tx, run_id, spec.model_id, RunState.of(events), "completed")
+    store.close()
+    return time.perf_counter() - started
+
+
+def _sentence(rng: random.Random, i: int, n: int) -> str:
+    return " ".join(rng.choices(WORDS, k=6)) + f" {i:02d}:{n % 60:02d}. "
+
+
+def open_once(page, url: str) -> float:
+    started = time.perf_counter()
+    page.goto(f"{url}/history")
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stDataFrame"], [data-testid="stAlert"]', timeout=30_000)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        empty, full = root / "empty", root / "full"
+        empty.mkdir()
+        seconds = seed(full, RUNS)
+        size_mb = (full / "reelscope.db").stat().st_size / 1e6
+        print(f"seeded {RUNS:,} runs in {seconds:.1f} s ({size_mb:.0f} MB)")
+        env = {
+            "GOOGLE_CLOUD_PROJECT": "bench",
+            "GOOGLE_VERTEX_BASE_URL": "http://127.0.0.1:9",  # never called: no run is made
+            "GOOGLE_APPLICATION_CREDENTIALS": str(write_static_adc(root / "adc.json")),
+            "CLOUDSDK_CONFIG": str(root / "gcloud"),
+        }
+        executable = str(DEBIAN_CHROMIUM) if DEBIAN_CHROMIUM.exists() else None
+        with (
+            running_app({**env, "REELSCOPE_DATA_DIR": str(empty)}, root / "a.log") as empty_url,
+            running_app({**env, "REELSCOPE_DATA_DIR": str(full)}, root / "b.log") as full_url,
+            sync_playwright() as playwright,
+        ):
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            timings: dict[str, list[float]] = {"empty": [], "full": []}
+            for round_number in range(ROUNDS + 1):  # the first round warms both servers
+                order = [("empty", empty_url), ("full", full_url)]
+                for name, url in order if round_number % 2 else order[::-1]:
+                    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    elapsed = open_once(context.new_page(), url)
+                    context.close()
+                    if round_number:
+                        timings[name].append(elapsed)
+            browser.close()
+
+    base, full_s = statistics.median(timings["empty"]), statistics.median(timings["full"])
+    print(f"open /history in a new tab, {ROUNDS} rounds each, medians:")
+    print(f"  empty history         : {base:8.3f} s")
+    print(f"  {RUNS:,} runs           : {full_s:8.3f} s  (goal < 1)")
+    print(f"bench history_open_empty_s: {base:.3f}")
+    print(f"bench history_open_10k_runs_s: {full_s:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Benchmark: the stream pipeline with every event recorded in the store, over the same without.
+
+Both runs consume one 200-chunk stream from the local Vertex AI emulator over real HTTP through
+a session's runs and the worker, as the Ask page does; "recorded" also has the store's recorder
+(SessionRuns(on_start=store.recorder)) and is timed until its last event is committed, not only
+until the run ends. Runs alternate, and so does which goes first. Prints medians, the paired
+ratio (goal: at most 1.05) and how long an event waited to be committed (the most a crash
+could lose). Run with `make bench` (python -m bench.store_overhead).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from reelscope.catalog import load_catalog
+from reelscope.generation.request import build_request
+from reelscope.generation.runner import Target
+from reelscope.parameters import defaults_for
+from reelscope.runs import RunSpec, SessionRuns
+from reelscope.settings import Settings
+from reelscope.store import open_store
+from reelscope.vertex import make_genai_client
+from tests.vertex_emulator import VertexEmulator, write_static_adc
+
+CHUNKS = 200
+ROUNDS = 60
+WARMUP = 5
+
+
+def main() -> None:
+    model = load_catalog().get("gemini-3.5-flash")
+    params = defaults_for(model)
+    request = build_request(model, [], "Describe the video.", params)
+    spec = RunSpec(model.id, "Describe the video.", params)
+    reply = " ".join(f"token{i:04d}" for i in range(CHUNKS * 4))
+    target = Target("bench", "global")
+
+    with tempfile.TemporaryDirectory() as folder, VertexEmulator() as emulator:
+        store = open_store(Path(folder) / "data")
+        plain, recorded = SessionRuns(), SessionRuns(on_start=store.recorder)
+
+        def without() -> str:
+            run = plain.start(spec, client, request, target=target)
+            run.wait_done(timeout=60)
+            return run.state().text
+
+        def with_store() -> str:
+            run = recorded.start(spec, client, request, target=target)
+            run.wait_done(timeout=60)
+            store.recorder.flush(timeout=60)  # done means on disk
+            return run.state().text
+
+        emulator.set_reply(reply, chunks=CHUNKS)
+        settings = Settings(
+            project="bench", vertex_base_url=emulator.base_url,
+            credentials_file=str(write_static_adc(Path(folder) / "adc.json")),
+        )  # fmt: skip
+        client = make_genai_client(settings)
+        assert without() == with_store() == reply, "both must read the whole answer"
+        timings: dict[str, list[float]] = {"without": [], "with": []}
+        for round_number in range(WARMUP + ROUNDS):
+            order = (("without", without), ("with", with_store))
+            for name, run in order if round_number % 2 else order[::-1]:
+                started = time.perf_counter()
+                run()
+                if round_number >= WARMUP:
+                    timings[name].append(time.perf_counter() - started)
+                emulator.clear()
+        kept = store.runs.count()
+        lags = sorted(store.recorder.lags)
+        store.close()
+
+    base, app = statistics.median(timings["without"]), statistics.median(timings["with"])
+    paired = sorted(a / r for a, r in zip(timings["with"], timings["without"], strict=True))
+    quartiles = statistics.quantiles(paired, n=4)
+    print(f"stream of {CHUNKS} chunks, {ROUNDS} rounds each, medians; {kept} runs kept:")
+    print(f"  pipeline, no store    : {base * 1000:8.2f} ms")
+    print(f"  pipeline, recorded    : {app * 1000:8.2f} ms")
+    print(f"  paired ratio, median  : {statistics.median(paired):8.3f}  (goal <= 1.05)")
+    print(f"  paired ratio, IQR     : {quartiles[0]:.3f} – {quartiles[2]:.3f}")
+    print(
+        f"  news -> committed     : p50 {lags[len(lags) // 2] * 1000:.2f} ms, "
+        f"p99 {lags[int(len(lags) * 0.99)] * 1000:.2f} ms, max {lags[-1] * 1000:.2f} ms "
+        f"({len(lags)} batches)"
+    )
+    print(f"bench store_pipeline_no_store_ms: {base * 1000:.2f}")
+    print(f"bench store_pipeline_recorded_ms: {app * 1000:.2f}")
+    print(f"bench store_write_overhead_ratio: {statistics.median(paired):.3f}")
+    print(f"bench store_commit_lag_p99_ms: {lags[int(len(lags) * 0.99)] * 1000:.2f}")
+
+
+if __name__ == "__main__":
+    main()
