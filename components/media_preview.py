@@ -9,11 +9,9 @@ st.video (which reads the file into memory, so only small ones), and a larger fi
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
-from components import player
+from components import player, resources
 from components.player import PlayerState
 from reelscope import media_server
 from reelscope.media import MediaSource, SourceKind
@@ -68,8 +66,11 @@ def sign(source: MediaSource) -> str | None:
     """A media route token for an upload or a gs:// object; None without the route."""
     if not route_mounted():
         return None
-    if source.path is not None:
-        target = str(Path(source.path).resolve())
+    if source.path is not None:  # a staged upload too: the local copy is nearer
+        try:
+            target = media_server.spool_source(source.path, resources.settings().data_dir)
+        except media_server.MediaLinkError:
+            return None
     elif source.kind is SourceKind.GCS and source.uri:
         target = source.uri
     else:

@@ -48,6 +48,7 @@ MAX_CACHE_S = 3600
 _KEY_CONTEXT = b"reelscope media links v1"
 _MIME = re.compile(r"^(video|image|audio)/[A-Za-z0-9.+-]{1,60}$|^text/vtt$")
 _MAC_BYTES = 16
+SPOOL_SCHEME = "spool:"
 
 
 class MediaLinkError(ValueError):
@@ -60,7 +61,7 @@ class RangeNotSatisfiable(ValueError):
 
 @dataclass(frozen=True)
 class SignedMedia:
-    source: str  # an absolute local path in the spool, or gs://BUCKET/OBJECT
+    source: str  # spool:<path inside the spool folder>, or gs://BUCKET/OBJECT
     mime_type: str
     expires: int  # Unix seconds
 
@@ -109,6 +110,20 @@ def verify(token: str, key: bytes, *, now: float | None = None) -> SignedMedia:
     if expires <= (time.time() if now is None else now):
         raise MediaLinkError("This media link has expired; reload the page for a fresh one.")
     return SignedMedia(source=source, mime_type=mime_type, expires=expires)
+
+
+def spool_source(path: Path, data_dir: Path) -> str:
+    """The source naming a spooled file: `spool:` and its path inside the spool folder.
+
+    Relative, so a link shows the browser no server path; the route joins it to the spool
+    folder again and refuses anything that resolves outside it.
+    """
+    spool = (data_dir / SPOOL_DIRNAME).resolve()
+    try:
+        inside = path.resolve().relative_to(spool)
+    except ValueError as exc:
+        raise MediaLinkError(f"{path.name} is not kept in the spool; add the file again.") from exc
+    return SPOOL_SCHEME + inside.as_posix()
 
 
 def url_path(token: str, base_path: str = "") -> str:
@@ -188,14 +203,16 @@ class MediaEndpoint:
         current = self._settings()
         if media.source.startswith("gs://"):
             return await _serve_object(request, media, current, headers)
-        return _serve_file(media, current, headers)
+        if media.source.startswith(SPOOL_SCHEME):
+            return _serve_file(media, current, headers)
+        return PlainTextResponse("Only spooled uploads and gs:// objects are served.", 403)
 
 
 def _serve_file(media: SignedMedia, settings: Settings, headers: dict[str, str]) -> Response:
     """A spooled upload; Starlette's FileResponse streams it in chunks and answers ranges."""
     spool = (settings.data_dir / SPOOL_DIRNAME).resolve()
     try:
-        path = Path(media.source).resolve(strict=True)
+        path = (spool / media.source.removeprefix(SPOOL_SCHEME)).resolve(strict=True)
     except (OSError, RuntimeError):
         return PlainTextResponse(
             "This upload is no longer kept (its session ended); add the file again.", 404

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import media_preview
@@ -84,13 +85,21 @@ def test_the_browser_report_comes_back_as_player_state():
 def preview_page(path: str, size: int) -> None:
     from pathlib import Path
 
-    from components import media_preview
+    from components import media_preview, resources
     from reelscope.media import MediaSource, SourceKind
 
+    spooled = resources.session_spool().put(Path(path).read_bytes(), "scenes.mp4")
     source = MediaSource(
-        SourceKind.UPLOAD, "video/mp4", "scenes.mp4", sha256="a" * 64, path=Path(path), size=size
-    )
+        SourceKind.UPLOAD, "video/mp4", "scenes.mp4", sha256=spooled.sha256, path=spooled.path,
+        size=size,
+    )  # fmt: skip
     media_preview.show(source, key="preview")
+
+
+@pytest.fixture(autouse=True)
+def data_dir(monkeypatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("REELSCOPE_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
 
 
 def test_preview_without_the_media_route_falls_back_to_st_video(video_file: Path):
@@ -107,7 +116,9 @@ def test_preview_of_a_large_upload_without_the_route_says_how_to_get_one(video_f
     assert "make run" in app.caption[0].value
 
 
-def test_preview_with_the_media_route_plays_a_signed_link_in_the_player(video_file: Path):
+def test_preview_with_the_media_route_plays_a_signed_link_in_the_player(
+    video_file: Path, data_dir: Path
+):
     app = AppTest.from_function(preview_page, args=(str(video_file), video_file.stat().st_size))
     app.secrets[media_preview.ROUTE_FLAG] = True
     app.run()
@@ -119,5 +130,7 @@ def test_preview_with_the_media_route_plays_a_signed_link_in_the_player(video_fi
     token = data["url"].removeprefix(media_server.MEDIA_PATH)
     # The key is this process's: the same one serve.py gives the route.
     media = media_server.verify(token, media_preview.link_key())
-    assert media.source == str(video_file.resolve())
+    assert media.source.startswith(media_server.SPOOL_SCHEME)
+    spooled = data_dir / "spool" / media.source.removeprefix(media_server.SPOOL_SCHEME)
+    assert spooled.read_bytes() == video_file.read_bytes()
     assert media.mime_type == "video/mp4"
