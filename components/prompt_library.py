@@ -34,7 +34,7 @@ def show(key: str, prompt_key: str | None = None) -> str | None:
             kept.put(choice_key, prompts.READY_PROMPTS[0].id)
         chosen = items[
             st.selectbox(
-                "Prompt",
+                "Ready or saved prompt",
                 list(items),
                 format_func=lambda pid: _label(items[pid]),
                 **kept.bind(choice_key),
