@@ -1,7 +1,7 @@
 """Benchmark: the app's streaming pipeline against a raw google-genai loop, same emulated stream.
 
-Both consume one 200-chunk stream from the local Vertex AI emulator over real HTTP, each on an
-event loop thread, awaited from the main thread: the baseline joins `chunk.text` with the async
+Both consume one 200-chunk stream from the local Vertex AI emulator over real HTTP, on the run
+worker's event loop, awaited from the main thread: the baseline joins `chunk.text` with the async
 SDK; the pipeline is a Run started by a session's runs and driven by the worker, its chunks
 turned into typed events and folded, as the Ask page does. Runs alternate, and so does which
 goes first, so drift and warm caches hit both alike. Prints medians and their ratio
@@ -10,10 +10,8 @@ goes first, so drift and warm caches hit both alike. Prints medians and their ra
 
 from __future__ import annotations
 
-import asyncio
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
 from reelscope.parameters import defaults_for
-from reelscope.runs import RunSpec, SessionRuns
+from reelscope.runs import RunSpec, SessionRuns, worker
 from reelscope.settings import Settings
 from reelscope.vertex import make_genai_client
 from tests.vertex_emulator import VertexEmulator, write_static_adc
@@ -37,8 +35,6 @@ def main() -> None:
     request = build_request(model, [], "Describe the video.", params)
     spec = RunSpec(model.id, "Describe the video.", params)
     reply = " ".join(f"token{i:04d}" for i in range(CHUNKS * 4))
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, daemon=True).start()
     runs = SessionRuns()
 
     async def raw_stream() -> str:
@@ -48,7 +44,7 @@ def main() -> None:
         return "".join([chunk.text or "" async for chunk in stream])
 
     def raw_sdk() -> str:
-        return asyncio.run_coroutine_threadsafe(raw_stream(), loop).result(timeout=60)
+        return worker().call(raw_stream(), timeout=60)  # the client's async side has one loop
 
     def pipeline() -> str:
         run = runs.start(spec, client, request, target=Target("bench", "global"))

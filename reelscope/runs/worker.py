@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any, TypeVar
 
 from reelscope.generation.errors import classify
 from reelscope.generation.events import Event, Failed
@@ -19,6 +20,7 @@ from reelscope.runs.run import Run
 _LOGGER = logging.getLogger(__name__)
 
 EventSource = Callable[[], AsyncIterator[Event]]
+T = TypeVar("T")
 
 
 class RunWorker:
@@ -45,6 +47,14 @@ class RunWorker:
 
         self._loop.call_soon_threadsafe(start)
         ready.wait(timeout=5)
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run a coroutine on the worker loop and wait for its result.
+
+        A google-genai client's async transport belongs to the first event loop that used it,
+        so anything sharing a client with runs (a benchmark's baseline, a tool) runs here too.
+        """
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
 
     def active_count(self) -> int:
         """Runs whose task is still going (a test counts them: none may outlive its session)."""
