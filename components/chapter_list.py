@@ -44,6 +44,8 @@ def current_index(segments: Sequence[Segment], time_s: float | None) -> int | No
 
 def cut_distance(start_s: float, cuts: Sequence[float]) -> str:
     """How far a start is from its nearest cut, in words."""
+    if start_s < 0.05:
+        return "the video's start"
     cut = nearest_cut(start_s, cuts)
     if cut is None:
         return "no cut detected"
@@ -83,9 +85,14 @@ def _row(key, index, segment, kind, player_key, cuts, playing: bool) -> None:
             )
 
 
-def paint_live(slot, segments: Sequence[Segment], *, key: str, status: str) -> None:
+def live_slot(key: str):
+    """Where `paint_live` draws: one element, under `st.container(key=key)`, painted in place."""
+    return st.container(key=key).empty()
+
+
+def paint_live(slot, segments: Sequence[Segment], *, status: str) -> None:
     """The items received so far, while the answer streams (no buttons: they would rerun)."""
-    with slot.container(key=key):
+    with slot.container():
         st.caption(status)
         for segment in segments:
             st.markdown(

@@ -62,7 +62,8 @@ with side, st.container(border=True):
     )
 with main:
     mode, prompt = mode_picker.show("chapters.mode", store)
-    with st.expander("Video", expanded=True):
+    added = bool(st.session_state.get("chapters.sources.items"))
+    with st.expander("Video", expanded=not added):
         sources, refused = source_picker.show("chapters.sources", catalog.media, model)
     videos = [s for s in sources if s.is_video]
     video: MediaSource | None = None
@@ -159,6 +160,7 @@ def watch(video, url, kind, checked: Checked, cuts, captions, header, mode_name)
         cuts=cuts or (),
         captions=captions,
         media_id=video.key,
+        height=380,
         report_every_s=0.5,
     )
     now = chapter_list.current_index(checked.segments, state.time_s)
@@ -259,14 +261,12 @@ def results(video: MediaSource) -> None:
 
 def follow(run, video: MediaSource) -> None:
     """Until the run ends: its items painted in place as each JSON object completes."""
-    status, answer = st.empty(), st.empty()
+    status, answer = st.empty(), chapter_list.live_slot(LIVE_KEY)
 
     def paint(states) -> None:
         reading = read_state(states[0], mode)
         count = len(reading.parsed.segments)
-        chapter_list.paint_live(
-            answer, reading.parsed.segments, key=LIVE_KEY, status=f"{count} received so far…"
-        )
+        chapter_list.paint_live(answer, reading.parsed.segments, status=f"{count} received so far…")
 
     def heartbeat(states) -> None:
         state = states[0]
