@@ -196,3 +196,37 @@ def test_saving_an_empty_prompt_says_what_to_do(app):
     app.text_input(key="compare.library.save_name").input("Nothing")
     app.button(key="compare.library.save").click().run()
     assert "The prompt is empty" in texts(app.error)
+
+
+def get_code_page(video: str) -> None:
+    """A page showing Get code for a request with an inline video and a link."""
+    from pathlib import Path
+
+    from components import get_code, resources
+    from reelscope.catalog import load_catalog
+    from reelscope.generation.request import build_request
+    from reelscope.media import accept_upload, source_from_link
+    from reelscope.parameters import defaults_for
+    from reelscope.spool import Spool
+
+    catalog = load_catalog()
+    model = catalog.get("gemini-3.5-flash")
+    spool = Spool(Path(video).parent / "spool", 10**8)
+    with open(video, "rb") as data:
+        upload = accept_upload(spool, "my clip.mp4", data, catalog.media)
+    sources = [upload, source_from_link("gs://my-bucket/a.mov")]
+    request = build_request(model, sources, "Describe.", defaults_for(model))
+    get_code.show("test.code", request, resources.settings(), sources=sources)
+
+
+def test_get_code_shows_script_and_a_body_file_for_large_media(connected, video_file):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(get_code_page, args=(str(video_file),), default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    python, curl = (block.value for block in app.code)
+    assert 'Path("my clip.mp4").read_bytes()' in python
+    assert f'project="{connected.project}"' in python
+    assert "--data-binary @request.json" in curl  # the video is too big to paste
+    assert f"{connected.vertex_base_url}/v1beta1/projects/{connected.project}/" in curl
