@@ -78,7 +78,7 @@ replay = resources.session_runs().get(st.session_state.get(REPLAY_KEY))
 
 
 def actions(run: StoredRun) -> None:
-    ask, speed_col, play, json_col, md_col, remove = st.columns([2, 2, 1, 2, 2, 1])
+    ask, speed_col, play, json_col, md_col, remove = st.columns([2, 2, 2, 2, 2, 1])
     if ask.button("Open in Ask", key="history.rerun", icon=":material/edit:"):
         history_table.load_into_ask(run.spec)
         st.switch_page("pages/ask.py")

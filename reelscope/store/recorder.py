@@ -4,7 +4,7 @@ The worker is one asyncio loop shared by every session's runs: a write that wait
 busy timeout, a WAL checkpoint) must not stall them all. So the listener a run calls on each
 event only notes "this run has news" (a dict write under a lock), and one writer thread per
 store pulls each run's new events from the run itself, in the run's own order, and commits them
-in one transaction per batch. The batch is whatever arrived while the last commit ran: under a
+in one transaction per batch. The batch is what arrived while it gathered and committed: a
 few milliseconds (GATHER_S, then the commit; measured in `lags`). A Stop or any other end is
 written at once, with what arrived before it; a crash loses at most that last batch.
 """

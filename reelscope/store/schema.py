@@ -70,10 +70,11 @@ CREATE TABLE prompts (
 def v2(connection: sqlite3.Connection) -> None:
     """Search, filters and undo. A function, as trigger bodies hold `;`."""
     connection.execute("ALTER TABLE runs ADD COLUMN deleted_at TEXT")
-    connection.execute("CREATE INDEX runs_started ON runs(started_at DESC)")
-    connection.execute("CREATE INDEX runs_model ON runs(model_id, started_at DESC)")
-    connection.execute("CREATE INDEX runs_status ON runs(status, started_at DESC)")
-    connection.execute("CREATE INDEX runs_deleted ON runs(deleted_at) WHERE deleted_at IS NOT NULL")
+    # deleted_at leads or follows in each index so that the table's count, order and model list
+    # are read from indexes alone, never from the wide rows (a 10,000-run file is ~100 MB).
+    connection.execute("CREATE INDEX runs_listed ON runs(deleted_at, started_at DESC)")
+    connection.execute("CREATE INDEX runs_model ON runs(model_id, deleted_at, started_at DESC)")
+    connection.execute("CREATE INDEX runs_status ON runs(status, deleted_at, started_at DESC)")
     # Trigram: a search finds any part of a word, as people expect of a search box.
     connection.execute(
         "CREATE VIRTUAL TABLE runs_fts USING fts5(prompt, output_text, content='runs', "
