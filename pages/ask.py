@@ -8,8 +8,10 @@ from components import (
     app_frame,
     clip_settings,
     estimate_view,
+    get_code,
     kept,
     model_params,
+    prompt_library,
     resources,
     run_view,
     source_picker,
@@ -50,6 +52,7 @@ with side, st.container(border=True):
 
 with main:
     sources, refused = source_picker.show("ask.sources", catalog.media, model)
+    prompt_library.show("ask.library", prompt_key="ask.prompt")
     prompt = st.text_area(
         "Prompt",
         **kept.bind("ask.prompt", ""),
@@ -106,6 +109,10 @@ with main:
             )
             run = runs.start(spec, client, request, target=target)
             st.session_state[RUN_ID_KEY] = run.id
+
+    if st.toggle("Get code", key="ask.show_code", help="This request as Python and curl."):
+        request = build_request(model, sources, prompt, params, media_resolution=resolution)
+        get_code.show("ask.code", request, settings, stream=params.stream, sources=sources)
 
     run = runs.get(st.session_state.get(RUN_ID_KEY))
     stop_slot.button(

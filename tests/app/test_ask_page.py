@@ -490,3 +490,21 @@ def test_a_missing_gs_object_is_refused_where_cloud_storage_is_set_up(bucket):
     add_link(app, f"gs://{bucket}/nothing-here.mp4")
     assert "does not exist" in texts(app.error)
     assert "gcloud storage ls" in texts(app.error)
+
+
+def test_a_ready_prompt_fills_the_prompt_box(connected):
+    app = start_app()
+    app.button(key="ask.library.use").click().run()
+    prompt = app.text_area(key="ask.prompt").value
+    assert "MM:SS" in prompt, "ready prompts follow the seed: timestamps as MM:SS"
+
+
+def test_get_code_shows_this_request_as_python_and_curl(connected, vertex):
+    app = start_app()
+    add_link(app, "gs://my-bucket/holiday.mp4")
+    app.text_area(key="ask.prompt").input("What colours appear?").run()
+    app.toggle(key="ask.show_code").set_value(True).run()
+    code = "\n".join(block.value for block in app.code)
+    assert "gemini-3.5-flash" in code and "gs://my-bucket/holiday.mp4" in code
+    assert "What colours appear?" in code and "curl" in code
+    assert vertex.requests == [], "showing code sends nothing"
