@@ -1,0 +1,101 @@
+"""Benchmark: opening a stored map of 50k points, and a query among them.
+
+A collection of 50k x 1408 vectors with a stored 2-D map (written once, untimed). Then, in
+the same run:
+- `map_open_50k_s`: a fresh `EmbeddingStore` opens the collection (rows + memory-mapped
+  vectors), loads the stored map, builds the Plotly Scattergl figure from numpy and serialises
+  it the way Streamlit does (`plotly.io.to_json(validate=False)`) (goal < 1);
+- `map_open_50k_load_s`: the load alone (the floor);
+- `query_50k_ms`: from an embedding answer (a vector) to the ranked top 10 by cosine in the
+  full space and the query's place on the map (goal <= 50), median of 20;
+- `query_50k_brute_ms`: the same ranking by a full argsort (the naive baseline).
+Run with `.venv/bin/python -m bench.map_open` (part of `make bench`).
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.io
+
+from reelscope.embeddings.maps import figure_for, query_collection
+from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.projection import ProjectionParams
+
+N, DIM = 50_000, 1408
+
+
+def build(root: Path) -> tuple[str, ProjectionParams]:
+    rng = np.random.default_rng(0)
+    store = EmbeddingStore(root)
+    info = store.create("bench 50k", "multimodalembedding@001", DIM)
+    vectors = rng.normal(size=(N, DIM)).astype(np.float32)
+    rows = [
+        NewRow(kind="video", label=f"clip{i // 100}.mp4", source=f"clip{i // 100}.mp4",
+               source_key=f"sha256:{i // 100}", start_s=(i % 100) * 4.0,
+               end_s=(i % 100) * 4.0 + 4, mime_type="video/mp4")
+        for i in range(N)
+    ]  # fmt: skip
+    info = store.add(info.id, rows, vectors)
+    params = ProjectionParams()
+    coords = rng.normal(size=(N, 2)).astype(np.float32)
+    store.save_projection(info.id, params.key(info.content_hash), coords, "umap", None, "{}")
+    return info.id, params
+
+
+def open_map(root: Path, collection_id: str, params: ProjectionParams) -> tuple[float, float, int]:
+    started = time.perf_counter()
+    store = EmbeddingStore(root)
+    collection = store.open(collection_id)
+    coords, method, note = store.load_projection(
+        collection_id, params.key(collection.info.content_hash)
+    )
+    loaded = time.perf_counter() - started
+    from reelscope.projection import Projection
+
+    figure = figure_for(collection, Projection(coords, method, params, note))
+    spec = plotly.io.to_json(figure, validate=False)
+    store.db.close()
+    return time.perf_counter() - started, loaded, len(spec)
+
+
+def main() -> None:
+    import plotly.graph_objects  # noqa: F401  (the page has it imported already)
+
+    with tempfile.TemporaryDirectory(prefix="reelscope-bench-") as folder:
+        root = Path(folder)
+        collection_id, params = build(root)
+        open_map(root, collection_id, params)  # first touch: page cache, plotly validators
+        runs = [open_map(root, collection_id, params) for _ in range(5)]
+        total = statistics.median(r[0] for r in runs)
+        loaded = statistics.median(r[1] for r in runs)
+
+        store = EmbeddingStore(root)
+        collection = store.open(collection_id)
+        coords, *_ = store.load_projection(collection_id, params.key(collection.info.content_hash))
+        collection.unit_vectors()  # done once when the page opens the collection
+        rng = np.random.default_rng(1)
+        queries = rng.normal(size=(20, DIM)).astype(np.float32)
+        times, brute = [], []
+        for q in queries:
+            started = time.perf_counter()
+            result = query_collection(collection, q, k=10, coords=coords)
+            times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            unit = collection.unit_vectors()
+            order = np.argsort(-(unit @ (q / np.linalg.norm(q))))[:10]
+            brute.append(time.perf_counter() - started)
+            assert order.tolist() == result.rows.tolist()
+    print(f"map figure JSON: {runs[0][2] / 1e6:.1f} MB")
+    print(f"bench map_open_50k_load_s: {loaded:.3f}")
+    print(f"bench map_open_50k_s: {total:.3f}")
+    print(f"bench query_50k_brute_ms: {statistics.median(brute) * 1000:.1f}")
+    print(f"bench query_50k_ms: {statistics.median(times) * 1000:.1f}")
+
+
+if __name__ == "__main__":
+    main()

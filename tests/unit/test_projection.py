@@ -1,0 +1,117 @@
+"""Projection: shapes, small-N fallbacks, stored maps reused, neighbours equal brute force."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reelscope.embeddings.maps import figure_for, map_for, query_collection, wait_for_map
+from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.projection import (
+    ProjectionParams,
+    nearest,
+    normalise,
+    pca_preview,
+    place_query,
+    project,
+)
+
+
+def _blobs(n: int, dim: int = 64, clusters: int = 3, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(clusters, dim))
+    labels = np.arange(n) % clusters
+    return (centers[labels] + 0.2 * rng.normal(size=(n, dim))).astype(np.float32)
+
+
+def test_pca_preview_shapes():
+    vectors = _blobs(50)
+    assert pca_preview(vectors, 2).coords.shape == (50, 2)
+    assert pca_preview(vectors, 3).coords.shape == (50, 3)
+    assert pca_preview(vectors[:1], 2).coords.shape == (1, 2)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_fewer_than_four_points_fall_back_to_pca(n):
+    result = project(_blobs(n), ProjectionParams(dims=2))
+    assert result.method == "pca" and result.coords.shape == (n, 2)
+    assert "too few for UMAP" in result.note
+
+
+def test_small_collections_adapt_neighbours():
+    result = project(_blobs(8), ProjectionParams(dims=2))
+    assert result.method == "umap" and result.coords.shape == (8, 2)
+    assert "7 neighbours" in result.note
+    assert np.isfinite(result.coords).all()
+
+
+def test_umap_keeps_clusters_apart_in_3d():
+    vectors = _blobs(90, clusters=3)
+    result = project(vectors, ProjectionParams(dims=3))
+    assert result.method == "umap" and result.coords.shape == (90, 3) and result.note is None
+    labels = np.arange(90) % 3
+    centroids = np.stack([result.coords[labels == c].mean(0) for c in range(3)])
+    spread = max(np.linalg.norm(result.coords[labels == c] - centroids[c], axis=1).mean()
+                 for c in range(3))  # fmt: skip
+    gaps = [np.linalg.norm(centroids[a] - centroids[b]) for a in range(3) for b in range(a + 1, 3)]
+    assert min(gaps) > 2 * spread
+
+
+def test_nearest_equals_brute_force():
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(500, 32)).astype(np.float32)
+    query = rng.normal(size=32).astype(np.float32)
+    idx, scores = nearest(normalise(vectors), query, k=10)
+    brute = [float(v @ query / (np.linalg.norm(v) * np.linalg.norm(query))) for v in vectors]
+    expected = sorted(range(500), key=lambda i: -brute[i])[:10]
+    assert idx.tolist() == expected
+    assert np.allclose(scores, [brute[i] for i in expected], atol=1e-5)
+
+
+def test_query_placed_among_its_neighbours():
+    coords = np.array([[0, 0], [10, 0], [0, 10], [100, 100]], dtype=np.float32)
+    point = place_query(coords, np.array([0, 1, 2]), np.array([0.5, 0.25, 0.25]))
+    assert np.allclose(point, [2.5, 2.5])
+    assert np.allclose(place_query(coords, np.array([3]), np.array([-0.2])), [100, 100])
+
+
+def _collection(store: EmbeddingStore, vectors: np.ndarray) -> str:
+    info = store.create("map", "imported", vectors.shape[1])
+    rows = [NewRow(kind="text", label=f"t{i}", source="s", source_key=f"k{i}", text=f"t{i}")
+            for i in range(len(vectors))]  # fmt: skip
+    store.add(info.id, rows, vectors)
+    return info.id
+
+
+def test_stored_projection_is_reused(tmp_path: Path):
+    store = EmbeddingStore(tmp_path)
+    collection_id = _collection(store, _blobs(40))
+    collection = store.open(collection_id)
+    params = ProjectionParams(dims=2)
+    first = map_for(store, collection, params)
+    assert not first.final and first.pending and first.projection.method == "pca"
+    assert wait_for_map(store, collection, params, timeout=300)
+    stored = map_for(store, collection, params)
+    assert stored.final and not stored.pending and stored.projection.method == "umap"
+    # a new store on the same folder (another process, a reopened app) gets the same map
+    reopened = EmbeddingStore(tmp_path)
+    again = map_for(reopened, reopened.open(collection_id), params)
+    assert again.final and np.array_equal(again.projection.coords, stored.projection.coords)
+    # other parameters are another map
+    assert not map_for(store, collection, ProjectionParams(dims=3)).final
+
+
+def test_figure_is_one_trace_with_row_ids(tmp_path: Path):
+    store = EmbeddingStore(tmp_path)
+    collection = store.open(_collection(store, _blobs(30)))
+    preview = pca_preview(collection.vectors)
+    result = query_collection(collection, collection.vectors[3], k=5, coords=preview.coords)
+    assert result.rows[0] == 3 and np.isclose(result.scores[0], 1.0)
+    figure = figure_for(collection, preview, highlight=result.rows, query_point=result.point)
+    items, query = figure.data
+    assert items.type == "scattergl" and list(items.customdata) == list(range(30))
+    others = sorted(set(range(30)) - set(result.rows.tolist()))
+    assert items.marker.size[3] > items.marker.size[others[0]]
+    assert list(query.customdata) == [-1]
