@@ -1,4 +1,4 @@
-"""Benchmark: opening a stored map of 50k points, and a query among them.
+"""Benchmark: opening a stored map of 50k points.
 
 A collection of 50k x 1408 vectors with a stored 2-D map (written once, untimed). Then, in
 the same run:
@@ -6,9 +6,6 @@ the same run:
   vectors), loads the stored map, builds the Plotly Scattergl figure from numpy and serialises
   it the way Streamlit does (`plotly.io.to_json(validate=False)`) (goal < 1);
 - `map_open_50k_load_s`: the load alone (the floor);
-- `query_50k_ms`: from an embedding answer (a vector) to the ranked top 10 by cosine in the
-  full space and the query's place on the map (goal <= 50), median of 20;
-- `query_50k_brute_ms`: the same ranking by a full argsort (the naive baseline).
 Run with `.venv/bin/python -m bench.map_open` (part of `make bench`).
 """
 
@@ -22,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import plotly.io
 
-from reelscope.embeddings.maps import figure_for, query_collection
+from reelscope.embeddings.maps import figure_for
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.projection import ProjectionParams
 
@@ -74,27 +71,9 @@ def main() -> None:
         total = statistics.median(r[0] for r in runs)
         loaded = statistics.median(r[1] for r in runs)
 
-        store = EmbeddingStore(root)
-        collection = store.open(collection_id)
-        coords, *_ = store.load_projection(collection_id, params.key(collection.info.content_hash))
-        collection.unit_vectors()  # done once when the page opens the collection
-        rng = np.random.default_rng(1)
-        queries = rng.normal(size=(20, DIM)).astype(np.float32)
-        times, brute = [], []
-        for q in queries:
-            started = time.perf_counter()
-            result = query_collection(collection, q, k=10, coords=coords)
-            times.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            unit = collection.unit_vectors()
-            order = np.argsort(-(unit @ (q / np.linalg.norm(q))))[:10]
-            brute.append(time.perf_counter() - started)
-            assert order.tolist() == result.rows.tolist()
     print(f"map figure JSON: {runs[0][2] / 1e6:.1f} MB")
     print(f"bench map_open_50k_load_s: {loaded:.3f}")
     print(f"bench map_open_50k_s: {total:.3f}")
-    print(f"bench query_50k_brute_ms: {statistics.median(brute) * 1000:.1f}")
-    print(f"bench query_50k_ms: {statistics.median(times) * 1000:.1f}")
 
 
 if __name__ == "__main__":
