@@ -45,7 +45,7 @@ def measure(page: Page, url: str, emulator: VertexEmulator) -> list[float]:
     page.goto(url)
     wait_idle(page)
     page.evaluate(OBSERVE)
-    page.get_by_label("Prompt").fill("Count.")
+    page.get_by_label("Prompt", exact=True).fill("Count.")
     page.get_by_role("button", name="Run", exact=True).click()
     page.wait_for_function(f"Object.keys(window.__seen).length >= {CHUNKS}", timeout=60_000)
     seen = page.evaluate("window.__seen")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import clip_settings, kept, resources
+from components import clip_settings, kept, media_preview, resources
 from reelscope.catalog import MediaFacts, Model
 from reelscope.media import (
     EXTENSION_MIME_TYPES,
@@ -211,7 +211,7 @@ def _previews(
     for index, item in enumerate(items):
         with columns[index % len(columns)], st.container(border=True):
             if item.source is not None:
-                _preview(item.source)
+                preview = st.empty()  # filled once the clip is known: the player shades it
                 if item.note:
                     st.caption(item.note)
                 source = item.source
@@ -219,6 +219,8 @@ def _previews(
                     clip, unreadable = clip_settings.show(f"{key}.clip.{source.key}", source, model)
                     source = dataclasses.replace(source, clip=clip)
                     problems += unreadable
+                with preview.container():
+                    _preview(source, key=f"{key}.preview.{source.key}")
                 sources.append(source)
             else:
                 st.markdown(f"**{item.name}**")
@@ -237,21 +239,14 @@ def _remove(items_key: str, item_key: str) -> None:
     st.session_state[items_key] = [i for i in st.session_state[items_key] if i.key != item_key]
 
 
-def _preview(source: MediaSource) -> None:
+def _preview(source: MediaSource, *, key: str) -> None:
     st.markdown(f"**{source.label}**")
     st.caption(" · ".join(probe_facts(source)))
     for note in source.probe.notes if source.probe else ():
         st.caption(note)
     if source.kind is SourceKind.GCS and source.sha256:
         st.caption(f"Staged: sent as {source.uri}")
-    if not source.previewable:
-        st.caption(_no_preview_reason(source))
-        return
-    media = source.path if source.path is not None else source.uri
-    if source.is_image:
-        st.image(str(media))
-    else:
-        st.video(str(media), format=source.mime_type)
+    media_preview.show(source, key=key)
 
 
 def probe_facts(source: MediaSource) -> list[str]:
@@ -271,9 +266,3 @@ def probe_facts(source: MediaSource) -> list[str]:
     elif probe is not None:
         facts.append(f"{probe.width}×{probe.height}")
     return facts
-
-
-def _no_preview_reason(source: MediaSource) -> str:
-    if source.kind is SourceKind.GCS:
-        return f"{source.uri} (gs:// objects are not previewed yet; Vertex AI reads them)"
-    return f"{source.uri} is sent to Vertex AI as a link; no preview of an unchecked host."

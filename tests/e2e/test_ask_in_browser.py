@@ -27,7 +27,7 @@ def upload(page: Page, path) -> None:
 
 
 def ask(page: Page, prompt: str) -> None:
-    page.get_by_label("Prompt").fill(prompt)
+    page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_role("button", name="Run", exact=True).click()
 
 
@@ -100,7 +100,7 @@ def test_moving_a_slider_mid_stream_leaves_the_answer_growing(page: Page, vertex
     slider.focus()
     page.keyboard.press("ArrowLeft")
     page.keyboard.press("ArrowLeft")
-    page.get_by_label("Prompt").fill("An edit while it streams")
+    page.get_by_label("Prompt", exact=True).fill("An edit while it streams")
     moved_at = len(answer_text(page))
 
     expect(page.locator(".st-key-ask-answer")).to_contain_text("word199", timeout=20_000)

@@ -55,7 +55,7 @@ def test_a_run_is_kept_opened_and_replayed_across_a_server_restart(
         page = context.new_page()
         page.goto(url)
         wait_idle(page)
-        page.get_by_label("Prompt").fill(PROMPT)
+        page.get_by_label("Prompt", exact=True).fill(PROMPT)
         page.get_by_role("button", name="Run", exact=True).click()
         expect(page.locator(".st-key-ask-answer")).to_contain_text("kept039", timeout=20_000)
         wait_idle(page)

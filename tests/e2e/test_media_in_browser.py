@@ -39,7 +39,7 @@ def test_upload_clip_see_the_estimate_change_run_and_see_actual_usage(
     clipped = 4 * 70 + 4 * 25 + 4 * 7
     expect(metric(page, "Estimated tokens")).to_contain_text(f"{clipped:,}")
 
-    page.get_by_label("Prompt").fill("What colour is the middle?")
+    page.get_by_label("Prompt", exact=True).fill("What colour is the middle?")
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.locator(".st-key-ask-answer")).to_have_text("Green, mostly.", timeout=15_000)
     expect(metric(page, "Actual input tokens")).to_be_visible(timeout=15_000)

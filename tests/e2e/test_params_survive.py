@@ -55,7 +55,7 @@ def test_a_page_visit_keeps_model_and_temperature_and_run_sends_them(page: Page,
     expect(page.get_by_role("switch", name="Stream the answer")).to_be_checked()
     screenshot(page, "params-after-page-visit")
 
-    page.get_by_label("Prompt").fill("What is in it?")
+    page.get_by_label("Prompt", exact=True).fill("What is in it?")
     page.get_by_role("button", name="Run", exact=True).click()
     expect(page.locator(".st-key-ask-answer")).to_contain_text("Kept.", timeout=15_000)
     request = vertex.last_request("streamGenerateContent")

@@ -1,0 +1,148 @@
+"""The Embeddings page in a real Chromium: build a collection from generated fixtures, see the
+map (PCA preview, then UMAP), lasso a video segment's point, and get that segment playing from
+its start offset. Once per embedding model.
+
+The point is found the way a person finds it: its hover text says which segment it is, and
+its place on screen comes from Plotly's own axes (`l2p`); then the mouse draws a lasso
+around it, and Streamlit reports the selection back to the page.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
+from tests.e2e.conftest import ROOT, screenshot, wait_idle
+from tests.media_files import make_image_pair, make_video
+
+pytestmark = pytest.mark.e2e
+
+SNIPPETS = [
+    "a red scene", "a green field", "a blue sky", "a yellow sun", "a white wall",
+    "an orange", "teal water", "a dog on a beach", "a city at night", "snow on a roof",
+]  # fmt: skip
+TARGET = "4.0–8.0 s"  # the second 4 s segment of the three-scene video
+UMAP_WAIT_MS = 420_000  # a fresh server imports umap and compiles numba first (45 s idle, minutes under load)
+
+POINT_JS = """
+(target) => {
+  const gd = document.querySelector('.st-key-emb-map .js-plotly-plot');
+  if (!gd || !gd._fullData || !gd._fullData.length) return null;
+  const trace = gd._fullData[0];
+  const hovers = Array.from(trace.hovertext || []);
+  const i = hovers.findIndex((h) => h.includes(target));
+  if (i < 0) return null;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const box = gd.getBoundingClientRect();
+  return {
+    x: box.left + xa._offset + xa.l2p(trace.x[i]),
+    y: box.top + ya._offset + ya.l2p(trace.y[i]),
+    id: Number(trace.customdata[i]),
+    traces: gd._fullData.length,
+    hover: hovers[i],
+  };
+}
+"""
+
+PLAY_JS = """
+async (video) => {
+  video.muted = true;
+  if (video.readyState < 1) {
+    await new Promise((ok) => video.addEventListener('loadedmetadata', ok, { once: true }));
+  }
+  await new Promise((ok) => setTimeout(ok, 300));
+  const before = video.currentTime;
+  await video.play();
+  await new Promise((ok) => setTimeout(ok, 700));
+  return { before, after: video.currentTime, paused: video.paused };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory) -> tuple[Path, Path, Path]:
+    folder = tmp_path_factory.mktemp("emb-media")
+    video = make_video(folder / "three-scenes.mp4")
+    png, jpeg = make_image_pair(folder)
+    return video, png, jpeg
+
+
+def open_page(page: Page, app_url: str) -> None:
+    page.goto(f"{app_url}/embeddings")
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Embeddings")).to_be_visible()
+
+
+def build(page: Page, model: str, files: tuple[Path, ...], name: str) -> None:
+    builder = page.locator('[data-testid="stExpander"]').filter(has_text="Build a new collection")
+    if not builder.get_by_label("Name", exact=True).is_visible():
+        builder.get_by_text("Build a new collection").click()
+    builder.get_by_label("Name", exact=True).fill(name)
+    builder.get_by_label("Name", exact=True).press("Enter")
+    wait_idle(page)
+    if model == MULTIMODAL_001:
+        builder.get_by_text(MULTIMODAL_001, exact=True).click()
+        wait_idle(page)
+    uploads = page.locator('[class*="st-key-emb-build-media-uploads"] input[type="file"]')
+    uploads.set_input_files([str(path) for path in files])
+    expect(builder.locator("video")).to_have_count(1, timeout=20_000)
+    wait_idle(page)
+    interval = builder.get_by_role("spinbutton", name="Interval (s)")
+    interval.fill("4")
+    interval.press("Enter")
+    wait_idle(page)
+    snippets = builder.get_by_label("Text snippets, one per line")
+    snippets.fill("\n".join(SNIPPETS))
+    snippets.press("Control+Enter")
+    wait_idle(page)
+    builder.get_by_role("button", name="Build collection").click()
+
+
+def lasso(page: Page, x: float, y: float, radius: float = 9) -> None:
+    page.mouse.move(x + radius, y)
+    page.mouse.down()
+    for step in range(1, 25):
+        angle = 2 * math.pi * step / 24
+        page.mouse.move(x + radius * math.cos(angle), y + radius * math.sin(angle))
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("model", [GEMINI_EMBEDDING_2, MULTIMODAL_001])
+def test_build_map_select_and_play_a_segment(page: Page, app_url, vertex, fixtures, model):
+    open_page(page, app_url)
+    build(page, model, fixtures, name=f"Fixtures {model}")
+
+    rows = len(SNIPPETS) + 2 + 3  # texts, two images, three 4 s segments of a 12 s video
+    expect(page.get_by_text(f"Done: {len(SNIPPETS) + 3} items embedded")).to_be_visible(
+        timeout=60_000
+    )
+    map_box = page.locator(".st-key-emb-map")
+    expect(map_box.locator(".js-plotly-plot")).to_be_visible(timeout=30_000)
+    wait_idle(page, timeout_ms=UMAP_WAIT_MS)  # the page follows the UMAP fit, then reruns
+    expect(page.get_by_text("PCA preview")).to_have_count(0)
+    expect(page.get_by_text(f"UMAP map of {rows:,} rows")).to_be_visible()
+
+    point = page.evaluate(POINT_JS, TARGET)
+    assert point is not None, "the segment's point is on the map, named in its hover"
+    assert point["traces"] == 1
+    if model == MULTIMODAL_001:
+        shutil.copyfile(screenshot(page, "embeddings-map"), ROOT / "docs" / "embeddings.png")
+    lasso(page, point["x"], point["y"])
+    wait_idle(page)
+
+    selected = page.locator(f".st-key-emb-selection-row-{point['id']}")
+    expect(selected).to_be_visible(timeout=15_000)
+    expect(selected).to_contain_text(TARGET)
+    video = selected.locator("video")
+    expect(video).to_have_count(1)
+    played = video.evaluate(PLAY_JS)
+    screenshot(page, f"embeddings-selected-{model.replace('@', '-')}")
+    assert 4.0 - 0.05 <= played["before"] < 4.5, played  # placed at the segment's start
+    assert 4.0 <= played["after"] <= 8.0 + 0.05, played  # playing inside the segment
+    calls = [r for r in vertex.requests if r.rpc in ("embedContent", "predict")]
+    assert {r.model for r in calls} == {model}
