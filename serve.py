@@ -13,13 +13,15 @@ from contextlib import asynccontextmanager
 import streamlit as st
 
 from components import media_preview, resources
-from reelscope import media_server
+from reelscope import media_server, projection
 
 
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    # Start process-wide background work here (e.g. warming slow imports in a thread) and stop
-    # it after the yield; the server accepts requests meanwhile.
+    # umap-learn costs ~13 s to import and ~30 s of numba compiling before its first fit: pay
+    # that on a daemon thread now, while the server already answers (the Embeddings page shows
+    # its PCA preview meanwhile).
+    projection.warm_up_in_background(resources.settings().data_dir / "numba-cache")
     yield
 
 

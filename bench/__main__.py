@@ -11,10 +11,24 @@ import sys
 import time
 
 MODULES = (
+    # runs (issue 5)
     "stream_overhead",
     "chunk_to_screen",
+    # media (issue 6)
     "probe_speed",
     "staging_rss",
+    # chapters (issue 7)
+    "shot_detect",
+    "chapters_first_visible",
+    # embeddings (issue 8)
+    "projection",
+    "map_open",
+    "query",
+    "embed_job",
+    # history (issue 9)
+    "store_overhead",
+    "history_open",
+    "side_by_side",
 )
 
 
