@@ -21,7 +21,9 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     # umap-learn costs ~13 s to import and ~30 s of numba compiling before its first fit: pay
     # that on a daemon thread now, while the server already answers (the Embeddings page shows
     # its PCA preview meanwhile).
-    projection.warm_up_in_background(resources.settings().data_dir / "numba-cache")
+    settings = resources.settings()
+    if settings.warm_up_umap:
+        projection.warm_up_in_background(settings.data_dir / "numba-cache")
     yield
 
 

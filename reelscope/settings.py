@@ -32,6 +32,7 @@ DMI_PRODUCT_NAME = Path("/sys/class/dmi/id/product_name")
 GCLOUD_ADC_FILE_NAME = "application_default_credentials.json"
 DEFAULT_TIMEOUT_S = 300.0  # a long video can take minutes before the first token
 ENV_EMBEDDING_MODEL = "REELSCOPE_EMBEDDING_MODEL"
+ENV_WARM_UP_UMAP = "REELSCOPE_WARM_UP_UMAP"  # "false": no umap warm-up at server start
 DEFAULT_EMBEDDING_MODEL = "gemini-embedding-2"  # the model Google's newest API reference lists
 
 
@@ -50,6 +51,7 @@ class Settings:
     metadata_server: bool = False  # on Google Cloud (Cloud Run, Compute Engine, GKE)
     bucket: str | None = None  # a bare name: "gs://" and slashes are stripped on load
     embedding_model: str = DEFAULT_EMBEDDING_MODEL  # new embedding collections use it
+    warm_up_umap: bool = True  # ~45 s of CPU at server start, so the first UMAP map is quick
 
     @property
     def endpoint(self) -> str:
@@ -103,6 +105,7 @@ def load_settings(
         metadata_server=_metadata_server(environ, product_name_file),
         bucket=(read(ENV_BUCKET) or "").removeprefix("gs://").strip("/") or None,
         embedding_model=read(ENV_EMBEDDING_MODEL) or DEFAULT_EMBEDDING_MODEL,
+        warm_up_umap=(read(ENV_WARM_UP_UMAP) or "true").lower() not in ("false", "0", "no", "off"),
     )
 
 

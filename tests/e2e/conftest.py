@@ -55,7 +55,12 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60) ->
 def running_app(
     settings_env: dict[str, str], log_path: Path, script: Path = ROOT / "serve.py"
 ) -> Iterator[str]:
-    """The app, started the way `make run` starts it, configured by environment only."""
+    """The app, started the way `make run` starts it, configured by environment only.
+
+    Unless `settings_env` says otherwise, without the umap warm-up: ~45 s of CPU at every
+    server start would skew the timings of tests that have nothing to do with embeddings.
+    """
+    settings_env = {"REELSCOPE_WARM_UP_UMAP": "false", **settings_env}
     port = _free_port()
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip

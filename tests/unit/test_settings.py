@@ -134,3 +134,11 @@ def test_an_unreadable_key_file_is_reported_without_its_path(tmp_path):
         make_genai_client(settings)
     assert "could not be loaded" in str(raised.value)
     assert str(tmp_path) not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "warm"), [(None, True), ("true", True), ("false", False), ("OFF", False), ("0", False)]
+)
+def test_the_umap_warm_up_can_be_turned_off(text, warm):
+    environ = {} if text is None else {"REELSCOPE_WARM_UP_UMAP": text}
+    assert load_settings(environ).warm_up_umap is warm
