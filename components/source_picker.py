@@ -18,7 +18,6 @@ import streamlit as st
 from components import clip_settings, kept, media_preview, resources
 from reelscope.catalog import MediaFacts, Model
 from reelscope.media import (
-    EXTENSION_MIME_TYPES,
     MediaSource,
     SourceError,
     SourceKind,
@@ -32,6 +31,7 @@ from reelscope.media_rules import (
     gcs_checked_by_vertex,
     too_large_to_send,
 )
+from reelscope.mime import EXTENSION_MIME_TYPES
 from reelscope.probe import VideoProbe
 from reelscope.settings import Settings
 from reelscope.spool import Spool

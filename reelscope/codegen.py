@@ -23,6 +23,7 @@ from google.genai import models as genai_models
 
 from reelscope.generation.request import GenerationRequest
 from reelscope.media import MediaSource
+from reelscope.mime import extension_for
 
 API_VERSION = "v1beta1"  # google-genai's default for Vertex AI (SDK-NOTES.md); tests check it
 PROJECT_PLACEHOLDER = "your-project-id"
@@ -244,5 +245,4 @@ def _text(value: str) -> str:
 
 
 def _extension(blob: types.Blob) -> str:
-    subtype = (blob.mime_type or "").partition("/")[2]
-    return {"jpeg": ".jpg", "quicktime": ".mov", "x-flv": ".flv"}.get(subtype, f".{subtype}")
+    return extension_for(blob.mime_type or "") or ".bin"

@@ -11,6 +11,7 @@ from typing import BinaryIO
 from urllib.parse import parse_qs, urlparse
 
 from reelscope.catalog import MediaFacts, Model
+from reelscope.mime import EXTENSION_MIME_TYPES
 from reelscope.netguard import check_link
 from reelscope.probe import ImageProbe, ProbeError, VideoProbe, probe_media
 from reelscope.spool import Spool, SpoolFull
@@ -29,23 +30,6 @@ class SourceKind(StrEnum):
     YOUTUBE = "youtube"
 
 
-# By file extension: the MIME types Vertex AI names for each (seed 003's list).
-EXTENSION_MIME_TYPES: dict[str, str] = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mpeg": "video/mpeg",
-    ".mpg": "video/mpg",
-    ".mpegps": "video/mpegps",
-    ".webm": "video/webm",
-    ".wmv": "video/wmv",
-    ".flv": "video/x-flv",
-    ".3gp": "video/3gpp",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
 YOUTUBE_MIME_TYPE = "video/mp4"  # what Google's samples send for a YouTube fileData part
 _YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be"}
 _YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")

@@ -18,23 +18,8 @@ from av.packet import Packet
 from av.video.stream import VideoStream
 from PIL import Image, UnidentifiedImageError
 
-# The MIME type each file extension claims (the same names as reelscope/media.py).
-EXTENSION_MIME_TYPES: dict[str, str] = {
-    ".mp4": "video/mp4",
-    ".m4v": "video/mp4",
-    ".mov": "video/quicktime",
-    ".mpeg": "video/mpeg",
-    ".mpg": "video/mpg",
-    ".mpegps": "video/mpegps",
-    ".webm": "video/webm",
-    ".wmv": "video/wmv",
-    ".flv": "video/x-flv",
-    ".3gp": "video/3gpp",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-}
+from reelscope.mime import EXTENSION_MIME_TYPES
+
 # Vertex's three names for MPEG program streams: one container, so no mismatch between them.
 _MPEG_FAMILY = frozenset({"video/mpeg", "video/mpg", "video/mpegps"})
 

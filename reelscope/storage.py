@@ -26,6 +26,8 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
+from reelscope.mime import extension_for
+
 CHUNK_SIZE = 8 * 1024 * 1024  # resumable chunks must be multiples of 256 KiB
 READ_CHUNK_SIZE = 1024 * 1024  # previews: small ranges, so a seek answers quickly
 OBJECT_PREFIX = "reelscope/"
@@ -35,22 +37,6 @@ LOGIN_COMMAND = "gcloud auth application-default login"
 Progress = Callable[[int, int], None]
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GS_URI = re.compile(r"^gs://([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])/(.+)$")
-# The object's extension, by the MIME types Vertex AI names (media.py maps the other way; not
-# imported from there so staging does not depend on the upload pipeline's modules).
-_EXTENSIONS = {
-    "video/mp4": ".mp4",
-    "video/quicktime": ".mov",
-    "video/mpeg": ".mpeg",
-    "video/mpg": ".mpg",
-    "video/mpegps": ".mpegps",
-    "video/webm": ".webm",
-    "video/wmv": ".wmv",
-    "video/x-flv": ".flv",
-    "video/3gpp": ".3gp",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/webp": ".webp",
-}
 
 
 class StagingError(RuntimeError):
@@ -77,7 +63,7 @@ def object_name(sha256: str, mime_type: str, path: Path | None = None) -> str:
     digest = sha256.lower()
     if not _SHA256.match(digest):
         raise StagingError(f"{sha256!r} is not a SHA-256 hex digest; hash the file again.")
-    extension = _EXTENSIONS.get(mime_type) or (path.suffix.lower() if path else "") or ".bin"
+    extension = extension_for(mime_type) or (path.suffix.lower() if path else "") or ".bin"
     return f"{OBJECT_PREFIX}{digest}{extension}"
 
 
