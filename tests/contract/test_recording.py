@@ -109,10 +109,11 @@ _CRASHING_SERVER = textwrap.dedent(
                      build_request(model, [], "Describe", params), target=Target("p", "global"))
     print(run.id, flush=True)
     seen = 0
-    while True:
+    while not run.done:
         run.wait_for_news(seen, timeout=5)
         seen = run.event_count
         print(seen, flush=True)
+    print("ended:", run.events()[-1], flush=True)  # the test kills us long before this
     """
 )
 
@@ -127,9 +128,11 @@ def test_a_server_killed_mid_stream_keeps_what_arrived(vertex, adc_file, tmp_pat
     )  # fmt: skip
     try:
         run_id = server.stdout.readline().strip()
-        appended = 0
+        appended, line = 0, ""
         while appended < 10:
-            appended = int(server.stdout.readline())
+            line = server.stdout.readline()
+            assert line and not line.startswith("ended:"), f"the run ended early: {line!r}"
+            appended = int(line)
         time.sleep(0.05)  # half a chunk: the writer's commit, far below the next chunk
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
