@@ -31,6 +31,7 @@ from reelscope.embeddings.models import (
     embedding_model,
 )
 from reelscope.embeddings.store import CollectionInfo, EmbeddingStore
+from reelscope.media import MediaSource
 
 NEW = ""  # the "open" picker's value when no collection is open
 TEXT_FILE_MAX_BYTES = 2_000_000
@@ -117,8 +118,9 @@ def build(key: str, media: MediaFacts, default_model_id: str, blobs) -> Plan:
     st.markdown("**Videos and images**")
     sources, refused = source_picker.show(f"{key}.media", media)
     plan.problems.extend(refused)
-    segments = _segment_settings(key, model) if any(s.is_video for s in sources) else None
+    interval = _interval(key, model) if any(s.is_video for s in sources) else None
     for source in sources:
+        segments = segments_of(source, interval) if source.is_video and interval else None
         try:
             plan.items.append(item_from_source(source, blobs, segments))
         except EmbeddingError as problem:
@@ -148,30 +150,28 @@ def _model_choice(key: str, default_model_id: str) -> EmbeddingModel:
     return model
 
 
-def _segment_settings(key: str, model: EmbeddingModel) -> SegmentConfig:
-    """Start, end and interval for every video; limits are checked per video with a message."""
+def _interval(key: str, model: EmbeddingModel) -> float:
+    """The segment length for every video; the model's limits are checked per video."""
     st.caption(_limits(model))
-    start_col, end_col, interval_col = st.columns(3)
-    start = start_col.number_input(
-        "Start (s)", min_value=0.0, step=1.0, **kept.bind(f"{key}.start", 0.0)
+    return float(
+        st.number_input(
+            "Interval (s)",
+            min_value=0.0,
+            step=1.0,
+            help="One vector per interval of video. Each video's Start and End above choose "
+            "the part of it to embed (Frames / s and resolution are for the Ask page: the "
+            "embedding models do not take them).",
+            **kept.bind(f"{key}.interval.{model.id}", float(model.default_interval_s)),
+        )
     )
-    end = end_col.number_input(
-        "End (s)",
-        min_value=0.0,
-        step=1.0,
-        value=None,
-        placeholder="the end",
-        help="Empty: to the end of each video.",
-        **kept.bind(f"{key}.end", None),
-    )
-    interval = interval_col.number_input(
-        "Interval (s)",
-        min_value=0.0,
-        step=1.0,
-        help="One vector per interval of video.",
-        **kept.bind(f"{key}.interval.{model.id}", float(model.default_interval_s)),
-    )
-    return SegmentConfig(float(start), float(end) if end else None, float(interval))
+
+
+def segments_of(source: MediaSource, interval: float) -> SegmentConfig:
+    """A video's segment settings: its clip's start and end (from the picker), the interval."""
+    clip = source.clip
+    start = clip.start_s if clip is not None and clip.start_s is not None else 0.0
+    end = clip.end_s if clip is not None else None
+    return SegmentConfig(float(start), end, interval)
 
 
 def _limits(model: EmbeddingModel) -> str:

@@ -52,7 +52,8 @@ def build_figure(
     coords = np.asarray(coords, dtype=np.float32)
     count, dims = coords.shape
     colours, legend = _colours(np.asarray(kinds).astype(str), list(sources), color_by)
-    sizes = np.full(count, 7.0 if dims == 2 else 4.0, dtype=np.float32)
+    base = 10.0 if count < 1_000 else 6.0 if count < 20_000 else 4.0
+    sizes = np.full(count, base if dims == 2 else base * 0.6, dtype=np.float32)
     opacity = np.full(count, 0.85, dtype=np.float32)
     if highlight is not None and len(highlight):
         opacity[:] = 0.25
@@ -66,6 +67,7 @@ def build_figure(
         trace: Any = go.Scattergl(
             x=coords[:, 0], y=coords[:, 1], mode="markers", customdata=ids,
             hovertext=hovertext, hoverinfo="text", marker=marker, showlegend=False,
+            selected={"marker": {"size": base * 1.6}}, unselected={"marker": {"opacity": 0.35}},
         )  # fmt: skip
     else:
         marker.pop("opacity")  # Scatter3d takes one opacity, not one per point
@@ -99,6 +101,10 @@ def _colours(kinds: np.ndarray, sources: list[str], color_by: str) -> tuple[np.n
             if mask.any():
                 colours[mask] = colour
                 legend.append((colour, f"{kind} ({int(mask.sum()):,})"))
+        others = ~np.isin(kinds, list(KIND_COLOURS))
+        if others.any():  # imported rows say what they are only by their labels
+            names = ", ".join(sorted(set(kinds[others].tolist()))[:3])
+            legend.append((OTHER_COLOUR, f"{names} ({int(others.sum()):,})"))
         return colours, legend
     names, codes = np.unique(np.asarray(sources, dtype=object).astype(str), return_inverse=True)
     counts = np.bincount(codes, minlength=len(names))
@@ -121,7 +127,7 @@ def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
     figure.add_annotation(
         text="<br>".join(lines), xref="paper", yref="paper", x=0.0, y=1.0,
         xanchor="left", yanchor="top", showarrow=False, align="left",
-        bgcolor="rgba(255,255,255,0.75)", font={"size": 12},
+        bgcolor="rgba(0,0,0,0)", font={"size": 12},
     )  # fmt: skip
 
 
@@ -130,7 +136,7 @@ def _mark_query(figure: go.Figure, point: np.ndarray, label: str) -> None:
     if len(point) == 2:
         figure.add_annotation(
             x=float(point[0]), y=float(point[1]), text=text, showarrow=True, arrowhead=2,
-            ax=30, ay=-30, bgcolor="rgba(255,255,255,0.85)", bordercolor="#E45756",
+            ax=30, ay=-30, bordercolor="#E45756", arrowcolor="#E45756",
         )  # fmt: skip
     else:
         figure.update_layout(

@@ -28,7 +28,7 @@ def show(key: str, collection: Collection, ids: list[int], data_dir: Path) -> No
         return
     rows = collection.rows
     st.markdown(f"**{len(ids):,} selected**")
-    columns = st.columns(min(len(ids), 3))
+    columns = st.columns(3)  # one segment takes a third: a video, not a wall
     for n, row in enumerate(ids[:SHOWN_MAX]):
         with columns[n % len(columns)], st.container(border=True, key=f"{key}-row-{row}"):
             kind = str(rows.kind[row])

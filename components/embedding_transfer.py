@@ -16,7 +16,7 @@ import streamlit as st
 from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.store import Collection, CollectionInfo, EmbeddingStore
 
-IMPORT_TYPES = ["parquet", "npy", "json", "csv"]
+IMPORT_TYPES = ["parquet", "npy", "json"]
 
 
 def export(key: str, collection: Collection) -> None:
@@ -101,20 +101,19 @@ def _import(store: EmbeddingStore, files, name: str) -> CollectionInfo:
     by_suffix: dict[str, object] = {}
     for file in files:
         by_suffix.setdefault(Path(file.name).suffix.lower(), file)
-    main = by_suffix.get(".parquet") or by_suffix.get(".npy") or by_suffix.get(".csv")
+    main = by_suffix.get(".parquet") or by_suffix.get(".npy")
     if main is None:
         raise EmbeddingError(
             "Add the vectors: a .parquet file, or an .npy file (with its .json labels)."
         )
     with tempfile.TemporaryDirectory() as folder:
-        stem = "vectors"
+        stem = _stem(Path(main.name).stem)  # names the collection when the file does not
         main_path = Path(folder) / f"{stem}{Path(main.name).suffix.lower()}"
         main_path.write_bytes(main.getvalue())
         labels = by_suffix.get(".json")
         if labels is not None and main_path.suffix == ".npy":
             (Path(folder) / f"{stem}.json").write_bytes(labels.getvalue())
-        title = name.strip() or Path(main.name).stem
-        return import_file(store, main_path, title)
+        return import_file(store, main_path, name.strip() or None)
 
 
 def _stem(name: str) -> str:

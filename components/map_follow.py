@@ -37,7 +37,10 @@ def wait_for_map(store: EmbeddingStore, collection: Collection, params: Projecti
                 break
         except concurrent.futures.TimeoutError:
             continue
-        except Exception:  # the fit failed: the page says why (MapView.error) after the rerun
+        except Exception:  # the fit failed: the page says why (MapView.error) after a rerun
+            if maps.map_for(store, collection, params).pending:
+                slot.empty()
+                return  # never loop on reruns
             break
     slot.empty()
     st.rerun()

@@ -96,14 +96,13 @@ if info is not None:
         view = map_for(store, collection, ProjectionParams(dims=dims))
         coords = view.projection.coords
         if view.pending:
-            controls[2].info(
-                "A quick PCA preview: the UMAP map is coming.", icon=":material/hourglass_top:"
-            )
-            pending_map = (info.id, dims)
-        elif view.note:
-            controls[2].caption(view.note)
+            controls[2].info(view.note or "UMAP map is coming: a PCA preview.", icon=WAIT_ICON)
+            pending_map = (collection, dims)
+        elif view.error:
+            controls[2].warning(f"{view.error} Showing the PCA preview.")
         else:
-            controls[2].caption(f"{view.projection.method.upper()} map of {len(coords):,} rows.")
+            about = f"{view.projection.method.upper()} map of {len(coords):,} rows."
+            controls[2].caption(f"{about} {view.note or ''}")
 
         embedder = None
         if info.model_id in EMBEDDING_MODELS:

@@ -187,3 +187,112 @@ def test_a_text_that_looks_like_html_is_shown_as_text(connected, vertex):
     build(app, snippets=["<b>bold</b> <img src=x onerror=alert(1)>"])
     hovers = map_figure(app)["data"][0]["hovertext"]
     assert hovers == ["text · &lt;b&gt;bold&lt;/b&gt; &lt;img src=x onerror=alert(1)&gt;"]
+
+
+def opened(app) -> str:
+    picker = app.selectbox(key="emb.open")
+    return picker.options[picker.index]
+
+
+def import_files(app, files, name=""):
+    uploader = next(u for u in app.get("file_uploader") if u.key.startswith("emb.import.files"))
+    for file_name, data, mime in files:
+        uploader.upload(file_name, data, mime)
+    app.run()
+    if name:
+        app.text_input(key="emb.import.name").input(name)
+    app.button(key="emb.import.go").click().run()
+    assert not app.exception, app.exception
+
+
+def test_any_npy_with_json_labels_opens_on_the_map(connected, vertex, tmp_path):
+    # Three rows: fewer than 4 map by PCA at once (more would wait for UMAP, tested in Chromium)
+    vectors = np.random.default_rng(7).normal(size=(3, 16)).astype(np.float32)
+    npy = tmp_path / "mine.npy"
+    np.save(npy, vectors)
+    labels = json.dumps([f"thing {i}" for i in range(3)]).encode()
+    app = open_page()
+    import_files(
+        app,
+        [("mine.npy", npy.read_bytes(), "application/octet-stream"),
+         ("mine.json", labels, "application/json")],
+        name="Mine",
+    )  # fmt: skip
+
+    assert opened(app).startswith("Mine · imported · 16-d · 3 rows")
+    trace = map_figure(app)["data"][0]
+    assert len(trace_values(trace, "customdata")) == 3
+    assert sorted(trace["hovertext"]) == [f"imported · thing {i}" for i in range(3)]
+    assert "cannot be placed in its space" in texts(app.caption)  # no model: no text query
+    assert vertex.requests == []
+
+
+def test_an_exported_parquet_comes_back_in_the_same_space(connected, vertex, tmp_path):
+    from reelscope.embeddings.store import EmbeddingStore
+    from reelscope.embeddings.transfer import export_parquet
+
+    app = open_page()
+    build(app, snippets=["round", "trip"], name="Original")
+    store = EmbeddingStore(connected.data_dir)  # the page's own data folder
+    original = next(c for c in store.collections() if c.name == "Original")
+    path = export_parquet(store.open(original.id), tmp_path / "original.parquet")
+
+    import_files(app, [("original.parquet", path.read_bytes(), "application/octet-stream")])
+    assert opened(app).startswith("Original · Gemini Embedding 2 · 3072-d · 2 rows")
+    assert sorted(map_figure(app)["data"][0]["hovertext"]) == ["text · round", "text · trip"]
+    app.text_input(key="emb.query.text").input("trip")
+    app.button(key="emb.query.search").click().run()
+    assert app.dataframe[0].value["what"].iloc[0] == "text · trip"  # the same vector space
+
+
+def selection_app(data_dir: str, ids: list[int]) -> None:
+    from pathlib import Path
+
+    from components import embedding_selection
+    from reelscope.embeddings.store import EmbeddingStore
+
+    store = EmbeddingStore(Path(data_dir))
+    collection = store.open(store.collections()[0].id)
+    embedding_selection.show("emb.selection", collection, ids, Path(data_dir))
+
+
+def test_selected_segment_plays_its_clip_images_show_and_texts_print(tmp_path, video_file):
+    from streamlit.testing.v1 import AppTest
+
+    from reelscope.embeddings.items import ItemKind
+    from reelscope.embeddings.store import EmbeddingStore, NewRow
+
+    store = EmbeddingStore(tmp_path)
+    info = store.create("Picked", GEMINI_EMBEDDING_2, 128)
+    sha = "a" * 64
+    store.blobs.put_file(video_file, sha)
+    segment = NewRow(ItemKind.VIDEO, "scenes.mp4", "scenes.mp4", f"sha256:{sha}", 4.0, 8.0,
+                     mime_type="video/mp4", blob_sha=sha)  # fmt: skip
+    words = "**not bold** <i>not italic</i>"
+    text = NewRow(ItemKind.TEXT, words, words, "text:1", text=words)
+    store.add(info.id, [segment, text], np.eye(2, 128, dtype=np.float32))
+
+    app = AppTest.from_function(
+        selection_app, args=(str(tmp_path), [0, 1]), default_timeout=30
+    ).run()
+    assert not app.exception, app.exception
+    videos = app.get("video")
+    assert len(videos) == 1
+    assert (videos[0].proto.start_time, videos[0].proto.end_time) == (4, 8)
+    assert words in [t.value for t in app.text], "a text prints as it is, not as Markdown"
+    assert "scenes.mp4 · 4.0–8.0 s" in texts(app.caption)
+
+
+def test_each_video_embeds_the_part_its_start_and_end_choose(connected, vertex, video_file):
+    app = open_page()
+    upload(app, "scenes.mp4", video_file.read_bytes(), "video/mp4")
+    app.radio(key="emb.build.model").set_value(MULTIMODAL_001).run()
+    clip = {t.key.rsplit(".", 1)[-1]: t for t in app.text_input if ".clip." in (t.key or "")}
+    clip["start"].input("4").run()
+    app.number_input(key=f"emb.build.interval.{MULTIMODAL_001}").set_value(4.0).run()
+    build(app, snippets=[], model=MULTIMODAL_001)
+
+    config = vertex.last_request("predict").body["instances"][0]["video"]["videoSegmentConfig"]
+    assert (config["startOffsetSec"], config["intervalSec"]) == (4, 4)
+    hovers = sorted(map_figure(app)["data"][0]["hovertext"])
+    assert hovers == ["scenes.mp4 · 4.0–8.0 s", "scenes.mp4 · 8.0–12.0 s"]
