@@ -9,6 +9,7 @@ collection, an import.
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -296,3 +297,52 @@ def test_each_video_embeds_the_part_its_start_and_end_choose(connected, vertex, 
     assert (config["startOffsetSec"], config["intervalSec"]) == (4, 4)
     hovers = sorted(map_figure(app)["data"][0]["hovertext"])
     assert hovers == ["scenes.mp4 · 4.0–8.0 s", "scenes.mp4 · 8.0–12.0 s"]
+
+
+def test_cancel_stops_the_job_at_once_and_nothing_more_is_sent(connected, vertex):
+    from components.embedding_resources import JOB_KEY
+    from reelscope.embeddings.jobs import JobState, find_job
+
+    vertex.delay(8.0, times=100, rpc="embedContent")  # every call takes 8 s
+    app = open_page()
+    app.text_area(key="emb.build.texts").input("\n".join(f"slow {i}" for i in range(40))).run()
+    app.button(key="emb.build.go").click()
+    with pytest.raises(RuntimeError, match="timed out"):
+        app.run(timeout=2)  # the page follows the job; leave it running, as a page visit does
+    app.button(key="emb.build.go").set_value(False)  # AppTest keeps a cut-short run's click
+
+    job = find_job(app.session_state[JOB_KEY])
+    assert not job.done
+    job.cancel()  # what the Cancel button calls (pressed in the Chromium test)
+    assert job.wait(5), job.progress()
+    app.run()
+    assert not app.exception, app.exception
+    assert "Cancelled" in texts(app.info)
+    assert job.progress().state is JobState.CANCELLED
+    assert app.button(key="emb-job.cancel").disabled
+    sent = len(vertex.requests)
+    assert 0 < sent < 40
+    time.sleep(1.5)
+    assert len(vertex.requests) == sent, "no call starts after Cancel"
+
+
+def test_an_image_query_heatmap_and_export_buttons(connected, vertex, video_file, image_file):
+    app = open_page()
+    upload(app, "scenes.mp4", video_file.read_bytes(), "video/mp4")
+    upload(app, "orange.png", image_file.read_bytes(), "image/png")
+    build(app, snippets=["a red scene"])
+
+    form_image = next(u for u in app.get("file_uploader") if u.key == "emb.query.image")
+    form_image.upload("orange.png", image_file.read_bytes(), "image/png")
+    app.button(key="emb.query.search").click().run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert table["what"].iloc[0] == "image · orange.png"  # the same image, the same vector
+    assert table["score"].iloc[0] == pytest.approx(1.0, abs=1e-3)
+
+    heatmaps = [c for c in app.get("plotly_chart") if "emb.heatmap" in c.proto.id]
+    heatmap = json.loads(heatmaps[0].proto.spec)["data"][0]
+    assert heatmap["type"] == "heatmap"
+    assert list(heatmap["y"]) == ["a red scene"] and len(heatmap["x"]) == 1
+    labels = {b.proto.label for b in app.get("download_button")}
+    assert {"Parquet (vectors + rows)", "NPY (vectors)", "JSON (rows)"} <= labels

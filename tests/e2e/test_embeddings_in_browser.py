@@ -181,3 +181,30 @@ def map_screenshot(page: Page, path: Path) -> None:
             "height": last["y"] + last["height"] - first["y"] + 16}  # fmt: skip
     path.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(path), clip=clip)
+
+
+def test_progress_moves_while_the_job_runs_and_cancel_stops_it(page: Page, app_url, vertex):
+    vertex.delay(1.5, times=200, rpc="embedContent")  # 40 texts, 8 at a time: ~7.5 s in all
+    open_page(page, app_url)
+    builder = page.locator('[data-testid="stExpander"]').filter(has_text="Build a new collection")
+    if not builder.get_by_label("Name", exact=True).is_visible():
+        builder.get_by_text("Build a new collection").click()
+    builder.get_by_label("Name", exact=True).fill("Slow")
+    snippets = builder.get_by_label("Text snippets, one per line")
+    snippets.fill("\n".join(f"slow snippet {i}" for i in range(40)))
+    snippets.press("Control+Enter")
+    wait_idle(page)
+    builder.get_by_role("button", name="Build collection").click()
+
+    bar = page.locator(".st-key-emb-job [data-testid='stProgress']")
+    expect(bar).to_contain_text("/ 40 items", timeout=15_000)
+    expect(bar).to_contain_text("left")  # an estimate once calls come back
+    first = bar.inner_text()
+    expect(bar).not_to_have_text(first, timeout=5_000)  # it moves by itself, no click
+
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_text("Cancelled:")).to_be_visible(timeout=5_000)
+    sent = len(vertex.requests)
+    page.wait_for_timeout(2_000)
+    assert len(vertex.requests) == sent, "no call starts after Cancel"
+    assert sent < 40
