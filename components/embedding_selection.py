@@ -9,19 +9,17 @@ file the route does not serve) in st.video with the same start and end times.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import streamlit as st
 
-from components import media_preview, player
+from components import media_preview, player, resources
 from reelscope import media_server
 from reelscope.embeddings.store import Collection
-from reelscope.spool import SPOOL_DIRNAME
 
 SHOWN_MAX = 6  # segments drawn at once; a lasso over thousands names the rest
 
 
-def show(key: str, collection: Collection, ids: list[int], data_dir: Path) -> None:
+def show(key: str, collection: Collection, ids: list[int]) -> None:
     """Each selected row: its segment playing, its image, or its text."""
     if not ids:
         st.caption("Click a point, or drag a box or lasso on the map, to see what it is.")
@@ -34,7 +32,7 @@ def show(key: str, collection: Collection, ids: list[int], data_dir: Path) -> No
             kind = str(rows.kind[row])
             st.caption(rows.hover(row))
             if kind == "video":
-                _segment(f"{key}.player.{row}", collection, row, data_dir)
+                _segment(f"{key}.player.{row}", collection, row)
             elif kind == "image":
                 _image(collection, row)
             else:
@@ -50,12 +48,12 @@ def clip_of(collection: Collection, row: int) -> tuple[float, float | None]:
     return (0.0 if math.isnan(start) else start), (None if math.isnan(end) else end)
 
 
-def _segment(key: str, collection: Collection, row: int, data_dir: Path) -> None:
+def _segment(key: str, collection: Collection, row: int) -> None:
     start, end = clip_of(collection, row)
     mime = collection.rows.mime_type[row] or "video/mp4"
     path = collection.blob_path(row)
     uri = collection.rows.uri[row]
-    url = _route_url(path, uri, mime, data_dir)
+    url = _route_url(collection, row, mime)
     if url is not None:
         clip = (start, end) if end is not None else None
         player.show(key, url, mime_type=mime, clip=clip, start=start, report_every_s=None)
@@ -67,24 +65,25 @@ def _segment(key: str, collection: Collection, row: int, data_dir: Path) -> None
         st.caption("This video's file is gone from the data folder; add it again to play it.")
 
 
-def _route_url(path: Path | None, uri: str | None, mime: str, data_dir: Path) -> str | None:
-    """A signed media-route link when this server has the route and serves that file."""
+def _route_url(collection: Collection, row: int, mime: str) -> str | None:
+    """A signed media-route link, when this server has the route and can serve the video."""
     if not media_preview.route_mounted():
         return None
+    uri, sha = collection.rows.uri[row], collection.rows.blob_sha[row]
     if uri and uri.startswith("gs://"):
         target = uri
-    elif path is not None and _route_serves(path, data_dir):
-        target = str(path.resolve())
+    elif sha and sha in (spool := resources.session_spool()):
+        # The route serves this session's spool only; a collection's own copy lives in
+        # data/embeddings/blobs (asked of the route's owner). Uploaded this session: the same
+        # bytes are still in the spool, so the player can stream them in ranges.
+        try:
+            target = media_server.spool_source(spool.path(sha), resources.settings().data_dir)
+        except media_server.MediaLinkError:
+            return None
     else:
         return None
     token = media_server.sign(target, mime, media_preview.link_key())
     return media_server.url_path(token, str(st.config.get_option("server.baseUrlPath") or ""))
-
-
-def _route_serves(path: Path, data_dir: Path) -> bool:
-    # The route serves the session spool only (media_server._serve_file); collection blobs
-    # live beside it in data/embeddings/blobs. Asked of the player's owner; st.video meanwhile.
-    return path.resolve().is_relative_to((data_dir / SPOOL_DIRNAME).resolve())
 
 
 def _image(collection: Collection, row: int) -> None:

@@ -129,7 +129,7 @@ if info is not None:
         with map_col:
             selected = embedding_map.show("emb.map", figure, selectable=dims == 2)
         chosen = selected or ([picked] if picked is not None else [])
-        embedding_selection.show("emb.selection", collection, chosen, settings.data_dir)
+        embedding_selection.show("emb.selection", collection, chosen)
 
         with st.expander("Similarity: texts × video segments", icon=":material/grid_on:"):
             embedding_query.heatmap("emb.heatmap", collection)

@@ -254,7 +254,7 @@ def selection_app(data_dir: str, ids: list[int]) -> None:
 
     store = EmbeddingStore(Path(data_dir))
     collection = store.open(store.collections()[0].id)
-    embedding_selection.show("emb.selection", collection, ids, Path(data_dir))
+    embedding_selection.show("emb.selection", collection, ids)
 
 
 def test_selected_segment_plays_its_clip_images_show_and_texts_print(tmp_path, video_file):

@@ -59,12 +59,18 @@ FIGURE_JS = """
 PLAY_JS = """
 async (video) => {
   video.muted = true;
+  const deadline = new Promise((ok) => setTimeout(ok, 15000));
   if (video.readyState < 1) {
-    await new Promise((ok) => video.addEventListener('loadedmetadata', ok, { once: true }));
+    const loaded = new Promise((ok) => video.addEventListener('loadedmetadata', ok, { once: true }));
+    await Promise.race([loaded, deadline]);
+    if (video.readyState < 1) {
+      const answer = await fetch(video.currentSrc, { headers: { Range: 'bytes=0-10' } });
+      return { error: 'not loaded', status: answer.status, body: await answer.text() };
+    }
   }
   await new Promise((ok) => setTimeout(ok, 300));
   const before = video.currentTime;
-  await video.play();
+  await Promise.race([video.play(), deadline]);
   await new Promise((ok) => setTimeout(ok, 700));
   return { before, after: video.currentTime, paused: video.paused };
 }
@@ -149,6 +155,7 @@ def test_build_map_select_and_play_a_segment(page: Page, app_url, vertex, fixtur
     expect(video).to_have_count(1)
     played = video.evaluate(PLAY_JS)
     screenshot(page, f"embeddings-selected-{model.replace('@', '-')}")
+    assert "error" not in played, played
     assert 4.0 - 0.05 <= played["before"] < 4.5, played  # placed at the segment's start
     assert 4.0 <= played["after"] <= 8.0 + 0.05, played  # playing inside the segment
     calls = [r for r in vertex.requests if r.rpc in ("embedContent", "predict")]
