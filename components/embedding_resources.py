@@ -1,4 +1,4 @@
-"""The embeddings page's shared pieces: the store, embedders, the UMAP warm-up, this session's job.
+"""The embeddings page's shared pieces: the store, embedders, this session's job.
 
 Cached the Streamlit way around pure core objects: one EmbeddingStore per data folder and one
 embedder per (settings, model, dimension) for the process; the job a session started is kept
@@ -39,17 +39,6 @@ def connected_embedder(settings: Settings, model_id: str, dimension: int) -> Emb
         st.error(f"{problem} Run this in the shell that starts Reelscope, then restart it:")
         st.code(fixes, language="bash", wrap_lines=True)
         return None
-
-
-@st.cache_resource(show_spinner=False)
-def warm_up_umap(data_dir: Path) -> None:
-    """Once per process: import umap and fit a tiny map in the background (numba compiles).
-
-    The numba cache lives in the data folder, so the next server start imports faster.
-    """
-    from reelscope import projection
-
-    projection.warm_up_in_background(data_dir / "numba-cache")
 
 
 def session_job() -> EmbedJob | None:

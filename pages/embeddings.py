@@ -29,7 +29,6 @@ WAIT_ICON = ":material/hourglass_top:"
 settings = resources.settings()
 catalog = resources.catalog()
 store = emb.store(settings.data_dir)
-emb.warm_up_umap(settings.data_dir)
 job = emb.session_job()
 
 st.title("Embeddings")

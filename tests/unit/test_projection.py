@@ -99,8 +99,10 @@ def test_stored_projection_is_reused(tmp_path: Path):
     reopened = EmbeddingStore(tmp_path)
     again = map_for(reopened, reopened.open(collection_id), params)
     assert again.final and np.array_equal(again.projection.coords, stored.projection.coords)
-    # other parameters are another map
-    assert not map_for(store, collection, ProjectionParams(dims=3)).final
+    # other parameters are another map (waited for: no fit may outlive its test)
+    three_d = ProjectionParams(dims=3)
+    assert not map_for(store, collection, three_d).final
+    assert wait_for_map(store, collection, three_d, timeout=300)
 
 
 def test_figure_is_one_trace_with_row_ids(tmp_path: Path):

@@ -27,7 +27,7 @@ def make_run_command(*variables: str) -> list[str]:
         text=True,
         check=True,
     )
-    [line] = [line for line in dry_run.stdout.splitlines() if " run app.py" in line]
+    [line] = [line for line in dry_run.stdout.splitlines() if " run serve.py" in line]
     return shlex.split(line)
 
 
