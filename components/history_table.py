@@ -7,12 +7,12 @@ page opens as fast over 10,000 runs as over ten. The search box looks in prompts
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import streamlit as st
 
-from components import kept
-from reelscope.parameters import SAFETY_CATEGORIES
+from components import kept, model_params
 from reelscope.runs import RunSpec
 from reelscope.store import STATUSES, RunPage, RunQuery, Store
 
@@ -115,32 +115,16 @@ def _columns(page: RunPage) -> dict[str, list]:
 
 
 def load_into_ask(spec: RunSpec) -> None:
-    """Put a kept run's prompt, model and parameters where the Ask page's components read them.
+    """Put a kept run's prompt, model and parameters back on the Ask page.
 
-    `ask.prompt` is the Ask page's prompt; `ask.params.…` are components.model_params' kept
-    values (the same names its `_keep` writes). The sources are not restored: uploads were
-    this session's or another's spool, so the user adds them again.
+    Each component sets its own values: the prompt box's kept value, and the parameter panel
+    through `model_params.load`. The sources are not restored: uploads were this session's or
+    another's spool, so the user adds them again.
     """
-    params = spec.params
-    budget = params.thinking_budget
-    values: dict[str, object] = {
-        "model": spec.model_id,
-        "temperature": params.temperature,
-        "top_p": params.top_p,
-        "top_k": params.top_k,
-        "max_output_tokens": params.max_output_tokens,
-        "candidate_count": params.candidate_count,
-        "stop_sequences": "\n".join(params.stop_sequences),
-        "thinking_level": params.thinking_level,
-        "thinking_mode": "custom" if isinstance(budget, int) else budget,
-        "stream": spec.stream,
-        **{f"safety.{c}": params.safety.get(c, "DEFAULT") for c in SAFETY_CATEGORIES},
-    }
-    if isinstance(budget, int):
-        values["thinking_budget"] = budget
     kept.put(ASK_PROMPT_KEY, spec.prompt)
-    for name, value in values.items():
-        kept.put(f"{ASK_PARAMS_KEY}.{name}", value)
+    model_params.load(
+        ASK_PARAMS_KEY, spec.model_id, dataclasses.replace(spec.params, stream=spec.stream)
+    )
 
 
 def date_label(moment: dt.datetime) -> str:

@@ -237,6 +237,15 @@ def _read(key: str) -> GenerationParams:
     )
 
 
+def load(key: str, model_id: str, params: GenerationParams) -> None:
+    """Set the component's model and parameters from elsewhere (a kept run re-opened).
+
+    Call it from a callback or before the component is drawn in this run.
+    """
+    kept.put(f"{key}.model", model_id)
+    _keep(key, params)
+
+
 def _keep(key: str, params: GenerationParams) -> None:
     """Keep `params` as the component's values (and show them in any live widget)."""
     budget = params.thinking_budget
