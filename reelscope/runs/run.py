@@ -87,6 +87,7 @@ class Run:
         self._events: list[Event] = []
         self._state = RunState()
         self._changed = threading.Condition()
+        self._ended = threading.Event()  # waiting for the end must not wake on every chunk
         self._cancel = threading.Event()
         self._cancel_hooks: list[Callable[[], None]] = []
         self._listeners: list[Callable[[Run, Event], None]] = []
@@ -106,6 +107,8 @@ class Run:
             self._events.append(event)
             self._state.apply(event)
             self._changed.notify_all()
+            if self._state.done:
+                self._ended.set()
             listeners = list(self._listeners)
         for listener in listeners:
             listener(self, event)
@@ -172,7 +175,8 @@ class Run:
             return self._changed.wait_for(lambda: predicate(self._state), timeout)
 
     def wait_done(self, timeout: float) -> bool:
-        return self.wait(lambda state: state.done, timeout)
+        """Block until the run has ended or `timeout` passes; whether it ended."""
+        return self._ended.wait(timeout)
 
     def to_record(self) -> dict[str, Any]:
         """The run as plain data: spec, start time and every event."""
