@@ -102,17 +102,22 @@ def describe_connection(settings: Settings) -> Connection:
     )
 
 
-def make_genai_client(settings: Settings) -> Client:
-    """A google-genai client for Vertex AI. Raises NotConnected with the fix when it cannot be."""
+def connected_credentials(settings: Settings) -> google.auth.credentials.Credentials:
+    """Application Default Credentials for a ready connection; NotConnected with the fix."""
     connection = describe_connection(settings)
     if not connection.ready:
         raise NotConnected(" ".join(connection.problems), connection.fixes)
     try:
-        credentials = _load_credentials(settings)
+        return _load_credentials(settings)
     except google.auth.exceptions.GoogleAuthError as exc:
         raise NotConnected(
             f"Application Default Credentials could not be loaded: {exc}", (LOGIN_COMMAND,)
         ) from exc
+
+
+def make_genai_client(settings: Settings) -> Client:
+    """A google-genai client for Vertex AI. Raises NotConnected with the fix when it cannot be."""
+    credentials = connected_credentials(settings)
     # vertexai, project and location must be arguments: only then does the SDK honour a base URL
     # override and build the full /projects/P/locations/L path (SDK-NOTES.md).
     return Client(
@@ -172,15 +177,7 @@ def make_storage_client(settings: Settings) -> google.cloud.storage.Client:
             credentials=google.auth.credentials.AnonymousCredentials(),
             client_options={"api_endpoint": endpoint},
         )
-    connection = describe_connection(settings)
-    if not connection.ready:
-        raise NotConnected(" ".join(connection.problems), connection.fixes)
-    try:
-        credentials = _load_credentials(settings)
-    except google.auth.exceptions.GoogleAuthError as exc:
-        raise NotConnected(
-            f"Application Default Credentials could not be loaded: {exc}", (LOGIN_COMMAND,)
-        ) from exc
+    credentials = connected_credentials(settings)
     return storage.Client(project=settings.project, credentials=credentials)
 
 
@@ -209,15 +206,7 @@ def make_prediction_client(settings: Settings) -> PredictionServiceClient:
         PredictionServiceClient,
     )
 
-    connection = describe_connection(settings)
-    if not connection.ready:
-        raise NotConnected(" ".join(connection.problems), connection.fixes)
-    try:
-        credentials = _load_credentials(settings)
-    except google.auth.exceptions.GoogleAuthError as exc:
-        raise NotConnected(
-            f"Application Default Credentials could not be loaded: {exc}", (LOGIN_COMMAND,)
-        ) from exc
+    credentials = connected_credentials(settings)
     if settings.vertex_base_url:
         base = settings.vertex_base_url
         endpoint = base if "://" in base else f"https://{base}"
