@@ -28,7 +28,7 @@ from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_it
 from reelscope.embeddings.models import Embedder, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 12  # calls in flight: hides latency; 429s are retried with backoff
 
 
 class JobState(StrEnum):

@@ -76,8 +76,12 @@ class Recorder:
 
     def _heard(self, run: Run, _event: Event | None) -> None:
         with self._changed:
+            # Wake the writer only for a run's first news or its end: it reads every event
+            # since the last commit anyway, and a wake-up per chunk costs the worker's thread.
             if run.id not in self._pending:
                 self._pending[run.id] = (run, time.monotonic())
+            elif not run.done:
+                return
             self._changed.notify_all()
 
     def _loop(self) -> None:
