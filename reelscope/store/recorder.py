@@ -39,6 +39,7 @@ class Recorder:
         self._changed = threading.Condition()
         self._pending: dict[str, tuple[Run, float]] = {}  # run id -> (run, first unwritten news)
         self._written: dict[str, int] = {}  # run id -> events already in the database
+        self._unrecorded: set[str] = set()  # runs whose row the writer has not inserted yet
         self._busy = False
         self._closed = False
         self.lags: deque[float] = deque(maxlen=10_000)  # news heard -> committed, seconds
@@ -47,16 +48,17 @@ class Recorder:
         atexit.register(_flush_at_exit, weakref.ref(self))
 
     def __call__(self, run: Run) -> None:
-        """Keep `run`: its row now (on the caller's thread), its events as they come."""
+        """Keep `run`: its row and its events as they come, all written by the writer thread.
+
+        Nothing is written on the caller's thread, so starting a run costs no SQLite commit.
+        """
         if run.spec.extra.get(REPLAY_OF):
             return
-        with self._db.transaction() as tx:
-            self._repo.insert(tx, run.id, run.started_at, run.spec, self._app_version)
         with self._changed:
             self._written[run.id] = 0
+            self._unrecorded.add(run.id)
         run.subscribe(self._heard)
-        if run.event_count:  # events that came before the subscription
-            self._heard(run, None)
+        self._heard(run, None)  # the row, and any events that came before the subscription
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every event heard so far is committed; whether it was in time."""
@@ -117,8 +119,12 @@ class Recorder:
             if seen is None:  # already closed in the database
                 continue
             events = run.events(seen)
+            with self._changed:
+                new = run_id in self._unrecorded
             try:
                 with self._db.transaction() as tx:
+                    if new:
+                        self._repo.insert(tx, run_id, run.started_at, run.spec, self._app_version)
                     self._repo.append_events(tx, run_id, seen, events)
                     if done:
                         state = run.state()
@@ -129,6 +135,7 @@ class Recorder:
                 continue
             self.lags.append(time.monotonic() - heard_at)
             with self._changed:
+                self._unrecorded.discard(run_id)
                 self._written[run_id] = seen + len(events)
                 if done:
                     del self._written[run_id]
