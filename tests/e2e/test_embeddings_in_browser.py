@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
-from tests.e2e.conftest import ROOT, screenshot, wait_idle
+from tests.e2e.conftest import OUTPUT_DIR, screenshot, wait_idle
 from tests.media_files import make_image_pair, make_video
 
 pytestmark = pytest.mark.e2e
@@ -198,7 +198,7 @@ def test_build_map_select_and_play_a_segment(page: Page, app_url, vertex, fixtur
     figure = page.evaluate(FIGURE_JS)
     assert figure["traces"] == 1 and "a dog on a beach" in figure["annotations"]
     if model == MULTIMODAL_001:
-        map_screenshot(page, ROOT / "docs" / "embeddings.png")
+        map_screenshot(page, OUTPUT_DIR / "embeddings.png")  # docs/embeddings.png is one
 
 
 def search(page: Page, text: str) -> None:
