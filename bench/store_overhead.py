@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
+from bench.pairing import alternate, ratios
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
@@ -60,21 +60,15 @@ def main() -> None:
         )  # fmt: skip
         client = make_genai_client(settings)
         assert without() == with_store() == reply, "both must read the whole answer"
-        timings: dict[str, list[float]] = {"without": [], "with": []}
-        for round_number in range(WARMUP + ROUNDS):
-            order = (("without", without), ("with", with_store))
-            for name, run in order if round_number % 2 else order[::-1]:
-                started = time.perf_counter()
-                run()
-                if round_number >= WARMUP:
-                    timings[name].append(time.perf_counter() - started)
-                emulator.clear()
+        recorded_times, plain_times = alternate(
+            with_store, without, rounds=ROUNDS, warmup=WARMUP, between=emulator.clear
+        )
         kept = store.runs.count()
         lags = sorted(store.recorder.lags)
         store.close()
 
-    base, app = statistics.median(timings["without"]), statistics.median(timings["with"])
-    paired = sorted(a / r for a, r in zip(timings["with"], timings["without"], strict=True))
+    base, app = statistics.median(plain_times), statistics.median(recorded_times)
+    paired = ratios(recorded_times, plain_times)
     quartiles = statistics.quantiles(paired, n=4)
     print(f"stream of {CHUNKS} chunks, {ROUNDS} rounds each, medians; {kept} runs kept:")
     print(f"  pipeline, no store    : {base * 1000:8.2f} ms")

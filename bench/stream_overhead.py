@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
+from bench.pairing import alternate, ratios
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
@@ -59,19 +59,12 @@ def main() -> None:
         )  # fmt: skip
         client = make_genai_client(settings)
         assert raw_sdk() == pipeline() == reply, "both must read the whole answer"
-        timings: dict[str, list[float]] = {"raw": [], "pipeline": []}
-        for round_number in range(WARMUP + ROUNDS):
-            order = (("raw", raw_sdk), ("pipeline", pipeline))
-            for name, run in order if round_number % 2 else order[::-1]:
-                started = time.perf_counter()
-                run()
-                if round_number >= WARMUP:
-                    timings[name].append(time.perf_counter() - started)
-                emulator.clear()  # the request log would otherwise grow through the run
+        # the request log would otherwise grow through the run
+        piped, raws = alternate(pipeline, raw_sdk, rounds=ROUNDS, warmup=WARMUP,
+                                between=emulator.clear)  # fmt: skip
 
-    raw, app = statistics.median(timings["raw"]), statistics.median(timings["pipeline"])
-    # Each round's two runs are neighbours in time: their ratio cancels most machine drift.
-    paired = sorted(a / r for a, r in zip(timings["pipeline"], timings["raw"], strict=True))
+    raw, app = statistics.median(raws), statistics.median(piped)
+    paired = ratios(piped, raws)
     quartiles = statistics.quantiles(paired, n=4)
     print(f"stream of {CHUNKS} chunks, {ROUNDS} rounds each, medians:")
     print(f"  raw google-genai loop : {raw * 1000:8.2f} ms")
