@@ -4,9 +4,10 @@ The worker is one asyncio loop shared by every session's runs: a write that wait
 busy timeout, a WAL checkpoint) must not stall them all. So the listener a run calls on each
 event only notes "this run has news" (a dict write under a lock), and one writer thread per
 store pulls each run's new events from the run itself, in the run's own order, and commits them
-in one transaction per batch. The batch is what arrived while it gathered and committed: a
-few milliseconds (GATHER_S, then the commit; measured in `lags`). A Stop or any other end is
-written at once, with what arrived before it; a crash loses at most that last batch.
+in one transaction per batch. The batch is what arrived in the last WRITE_EVERY_S (measured in
+`lags`): a stream gets a few commits a second, not one a chunk, because the writer's work
+shares the GIL with the stream it records. A Stop or any other end is written at once, with
+what arrived before it; a crash loses at most that last batch.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ import weakref
 from collections import deque
 
 from reelscope.database import Database
-from reelscope.generation.events import Event
+from reelscope.generation.events import Event, is_terminal
 from reelscope.runs.replay import REPLAY_OF
 from reelscope.runs.run import Run
 from reelscope.store.runs import RunRepo, status_of
 
 _LOGGER = logging.getLogger(__name__)
 RETRY_S = 0.5
-GATHER_S = 0.01  # after news, wait this long for more (unless a run ended): fewer commits
+WRITE_EVERY_S = 0.2  # after news, wait this long for more (unless a run ends): few commits
 
 
 class Recorder:
@@ -76,10 +77,16 @@ class Recorder:
             self._closed = True
             self._changed.notify_all()
 
-    def _heard(self, run: Run, _event: Event | None) -> None:
+    def _heard(self, run: Run, event: Event | None) -> None:
+        # Called on the worker's thread for every chunk of every run, so the common case takes
+        # no lock: news of a run already waiting to be written changes nothing, unless it is
+        # the end. (A stale read of `_pending`, as the writer swaps it, only defers this news
+        # to the run's next event, and the last event always takes the lock.)
+        if event is not None and run.id in self._pending and not is_terminal(event):
+            return
         with self._changed:
             # Wake the writer only for a run's first news or its end: it reads every event
-            # since the last commit anyway, and a wake-up per chunk costs the worker's thread.
+            # since the last commit anyway.
             if run.id not in self._pending:
                 self._pending[run.id] = (run, time.monotonic())
             elif not run.done:
@@ -92,11 +99,11 @@ class Recorder:
                 self._changed.wait_for(lambda: self._pending or self._closed)
                 if self._closed and not self._pending:
                     return
-                # One commit for a few chunks rather than one each: the worker streams on
+                # One commit for many chunks rather than one each: the worker streams on
                 # meanwhile. A run's end (or close) is written at once.
                 self._changed.wait_for(
                     lambda: self._closed or any(run.done for run, _ in self._pending.values()),
-                    timeout=GATHER_S,
+                    timeout=WRITE_EVERY_S,
                 )
                 batch, self._pending = self._pending, {}
                 self._busy = True

@@ -1,7 +1,8 @@
 """Kept runs: written as they stream (recorder.py), searched and read back by the History page.
 
 A run's row holds its spec and a summary for the table (status, usage, cost, finish reason),
-filled when it ends; its events are rows of their own, in order, each with its time. Sources are
+filled when it ends; its events are kept in order, each with its time, in batches: one row per
+write of the recorder (a JSON array of event records). Sources are
 recorded by content hash (attachments, the bytes stay out of the database) or by URI. Reads go
 to the database every time: a run written by another session's worker shows at once.
 """
@@ -194,10 +195,12 @@ class RunRepo:
     def append_events(
         self, tx: sqlite3.Connection, run_id: str, first_seq: int, events: Sequence[Event]
     ) -> None:
-        tx.executemany(
-            "INSERT INTO events (run_id, seq, at, kind, data) VALUES (?, ?, ?, ?, ?)",
-            [(run_id, first_seq + i, e.at, e.kind, _event_json(e)) for i, e in enumerate(events)],
-        )
+        """Events `first_seq`, `first_seq + 1`, … of the run, as one batch row."""
+        if events:
+            tx.execute(
+                "INSERT INTO event_batches (run_id, first_seq, count, events) VALUES (?, ?, ?, ?)",
+                (run_id, first_seq, len(events), _DUMPS([_event_record(e) for e in events])),
+            )
 
     def summarise(
         self, tx: sqlite3.Connection, run_id: str, model_id: str, state: RunState, status: str
@@ -249,6 +252,8 @@ class RunRepo:
     # -- reading (the History page) --
 
     def search(self, query: RunQuery) -> RunPage:
+        if query.text.strip():
+            self._index_for_search()
         where, args = _where(query)
         connection = self._db.connection()
         total = connection.execute(f"SELECT count(*) FROM runs WHERE {where}", args).fetchone()[0]
@@ -258,6 +263,22 @@ class RunRepo:
             (*args, max(1, query.limit), max(0, query.offset)),
         )
         return RunPage([_row(r) for r in rows], total)
+
+    def _index_for_search(self) -> None:
+        """Put the runs the search index lacks into it (schema.v3): a search sees every run.
+
+        Streams leave indexing to the first search after them: a few runs' worth here, where
+        it would have cost every stream on the thread it shares with its recorder.
+        """
+        unindexed = "SELECT 1 FROM runs WHERE search_indexed = 0 LIMIT 1"
+        if self._db.connection().execute(unindexed).fetchone() is None:
+            return
+        with self._db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO runs_fts(rowid, prompt, output_text) "
+                "SELECT rowid, prompt, output_text FROM runs WHERE search_indexed = 0"
+            )
+            tx.execute("UPDATE runs SET search_indexed = 1 WHERE search_indexed = 0")
 
     def models(self) -> list[str]:
         rows = self._db.connection().execute(
@@ -278,10 +299,11 @@ class RunRepo:
         if row is None:
             return None
         events = [
-            from_record(json.loads(data))
-            for (data,) in connection.execute(
-                "SELECT data FROM events WHERE run_id = ? ORDER BY seq", (run_id,)
+            from_record(record)
+            for (batch,) in connection.execute(
+                "SELECT events FROM event_batches WHERE run_id = ? ORDER BY first_seq", (run_id,)
             )
+            for record in json.loads(batch)
         ]
         return StoredRun(
             id=row["id"],
@@ -299,7 +321,9 @@ class RunRepo:
     def event_count(self, run_id: str) -> int:
         return (
             self._db.connection()
-            .execute("SELECT count(*) FROM events WHERE run_id = ?", (run_id,))
+            .execute(
+                "SELECT coalesce(sum(count), 0) FROM event_batches WHERE run_id = ?", (run_id,)
+            )
             .fetchone()[0]
         )
 
@@ -332,13 +356,16 @@ class RunRepo:
             )
 
 
-def _event_json(event: Event) -> str:
-    """`to_record` as JSON; text chunks (nearly every event) without asdict's deep copy."""
+def _event_record(event: Event) -> dict[str, Any]:
+    """`to_record`; text chunks (nearly every event) without asdict's deep copy."""
     if type(event) in (TextDelta, Thought):
-        return _DUMPS(
-            {"kind": event.kind, "at": event.at, "text": event.text, "candidate": event.candidate}
-        )
-    return _DUMPS(to_record(event))
+        return {
+            "kind": event.kind,
+            "at": event.at,
+            "text": event.text,
+            "candidate": event.candidate,
+        }
+    return to_record(event)
 
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -3,7 +3,10 @@
 v1 keeps runs, their events, their sources (attachments by content hash: the bytes stay in the
 spool/data folder, never in the database) and saved prompts. v2 adds what the History page needs
 to open fast over many runs: indexes for its filters and order, full-text search over prompts
-and answers (FTS5, kept by triggers), and `deleted_at` so that a delete can be undone.
+and answers (FTS5), and `deleted_at` so that a delete can be undone. v3 takes work off the thread
+a stream shares with its recorder: a run's events are kept in batches, one row per write (a JSON
+array of event records, each with its time), so a 200-chunk stream costs a few inserts instead
+of 200; and the search index is brought up to date when someone searches, not as runs end.
 """
 
 from __future__ import annotations
@@ -103,4 +106,40 @@ def v2(connection: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = (V1, v2)
+def v3(connection: sqlite3.Connection) -> None:
+    """Events in batches, and a search index brought up to date by searches, not by streams."""
+    # Each old event row becomes a batch of one: exact, and the order stays the key's.
+    connection.execute(
+        "CREATE TABLE event_batches ("
+        "run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, "
+        "first_seq INTEGER NOT NULL, count INTEGER NOT NULL, events TEXT NOT NULL, "
+        "PRIMARY KEY (run_id, first_seq)) WITHOUT ROWID"
+    )
+    connection.execute(
+        "INSERT INTO event_batches (run_id, first_seq, count, events) "
+        "SELECT run_id, seq, 1, '[' || data || ']' FROM events"
+    )
+    connection.execute("DROP TABLE events")
+    # Indexing an answer's trigrams took a third of what recording a run cost, on the thread
+    # the stream shares. Now a run's row says whether the index holds it (every v2 row does);
+    # a search indexes what is missing first (RunRepo.search), and an edit drops it again.
+    connection.execute("ALTER TABLE runs ADD COLUMN search_indexed INTEGER NOT NULL DEFAULT 0")
+    connection.execute("UPDATE runs SET search_indexed = 1")
+    for trigger in ("runs_fts_insert", "runs_fts_delete", "runs_fts_update"):
+        connection.execute(f"DROP TRIGGER {trigger}")
+    connection.execute(
+        "CREATE TRIGGER runs_fts_delete AFTER DELETE ON runs WHEN old.search_indexed BEGIN "
+        "INSERT INTO runs_fts(runs_fts, rowid, prompt, output_text) "
+        "VALUES ('delete', old.rowid, old.prompt, old.output_text); END"
+    )
+    connection.execute(
+        "CREATE TRIGGER runs_fts_update AFTER UPDATE OF prompt, output_text ON runs "
+        "WHEN old.search_indexed BEGIN "
+        "INSERT INTO runs_fts(runs_fts, rowid, prompt, output_text) "
+        "VALUES ('delete', old.rowid, old.prompt, old.output_text); "
+        "UPDATE runs SET search_indexed = 0 WHERE rowid = new.rowid; END"
+    )
+    connection.execute("CREATE INDEX runs_unindexed ON runs(search_indexed)")
+
+
+MIGRATIONS = (V1, v2, v3)

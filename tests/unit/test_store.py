@@ -20,6 +20,7 @@ from reelscope.generation.events import (
     Stopped,
     TextDelta,
     Usage,
+    to_record,
 )
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec, SourceRef
@@ -70,9 +71,10 @@ def kept(store, prompt="Describe the video", words=("a ", "b "), **kwargs) -> Ru
 def test_a_new_file_gets_the_whole_schema(tmp_path):
     store = open_store(tmp_path)
     assert store.path == tmp_path / STORE_FILENAME
-    assert store.db.version == len(MIGRATIONS) == 2
+    assert store.db.version == len(MIGRATIONS) == 3
     names = {r[0] for r in store.db.connection().execute("SELECT name FROM sqlite_master")}
-    assert {"runs", "events", "attachments", "run_sources", "prompts", "runs_fts"} <= names
+    assert {"runs", "event_batches", "attachments", "run_sources", "prompts", "runs_fts"} <= names
+    assert "events" not in names
     assert store.db.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     store.close()
 
@@ -90,13 +92,39 @@ def test_a_version_1_file_is_migrated_and_its_runs_become_searchable(tmp_path):
     old.close()
 
     store = open_store(tmp_path)
-    assert store.db.version == 2
+    assert store.db.version == 3
     columns = {r[1] for r in store.db.connection().execute("PRAGMA table_info(runs)")}
     assert "deleted_at" in columns
     found = store.runs.search(RunQuery(text="goalkeeper"))
     assert [r.id for r in found.rows] == ["old1"] and found.total == 1
     assert [r.id for r in store.runs.search(RunQuery(text="dives left")).rows] == ["old1"]
     assert store.runs.get("old1").spec == spec("Where is the goalkeeper?")
+    store.close()
+
+
+def test_a_version_2_file_keeps_every_event_of_its_runs_in_order(tmp_path):
+    path = tmp_path / STORE_FILENAME
+    old = Database(path, MIGRATIONS[:2])
+    record = spec("Describe").to_record()
+    events = [TextDelta(0.1, "one "), TextDelta(0.2, "two"), Completed(0.3)]
+    with old.transaction() as tx:
+        tx.execute(
+            "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, app_version) "
+            "VALUES ('v2run', '2025-01-01T00:00:00.000000+00:00', 'gemini-2.5-pro', 'Describe', "
+            "?, 'completed', '0.0.9')",
+            (json.dumps(record),),
+        )
+        for seq, event in reversed(list(enumerate(events))):  # stored out of order on purpose
+            tx.execute(
+                "INSERT INTO events (run_id, seq, at, kind, data) VALUES ('v2run', ?, ?, ?, ?)",
+                (seq, event.at, event.kind, json.dumps(to_record(event))),
+            )
+    old.close()
+
+    store = open_store(tmp_path)
+    assert store.db.version == 3
+    assert store.runs.get("v2run").events == events
+    assert store.runs.event_count("v2run") == 3
     store.close()
 
 
@@ -153,7 +181,7 @@ def test_eight_threads_streaming_at_once_keep_every_event(store):
     check = sqlite3.connect(store.path)
     assert check.execute("SELECT count(*) FROM runs").fetchone()[0] == 8 * per_thread
     expected = 8 * per_thread * (len(words) + 3)
-    assert check.execute("SELECT count(*) FROM events").fetchone()[0] == expected
+    assert check.execute("SELECT sum(count) FROM event_batches").fetchone()[0] == expected
     for run in runs:
         assert store.runs.get(run.id).events == run.events()
     check.close()
@@ -222,6 +250,37 @@ def test_search_filters_in_sql_and_pages(store):
     assert store.runs.search(RunQuery(since=today, until=today)).total == 31
     assert store.runs.search(RunQuery(until=today - dt.timedelta(days=1))).total == 0
     assert set(store.runs.models()) == {"gemini-3.5-flash", "pro-x"}
+
+
+def fts_matches_its_table(store) -> bool:
+    """FTS5's own check that the search index holds exactly what the runs table says."""
+    try:
+        with store.db.transaction() as tx:
+            tx.execute("INSERT INTO runs_fts(runs_fts, rank) VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError:
+        return False
+    return True
+
+
+def test_a_search_indexes_what_streams_left_and_finds_a_run_before_and_after_its_end(store):
+    live = Run(spec("Where is the goalkeeper?"))
+    store.recorder(live)
+    live.append(TextDelta(0.1, "He dives "))
+    assert store.recorder.flush(5)
+    assert not fts_matches_its_table(store), "a stream leaves indexing to the next search"
+
+    assert [r.id for r in store.runs.search(RunQuery(text="goalkeeper")).rows] == [live.id]
+    assert fts_matches_its_table(store)
+    play(live, ["left at 01:23."])
+    assert store.recorder.flush(5)
+    assert [r.id for r in store.runs.search(RunQuery(text="dives left")).rows] == [live.id]
+    assert store.runs.search(RunQuery(text="goalkeeper")).total == 1  # indexed once, not twice
+    assert fts_matches_its_table(store)
+
+    store.runs.delete([live.id])
+    store.runs.purge_deleted()
+    assert fts_matches_its_table(store), "a purged run leaves the index too"
+    assert store.runs.search(RunQuery(text="goalkeeper")).total == 0
 
 
 def test_delete_hides_runs_until_restored_and_purge_removes_their_events(store):
