@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import connection, resources
+from components import connection, prefetch, resources
 from reelscope.vertex import describe_connection
 
 st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
@@ -34,4 +34,5 @@ navigation = st.navigation(
 with st.sidebar:
     st.markdown("## :material/movie: Reelscope")
     connection.show(describe_connection(resources.settings()))
+    prefetch.show()
 navigation.run()

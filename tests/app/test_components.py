@@ -96,3 +96,12 @@ def test_source_picker_refuses_an_oversized_upload_with_the_way_out(
     assert "at most 7.0 MB inline" in texts(app.error)
     assert "gs:// URI" in texts(app.error)
     assert "sources=[]" in texts(app.text)
+
+
+def test_the_prefetcher_names_only_streamlits_element_modules(tmp_path):
+    from components import prefetch
+
+    for name in ("DataFrame.-f9-1zS0.js", "DateInput.B1.js", "index.esm.X.js", "DataFrameX.a.js"):
+        (tmp_path / name).write_text("")
+    assert prefetch.module_files(tmp_path) == ("DataFrame.-f9-1zS0.js", "DateInput.B1.js")
+    assert prefetch.module_files(tmp_path / "missing") == ()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from components import prefetch
 from tests.e2e.conftest import running_app, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -69,3 +70,19 @@ def test_a_run_is_kept_opened_and_replayed_across_a_server_restart(
         open_and_replay(page, url, vertex)
         context.close()
     assert len([r for r in vertex.requests if r.rpc == "streamGenerateContent"]) == 1
+
+
+def test_the_ask_page_fetches_the_history_tables_code_before_history_is_opened(page: Page):
+    files = prefetch.module_files()
+    assert any(name.startswith("DataFrame.") for name in files), files
+    page.wait_for_function(
+        """(files) => {
+            const seen = performance.getEntriesByType("resource").map((e) => e.name);
+            return files.every((f) => seen.some((url) => url.endsWith("/static/js/" + f)));
+        }""",
+        arg=list(files),
+        timeout=10_000,
+    )
+    assert "/history" not in page.url
+    box = page.locator(".st-key-reelscope-prefetch").bounding_box()
+    assert box is not None and box["height"] == 0, "the prefetcher draws nothing"
