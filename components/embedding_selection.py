@@ -12,7 +12,7 @@ import math
 
 import streamlit as st
 
-from components import media_preview, player, resources
+from components import media_preview, player
 from reelscope import media_server
 from reelscope.embeddings.store import Collection
 
@@ -72,14 +72,8 @@ def _route_url(collection: Collection, row: int, mime: str) -> str | None:
     uri, sha = collection.rows.uri[row], collection.rows.blob_sha[row]
     if uri and uri.startswith("gs://"):
         target = uri
-    elif sha and sha in (spool := resources.session_spool()):
-        # The route serves this session's spool only; a collection's own copy lives in
-        # data/embeddings/blobs (asked of the route's owner). Uploaded this session: the same
-        # bytes are still in the spool, so the player can stream them in ranges.
-        try:
-            target = media_server.spool_source(spool.path(sha), resources.settings().data_dir)
-        except media_server.MediaLinkError:
-            return None
+    elif sha and (path := collection.blob_path(row)) is not None and path.is_file():
+        target = media_server.blob_source(sha)  # the collection's own copy, in any session
     else:
         return None
     token = media_server.sign(target, mime, media_preview.link_key())

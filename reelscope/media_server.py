@@ -3,8 +3,9 @@
 The player loads a video from `/app/static/reelscope/<token>`. The token is stateless: an
 HMAC over (expiry, MIME type, source) with a key the launcher derives once per process, so it
 survives Streamlit's module reloads and needs no registry shared between the script thread and
-the server. The route serves spooled uploads (only from inside the data folder's spool) and
-`gs://` objects, both in ranges: a seek in a one-hour video asks for a few hundred kilobytes,
+the server. The route serves spooled uploads (only from inside the data folder's spool), the
+files embedding collections keep (by content hash, from the data folder's blob store) and
+`gs://` objects, all in ranges: a seek in a one-hour video asks for a few hundred kilobytes,
 never the whole file, and nothing is read whole into memory.
 
 Why stream `gs://` through the app rather than hand out Cloud Storage signed URLs: signing needs
@@ -37,6 +38,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from reelscope.embeddings.items import blobs_dir
 from reelscope.settings import Settings
 from reelscope.spool import SPOOL_DIRNAME
 from reelscope.storage import StagingError, iter_range, object_size
@@ -55,6 +57,8 @@ _KEY_CONTEXT = b"reelscope media links v1"
 _MIME = re.compile(r"^(video|image|audio)/[A-Za-z0-9.+-]{1,60}$|^text/vtt$")
 _MAC_BYTES = 16
 SPOOL_SCHEME = "spool:"
+BLOB_SCHEME = "blob:"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class MediaLinkError(ValueError):
@@ -67,7 +71,7 @@ class RangeNotSatisfiable(ValueError):
 
 @dataclass(frozen=True)
 class SignedMedia:
-    source: str  # spool:<path inside the spool folder>, or gs://BUCKET/OBJECT
+    source: str  # spool:<path inside the spool folder>, blob:<sha256>, or gs://BUCKET/OBJECT
     mime_type: str
     expires: int  # Unix seconds
 
@@ -130,6 +134,13 @@ def spool_source(path: Path, data_dir: Path) -> str:
     except ValueError as exc:
         raise MediaLinkError(f"{path.name} is not kept in the spool; add the file again.") from exc
     return SPOOL_SCHEME + inside.as_posix()
+
+
+def blob_source(sha256: str) -> str:
+    """The source naming a file kept in the embeddings' blob store by its content hash."""
+    if not _SHA256.match(sha256):
+        raise MediaLinkError("Not a content hash; add the file again.")
+    return BLOB_SCHEME + sha256
 
 
 def url_path(token: str, base_path: str = "") -> str:
@@ -219,23 +230,30 @@ class MediaEndpoint:
         if media.source.startswith("gs://"):
             return await _serve_object(request, media, current, headers, self._cap)
         if media.source.startswith(SPOOL_SCHEME):
-            return _serve_file(media, current, headers, self._cap)
-        return PlainTextResponse("Only spooled uploads and gs:// objects are served.", 403)
+            spool = current.data_dir / SPOOL_DIRNAME
+            name = media.source.removeprefix(SPOOL_SCHEME)
+            gone = "This upload is no longer kept (its session ended); add the file again."
+            return _serve_file(spool, name, media, headers, self._cap, gone)
+        if media.source.startswith(BLOB_SCHEME):
+            name = media.source.removeprefix(BLOB_SCHEME)
+            if not _SHA256.match(name):
+                return PlainTextResponse("Not a content hash.", 403)
+            gone = "This file is no longer kept in the data folder; add it to the collection again."
+            return _serve_file(blobs_dir(current.data_dir), name, media, headers, self._cap, gone)
+        return PlainTextResponse("Only kept files and gs:// objects are served.", 403)
 
 
 def _serve_file(
-    media: SignedMedia, settings: Settings, headers: dict[str, str], cap: int
+    folder: Path, name: str, media: SignedMedia, headers: dict[str, str], cap: int, gone: str
 ) -> Response:
-    """A spooled upload; Starlette's FileResponse streams it in chunks and answers ranges."""
-    spool = (settings.data_dir / SPOOL_DIRNAME).resolve()
+    """A file inside `folder`; Starlette's FileResponse streams it in chunks, answers ranges."""
+    root = folder.resolve()
     try:
-        path = (spool / media.source.removeprefix(SPOOL_SCHEME)).resolve(strict=True)
+        path = (root / name).resolve(strict=True)
     except (OSError, RuntimeError):
-        return PlainTextResponse(
-            "This upload is no longer kept (its session ended); add the file again.", 404
-        )
-    if not path.is_relative_to(spool) or not path.is_file():
-        return PlainTextResponse("Only uploads kept in the spool are served.", 403)
+        return PlainTextResponse(gone, 404)
+    if not path.is_relative_to(root) or not path.is_file():
+        return PlainTextResponse("Only files the app keeps are served.", 403)
     return _CappedFileResponse(path, media_type=media.mime_type, headers=headers, cap=cap)
 
 

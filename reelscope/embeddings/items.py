@@ -107,6 +107,14 @@ class EmbedCall:
         return self.path.read_bytes()
 
 
+EMBEDDINGS_DIRNAME = "embeddings"
+
+
+def blobs_dir(data_dir: Path) -> Path:
+    """Where collections keep the uploaded bytes they use: `<data_dir>/embeddings/blobs`."""
+    return data_dir / EMBEDDINGS_DIRNAME / "blobs"
+
+
 class BlobStore:
     """Uploaded bytes under `<root>/<sha256>`, kept for as long as a collection uses them."""
 

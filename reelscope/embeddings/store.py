@@ -27,10 +27,15 @@ from pathlib import Path
 import numpy as np
 
 from reelscope.database import Database
-from reelscope.embeddings.items import BlobStore, EmbeddingError, ItemKind
+from reelscope.embeddings.items import (
+    EMBEDDINGS_DIRNAME,
+    BlobStore,
+    EmbeddingError,
+    ItemKind,
+    blobs_dir,
+)
 from reelscope.embeddings.models import EMBEDDING_MODELS, Segment, check_dimension
 
-EMBEDDINGS_DIRNAME = "embeddings"
 ROWS_FILE = "rows.arrow"  # a columnar copy of the rows table: what a map opens
 ROW_COLUMNS = (
     "kind", "label", "source", "source_key", "start_s", "end_s", "text", "mime_type",
@@ -219,7 +224,7 @@ class EmbeddingStore:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / EMBEDDINGS_DIRNAME
         self.db = Database(self.root / "embeddings.sqlite", MIGRATIONS)
-        self.blobs = BlobStore(self.root / "blobs")
+        self.blobs = BlobStore(blobs_dir(data_dir))
         self.cache = VectorCache(self.db)
 
     # -- collections --

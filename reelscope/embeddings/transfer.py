@@ -10,6 +10,7 @@ a list column of numbers (`vector`, `embedding`, or the first such column) and a
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,11 @@ from reelscope.embeddings.store import (
 )
 
 META_KEY = b"reelscope"
-COLUMNS = ("kind", "label", "source", "source_key", "start_s", "end_s", "text", "mime_type", "uri")
+COLUMNS = (
+    "kind", "label", "source", "source_key", "start_s", "end_s", "text", "mime_type", "uri",
+    "blob_sha",
+)  # fmt: skip
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 VECTOR_NAMES = ("vector", "embedding", "embeddings", "vectors")
 LABEL_NAMES = ("label", "text", "name", "title", "caption")
 
@@ -47,6 +52,8 @@ def _columns(collection: Collection) -> dict[str, list]:
         "text": rows.text,
         "mime_type": rows.mime_type,
         "uri": rows.uri,
+        # the kept file's content hash: a collection imported where that file is kept plays
+        "blob_sha": rows.blob_sha,
     }
 
 
@@ -165,7 +172,7 @@ def _rows(columns: dict[str, list], n: int) -> list[NewRow]:
 
     kinds, labels, sources = col("kind"), col("label"), col("source")
     keys, starts, ends = col("source_key"), col("start_s"), col("end_s")
-    texts, mimes, uris = col("text"), col("mime_type"), col("uri")
+    texts, mimes, uris, shas = col("text"), col("mime_type"), col("uri"), col("blob_sha")
     rows = []
     for i in range(n):
         label = str(labels[i]) if labels[i] is not None else f"row {i}"
@@ -181,6 +188,7 @@ def _rows(columns: dict[str, list], n: int) -> list[NewRow]:
                 text=texts[i],
                 mime_type=mimes[i],
                 uri=uris[i],
+                blob_sha=shas[i] if isinstance(shas[i], str) and _SHA256.match(shas[i]) else None,
             )
         )
     return rows

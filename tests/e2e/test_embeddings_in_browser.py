@@ -199,6 +199,33 @@ def test_build_map_select_and_play_a_segment(page: Page, app_url, vertex, fixtur
     assert figure["traces"] == 1 and "a dog on a beach" in figure["annotations"]
     if model == MULTIMODAL_001:
         map_screenshot(page, OUTPUT_DIR / "embeddings.png")  # docs/embeddings.png is one
+    else:
+        reopened_in_a_new_session_plays(page, app_url, f"Fixtures {model}")
+
+
+def reopened_in_a_new_session_plays(page: Page, app_url: str, name: str) -> None:
+    """Another tab (a new session, an empty spool): the collection's kept copy still plays,
+    in the seekable player, streamed in ranges from the media route."""
+    context = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    other = context.new_page()
+    try:
+        open_page(other, app_url)
+        other.get_by_label("Open a collection").click()
+        other.get_by_role("option", name=name).click()
+        wait_idle(other, timeout_ms=UMAP_WAIT_MS)
+        expect(other.locator(".st-key-emb-map .js-plotly-plot").first).to_be_visible()
+        point = other.wait_for_function(POINT_JS, arg=TARGET, timeout=15_000).json_value()
+        lasso(other, point["x"], point["y"])
+        wait_idle(other)
+        selected = other.locator(f".st-key-emb-selection-row-{point['id']}")
+        video = selected.locator("video.rs-video")
+        expect(video).to_have_count(1, timeout=15_000)
+        assert "/app/static/reelscope/" in (video.get_attribute("src") or "")
+        played = video.evaluate(PLAY_JS)
+        assert "error" not in played, played
+        assert 4.0 - 0.05 <= played["before"] < 4.5, played
+    finally:
+        context.close()
 
 
 def search(page: Page, text: str) -> None:

@@ -21,12 +21,15 @@ from reelscope.embeddings.models import GEMINI, MULTIMODAL
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.embeddings.transfer import export_npy, export_parquet, import_file
 
+SHA = "5e" * 32
+
 
 def _filled(tmp_path: Path, n: int = 5, model: str = "multimodalembedding@001"):
     store = EmbeddingStore(tmp_path / "data")
     info = store.create("films", model, 1408)
     rows = [NewRow(kind="video", label="a.mp4", source="a.mp4", source_key="sha256:a",
-                   start_s=4.0 * i, end_s=4.0 * i + 4, mime_type="video/mp4") for i in range(n)]  # fmt: skip
+                   start_s=4.0 * i, end_s=4.0 * i + 4, mime_type="video/mp4", blob_sha=SHA)
+            for i in range(n)]  # fmt: skip
     vectors = np.random.default_rng(0).normal(size=(n, 1408)).astype(np.float32)
     store.add(info.id, rows, vectors)
     return store, info.id, vectors
@@ -68,6 +71,7 @@ def test_export_import_round_trip(tmp_path, fmt):
     assert np.array_equal(np.asarray(again.vectors), vectors)
     assert again.rows.start_s.tolist() == collection.rows.start_s.tolist()
     assert again.rows.label == collection.rows.label
+    assert again.rows.blob_sha == [SHA] * 5, "the kept file: where it is kept, it plays again"
 
 
 def test_any_parquet_of_vectors_with_labels_opens(tmp_path):

@@ -6,6 +6,7 @@ real google-cloud-storage client.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -16,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from reelscope import media_server
+from reelscope.embeddings.items import BlobStore, blobs_dir
 from reelscope.media_server import MediaLinkError, RangeNotSatisfiable, parse_range, sign, verify
 from reelscope.settings import Settings
 from reelscope.spool import Spool, spool_root
@@ -66,11 +68,21 @@ def spooled_source(spooled: Path, settings: Settings) -> str:
     return media_server.spool_source(spooled, settings.data_dir)
 
 
-@pytest.fixture(params=["local", "gcs"])
+@pytest.fixture
+def kept_source(settings: Settings, spooled: Path, payload: bytes) -> str:
+    """The bytes as an embedding collection keeps them: in the blob store, by content hash."""
+    sha = hashlib.sha256(payload).hexdigest()
+    BlobStore(blobs_dir(settings.data_dir)).put_file(spooled, sha)
+    return media_server.blob_source(sha)
+
+
+@pytest.fixture(params=["local", "kept", "gcs"])
 def media(request, spooled_source: str) -> str:
-    """The same bytes as a spooled upload and as a gs:// object: both must behave alike."""
+    """The same bytes as a spooled upload, a kept file and a gs:// object: all behave alike."""
     if request.param == "local":
         return url(spooled_source)
+    if request.param == "kept":
+        return url(request.getfixturevalue("kept_source"))
     return url(request.getfixturevalue("gs_uri"))
 
 
@@ -146,6 +158,8 @@ def test_files_outside_the_spool_are_refused_even_when_signed(client, settings, 
         "spool:../../secret.txt",
         "spool:session-a/escape",
         "/etc/hostname",
+        "blob:../../secret.txt",
+        "blob:../spool/session-a/escape",
     ):
         answer = client.get(url(source))
         assert answer.status_code == 403, source
@@ -160,6 +174,15 @@ def test_spool_folder_itself_and_missing_files_are_not_served(client, spooled_so
     answer = client.get(url(f"{folder}/{'0' * 64}"))
     assert answer.status_code == 404
     assert "add the file again" in answer.text
+
+
+def test_kept_files_are_served_by_hash_only_and_a_missing_one_says_what_to_do(client, kept_source):
+    assert client.get(url(kept_source)).status_code == 200
+    assert client.get(url(kept_source.upper().replace("BLOB:", "blob:"))).status_code == 403
+    answer = client.get(url("blob:" + "0" * 64))
+    assert answer.status_code == 404 and "add it to the collection again" in answer.text
+    with pytest.raises(MediaLinkError):
+        media_server.blob_source("../" + "0" * 61)
 
 
 def test_links_name_no_server_path(spooled_source, spooled):
