@@ -3,8 +3,9 @@
 A collection of 50k x 1408 vectors with a stored 2-D map (written once, untimed). Then, in
 the same run:
 - `map_open_50k_s`: a fresh `EmbeddingStore` opens the collection (rows + memory-mapped
-  vectors), loads the stored map, builds the Plotly Scattergl figure from numpy and serialises
-  it the way Streamlit does (`plotly.io.to_json(validate=False)`) (goal < 1);
+  vectors), loads the stored map, builds the Plotly Scattergl figure the page draws
+  (`figures.map_figure`, hover texts included) and serialises it the way Streamlit does
+  (`plotly.io.to_json(validate=False)`) (goal < 1);
 - `map_open_50k_load_s`: the load alone (the floor);
 Run with `.venv/bin/python -m bench.map_open` (part of `make bench`).
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import plotly.io
 
-from reelscope.embeddings.maps import figure_for
+from reelscope.embeddings.figures import map_figure
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.projection import ProjectionParams
 
@@ -48,13 +49,12 @@ def open_map(root: Path, collection_id: str, params: ProjectionParams) -> tuple[
     started = time.perf_counter()
     store = EmbeddingStore(root)
     collection = store.open(collection_id)
-    coords, method, note = store.load_projection(
+    coords, _method, _note = store.load_projection(
         collection_id, params.key(collection.info.content_hash)
     )
     loaded = time.perf_counter() - started
-    from reelscope.projection import Projection
-
-    figure = figure_for(collection, Projection(coords, method, params, note))
+    rows = collection.rows  # the figure as the page builds it: hover texts included
+    figure = map_figure(kinds=rows.kind, sources=rows.source, hover=rows.hovers(), coords=coords)
     spec = plotly.io.to_json(figure, validate=False)
     store.db.close()
     return time.perf_counter() - started, loaded, len(spec)

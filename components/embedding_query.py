@@ -17,10 +17,10 @@ import streamlit as st
 from components import resources
 from reelscope.catalog import MediaFacts
 from reelscope.embeddings.items import EmbeddingError, item_from_source
+from reelscope.embeddings.maps import query_collection
 from reelscope.embeddings.models import Embedder, embed_query
 from reelscope.embeddings.store import Collection
 from reelscope.media import SourceError, accept_upload
-from reelscope.projection import nearest
 
 K_DEFAULT = 10
 HEATMAP_TEXTS_MAX = 40
@@ -61,8 +61,8 @@ def show(
     if found is None or found[0] != collection.info.content_hash:
         return None
     label, vector = found[1], found[2]
-    idx, scores = nearest(collection.unit_vectors(), vector, k=min(k, len(collection.rows)))
-    return QueryResult(label, vector, np.asarray(idx), np.asarray(scores))
+    found = query_collection(collection, vector, k=min(k, len(collection.rows)))
+    return QueryResult(label, vector, np.asarray(found.rows), np.asarray(found.scores))
 
 
 def _ask(key, collection, embedder, media, text: str, image) -> None:

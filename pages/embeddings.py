@@ -16,6 +16,7 @@ from components import (
     resources,
 )
 from components import embedding_resources as emb
+from reelscope.embeddings.figures import COLOR_BY, map_figure
 from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.jobs import start_job
 from reelscope.embeddings.maps import map_for
@@ -81,9 +82,7 @@ if info is not None:
     else:
         controls = st.columns([2, 2, 3])
         color_by = (
-            controls[0].segmented_control(
-                "Colour by", embedding_map.COLOR_BY, default="kind", key="emb.color_by"
-            )
+            controls[0].segmented_control("Colour by", COLOR_BY, default="kind", key="emb.color_by")
             or "kind"
         )
         dims = (
@@ -115,7 +114,7 @@ if info is not None:
         if result is not None and len(result.idx):
             highlight = result.idx
             point = place_query(coords, result.idx, result.scores)
-        figure = embedding_map.build_figure(
+        figure = map_figure(
             kinds=collection.rows.kind,
             sources=collection.rows.source,
             hover=collection.rows.hovers(),

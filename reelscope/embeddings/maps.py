@@ -1,9 +1,9 @@
-"""A collection's map: stored projections, a background UMAP fit, the Plotly figure, queries.
+"""A collection's map: stored projections, a background UMAP fit, and queries placed on it.
 
 `map_for` never blocks on UMAP: it returns the stored map when there is one, else a PCA
 preview while one process-wide worker fits UMAP and stores it (keyed by the collection's
 content and the parameters, so reruns and reopenings reuse it). One worker, because the
-machine has two cores and a fit already uses both.
+machine has two cores and a fit already uses both. The figure is drawn by figures.map_figure.
 """
 
 from __future__ import annotations
@@ -24,15 +24,6 @@ from reelscope.projection import (
     project,
     umap_ready,
 )
-
-KIND_COLOURS = {"text": "#E45756", "image": "#4C78A8", "video": "#54A24B"}
-OTHER_COLOUR = "#9D755D"
-PALETTE = (
-    "#4C78A8", "#F58518", "#E45756", "#72B7B2", "#54A24B", "#EECA3B", "#B279A2", "#FF9DA6",
-    "#9D755D", "#BAB0AC", "#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B",
-    "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF",
-)  # fmt: skip
-SELECT_3D_NOTE = "3-D maps are for looking: Plotly cannot select points in 3-D. Use 2-D to select."
 
 _worker = ThreadPoolExecutor(1, thread_name_prefix="umap-fit")
 _pending: dict[tuple[str, str], Future] = {}
@@ -133,92 +124,6 @@ def _save(store: EmbeddingStore, collection_id: str, key: str, result: Projectio
 
 def _empty(params: ProjectionParams) -> Projection:
     return Projection(np.zeros((0, params.dims), np.float32), "pca", params, "No points yet.")
-
-
-# -- the figure --
-
-
-def colour_codes(collection: Collection, color_by: str = "kind") -> tuple[np.ndarray, list]:
-    """Per-row colour index and the legend [(name, colour)], for one-trace colouring."""
-    rows = collection.rows
-    if color_by == "source":
-        names, codes = np.unique(np.asarray(rows.source, dtype=object), return_inverse=True)
-        legend = [(str(n), PALETTE[i % len(PALETTE)]) for i, n in enumerate(names)]
-        return codes % len(PALETTE), legend
-    kinds = list(KIND_COLOURS)
-    names, inverse = np.unique(rows.kind.astype(str), return_inverse=True)
-    lookup = np.array([kinds.index(n) if n in kinds else len(kinds) for n in names])
-    codes = lookup[inverse] if len(names) else np.zeros(0, dtype=np.int64)
-    present = set(codes.tolist())
-    legend = [(k, c) for i, (k, c) in enumerate(KIND_COLOURS.items()) if i in present]
-    if len(kinds) in present:
-        legend.append(("other", OTHER_COLOUR))
-    return codes, legend
-
-
-def figure_for(
-    collection: Collection,
-    projection: Projection,
-    *,
-    color_by: str = "kind",
-    highlight: np.ndarray | None = None,
-    query_point: np.ndarray | None = None,
-    hovers: list[str] | None = None,
-):
-    """One Plotly trace of every row (row id in customdata), built from numpy arrays.
-
-    2-D is a Scattergl: one trace, so Streamlit's selection indices cannot collide
-    (streamlit#8914); colours go through the marker, not through traces. 3-D is a Scatter3d.
-    A query, when given, is a second trace whose customdata is -1 (not a row).
-    """
-    import plotly.graph_objects as go
-
-    coords = projection.coords
-    n = coords.shape[0]
-    codes, legend = colour_codes(collection, color_by)
-    colours = [c for _, c in legend] if color_by == "source" else list(KIND_COLOURS.values())
-    palette = list(PALETTE) if color_by == "source" else [*colours, OTHER_COLOUR]
-    steps = len(palette)
-    scale = [[i / max(steps - 1, 1), c] for i, c in enumerate(palette)]
-    sizes = np.full(n, 5.0 if n > 5000 else 8.0, dtype=np.float32)
-    if highlight is not None and len(highlight):
-        sizes[np.asarray(highlight, dtype=np.int64)] = 14.0
-    marker = dict(
-        color=codes.astype(np.float32), colorscale=scale, cmin=0, cmax=steps - 1, size=sizes,
-        opacity=0.85,
-    )  # fmt: skip
-    text = hovers if hovers is not None else collection.rows.hovers()
-    common = dict(
-        mode="markers", customdata=np.arange(n, dtype=np.int32), hovertext=text,
-        hoverinfo="text", marker=marker, name="items", showlegend=False,
-    )  # fmt: skip
-    three_d = coords.shape[1] == 3
-    if three_d:
-        trace = go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common)
-    else:
-        trace = go.Scattergl(x=coords[:, 0], y=coords[:, 1], **common)
-    figure = go.Figure(trace)
-    if query_point is not None:
-        figure.add_trace(_query_trace(go, np.asarray(query_point), three_d))
-    figure.update_layout(
-        margin=dict(l=0, r=0, t=24, b=0),
-        dragmode="lasso" if not three_d else "orbit",
-        xaxis=dict(showticklabels=False, title=None),
-        yaxis=dict(showticklabels=False, title=None),
-        uirevision=collection.info.id,  # keep zoom across reruns of the same collection
-    )
-    return figure
-
-
-def _query_trace(go, point: np.ndarray, three_d: bool):
-    style = dict(
-        mode="markers", customdata=[-1], hovertext=["your query"], hoverinfo="text",
-        marker=dict(symbol="diamond" if three_d else "star", size=18, color="black"),
-        name="query", showlegend=False,
-    )  # fmt: skip
-    if three_d:
-        return go.Scatter3d(x=[point[0]], y=[point[1]], z=[point[2]], **style)
-    return go.Scattergl(x=[point[0]], y=[point[1]], **style)
 
 
 # -- queries --

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelscope.embeddings.maps import figure_for, map_for, query_collection, wait_for_map
+from reelscope.embeddings.figures import OTHER_COLOUR, SOURCE_PALETTE, map_figure
+from reelscope.embeddings.maps import map_for, query_collection, wait_for_map
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.projection import (
     ProjectionParams,
@@ -105,15 +106,45 @@ def test_stored_projection_is_reused(tmp_path: Path):
     assert wait_for_map(store, collection, three_d, timeout=300)
 
 
-def test_figure_is_one_trace_with_row_ids(tmp_path: Path):
+def test_figure_is_one_trace_with_row_ids_and_the_query_as_an_annotation(tmp_path: Path):
     store = EmbeddingStore(tmp_path)
     collection = store.open(_collection(store, _blobs(30)))
     preview = pca_preview(collection.vectors)
     result = query_collection(collection, collection.vectors[3], k=5, coords=preview.coords)
     assert result.rows[0] == 3 and np.isclose(result.scores[0], 1.0)
-    figure = figure_for(collection, preview, highlight=result.rows, query_point=result.point)
-    items, query = figure.data
+    rows = collection.rows
+    hover = [*rows.hovers()[:-1], "<img src=x onerror=alert(1)>"]
+    figure = map_figure(
+        kinds=rows.kind, sources=rows.source, hover=hover, coords=preview.coords,
+        highlight=result.rows, query_point=result.point, query_label="<b>my query</b>",
+    )  # fmt: skip
+    (items,) = figure.data  # one trace: Streamlit's selection indices cannot collide
     assert items.type == "scattergl" and list(items.customdata) == list(range(30))
     others = sorted(set(range(30)) - set(result.rows.tolist()))
     assert items.marker.size[3] > items.marker.size[others[0]]
-    assert list(query.customdata) == [-1]
+    assert "<img" not in items.hovertext[-1] and "&lt;img" in items.hovertext[-1]
+    query = [a for a in figure.layout.annotations if "my query" in a.text]
+    assert len(query) == 1 and "<b>" not in query[0].text
+    assert np.allclose([query[0].x, query[0].y], result.point)
+
+
+def test_a_3d_figure_is_one_scatter3d_and_source_colours_name_the_biggest_sources():
+    coords = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
+    sources = [f"clip{i % 15}.mp4" for i in range(40)]
+    figure = map_figure(
+        kinds=np.array(["video"] * 40), sources=sources, hover=["x"] * 40, coords=coords,
+        color_by="source",
+    )  # fmt: skip
+    (items,) = figure.data
+    assert items.type == "scatter3d" and len(items.x) == 40
+    legend = figure.layout.annotations[0].text
+    assert legend.count("●") == 12 + 1 and "3 more sources" in legend
+
+    def colour_of(point: int) -> str:  # what Plotly draws: the scale's stop at the point's code
+        marker = items.marker
+        value = (marker.color[point] - marker.cmin) / (marker.cmax - marker.cmin)
+        return next(colour for stop, colour in marker.colorscale if np.isclose(stop, value))
+
+    assert colour_of(0) == colour_of(15) == SOURCE_PALETTE[0]  # clip0: among the biggest
+    assert colour_of(14) == colour_of(29) == OTHER_COLOUR  # clip14: one of the 3 unnamed
+    assert f'color:{SOURCE_PALETTE[0]}">●</span> clip0.mp4 (3)' in legend

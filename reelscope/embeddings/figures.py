@@ -1,0 +1,169 @@
+"""The embedding map's Plotly figure: a collection's rows as points, coloured by kind or source.
+
+One builder for the page (components/embedding_map.py draws it), the benchmarks and the tests.
+
+2-D is one `Scattergl` trace whose `customdata` is the row id: Streamlit reports a selection's
+point indices per trace, so several traces would make them collide (streamlit#8914); a single
+trace and ids read from `customdata` are unambiguous. Colours go through the marker colour, not
+through traces, for the same reason; the legend is an annotation. 3-D (`Scatter3d`) is for
+looking only: Plotly cannot box- or lasso-select in 3-D.
+
+Everything is built from numpy arrays: Plotly serialises them as typed arrays, ~4x faster than
+Python lists (100k points in ~0.25 s). Hover text is user data (file names, texts), so it is
+HTML-escaped: Plotly renders a subset of HTML in hover labels.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+KIND_COLOURS = {"text": "#4C78A8", "image": "#F58518", "video": "#54A24B"}
+SOURCE_PALETTE = (
+    "#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2",
+    "#FF9DA6", "#9D755D", "#EECA3B", "#BAB0AC", "#1B9E77", "#7570B3",
+)  # fmt: skip
+OTHER_COLOUR = "#BAB0AC"
+LEGEND_MAX = 12  # sources named in the legend; the rest share one colour and say so
+HOVER_MAX_CHARS = 160
+COLOR_BY = ("kind", "source")
+
+
+def map_figure(
+    *,
+    kinds: np.ndarray,
+    sources: Sequence[str],
+    hover: Sequence[str],
+    coords: np.ndarray,
+    color_by: str = "kind",
+    highlight: np.ndarray | None = None,
+    query_point: np.ndarray | None = None,
+    query_label: str = "query",
+    height: int = 560,
+) -> go.Figure:
+    """The map of n rows: `coords` (n, 2) gives a Scattergl, (n, 3) a Scatter3d.
+
+    `highlight` are row ids to bring forward (a query's neighbours); `query_point` is where the
+    query sits among them, drawn as an annotation so the trace keeps exactly one point per row.
+    """
+    coords = np.asarray(coords, dtype=np.float32)
+    count, dims = coords.shape
+    colouring, legend = _colours(np.asarray(kinds).astype(str), list(sources), color_by)
+    base = 10.0 if count < 1_000 else 6.0 if count < 20_000 else 4.0
+    sizes = np.full(count, base if dims == 2 else base * 0.6, dtype=np.float32)
+    opacity = np.full(count, 0.85, dtype=np.float32)
+    if highlight is not None and len(highlight):
+        opacity[:] = 0.25
+        opacity[np.asarray(highlight, dtype=np.int64)] = 1.0
+        sizes[np.asarray(highlight, dtype=np.int64)] *= 1.8
+    hovertext = np.array([_hover_html(text) for text in hover], dtype=object)
+    ids = np.arange(count, dtype=np.int64)
+    marker: dict[str, Any] = {**colouring, "size": sizes, "opacity": opacity}
+    if dims == 2:
+        marker["line"] = {"width": 0}
+        trace: Any = go.Scattergl(
+            x=coords[:, 0], y=coords[:, 1], mode="markers", customdata=ids,
+            hovertext=hovertext, hoverinfo="text", marker=marker, showlegend=False,
+            selected={"marker": {"size": base * 1.6}}, unselected={"marker": {"opacity": 0.35}},
+        )  # fmt: skip
+    else:
+        marker.pop("opacity")  # Scatter3d takes one opacity, not one per point
+        trace = go.Scatter3d(
+            x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], mode="markers", customdata=ids,
+            hovertext=hovertext, hoverinfo="text", marker=marker, showlegend=False,
+        )  # fmt: skip
+    figure = go.Figure(trace)
+    figure.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        dragmode="lasso" if dims == 2 else "orbit",
+        hovermode="closest",
+        uirevision="keep",  # zoom and pan survive reruns
+    )
+    figure.update_xaxes(showticklabels=False, title=None, zeroline=False)
+    figure.update_yaxes(showticklabels=False, title=None, zeroline=False)
+    _legend(figure, legend)
+    if query_point is not None:
+        _mark_query(figure, np.asarray(query_point, dtype=np.float32), query_label)
+    return figure
+
+
+def _colours(kinds: np.ndarray, sources: list[str], color_by: str) -> tuple[dict, list]:
+    """The marker's colour settings, and the legend as (colour, name) pairs.
+
+    Colours are a small integer per point on a stepped colour scale: Plotly checks a numeric
+    array at once, where an array of colour strings is checked string by string (~1 s at 50k).
+    """
+    if color_by == "kind":
+        palette, legend = [*KIND_COLOURS.values(), OTHER_COLOUR], []
+        codes = np.full(len(kinds), len(KIND_COLOURS), dtype=np.int16)
+        for index, (kind, colour) in enumerate(KIND_COLOURS.items()):
+            mask = kinds == kind
+            if mask.any():
+                codes[mask] = index
+                legend.append((colour, f"{kind} ({int(mask.sum()):,})"))
+        others = codes == len(KIND_COLOURS)
+        if others.any():  # imported rows say what they are only by their labels
+            names = ", ".join(sorted(set(kinds[others].tolist()))[:3])
+            legend.append((OTHER_COLOUR, f"{names} ({int(others.sum()):,})"))
+        return _marker_colours(codes, palette), legend
+    names, codes = np.unique(np.asarray(sources, dtype=object).astype(str), return_inverse=True)
+    counts = np.bincount(codes, minlength=len(names))
+    order = np.argsort(-counts, kind="stable")  # the biggest sources get their own colour
+    named = order[:LEGEND_MAX]
+    rank_of = np.full(len(names), len(named), dtype=np.int16)  # the rest: one shared colour
+    rank_of[named] = np.arange(len(named), dtype=np.int16)
+    palette = [SOURCE_PALETTE[rank % len(SOURCE_PALETTE)] for rank in range(len(named))]
+    legend = [(palette[r], f"{names[n]} ({counts[n]:,})") for r, n in enumerate(named)]
+    if len(names) > LEGEND_MAX:
+        legend.append((OTHER_COLOUR, f"{len(names) - LEGEND_MAX:,} more sources"))
+    return _marker_colours(rank_of[codes], [*palette, OTHER_COLOUR]), legend
+
+
+def _marker_colours(codes: np.ndarray, palette: list[str]) -> dict:
+    """Code i is drawn in palette[i]: a colour scale with one stop per code, from 0 to n - 1."""
+    last = max(len(palette) - 1, 1)
+    stops = [[i / last, colour] for i, colour in enumerate(palette)]
+    if len(palette) == 1:
+        stops.append([1.0, palette[0]])
+    return {"color": codes, "colorscale": stops, "cmin": 0, "cmax": last, "showscale": False}
+
+
+def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
+    lines = [
+        f'<span style="color:{colour}">●</span> {html.escape(_clip(name, 48))}'
+        for colour, name in legend
+    ]
+    figure.add_annotation(
+        text="<br>".join(lines), xref="paper", yref="paper", x=0.0, y=1.0,
+        xanchor="left", yanchor="top", showarrow=False, align="left",
+        bgcolor="rgba(0,0,0,0)", font={"size": 12},
+    )  # fmt: skip
+
+
+def _mark_query(figure: go.Figure, point: np.ndarray, label: str) -> None:
+    text = f"★ {html.escape(_clip(label, 40))}"
+    if len(point) == 2:
+        figure.add_annotation(
+            x=float(point[0]), y=float(point[1]), text=text, showarrow=True, arrowhead=2,
+            ax=30, ay=-30, bordercolor="#E45756", arrowcolor="#E45756",
+        )  # fmt: skip
+    else:
+        figure.update_layout(
+            scene={"annotations": [{
+                "x": float(point[0]), "y": float(point[1]), "z": float(point[2]),
+                "text": text, "showarrow": True, "arrowhead": 2,
+            }]}
+        )  # fmt: skip
+
+
+def _hover_html(text: str) -> str:
+    return "<br>".join(html.escape(_clip(line, HOVER_MAX_CHARS)) for line in text.splitlines())
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
