@@ -7,6 +7,7 @@ for small files (components/media_preview.py says so where it matters).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,11 +17,23 @@ from components import media_preview, resources
 from reelscope import media_server, projection
 
 
+# What pages import on first use, imported before the server answers instead: they made a fresh
+# server's first Embeddings map ~2.5 s slower (scikit-learn for the PCA preview, ~1.5 s;
+# aiplatform's prediction client, ~1 s).
+PRELOAD = (
+    "sklearn.decomposition",
+    "google.cloud.aiplatform_v1.services.prediction_service",
+    "plotly.graph_objects",
+)
+
+
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    # umap-learn costs ~13 s to import and ~30 s of numba compiling before its first fit: pay
-    # that on a daemon thread now, while the server already answers (the Embeddings page shows
-    # its PCA preview meanwhile).
+    for name in PRELOAD:
+        importlib.import_module(name)
+    # umap-learn costs ~13 s to import and ~30 s of numba compiling before its first fit: its
+    # worker process pays that now, while the server already answers (the Embeddings page
+    # shows its PCA preview meanwhile).
     settings = resources.settings()
     if settings.warm_up_umap:
         projection.warm_up_in_background(settings.data_dir / "numba-cache")

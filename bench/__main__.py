@@ -23,6 +23,7 @@ MODULES = (
     # embeddings (issue 8)
     "projection",
     "map_open",
+    "first_map",
     "query",
     "embed_job",
     # history (issue 9)

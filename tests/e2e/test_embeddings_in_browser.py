@@ -159,7 +159,9 @@ def lasso(page: Page, x: float, y: float, radius: float = 9) -> None:
 
 @pytest.mark.timeout(900)  # the first map of a fresh server waits for numba (see UMAP_WAIT_MS)
 @pytest.mark.parametrize("model", [GEMINI_EMBEDDING_2, MULTIMODAL_001])
-def test_build_map_select_and_play_a_segment(page: Page, app_url, vertex, fixtures, model):
+def test_build_map_select_and_play_a_segment(
+    page: Page, app_url, vertex, fixtures, model, tmp_path
+):
     open_page(page, app_url)
     build(page, model, fixtures, name=f"Fixtures {model}")
 
@@ -199,8 +201,37 @@ def test_build_map_select_and_play_a_segment(page: Page, app_url, vertex, fixtur
     assert figure["traces"] == 1 and "a dog on a beach" in figure["annotations"]
     if model == MULTIMODAL_001:
         map_screenshot(page, OUTPUT_DIR / "embeddings.png")  # docs/embeddings.png is one
+        exported_and_imported_back(page, tmp_path, rows)
     else:
         reopened_in_a_new_session_plays(page, app_url, f"Fixtures {model}")
+
+
+def exported_and_imported_back(page: Page, tmp_path: Path, rows: int) -> None:
+    """The Parquet download holds every row, its vector and its kept file's hash; importing
+    it opens it as a collection of its own, on the map."""
+    import pyarrow.parquet as pq
+
+    page.get_by_text("Export", exact=True).click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Parquet (vectors + rows)").click()
+    path = tmp_path / "exported.parquet"
+    download.value.save_as(path)
+    table = pq.read_table(path)
+    assert table.num_rows == rows
+    assert len(table.column("vector")[0]) == 1408
+    kinds, shas = table.column("kind").to_pylist(), table.column("blob_sha").to_pylist()
+    assert all(
+        len(sha or "") == 64 for kind, sha in zip(kinds, shas, strict=True) if kind != "text"
+    )
+
+    page.get_by_text("Import a file of vectors").click()
+    page.locator('[class*="st-key-emb-import-files"] input[type="file"]').set_input_files(str(path))
+    settle(page)
+    page.get_by_label("Name for the imported collection").fill("Imported again")
+    page.get_by_role("button", name="Import", exact=True).click()
+    wait_idle(page, timeout_ms=UMAP_WAIT_MS)
+    expect(page.get_by_label("Open a collection")).to_contain_text("Imported again")
+    expect(page.get_by_text(f"UMAP map of {rows:,} rows")).to_be_visible(timeout=60_000)
 
 
 def reopened_in_a_new_session_plays(page: Page, app_url: str, name: str) -> None:

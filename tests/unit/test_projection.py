@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +23,8 @@ from reelscope.projection import (
     place_query,
     project,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _blobs(n: int, dim: int = 64, clusters: int = 3, seed: int = 0) -> np.ndarray:
@@ -148,3 +155,44 @@ def test_a_3d_figure_is_one_scatter3d_and_source_colours_name_the_biggest_source
     assert colour_of(0) == colour_of(15) == SOURCE_PALETTE[0]  # clip0: among the biggest
     assert colour_of(14) == colour_of(29) == OTHER_COLOUR  # clip14: one of the 3 unnamed
     assert f'color:{SOURCE_PALETTE[0]}">●</span> clip0.mp4 (3)' in legend
+
+
+_SERVER_WITH_A_WORKER = """
+import sys, time
+from pathlib import Path
+from reelscope import projection
+projection.warm_up_in_background(Path(sys.argv[1]))
+pool = projection._umap_worker()
+while not pool._processes:
+    time.sleep(0.05)
+print(*pool._processes, flush=True)
+time.sleep(600)
+"""
+
+
+def test_umaps_worker_process_ends_with_the_server_that_started_it(tmp_path: Path):
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER_WITH_A_WORKER, str(tmp_path / "numba")],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        (worker,) = map(int, server.stdout.readline().split())
+        assert _alive(worker), "the warm-up runs in a process of its own"
+    finally:
+        server.kill()  # as a crash would: no clean shutdown
+        server.wait()
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker), "a stopped server's worker does not fit on for nobody"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError):  # a zombie is gone too
+        os.waitpid(pid, os.WNOHANG)
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
