@@ -16,7 +16,6 @@ import streamlit as st
 from components import media_preview, resources
 from reelscope import media_server, projection
 
-
 # What pages import on first use, imported before the server answers instead: they made a fresh
 # server's first Embeddings map ~2.5 s slower (scikit-learn for the PCA preview, ~1.5 s;
 # aiplatform's prediction client, ~1 s).
