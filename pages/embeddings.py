@@ -13,6 +13,7 @@ from components import (
     embedding_selection,
     embedding_transfer,
     map_follow,
+    prefetch,
     resources,
 )
 from components import embedding_resources as emb
@@ -39,6 +40,9 @@ st.caption(
 )
 
 info = collection_builder.open_collection(OPEN_KEY, store)
+if info is None:  # a map is what comes next: let the browser fetch Plotly's code meanwhile
+    with st.sidebar:
+        prefetch.show("emb.prefetch", prefetch.CHART_MODULES)
 with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
     plan = collection_builder.build(
         "emb.build", catalog.media, settings.embedding_model, store.blobs

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from components import prefetch
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
 from tests.e2e.conftest import OUTPUT_DIR, screenshot, wait_idle
 from tests.media_files import make_image_pair, make_video
@@ -303,3 +304,16 @@ def test_progress_moves_while_the_job_runs_and_cancel_stops_it(page: Page, app_u
     page.wait_for_timeout(2_000)
     assert len(vertex.requests) == sent, "no call starts after Cancel"
     assert sent < 40
+
+
+def test_with_no_collection_open_the_page_fetches_plotlys_code_for_the_map(page: Page, app_url):
+    (plotly_file,) = prefetch.module_files(modules=prefetch.CHART_MODULES)
+    page.goto(f"{app_url}/embeddings")
+    wait_idle(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(0)
+    page.wait_for_function(
+        """(file) => performance.getEntriesByType("resource")
+            .some((e) => e.name.endsWith("/static/js/" + file))""",
+        arg=plotly_file,
+        timeout=10_000,
+    )
