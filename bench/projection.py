@@ -50,9 +50,9 @@ def main() -> None:
         import umap
 
         vectors, labels = clustered()
-        # warm both code paths on the real shape once (compilation is per signature)
-        project(vectors[:5000], ProjectionParams())
-        umap.UMAP(metric="cosine", n_epochs=5).fit_transform(vectors[:5000])
+        # warm both code paths on the real data once: a first fit of a size compiles more
+        project(vectors, ProjectionParams())
+        umap.UMAP(metric="cosine", n_epochs=5).fit_transform(vectors)
         print(f"warm-up: {time.perf_counter() - started:.1f} s")
 
         t = time.perf_counter()
