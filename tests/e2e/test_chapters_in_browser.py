@@ -66,7 +66,7 @@ def playing_near(page: Page, video: Locator, target: float, tolerance: float = 0
     page.wait_for_function(
         "([v, t, tol]) => !v.paused && Math.abs(v.currentTime - t) < tol",
         arg=[video.element_handle(), target, tolerance],
-        timeout=5_000,
+        timeout=15_000,  # a seek, then play, in Chromium under a full test run's load
     )
 
 
