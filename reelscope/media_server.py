@@ -40,7 +40,7 @@ from starlette.types import Receive, Scope, Send
 
 from reelscope.embeddings.items import blobs_dir
 from reelscope.settings import Settings
-from reelscope.spool import SPOOL_DIRNAME
+from reelscope.spool import SPOOL_DIRNAME, is_content_hash
 from reelscope.storage import StagingError, iter_range, object_size
 from reelscope.vertex import NotConnected, make_storage_client
 
@@ -58,7 +58,6 @@ _MIME = re.compile(r"^(video|image|audio)/[A-Za-z0-9.+-]{1,60}$|^text/vtt$")
 _MAC_BYTES = 16
 SPOOL_SCHEME = "spool:"
 BLOB_SCHEME = "blob:"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class MediaLinkError(ValueError):
@@ -138,7 +137,7 @@ def spool_source(path: Path, data_dir: Path) -> str:
 
 def blob_source(sha256: str) -> str:
     """The source naming a file kept in the embeddings' blob store by its content hash."""
-    if not _SHA256.match(sha256):
+    if not is_content_hash(sha256):
         raise MediaLinkError("Not a content hash; add the file again.")
     return BLOB_SCHEME + sha256
 
@@ -236,7 +235,7 @@ class MediaEndpoint:
             return _serve_file(spool, name, media, headers, self._cap, gone)
         if media.source.startswith(BLOB_SCHEME):
             name = media.source.removeprefix(BLOB_SCHEME)
-            if not _SHA256.match(name):
+            if not is_content_hash(name):
                 return PlainTextResponse("Not a content hash.", 403)
             gone = "This file is no longer kept in the data folder; add it to the collection again."
             return _serve_file(blobs_dir(current.data_dir), name, media, headers, self._cap, gone)

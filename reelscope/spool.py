@@ -23,6 +23,13 @@ from typing import BinaryIO
 SPOOL_DIRNAME = "spool"
 CHUNK_BYTES = 1 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_content_hash(text: object) -> bool:
+    """Whether `text` is a SHA-256 hex digest as the app names content by (lowercase)."""
+    return isinstance(text, str) and _SHA256.match(text) is not None
+
+
 _SESSION_ID = re.compile(r"[^A-Za-z0-9_-]")
 _TEMP_PREFIX = ".put-"
 

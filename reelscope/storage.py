@@ -27,6 +27,7 @@ from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from reelscope.mime import extension_for
+from reelscope.spool import is_content_hash
 
 CHUNK_SIZE = 8 * 1024 * 1024  # resumable chunks must be multiples of 256 KiB
 READ_CHUNK_SIZE = 1024 * 1024  # previews: small ranges, so a seek answers quickly
@@ -35,7 +36,6 @@ RETRY_TIMEOUT_S = 60.0  # how long 429/5xx/connection errors are retried before 
 LOGIN_COMMAND = "gcloud auth application-default login"
 
 Progress = Callable[[int, int], None]
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _GS_URI = re.compile(r"^gs://([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])/(.+)$")
 
 
@@ -61,7 +61,7 @@ class StagedObject:
 def object_name(sha256: str, mime_type: str, path: Path | None = None) -> str:
     """reelscope/<sha256>.<ext>: the extension follows the MIME type, not the user's file name."""
     digest = sha256.lower()
-    if not _SHA256.match(digest):
+    if not is_content_hash(digest):
         raise StagingError(f"{sha256!r} is not a SHA-256 hex digest; hash the file again.")
     extension = extension_for(mime_type) or (path.suffix.lower() if path else "") or ".bin"
     return f"{OBJECT_PREFIX}{digest}{extension}"

@@ -10,7 +10,6 @@ a list column of numbers (`vector`, `embedding`, or the first such column) and a
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +23,13 @@ from reelscope.embeddings.store import (
     EmbeddingStore,
     NewRow,
 )
+from reelscope.spool import is_content_hash
 
 META_KEY = b"reelscope"
 COLUMNS = (
     "kind", "label", "source", "source_key", "start_s", "end_s", "text", "mime_type", "uri",
     "blob_sha",
 )  # fmt: skip
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 VECTOR_NAMES = ("vector", "embedding", "embeddings", "vectors")
 LABEL_NAMES = ("label", "text", "name", "title", "caption")
 
@@ -188,7 +187,7 @@ def _rows(columns: dict[str, list], n: int) -> list[NewRow]:
                 text=texts[i],
                 mime_type=mimes[i],
                 uri=uris[i],
-                blob_sha=shas[i] if isinstance(shas[i], str) and _SHA256.match(shas[i]) else None,
+                blob_sha=shas[i] if is_content_hash(shas[i]) else None,
             )
         )
     return rows
