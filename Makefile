@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test lint format browser bench clean
+.PHONY: run test test-fast lint format browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: $(VENV)/.dev-installed
 
 test: $(VENV)/.dev-installed browser lint
 	$(BIN)/python -m pytest
+
+# The inner loop: everything but the browser tests (tests/e2e), no Chromium needed.
+test-fast: $(VENV)/.dev-installed lint
+	$(BIN)/python -m pytest -m "not e2e"
 
 bench: $(VENV)/.dev-installed browser
 	$(BIN)/python -m bench

@@ -2,7 +2,7 @@
 
 The route (reelscope/media_server.py) streams uploads and gs:// objects to the player in byte
 ranges. `streamlit run app.py` still works, without it: previews then fall back to st.video
-for small files (components/media_preview.py says so where it matters).
+for small files (components/media/media_preview.py says so where it matters).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-from components import media_preview, resources
+from components.common import resources
+from components.media import media_preview
 from reelscope import media_server, projection
 
 # What pages import on first use, imported before the server answers instead: they made a fresh

@@ -7,7 +7,7 @@ page's own cost, table included), one over 10,000 runs (each with a prompt, a ~1
 - `history_open_*`: what a user does — in an open session on the Ask page, a second after it
   showed (the time it takes to reach for the sidebar), click History, until the script run is
   over and the table shows. Goal: under 1 s. That second is when the browser fetches the data
-  grid's code for later (components/prefetch.py).
+  grid's code for later (components/common/prefetch.py).
 - `history_open_at_once_*`: the same click the moment the Ask page is shown, before the
   prefetch can have finished: what the grid's code costs a first visit without it.
 - `history_cold_tab_*`: load /history in a fresh browser tab (a new session). This adds

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from components.run_view import follow
+from components.common.run_view import follow
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target

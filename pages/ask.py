@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import (
-    app_frame,
-    clip_settings,
-    estimate_view,
-    get_code,
-    kept,
-    model_params,
-    prompt_library,
-    resources,
-    run_view,
-    source_picker,
-)
+from components.ask import estimate_view, get_code
+from components.common import app_frame, kept, model_params, prompt_library, resources, run_view
+from components.media import clip_settings, source_picker
 from reelscope.generation.events import StopReason
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target

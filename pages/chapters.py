@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import (
-    app_frame,
-    chapter_exports,
-    chapter_list,
-    kept,
-    media_preview,
-    mode_picker,
-    model_params,
-    player,
-    resources,
-    run_view,
-    shot_cuts,
-    source_picker,
-)
+from components.chapters import chapter_exports, chapter_list, mode_picker, shot_cuts
+from components.common import app_frame, kept, model_params, resources, run_view
+from components.media import media_preview, player, source_picker
 from reelscope.chapters.analysis import Reading, analysis_request, analysis_spec, read_state
 from reelscope.chapters.exports import to_webvtt
 from reelscope.chapters.figures import timeline_figure

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import app_frame, kept, prompt_library, resources, run_view, source_picker
+from components.common import app_frame, kept, prompt_library, resources, run_view
+from components.media import source_picker
 from reelscope.catalog import Model
 from reelscope.generation.events import StopReason
 from reelscope.generation.request import build_request

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import (
-    app_frame,
+from components.common import app_frame, prefetch, resources
+from components.embeddings import (
     collection_builder,
     embedding_job,
     embedding_map,
@@ -13,10 +13,8 @@ from components import (
     embedding_selection,
     embedding_transfer,
     map_follow,
-    prefetch,
-    resources,
 )
-from components import embedding_resources as emb
+from components.embeddings import embedding_resources as emb
 from reelscope.embeddings.figures import COLOR_BY, map_figure
 from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.jobs import start_job

@@ -6,7 +6,8 @@ import sqlite3
 
 import streamlit as st
 
-from components import app_frame, history_table, resources, run_compare, run_view
+from components.common import app_frame, resources, run_view
+from components.history import history_table, run_compare
 from reelscope.runs import Run
 from reelscope.runs.replay import SPEEDS, replay_info, start_replay
 from reelscope.store import StoredRun, app_version

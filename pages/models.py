@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import app_frame, model_table, resources
+from components.common import app_frame, resources
+from components.models import model_table
 
 app_frame.run_through_entrypoint()
 

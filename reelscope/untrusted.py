@@ -22,6 +22,7 @@ KaTeX runs untrusted (no `\\includegraphics`); its fonts and the icon font are s
 
 from __future__ import annotations
 
+import html
 import re
 from functools import cache, lru_cache
 
@@ -212,3 +213,23 @@ def _escape_images(text: str) -> str:
 def _longest_run(text: str, char: str) -> int:
     runs = re.findall(f"{re.escape(char)}+", text)
     return max((len(r) for r in runs), default=0)
+
+
+def safe_inline(text: str) -> str:
+    """`text` for one line of Markdown (a caption, a label, a header): whitespace collapsed,
+    so nothing the text holds can open a block (a heading, a list, a quote, a table)."""
+    line = " ".join(str(text).split())
+    if line[:1] in _BLOCK_OPENERS or _ORDERED_ITEM.match(line):
+        line = "\\" + line if line[:1] in _BLOCK_OPENERS else _ORDERED_ITEM.sub(r"\1\\\2", line)
+    return safe_markdown(line.replace("|", "\\|"))
+
+
+def plot_text(text: str) -> str:
+    """`text` for a Plotly label or hover: Plotly reads a subset of HTML (links, styles), so
+    every markup character is escaped; line breaks become Plotly's own `<br>`."""
+    lines = str(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>".join(html.escape(line, quote=True) for line in lines)
+
+
+_BLOCK_OPENERS = frozenset("#>-+*=")
+_ORDERED_ITEM = re.compile(r"^(\d{1,9})([.)])")

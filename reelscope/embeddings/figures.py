@@ -1,6 +1,7 @@
 """The embedding map's Plotly figure: a collection's rows as points, coloured by kind or source.
 
-One builder for the page (components/embedding_map.py draws it), the benchmarks and the tests.
+One builder for the page (components/embeddings/embedding_map.py draws it), the benchmarks
+and the tests.
 
 2-D is one `Scattergl` trace whose `customdata` is the row id: Streamlit reports a selection's
 point indices per trace, so several traces would make them collide (streamlit#8914); a single

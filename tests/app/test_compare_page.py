@@ -202,7 +202,8 @@ def get_code_page(video: str) -> None:
     """A page showing Get code for a request with an inline video and a link."""
     from pathlib import Path
 
-    from components import get_code, resources
+    from components.ask import get_code
+    from components.common import resources
     from reelscope.catalog import load_catalog
     from reelscope.generation.request import build_request
     from reelscope.media import accept_upload, source_from_link

@@ -10,7 +10,7 @@ def model_params_app():
 
     import streamlit as st
 
-    from components import model_params
+    from components.common import model_params
     from reelscope.catalog import load_catalog
 
     model, params = model_params.show("p", load_catalog(), dt.date(2026, 11, 23), "us-central1")
@@ -21,7 +21,7 @@ def model_params_app():
 def source_picker_app():
     import streamlit as st
 
-    from components import source_picker
+    from components.media import source_picker
     from reelscope.catalog import load_catalog
 
     sources, refused = source_picker.show("s", load_catalog().media)
@@ -99,7 +99,7 @@ def test_source_picker_refuses_an_oversized_upload_with_the_way_out(
 
 
 def test_the_prefetcher_names_only_streamlits_element_modules(tmp_path):
-    from components import prefetch
+    from components.common import prefetch
 
     for name in ("DataFrame.-f9-1zS0.js", "DateInput.B1.js", "index.esm.X.js", "DataFrameX.a.js"):
         (tmp_path / name).write_text("")

@@ -249,7 +249,7 @@ def test_an_exported_parquet_comes_back_in_the_same_space(connected, vertex, tmp
 def selection_app(data_dir: str, ids: list[int]) -> None:
     from pathlib import Path
 
-    from components import embedding_selection
+    from components.embeddings import embedding_selection
     from reelscope.embeddings.store import EmbeddingStore
 
     store = EmbeddingStore(Path(data_dir))
@@ -300,7 +300,7 @@ def test_each_video_embeds_the_part_its_start_and_end_choose(connected, vertex, 
 
 
 def test_cancel_stops_the_job_at_once_and_nothing_more_is_sent(connected, vertex):
-    from components.embedding_resources import JOB_KEY
+    from components.embeddings.embedding_resources import JOB_KEY
     from reelscope.embeddings.jobs import JobState, find_job
 
     vertex.delay(8.0, times=100, rpc="embedContent")  # every call takes 8 s

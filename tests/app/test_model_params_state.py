@@ -20,7 +20,7 @@ def params_app():
 
     import streamlit as st
 
-    from components import model_params
+    from components.common import model_params
     from reelscope.catalog import load_catalog
 
     if st.session_state.get("elsewhere"):  # "another page": the panel is not drawn

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import media_preview
+from components.media import media_preview
 from reelscope import media_server
 
 
 def player_page() -> None:
     import streamlit as st
 
-    from components import player
+    from components.media import player
 
     chapters = [(0, 12.5, "<img src=x onerror=alert(1)>Intro"), (12.5, 3725.0, "Past an hour")]
     st.button("Intro", key="go-intro", on_click=player.seek, args=("ch.player", 0.0))
@@ -85,7 +85,8 @@ def test_the_browser_report_comes_back_as_player_state():
 def preview_page(path: str, size: int) -> None:
     from pathlib import Path
 
-    from components import media_preview, resources
+    from components.common import resources
+    from components.media import media_preview
     from reelscope.media import MediaSource, SourceKind
 
     spooled = resources.session_spool().put(Path(path).read_bytes(), "scenes.mp4")

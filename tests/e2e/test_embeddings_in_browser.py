@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
-from components import prefetch
+from components.common import prefetch
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
 from tests.e2e.conftest import OUTPUT_DIR, screenshot, wait_idle
 from tests.media_files import make_image_pair, make_video

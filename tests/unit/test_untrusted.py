@@ -9,7 +9,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from reelscope.untrusted import renders_unsafe, safe_markdown
+from reelscope.untrusted import plot_text, renders_unsafe, safe_inline, safe_markdown
 
 RENDERER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 FETCHING_TAG = re.compile(r"<(img|iframe|video|audio|source|link|script|object|embed|svg)\b")
@@ -112,3 +112,24 @@ def test_every_prefix_of_a_streamed_answer_is_safe():
         # into an image: any completion of the safe text keeps the escapes it already has.
         assert not fetching_tags(safe + ")"), (end, safe)
         assert not fetching_tags(safe + "](http://h/x)"), (end, safe)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["# Heading", "> quote", "- item", "1. item", "a | b\n--- | ---", "![x](https://h/p.png)"],
+)
+def test_safe_inline_renders_no_block_and_no_image(text):
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").enable("table").render(safe_inline(text))
+    assert rendered.startswith("<p>"), rendered
+    assert "<img" not in rendered and "<table" not in rendered
+    assert "\n" not in safe_inline(text)
+
+
+def test_plot_text_escapes_plotly_markup_and_keeps_line_breaks():
+    assert (
+        plot_text('<a href="https://x">hi</a>')
+        == "&lt;a href=&quot;https://x&quot;&gt;hi&lt;/a&gt;"
+    )
+    assert plot_text("one\ntwo & three") == "one<br>two &amp; three"

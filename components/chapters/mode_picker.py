@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import kept
+from components.common import kept
 from reelscope.chapters.modes import Mode, ModeError, ModeStore
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components import kept, model_params
+from components.common import kept, model_params
 from reelscope.runs import RunSpec
 from reelscope.store import STATUSES, RunPage, RunQuery, Store
 

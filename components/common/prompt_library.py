@@ -13,7 +13,7 @@ import sqlite3
 
 import streamlit as st
 
-from components import kept, resources
+from components.common import kept, resources
 from reelscope import prompts
 from reelscope.store import Prompt, Store
 from reelscope.untrusted import safe_markdown

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from components import resources
+from components.common import resources
 from reelscope.catalog import MediaFacts
 from reelscope.embeddings.items import EmbeddingError, item_from_source
 from reelscope.embeddings.maps import query_collection

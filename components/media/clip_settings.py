@@ -1,6 +1,6 @@
 """How each video is sent: start and end offsets, frames a second, media resolution.
 
-The values are the component's own (components/kept.py), under keys named after the source's
+The values are the component's own (components/common/kept.py), under keys named after the source's
 identity, so they survive reruns, page visits and the staging of an upload (which keeps its
 content hash). Offsets are typed as 75, 75.5 or 1:15: a long video is easier in minutes.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import kept
+from components.common import kept
 from reelscope.catalog import MEDIA_RESOLUTIONS, Model
 from reelscope.media import FPS_DEFAULT, FPS_MAX, Clip, MediaSource, SourceError, clock
 from reelscope.media import parse_offset as _parse

@@ -1,6 +1,6 @@
 """The model picker and its parameters, each control bounded by that model's catalog entry.
 
-The component owns its values: kept under `{key}.…` by components.kept and handed to its
+The component owns its values: kept under `{key}.…` by components.common.kept and handed to its
 widgets, so they survive page visits. Switching model clamps them into the new model's ranges
 (and says once what changed); "Reset to defaults" writes the model's defaults.
 """
@@ -11,7 +11,7 @@ import datetime as dt
 
 import streamlit as st
 
-from components import kept
+from components.common import kept
 from reelscope.catalog import Catalog, Model, Status
 from reelscope.parameters import (
     RANGED_PARAMETERS,
@@ -49,7 +49,7 @@ def show(
 ) -> tuple[Model, GenerationParams]:
     """Model and parameters as the user set them (values already inside the model's ranges).
 
-    The component keeps its values under `{key}.…` (components.kept), so they survive a visit
+    The component keeps its values under `{key}.…` (components.common.kept), so they survive a visit
     to another page and controls hidden for the current model.
     """
     model_key = f"{key}.model"

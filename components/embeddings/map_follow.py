@@ -1,7 +1,7 @@
 """Waits for a collection's UMAP map while the PCA preview is on screen, then reruns once.
 
 The fit runs in the core's background worker (reelscope/embeddings/maps.py). Like
-components/run_view.py, this paints a status line in place at least every HEARTBEAT_S — where
+components/common/run_view.py, this paints a status line in place at least every HEARTBEAT_S — where
 Streamlit can interrupt the script run for a click, a selection or a page visit — and calls
 st.rerun() when the map is stored, so the preview is replaced without the user doing anything.
 Call it last on a page.

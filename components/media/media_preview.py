@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import player, resources
-from components.player import PlayerState
+from components.common import resources
+from components.media import player
+from components.media.player import PlayerState
 from reelscope import media_server
 from reelscope.media import MediaSource, SourceKind
 

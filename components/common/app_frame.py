@@ -1,6 +1,6 @@
 """What every page needs from the app around it: app.py's frame.
 
-Components keep their own values (components.kept); nothing here knows their keys.
+Components keep their own values (components.common.kept); nothing here knows their keys.
 """
 
 from __future__ import annotations

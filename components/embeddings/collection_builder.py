@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from components import kept, source_picker
+from components.common import kept
+from components.media import source_picker
 from reelscope.catalog import MediaFacts
 from reelscope.embeddings.items import (
     EmbeddingError,

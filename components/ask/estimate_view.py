@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from components import token_count
+from components.ask import token_count
 from reelscope.catalog import Catalog, Model, Price
 from reelscope.estimate import TokenEstimate
 from reelscope.generation.events import RunError

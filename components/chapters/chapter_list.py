@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from components import player
+from components.media import player
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
 from reelscope.chapters.shots import nearest_cut

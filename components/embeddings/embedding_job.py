@@ -1,6 +1,6 @@
 """Follows an embedding job: a progress bar that moves while it runs, Cancel, then the outcome.
 
-The job runs on the core's threads, not in this script run. Like components/run_view.py, the
+The job runs on the core's threads, not in this script run. Like components/common/run_view.py, the
 view paints the job's progress in place and refreshes at least every HEARTBEAT_S: each paint is
 a point where Streamlit can interrupt this script run (Cancel, a slider, leaving the page); the
 job goes on and the next script run follows it again. When it ends, one rerun lets the page

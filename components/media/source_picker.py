@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from components import clip_settings, kept, media_preview, resources
+from components.common import kept, resources
+from components.media import clip_settings, media_preview
 from reelscope.catalog import MediaFacts, Model
 from reelscope.media import (
     MediaSource,

@@ -1,7 +1,7 @@
 """What the selected points are: video segments play from their start to their end, images
 show, texts print (as text: they are user data, never rendered as HTML or Markdown).
 
-A video segment plays in the seekable player (components/player.py) with the segment as its
+A video segment plays in the seekable player (components/media/player.py) with the segment as its
 clip range when the media route can serve the file; otherwise (started without serve.py, or a
 file the route does not serve) in st.video with the same start and end times.
 """
@@ -12,7 +12,7 @@ import math
 
 import streamlit as st
 
-from components import media_preview, player
+from components.media import media_preview, player
 from reelscope import media_server
 from reelscope.embeddings.store import Collection
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from components import run_view
+from components.common import run_view
 from reelscope.runs import RunSpec
 from reelscope.store import StoredRun
 

@@ -1,0 +1,1 @@
+"""The Ask page's own pieces: the estimate, token count and Get code."""

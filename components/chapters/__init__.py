@@ -1,0 +1,1 @@
+"""The Chapters page's pieces: the chapter list, exports, analysis modes, shot cuts."""

@@ -1,0 +1,1 @@
+"""What every page shares: the app frame, kept values, cached resources, runs and views."""

@@ -1,0 +1,1 @@
+"""The History page's pieces: the runs table and the comparison of two runs."""

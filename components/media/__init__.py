@@ -1,0 +1,1 @@
+"""Media in: the source picker, clip settings, previews and the seekable player."""

@@ -1,0 +1,1 @@
+"""The Models page's pieces: the catalog table."""
