@@ -1,10 +1,10 @@
-"""Reelscope: entry point. Page config, navigation and the connection sidebar."""
+"""Reelscope: entry point. Page config, navigation, the sidebar, and following live work."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components.common import connection, prefetch, resources
+from components.common import connection, follow, prefetch, resources, running
 from reelscope.vertex import describe_connection
 
 st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
@@ -31,8 +31,11 @@ navigation = st.navigation(
         st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
     ]
 )
+follow.begin()
 with st.sidebar:
     st.markdown("## :material/movie: Reelscope")
+    running.show("running", resources.tasks(), resources.owner())
     connection.show(describe_connection(resources.settings()))
     prefetch.show()
 navigation.run()
+follow.run()  # live work the page and the sidebar asked to follow, until it settles

@@ -13,6 +13,7 @@ import streamlit as st
 
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
+from reelscope.media_rules import check_for_model
 from reelscope.parameters import defaults_for
 from reelscope.settings import load_settings
 from reelscope.vertex import make_genai_client
@@ -23,7 +24,9 @@ model = load_catalog().get("gemini-3.5-flash")
 prompt = st.text_area("Prompt")
 if st.button("Run", type="primary"):
     client = make_genai_client(load_settings(os.environ))
-    request = build_request(model, [], prompt, defaults_for(model))
+    request = build_request(
+        model, check_for_model([], model, load_catalog().media), prompt, defaults_for(model)
+    )
     slot = st.container(key="ask-answer").empty()
     text, last_paint = "", 0.0
     for chunk in client.models.generate_content_stream(

@@ -1,8 +1,8 @@
 """Benchmark: three models streaming side by side, against the slowest of them alone.
 
 The emulator answers each model at its own pace (its own first-chunk delay and chunk interval);
-the slowest is the reference. "Together" starts three Runs from one session's runs and follows
-them in one loop with `run_view.follow`, as pages/compare.py does; "alone" starts and follows
+the slowest is the reference. "Together" starts three Runs and follows them in one loop with
+`reelscope.tasks.follow`, as pages/compare.py does; "alone" starts and follows
 only the slowest model's run the same way. Both are timed from the first start to the moment
 the follow loop returns (every run ended and seen). Rounds alternate which goes first. Prints
 the medians and the paired ratio together / alone (goal: at most 1.2).
@@ -16,13 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from components.common.run_view import follow
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
+from reelscope.media_rules import check_for_model
 from reelscope.parameters import defaults_for
-from reelscope.runs import Run, RunSpec, SessionRuns
+from reelscope.runs import Run, Runs, RunSpec
 from reelscope.settings import Settings
+from reelscope.tasks import TaskRegistry, Watch, follow
 from reelscope.vertex import make_genai_client
 from tests.vertex_emulator import Fault, FaultKind, VertexEmulator, write_static_adc
 
@@ -45,8 +46,15 @@ def main() -> None:
     for model_id in PACES:
         model = catalog.get(model_id)
         params = defaults_for(model)
-        jobs.append((RunSpec(model_id, prompt, params), build_request(model, [], prompt, params)))
-    runs = SessionRuns()
+        jobs.append(
+            (
+                RunSpec(model_id, prompt, params),
+                build_request(
+                    model, check_for_model([], model, load_catalog().media), prompt, params
+                ),
+            )
+        )
+    runs = Runs(TaskRegistry())
 
     def side_by_side(model_ids: list[str]) -> float:
         started = time.perf_counter()
@@ -55,7 +63,7 @@ def main() -> None:
             runs.start(spec, client, request, target=Target("bench", "global"))
             for spec, request in chosen
         ]
-        follow(live, lambda states: None, lambda states: None)  # the page's loop, no drawing
+        follow([Watch(run, settle=False) for run in live])  # the page's loop, no drawing
         elapsed = time.perf_counter() - started
         for run in live:
             assert run.state().completed and len(run.state().text) > 0, run

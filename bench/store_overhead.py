@@ -1,9 +1,9 @@
 """Benchmark: the stream pipeline with every event recorded in the store, over the same without.
 
 Both runs consume one 200-chunk stream from the local Vertex AI emulator over real HTTP through
-a session's runs and the worker, as the Ask page does; "recorded" also has the store's recorder
-(SessionRuns(on_start=store.recorder)) and is timed until its last event is committed, not only
-until the run ends. Runs alternate, and so does which goes first. Prints medians, the paired
+the Runs service and the worker, as the Ask page does; "recorded" also has the store's recorder
+(`Runs(registry, on_start=store.recorder)`) and is timed until its last event is committed, not
+only until the run ends. Runs alternate, and so does which goes first. Prints medians, the paired
 ratio (goal: at most 1.05) and how long an event waited to be committed (the most a crash
 could lose). Run with `make bench` (python -m bench.store_overhead).
 """
@@ -18,10 +18,12 @@ from bench.pairing import alternate, ratios
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
+from reelscope.media_rules import check_for_model
 from reelscope.parameters import defaults_for
-from reelscope.runs import RunSpec, SessionRuns
+from reelscope.runs import Runs, RunSpec
 from reelscope.settings import Settings
 from reelscope.store import open_store
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
 from tests.vertex_emulator import VertexEmulator, write_static_adc
 
@@ -33,14 +35,16 @@ WARMUP = 5
 def main() -> None:
     model = load_catalog().get("gemini-3.5-flash")
     params = defaults_for(model)
-    request = build_request(model, [], "Describe the video.", params)
+    request = build_request(
+        model, check_for_model([], model, load_catalog().media), "Describe the video.", params
+    )
     spec = RunSpec(model.id, "Describe the video.", params)
     reply = " ".join(f"token{i:04d}" for i in range(CHUNKS * 4))
     target = Target("bench", "global")
 
     with tempfile.TemporaryDirectory() as folder, VertexEmulator() as emulator:
         store = open_store(Path(folder) / "data")
-        plain, recorded = SessionRuns(), SessionRuns(on_start=store.recorder)
+        plain, recorded = Runs(TaskRegistry()), Runs(TaskRegistry(), on_start=store.recorder)
 
         def without() -> str:
             run = plain.start(spec, client, request, target=target)

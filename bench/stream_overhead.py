@@ -18,9 +18,11 @@ from bench.pairing import alternate, ratios
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
+from reelscope.media_rules import check_for_model
 from reelscope.parameters import defaults_for
-from reelscope.runs import RunSpec, SessionRuns, worker
+from reelscope.runs import Runs, RunSpec, worker
 from reelscope.settings import Settings
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
 from tests.vertex_emulator import VertexEmulator, write_static_adc
 
@@ -32,10 +34,12 @@ WARMUP = 5
 def main() -> None:
     model = load_catalog().get("gemini-3.5-flash")
     params = defaults_for(model)
-    request = build_request(model, [], "Describe the video.", params)
+    request = build_request(
+        model, check_for_model([], model, load_catalog().media), "Describe the video.", params
+    )
     spec = RunSpec(model.id, "Describe the video.", params)
     reply = " ".join(f"token{i:04d}" for i in range(CHUNKS * 4))
-    runs = SessionRuns()
+    runs = Runs(TaskRegistry())
 
     async def raw_stream() -> str:
         stream = await client.aio.models.generate_content_stream(

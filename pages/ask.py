@@ -5,34 +5,45 @@ from __future__ import annotations
 import streamlit as st
 
 from components.ask import estimate_view, get_code
-from components.common import app_frame, kept, model_params, prompt_library, resources, run_view
+from components.common import (
+    app_frame,
+    kept,
+    model_params,
+    prompt_library,
+    resources,
+    run_view,
+    running,
+)
 from components.media import clip_settings, source_picker
 from reelscope.generation.events import StopReason
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
 from reelscope.generation.tokens import count_prompt_tokens
-from reelscope.media_rules import blocking, check_request, notes
-from reelscope.runs import RunSpec, SourceRef
+from reelscope.media_rules import check_for_model
 
 app_frame.run_through_entrypoint()
-
-
-def stop_current_run() -> None:
-    """Whichever run is current when the click arrives, not the one drawn with the button."""
-    run = resources.session_runs().get(st.session_state.get(RUN_ID_KEY))
-    if run is not None:
-        run.stop()
-
 
 RUN_ID_KEY = "ask.run_id"
 ANSWER_KEY = "ask-answer"
 ESTIMATE_KEY = "ask.estimate"
 
+
+def stop_current_run() -> None:
+    """Whichever run is current when the click arrives, not the one drawn with the button."""
+    run = resources.runs().get(st.session_state.get(RUN_ID_KEY))
+    if run is not None:
+        run.stop()
+
+
 settings = resources.settings()
 catalog = resources.catalog()
 today = resources.today()
 target = Target(settings.project, settings.location)
-runs = resources.session_runs()
+runs = resources.runs()
+if opened := running.take_opened("ask"):
+    st.session_state[RUN_ID_KEY] = opened
+run = runs.get(st.session_state.get(RUN_ID_KEY))
+live = run is not None and not run.done
 
 st.title("Ask about a video")
 main, side = st.columns([3, 2], gap="large")
@@ -50,12 +61,12 @@ with main:
         placeholder="What happens in this video? Give timestamps as MM:SS.",
         height=120,
     )
-    findings = check_request(sources, model, catalog.media, bucket=settings.bucket)
+    checked = check_for_model(sources, model, catalog.media, bucket=settings.bucket)
     request_id = estimate_view.fingerprint(model, sources, prompt, resolution)
-    problems = refused + blocking(findings)
+    problems = refused + checked.problems
     if not model.is_callable(today):
         problems.append(f"{model.name} is retired: pick a current model to run.")
-    for note in notes(findings):
+    for note in checked.notes:
         st.info(note, icon=":material/info:")
     problems_slot = st.container()
 
@@ -67,7 +78,7 @@ with main:
     if count_clicked and (prompt.strip() or sources):
         client = resources.connected_client(settings)
         if client:
-            request = build_request(model, sources, prompt, params, media_resolution=resolution)
+            request = build_request(model, checked, prompt, params, media_resolution=resolution)
             with st.spinner("Counting tokens…"):
                 counted = count_prompt_tokens(client, request, target)
             estimate_view.remember_count(ESTIMATE_KEY, request_id, counted)
@@ -79,35 +90,43 @@ with main:
         problems.append(too_long)
     for problem in problems:
         problems_slot.error(problem, icon=":material/block:")
-    run_clicked = run_slot.button("Run", type="primary", disabled=bool(problems), key="ask.run")
+    # While a run streams, Run is disabled: a second click would replace it without a word.
+    run_clicked = run_slot.button(
+        "Run",
+        type="primary",
+        disabled=bool(problems) or live,
+        key="ask.run",
+        help="A run is going: stop it first, or wait for it." if live else None,
+    )
 
     if (run_clicked or count_clicked) and not (prompt.strip() or sources):
         st.warning("Write a prompt or add a video first.")
-    elif run_clicked:
-        client = resources.connected_client(settings)
-        if client:
-            previous = runs.get(st.session_state.get(RUN_ID_KEY))
-            if previous is not None:
-                previous.stop(StopReason.REPLACED)
-            request = build_request(model, sources, prompt, params, media_resolution=resolution)
-            spec = RunSpec(
-                model.id,
-                prompt,
-                params,
-                tuple(map(SourceRef.of, sources)),
-                params.stream,
-                extra={"estimate": estimate_view.record(estimate, counted, resolution)},
-            )
-            run = runs.start(spec, client, request, target=target)
-            st.session_state[RUN_ID_KEY] = run.id
+    elif run_clicked and not live and (client := resources.connected_client(settings)):
+        if run is not None:
+            run.stop(StopReason.REPLACED)
+        run = runs.start_generation(
+            client,
+            model,
+            checked,
+            prompt,
+            params,
+            target=target,
+            owner=resources.owner(),
+            origin="ask",
+            media_resolution=resolution,
+            extra={"estimate": estimate_view.record(estimate, counted, resolution)},
+        )
+        st.session_state[RUN_ID_KEY] = run.id
+        live = True
+        run_slot.button("Run", type="primary", disabled=True, key="ask.run.busy")
 
     if st.toggle("Get code", key="ask.show_code", help="This request as Python and curl."):
-        request = build_request(model, sources, prompt, params, media_resolution=resolution)
-        get_code.show("ask.code", request, settings, stream=params.stream, sources=sources)
+        if checked.ok:
+            request = build_request(model, checked, prompt, params, media_resolution=resolution)
+            get_code.show("ask.code", request, settings, stream=params.stream, sources=sources)
+        else:
+            st.caption("Get code shows the request once the media above can be sent.")
 
-    run = runs.get(st.session_state.get(RUN_ID_KEY))
-    stop_slot.button(
-        "Stop", key="ask.stop", disabled=run is None or run.done, on_click=stop_current_run
-    )
+    stop_slot.button("Stop", key="ask.stop", disabled=not live, on_click=stop_current_run)
     estimate_view.show_actual("ask.actual", run, catalog)
     run_view.show(ANSWER_KEY, run, params.max_output_tokens)

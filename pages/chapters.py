@@ -5,23 +5,25 @@ from __future__ import annotations
 import streamlit as st
 
 from components.chapters import chapter_exports, chapter_list, mode_picker, shot_cuts
-from components.common import app_frame, kept, model_params, resources, run_view
+from components.common import app_frame, follow, kept, model_params, resources, run_view
 from components.media import media_preview, player, source_picker
-from reelscope.chapters.analysis import Reading, analysis_request, analysis_spec, read_state
+from reelscope.chapters.analysis import Reading, analysis_extra, read_state
 from reelscope.chapters.exports import to_webvtt
 from reelscope.chapters.figures import timeline_figure
-from reelscope.chapters.modes import Kind, Mode, ModeStore
+from reelscope.chapters.modes import Kind, Mode, ModeStore, response_schema
 from reelscope.chapters.shots import SNAP_WITHIN_S, snap_to_cuts
 from reelscope.chapters.timestamps import format_clock
 from reelscope.chapters.validate import Checked, check
 from reelscope.generation.events import StopReason
 from reelscope.generation.runner import Target
-from reelscope.media import MediaSource, check_sources
+from reelscope.media import MediaSource
+from reelscope.media_rules import check_for_model
 from reelscope.untrusted import safe_markdown
 
 app_frame.run_through_entrypoint()
 
 RUNS_KEY = "chapters.runs"  # "<video key>|<mode id>" -> (run id, mode)
+REFUSED_KEY = "chapters.refused"  # something is refused: keep the video section open
 PLAYER_KEY = "chapters.player"
 LIVE_KEY = "chapters-live"
 
@@ -32,7 +34,7 @@ def _runs_for_video() -> dict[str, tuple[str, Mode]]:
 
 def stop_current(slot: str) -> None:
     entry = _runs_for_video().get(slot)
-    run = resources.session_runs().get(entry[0]) if entry else None
+    run = resources.runs().get(entry[0]) if entry else None
     if run is not None:
         run.stop()
 
@@ -40,7 +42,7 @@ def stop_current(slot: str) -> None:
 settings = resources.settings()
 catalog = resources.catalog()
 target = Target(settings.project, settings.location)
-runs = resources.session_runs()
+runs = resources.runs()
 store = ModeStore(settings.data_dir / "chapter_modes.json")
 
 st.title("Chapters")
@@ -52,7 +54,8 @@ with side, st.container(border=True):
 with main:
     mode, prompt = mode_picker.show("chapters.mode", store)
     added = bool(st.session_state.get("chapters.sources.items"))
-    with st.expander("Video", expanded=not added):
+    video_box = st.expander("Video", expanded=not added or bool(st.session_state.get(REFUSED_KEY)))
+    with video_box:
         sources, refused = source_picker.show("chapters.sources", catalog.media, model)
     videos = [s for s in sources if s.is_video]
     video: MediaSource | None = None
@@ -65,28 +68,57 @@ with main:
     elif videos:
         video = videos[0]
 
-    problems = list(refused)
-    if video is None:
-        problems.append("Add a video (upload, gs://, https or YouTube) to get its chapters.")
-    else:
-        problems += check_sources([video], model, catalog.media)
+    checked = check_for_model(
+        [video] if video else [], model, catalog.media, bucket=settings.bucket
+    )
+    problems = list(refused) + checked.problems
+    # Shown where the user looks, and the video section stays open while something is refused.
+    st.session_state[REFUSED_KEY] = bool(problems)
     if not model.is_callable(resources.today()):
         problems.append(f"{model.name} is retired: pick a current model to run.")
-    for problem in problems[1:] if video is None and not refused else problems:
+    for note in checked.notes:
+        st.info(note, icon=":material/info:")
+    for problem in problems:
         st.error(problem, icon=":material/block:")
+    if video is None:
+        problems.append("Add a video (upload, gs://, https or YouTube) to get its chapters.")
 
     slot = f"{video.key}|{mode.id}" if video else ""
+    entry = _runs_for_video().get(slot)
+    current = runs.get(entry[0]) if entry else None
+    live = current is not None and not current.done
     go_col, stop_col = st.columns([1, 4])
-    if go_col.button(f"Get {mode.name.lower()}", type="primary", disabled=bool(problems)):
-        client = resources.connected_client(settings)
-        if client is not None and video is not None:
-            previous = runs.get(_runs_for_video().get(slot, ("", mode))[0])
-            if previous is not None:
-                previous.stop(StopReason.REPLACED)
-            request = analysis_request(model, [video], mode, prompt, params)
-            spec = analysis_spec(model, [video], mode, prompt, params)
-            run = runs.start(spec, client, request, target=target)
-            _runs_for_video()[slot] = (run.id, mode)
+    go_slot = go_col.empty()
+    clicked = go_slot.button(
+        f"Get {mode.name.lower()}",
+        type="primary",
+        disabled=bool(problems) or live,
+        key="chapters.go",
+    )
+    if (
+        clicked
+        and not live
+        and video is not None
+        and (client := resources.connected_client(settings))
+    ):
+        if current is not None:
+            current.stop(StopReason.REPLACED)
+        run = runs.start_generation(
+            client,
+            model,
+            checked,
+            prompt,
+            params,
+            target=target,
+            owner=resources.owner(),
+            origin="chapters",
+            response_schema=response_schema(mode.kind),
+            extra=analysis_extra(mode),
+        )
+        _runs_for_video()[slot] = (run.id, mode)
+        go_slot.button(
+            f"Get {mode.name.lower()}", type="primary", disabled=True, key="chapters.busy"
+        )
 
 
 def finished_readings(video: MediaSource) -> dict[str, tuple[Mode, Reading]]:
@@ -248,23 +280,23 @@ def results(video: MediaSource) -> None:
         )
 
 
-def follow(run, video: MediaSource) -> None:
-    """Until the run ends: its items painted in place as each JSON object completes."""
+def follow_live(run) -> None:
+    """While the run streams: its items painted in place as each JSON object completes."""
     status, answer = st.empty(), chapter_list.live_slot(LIVE_KEY)
 
-    def paint(states) -> None:
-        reading = read_state(states[0], mode)
+    def paint() -> None:
+        reading = read_state(run.state(), mode)
         count = len(reading.parsed.segments)
         chapter_list.paint_live(answer, reading.parsed.segments, status=f"{count} received so far…")
 
-    def heartbeat(states) -> None:
-        state = states[0]
+    def heartbeat() -> None:
+        state = run.state()
         waited = run.elapsed() - state.request_sent_at
         text = "Waiting for the first token…" if state.first_token_at is None else "Streaming…"
         status.caption(f"{text} {waited:.1f} s")
 
-    run_view.follow([run], paint, heartbeat)
-    st.rerun()
+    paint()
+    follow.watch(run, paint=paint, heartbeat=heartbeat)
 
 
 if video is not None:
@@ -279,4 +311,4 @@ if video is not None:
             getattr(st, level)(message)
     results(video)
     if run is not None and not run.done:
-        follow(run, video)
+        follow_live(run)

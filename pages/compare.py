@@ -1,23 +1,34 @@
 """Side by side: the same media and prompt sent to two or three models at once, in columns.
 
-Each column is its own run (its own request, worker task, timings, usage and cost) and has its
-own Stop; the page follows all of them in one loop (run_view.follow) and keeps only their ids.
+Each column has its own model and parameters, and is its own run (its own request, worker
+task, timings, usage and cost) with its own Stop; each column is followed in place and the
+page keeps only the runs' ids.
 """
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
-from components.common import app_frame, kept, prompt_library, resources, run_view
+from components.common import (
+    app_frame,
+    follow,
+    kept,
+    model_params,
+    prompt_library,
+    resources,
+    run_view,
+    running,
+)
 from components.media import source_picker
 from reelscope.catalog import Model
 from reelscope.generation.events import StopReason
-from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
 from reelscope.generation.state import RunState
-from reelscope.media import check_sources
-from reelscope.parameters import defaults_for
-from reelscope.runs import Run, RunSpec, SourceRef
+from reelscope.media_rules import CheckedSources, check_for_model
+from reelscope.parameters import GenerationParams
+from reelscope.runs import Run
 from reelscope.store.runs import cost_of
 
 app_frame.run_through_entrypoint()
@@ -25,13 +36,13 @@ app_frame.run_through_entrypoint()
 RUN_IDS_KEY = "compare.run_ids"  # one run id per column, or None
 COUNT_KEY = "compare.count"
 PROMPT_KEY = "compare.prompt"
-MODEL_KEY = "compare.model.{}"
+PARAMS_KEY = "compare.params.{}"
 
 
 def stop_column(index: int, reason: StopReason = StopReason.USER) -> None:
     """Stops whichever run is in column `index` when the click arrives."""
     ids = st.session_state.get(RUN_IDS_KEY) or []
-    run = resources.session_runs().get(ids[index] if index < len(ids) else None)
+    run = resources.runs().get(ids[index] if index < len(ids) else None)
     if run is not None:
         run.stop(reason)
 
@@ -78,17 +89,36 @@ def metrics_line(model: Model, state: RunState) -> str:
     return " · ".join(cell for cell in cells if cell) or "No usage reported."
 
 
+def model_panel(index: int, default_id: str) -> tuple[Model, GenerationParams]:
+    """Column `index`'s model and its own parameters (in an expander under the model's name)."""
+    key = PARAMS_KEY.format(index)
+    shown = model_params.chosen_model(key, catalog) or catalog.get(default_id)
+    with (
+        st.container(key=f"compare-model-{index}"),
+        st.expander(f"Model {index + 1}: {shown.name}", expanded=False),
+    ):
+        return model_params.show(
+            key, catalog, today, settings.location, default_model_id=default_id
+        )
+
+
 settings = resources.settings()
 catalog = resources.catalog()
 today = resources.today()
 target = Target(settings.project, settings.location)
-runs = resources.session_runs()
+runs = resources.runs()
 current = [m for m in catalog.models if m.is_callable(today)]
+if opened := running.take_opened("compare"):
+    opened_run = runs.get(opened)
+    group = opened_run.spec.extra.get("compare_group") if opened_run else None
+    together = [r for r in runs.live() if group and r.spec.extra.get("compare_group") == group]
+    st.session_state[RUN_IDS_KEY] = [r.id for r in reversed(together)] or [opened]
 
 st.title("Side by side")
 st.caption(
-    "The same media and prompt sent to two or three models at once. Each streams in its own "
-    "column with its own timings, tokens and cost, and stops on its own."
+    "The same media and prompt sent to two or three models at once, each with its own "
+    "parameters. Each streams in its own column with its own timings, tokens and cost, and "
+    "stops on its own."
 )
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -104,43 +134,56 @@ with right:
     count = st.segmented_control("Models", [2, 3], **kept.bind(COUNT_KEY, 3)) or 3
 
 defaults = default_models(current)
-models: list[Model] = []
+chosen: list[tuple[Model, GenerationParams]] = []
 for index, column in enumerate(st.columns(count, gap="medium")):
     with column:
-        model_id = st.selectbox(
-            f"Model {index + 1}",
-            [m.id for m in current],
-            format_func=lambda mid: catalog.get(mid).name,
-            **kept.bind(MODEL_KEY.format(index), defaults[index]),
-        )
-        models.append(catalog.get(model_id))
+        chosen.append(model_panel(index, defaults[index]))
 
+checks: dict[str, CheckedSources] = {}
 problems = list(refused)
-for model in {m.id: m for m in models}.values():  # each model once, even when picked twice
-    problems += [f"{model.name}: {p}" for p in check_sources(sources, model, catalog.media)]
+for model, _ in chosen:
+    if model.id in checks:
+        continue  # each model checked once, even when picked twice
+    checks[model.id] = check_for_model(sources, model, catalog.media, bucket=settings.bucket)
+    problems += [f"{model.name}: {p}" for p in checks[model.id].problems]
+    if not model.is_callable(today):
+        problems.append(f"{model.name} is retired: pick a current model to run.")
 for problem in problems:
     st.error(problem, icon=":material/block:")
 
+ids = st.session_state.get(RUN_IDS_KEY) or []
+shown: list[Run | None] = [runs.get(ids[i]) if i < len(ids) else None for i in range(count)]
+busy = any(run is not None and not run.done for run in shown)
+
 run_col, stop_col, _ = st.columns([1, 1, 4])
-run_clicked = run_col.button(
-    "Run side by side", type="primary", disabled=bool(problems), key="compare.run"
+run_slot = run_col.empty()
+run_clicked = run_slot.button(
+    "Run side by side", type="primary", disabled=bool(problems) or busy, key="compare.run"
 )
 stop_all_slot = stop_col.empty()
 
 if run_clicked and not (prompt.strip() or sources):
     st.warning("Write a prompt or add a video first.")
-elif run_clicked and (client := resources.connected_client(settings)):
+elif run_clicked and not busy and (client := resources.connected_client(settings)):
     stop_all(StopReason.REPLACED)  # a new comparison replaces the one on screen
-    ids = []
-    for model in models:
-        params = defaults_for(model)
-        request = build_request(model, sources, prompt, params)
-        spec = RunSpec(model.id, prompt, params, tuple(map(SourceRef.of, sources)), params.stream)
-        ids.append(runs.start(spec, client, request, target=target).id)
-    st.session_state[RUN_IDS_KEY] = ids
+    group = uuid.uuid4().hex  # the runs started together, so Open brings back all of them
+    shown = [
+        runs.start_generation(
+            client,
+            model,
+            checks[model.id],
+            prompt,
+            params,
+            target=target,
+            owner=resources.owner(),
+            origin="compare",
+            extra={"compare_group": group},
+        )
+        for model, params in chosen
+    ]
+    st.session_state[RUN_IDS_KEY] = [run.id for run in shown]
+    run_slot.button("Run side by side", type="primary", disabled=True, key="compare.run.busy")
 
-ids = st.session_state.get(RUN_IDS_KEY) or []
-shown: list[Run | None] = [runs.get(ids[i]) if i < len(ids) else None for i in range(count)]
 stop_all_slot.button(
     "Stop all",
     key="compare.stop_all",
@@ -148,58 +191,47 @@ stop_all_slot.button(
     on_click=stop_all,
 )
 
-slots = []
-for index, column in enumerate(st.columns(count, gap="medium")):
-    run = shown[index]
-    with column:
-        if run is not None and run.spec.model_id != models[index].id:
-            st.caption(f"Last run: {catalog.get(run.spec.model_id).name}")
-        st.button(
-            "Stop",
-            key=f"compare.stop.{index}",
-            disabled=run is None or run.done,
-            on_click=stop_column,
-            args=(index,),
-            icon=":material/stop_circle:",
-        )
-        status = st.empty()
-        answer = st.container(key=f"compare-answer-{index}").empty()
-        outcome = st.empty()
-        slots.append((status, answer, outcome))
 
-
-def paint_outcome(index: int, state: RunState) -> None:
-    run = shown[index]
+def column_view(index: int, run: Run | None) -> None:
+    """One column: Stop, the status line, the answer as it grows, then its outcome."""
+    if run is not None and run.spec.model_id != chosen[index][0].id:
+        st.caption(f"Last run: {catalog.get(run.spec.model_id).name}")
+    st.button(
+        "Stop",
+        key=f"compare.stop.{index}",
+        disabled=run is None or run.done,
+        on_click=stop_column,
+        args=(index,),
+        icon=":material/stop_circle:",
+    )
+    status = st.empty()
+    answer = st.container(key=f"compare-answer-{index}").empty()
+    outcome = st.empty()
+    if run is None:
+        return
     model = catalog.get(run.spec.model_id)
-    with slots[index][2].container():
-        st.markdown(metrics_line(model, state))
-        for message, level in run_view.outcome_messages(state, run.spec.params.max_output_tokens):
-            getattr(st, level)(message)
 
-
-live = [(index, run) for index, run in enumerate(shown) if run is not None]
-for index, run in live:
-    if run.done:
+    def paint() -> None:
         state = run.state()
-        run_view._paint(slots[index][1], state)
-        paint_outcome(index, state)
+        run_view.paint_answer(answer, state)
+        if state.done:  # this column ended while others go on: its outcome shows now
+            status.empty()
+            with outcome.container():
+                st.markdown(metrics_line(model, state))
+                for message, level in run_view.outcome_messages(
+                    state, run.spec.params.max_output_tokens
+                ):
+                    getattr(st, level)(message)
 
-following = [(index, run) for index, run in live if not run.done]
-if following:
-    painted_done: set[int] = set()
+    paint()
+    follow.watch(
+        run,
+        paint=paint,
+        heartbeat=lambda: run_view.paint_status(status, run.state(), run.elapsed()),
+        settle=False,
+    )
 
-    def paint(states: list[RunState]) -> None:
-        for (index, _), state in zip(following, states, strict=True):
-            if index in painted_done:
-                continue
-            run_view._paint(slots[index][1], state)
-            if state.done:  # this column ended while others go on: its outcome shows now
-                painted_done.add(index)
-                paint_outcome(index, state)
 
-    def heartbeat(states: list[RunState]) -> None:
-        for (index, run), state in zip(following, states, strict=True):
-            run_view._status(slots[index][0], state, run.elapsed())
-
-    run_view.follow([run for _, run in following], paint, heartbeat)
-    st.rerun()  # every column ended: the page settles once (Stops grey out)
+for index, column in enumerate(st.columns(count, gap="medium")):
+    with column:
+        column_view(index, shown[index])

@@ -75,7 +75,7 @@ if st.session_state.get(DELETED_KEY):
 
 picked = history_table.show(TABLE_KEY, store)
 runs = [run for run in map(store.runs.get, picked) if run is not None]
-replay = resources.session_runs().get(st.session_state.get(REPLAY_KEY))
+replay = resources.runs().get(st.session_state.get(REPLAY_KEY))
 
 
 def actions(run: StoredRun) -> None:
@@ -89,7 +89,7 @@ def actions(run: StoredRun) -> None:
     )  # fmt: skip
     if play.button("Replay", key="history.replay", icon=":material/replay:", type="primary"):
         replayed = start_replay(
-            resources.session_runs(), run.spec, run.events,
+            resources.runs(), run.spec, run.events,
             original_id=run.id, started_at=run.started_at, speed=speed or 1.0,
         )  # fmt: skip
         st.session_state[REPLAY_KEY] = replayed.id

@@ -80,6 +80,52 @@ def check_request(
     return findings
 
 
+_APPROVER = object()  # only check_for_model makes CheckedSources (see its __post_init__)
+
+
+@dataclass(frozen=True)
+class CheckedSources:
+    """Sources checked against one model: the only input a request is built from.
+
+    Made by `check_for_model` alone, so a request from media nobody checked against its model
+    cannot be built (reelscope/generation/request.py refuses anything else).
+    """
+
+    model_id: str
+    sources: tuple[MediaSource, ...]
+    findings: tuple[Finding, ...]
+    approver: object = dataclasses.field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.approver is not _APPROVER:
+            raise TypeError("CheckedSources come from media_rules.check_for_model only.")
+
+    @property
+    def problems(self) -> list[str]:
+        """What blocks the request, each with its fix."""
+        return blocking(self.findings)
+
+    @property
+    def notes(self) -> list[str]:
+        return notes(self.findings)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_for_model(
+    sources: Sequence[MediaSource],
+    model: Model,
+    media: MediaFacts,
+    *,
+    bucket: str | None = None,
+) -> CheckedSources:
+    """Every rule for these sources and this model (the one gate every page goes through)."""
+    findings = check_request(sources, model, media, bucket=bucket)
+    return CheckedSources(model.id, tuple(sources), tuple(findings), _APPROVER)
+
+
 def blocking(findings: Sequence[Finding]) -> list[str]:
     return [f.message for f in findings if f.blocking]
 

@@ -45,17 +45,24 @@ _HELP = {
 
 
 def show(
-    key: str, catalog: Catalog, today: dt.date, location: str
+    key: str,
+    catalog: Catalog,
+    today: dt.date,
+    location: str,
+    *,
+    default_model_id: str | None = None,
 ) -> tuple[Model, GenerationParams]:
     """Model and parameters as the user set them (values already inside the model's ranges).
 
     The component keeps its values under `{key}.…` (components.common.kept), so they survive a visit
-    to another page and controls hidden for the current model.
+    to another page and controls hidden for the current model. `default_model_id`: the model
+    picked before the user picks one (the catalog's default otherwise).
     """
     model_key = f"{key}.model"
     if not kept.has(model_key):
-        kept.put(model_key, catalog.default_model_id)
-        _keep(key, defaults_for(catalog.default_model))
+        first = catalog.get(default_model_id or catalog.default_model_id)
+        kept.put(model_key, first.id)
+        _keep(key, defaults_for(first))
 
     show_retired = st.toggle("Show retired models", **kept.bind(f"{key}.show_retired", False))
     current = catalog.get(kept.value(model_key))
@@ -92,6 +99,12 @@ def show(
     for change in changes:  # only free-text fields can be out of range here
         st.warning(f"Sent as {change}.", icon=":material/tune:")
     return model, params
+
+
+def chosen_model(key: str, catalog: Catalog) -> Model | None:
+    """The model the panel `key` holds, before it is drawn (None until it was drawn once)."""
+    model_id = kept.value(f"{key}.model")
+    return catalog.get(model_id) if model_id else None
 
 
 def _label(model: Model, today: dt.date) -> str:

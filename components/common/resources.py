@@ -14,13 +14,13 @@ from pathlib import Path
 import streamlit as st
 
 from reelscope.catalog import Catalog, load_catalog
-from reelscope.runs import SessionRuns
+from reelscope.runs import Runs
 from reelscope.settings import Settings, load_settings
 from reelscope.spool import Spool, spool_root, sweep_stale
 from reelscope.store import Recorder, Store, open_store
+from reelscope.tasks import LOCAL_OWNER, TaskRegistry, registry
 from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
 
-_RUNS_KEY = "reelscope.runs"
 _SPOOL_KEY = "reelscope.spool"
 SESSION_SPOOL_MAX_BYTES = 2_000_000_000  # a session's uploads on disk, at most
 STALE_SPOOL_S = 24 * 3600
@@ -66,11 +66,24 @@ def storage_client(current: Settings):
         return None
 
 
-def session_runs() -> SessionRuns:
-    """This browser session's runs; they are stopped when Streamlit drops the session's state."""
-    if _RUNS_KEY not in st.session_state:
-        st.session_state[_RUNS_KEY] = SessionRuns(on_start=_recorder())
-    return st.session_state[_RUNS_KEY]
+def owner() -> str:
+    """Who is using Reelscope: locally, its one user (a deployment will verify its users)."""
+    return LOCAL_OWNER
+
+
+def tasks() -> TaskRegistry:
+    """The process's background work: runs, jobs, map fits, shot cuts, staging."""
+    return registry()
+
+
+def runs() -> Runs:
+    """Starts runs and finds them again (by id, by owner), whichever session started them."""
+    return _runs(settings().data_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _runs(data_dir: Path) -> Runs:
+    return Runs(registry(), on_start=_recorder(data_dir))
 
 
 @st.cache_resource(show_spinner=False)
@@ -87,10 +100,10 @@ def store(data_dir: Path) -> Store:
     return open_store(data_dir, price_of=price_of)
 
 
-def _recorder() -> Recorder | None:
+def _recorder(data_dir: Path) -> Recorder | None:
     """Runs go on without history if its file cannot be opened (the History page says why)."""
     try:
-        return store(settings().data_dir).recorder
+        return store(data_dir).recorder
     except (OSError, RuntimeError, sqlite3.Error):
         return None
 

@@ -1,31 +1,23 @@
-"""Watches a run: its answer as it grows, then its timings, usage and how it ended.
+"""Shows a run: its answer as it grows, then its timings, usage and how it ended.
 
-The run belongs to the worker, not to this script run. While it is live, the view follows it:
-it paints into one element in place as each event arrives (woken by the run, not by a timer),
-and refreshes a status line at least every HEARTBEAT_S — which is also where Streamlit can
-interrupt this script run when the user moves a slider, presses Stop or leaves the page. The
-run goes on regardless; the next script run follows it again. When it ends, one rerun lets the
-page settle (Stop greys out, the outcome shows).
-
-Why not a fragment with run_every: each fragment rerun costs the browser 100–300 ms before the
-text shows (measured in Chromium, bench/chunk_to_screen.py), against ~40 ms for an element
-updated inside a running script.
+The run belongs to the worker, not to this script run. While it is live, the view asks
+components/common/follow.py to follow it: the answer is painted in place as events arrive and
+a status line (waiting / retrying in N s / streaming, with the elapsed time) is refreshed by
+the heartbeat. The view always draws the same three slots (status, answer, outcome), so a new
+run's view replaces every element of the last one at once: nothing of an earlier run lingers,
+dimmed, while the next one waits or retries.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
-
 import streamlit as st
 
+from components.common import follow
 from reelscope.generation.events import ErrorKind, StopReason
 from reelscope.generation.state import RunState
 from reelscope.runs import Run
 from reelscope.untrusted import safe_markdown
 
-HEARTBEAT_S = 0.1  # the longest a rerun request (Stop, a slider) waits to interrupt the view
-PAINT_S = 0.03  # at most ~30 paints a second, however fast chunks come
 _FINISH_MESSAGES = {
     "MAX_TOKENS": "The answer reached the max output tokens limit and was cut.",
     "RECITATION": "The answer was stopped because it recited copyrighted material.",
@@ -34,61 +26,27 @@ _STOP_MESSAGES = {
     StopReason.USER: "Stopped by you.",
     StopReason.REPLACED: "Stopped: a newer run replaced it.",
     StopReason.SESSION_ENDED: "Stopped: the browser session ended.",
+    StopReason.SERVER_STOPPED: "Stopped: Reelscope's server shut down while it ran.",
 }
 
 
 def show(key: str, run: Run | None, max_output_tokens: int | None = None) -> None:
-    """The run's answer under `st.container(key=key)`: followed while live, then its outcome.
-
-    Call it last on a page: while the run is live it returns only when the run ends (or when
-    Streamlit interrupts this script run for a newer one).
-    """
+    """The run's answer under `st.container(key=key)`: followed while live, then its outcome."""
+    status, answer, outcome = st.empty(), st.container(key=key).empty(), st.empty()
     if run is None:
         return
-    if not run.done:
-        _follow(key, run)
-        st.rerun()  # the run ended: the whole page settles once
     state = run.state()
-    _paint(st.container(key=key).empty(), state)
-    show_outcome(state, max_output_tokens)
-
-
-def _follow(key: str, run: Run) -> None:
-    status, answer = st.empty(), st.container(key=key).empty()
-
-    def paint(states: list[RunState]) -> None:
-        _paint(answer, states[0])
-
-    def heartbeat(states: list[RunState]) -> None:
-        _status(status, states[0], run.elapsed())
-
-    follow([run], paint, heartbeat)
-
-
-def follow(
-    runs: Sequence[Run],
-    paint: Callable[[list[RunState]], None],
-    heartbeat: Callable[[list[RunState]], None],
-) -> None:
-    """Until every run has ended: `paint` their states when any has news, `heartbeat` often.
-
-    `heartbeat` runs at least every HEARTBEAT_S and must draw something (a status line): each
-    element drawn is where Streamlit can interrupt this script run for a newer one. Side by
-    side is several runs followed in one loop.
-    """
-    seen: list[int] = []
-    while True:
-        counts = [run.event_count for run in runs]
-        if counts != seen:
-            seen, states = counts, [run.state() for run in runs]
-            paint(states)
-        heartbeat(states)
-        if all(state.done for state in states):
-            return
-        time.sleep(PAINT_S)
-        live = [(run, count) for run, count in zip(runs, seen, strict=True) if not run.done]
-        if live:  # wake on the first live run's news; the others are read on each heartbeat
-            live[0][0].wait_for_news(live[0][1], timeout=HEARTBEAT_S - PAINT_S)
+    paint_answer(answer, state)
+    if run.done:
+        with outcome.container():
+            show_outcome(state, max_output_tokens)
+        return
+    paint_status(status, state, run.elapsed())
+    follow.watch(
+        run,
+        paint=lambda: paint_answer(answer, run.state()),
+        heartbeat=lambda: paint_status(status, run.state(), run.elapsed()),
+    )
 
 
 def show_outcome(state: RunState, max_output_tokens: int | None = None) -> None:
@@ -171,7 +129,8 @@ def _max_tokens_message(state: RunState, max_output_tokens: int | None) -> str:
     return text
 
 
-def _status(slot, state: RunState, elapsed: float) -> None:
+def paint_status(slot, state: RunState, elapsed: float) -> None:
+    """The status line of a live run: waiting, retrying in N s, or streaming."""
     if state.done:
         slot.empty()
     elif state.retries and state.first_token_at is None:
@@ -188,7 +147,8 @@ def _status(slot, state: RunState, elapsed: float) -> None:
         slot.caption(f"Streaming… {elapsed - state.request_sent_at:.1f} s")
 
 
-def _paint(slot, state: RunState) -> None:
+def paint_answer(slot, state: RunState) -> None:
+    """The answer so far (each candidate), as Markdown through the sanitiser."""
     live = not state.done
     with slot.container():
         candidates = state.candidates

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reelscope.catalog import Model
-from reelscope.chapters.modes import Mode, response_schema, structured
+from reelscope.chapters.modes import Mode, response_schema
 from reelscope.chapters.parse import Parsed, parse_answer
-from reelscope.generation.request import GenerationRequest, build_request
 from reelscope.generation.state import RunState
-from reelscope.media import MediaSource
-from reelscope.parameters import GenerationParams
-from reelscope.runs import RunSpec, SourceRef
 
 
-def analysis_request(
-    model: Model,
-    sources: Sequence[MediaSource],
-    mode: Mode,
-    prompt: str,
-    params: GenerationParams,
-) -> GenerationRequest:
-    """The request for `mode` on `sources`: the user's prompt, JSON in the mode's schema."""
-    return structured(build_request(model, sources, prompt, params), mode.kind)
-
-
-def analysis_spec(
-    model: Model,
-    sources: Sequence[MediaSource],
-    mode: Mode,
-    prompt: str,
-    params: GenerationParams,
-) -> RunSpec:
-    """What a run records: the mode and its schema beside the usual model, prompt and sources."""
+def analysis_extra(mode: Mode) -> dict[str, object]:
+    """What a run of `mode` records beside the usual model, prompt and sources: the mode and
+    its schema (the page starts it through Runs.start_generation with that schema)."""
     schema = response_schema(mode.kind).model_dump(mode="json", exclude_none=True)
-    extra = {"mode": mode.id, "mode_name": mode.name, "kind": str(mode.kind), "schema": schema}
-    return RunSpec(
-        model.id, prompt, params, tuple(map(SourceRef.of, sources)), params.stream, extra
-    )
+    return {"mode": mode.id, "mode_name": mode.name, "kind": str(mode.kind), "schema": schema}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ it as their own mode (`ModeStore`, a JSON file in the data folder).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -20,8 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from google.genai import types
-
-from reelscope.generation.request import GenerationRequest
 
 
 class Kind(StrEnum):
@@ -143,14 +140,6 @@ def _object_schema(fields: tuple[Field, ...]) -> types.Schema:
 
 def _field_schema(field: Field) -> types.Schema:
     return types.Schema(type=types.Type(field.schema_type), description=field.description)
-
-
-def structured(request: GenerationRequest, kind: Kind) -> GenerationRequest:
-    """The same request, asking for JSON that follows the kind's schema."""
-    config = request.config.model_copy(
-        update={"response_mime_type": "application/json", "response_schema": response_schema(kind)}
-    )
-    return dataclasses.replace(request, config=config)
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,8 @@ class Failed:
 class StopReason(StrEnum):
     USER = "user"  # the Stop button
     REPLACED = "replaced"  # a new run on the same page
-    SESSION_ENDED = "session_ended"  # the browser session is gone
+    SESSION_ENDED = "session_ended"  # the browser session is gone (kept for old records)
+    SERVER_STOPPED = "server_stopped"  # the server shut down while it ran
 
 
 @dataclass(frozen=True)

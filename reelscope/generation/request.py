@@ -13,7 +13,7 @@ from google.genai import types
 
 from reelscope.catalog import MEDIA_RESOLUTIONS, Model
 from reelscope.media import Clip, MediaSource, duration_literal
-from reelscope.media_rules import takes_media_resolution, takes_part_resolution
+from reelscope.media_rules import CheckedSources, takes_media_resolution, takes_part_resolution
 from reelscope.parameters import (
     RANGED_PARAMETERS,
     THINKING_DYNAMIC,
@@ -33,22 +33,38 @@ class GenerationRequest:
     config: types.GenerateContentConfig
 
 
+class UncheckedMedia(ValueError):
+    """A request asked for from sources not checked against its model, or refused by the check."""
+
+
 def build_request(
     model: Model,
-    sources: Sequence[MediaSource],
+    checked: CheckedSources,
     prompt: str,
     params: GenerationParams,
     stop_sequences_max: int = 5,
     media_resolution: str | None = None,
+    response_schema: types.Schema | None = None,
 ) -> GenerationRequest:
-    """`media_resolution` (LOW / MEDIUM / HIGH) applies to the whole request, where the model
-    takes it; each video's own clip settings (offsets, fps, per-part resolution) ride on its part.
+    """The request for `checked` sources (media_rules.check_for_model, for this very model).
+
+    `media_resolution` (LOW / MEDIUM / HIGH) applies to the whole request, where the model
+    takes it; each video's own clip settings (offsets, fps, per-part resolution) ride on its
+    part. A `response_schema` asks for JSON in that shape (structured output).
     """
+    if not isinstance(checked, CheckedSources) or checked.model_id != model.id:
+        raise UncheckedMedia(f"These sources were not checked against {model.name}.")
+    if not checked.ok:
+        raise UncheckedMedia(" ".join(checked.problems))
+    sources = checked.sources
     parts = build_parts(sources, prompt, per_part_resolution=takes_part_resolution(model))
+    config = build_config(model, params, stop_sequences_max, media_resolution)
+    if response_schema is not None:
+        config = config.model_copy(
+            update={"response_mime_type": "application/json", "response_schema": response_schema}
+        )
     return GenerationRequest(
-        model_id=model.id,
-        contents=[types.Content(role="user", parts=parts)],
-        config=build_config(model, params, stop_sequences_max, media_resolution),
+        model_id=model.id, contents=[types.Content(role="user", parts=parts)], config=config
     )
 
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 
 from reelscope.generation.events import ErrorKind, Event, Failed, RunError, is_terminal
 from reelscope.runs.run import Run, RunSpec
-from reelscope.runs.session import SessionRuns
+from reelscope.runs.service import Runs
 
 SPEEDS = (1.0, 2.0, 4.0)
 REPLAY_OF = "replay_of"  # the same key reelscope.store.recorder skips
@@ -63,7 +63,7 @@ async def _paced(events: list[Event], speed: float) -> AsyncIterator[Event]:
 
 
 def start_replay(
-    runs: SessionRuns,
+    runs: Runs,
     spec: RunSpec,
     events: Sequence[Event],
     *,

@@ -1,7 +1,7 @@
 """The store: every run kept, and saved prompts, in one SQLite file of the data folder.
 
     store = open_store(settings.data_dir, price_of=...)
-    SessionRuns(on_start=store.recorder)      # every run kept as it streams
+    Runs(registry, on_start=store.recorder)   # every run kept as it streams
     store.runs.search(RunQuery(text="goal")); store.runs.get(run_id); store.prompts.list()
 
 The file is opened through reelscope.database.Database (WAL, busy timeout, versioned schema);

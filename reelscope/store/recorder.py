@@ -31,7 +31,7 @@ WRITE_EVERY_S = 0.2  # after news, wait this long for more (unless a run ends): 
 
 
 class Recorder:
-    """`SessionRuns(on_start=recorder)`: keeps every run it hears of. Thread-safe."""
+    """`Runs(registry, on_start=recorder)`: keeps every run it hears of. Thread-safe."""
 
     def __init__(self, db: Database, repo: RunRepo, app_version: str) -> None:
         self._db = db

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from reelscope.tasks import registry
+
 ROOT = Path(__file__).resolve().parents[2]
 SETTING_NAMES = (
     "GOOGLE_CLOUD_PROJECT",
@@ -46,3 +48,12 @@ def start_app() -> AppTest:
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
+
+
+@pytest.fixture(autouse=True)
+def no_task_outlives_its_test():
+    """Every page follows the user's live tasks (the sidebar lists them): a run or job left
+    going by one test would be followed by the next test's pages, so each test ends them."""
+    yield
+    for task in registry().tasks(live=True):
+        task.cancel()

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from reelscope.generation.events import StopReason
-from reelscope.runs import worker
+from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
 from tests.media_files import make_corrupt_mp4, make_long_video, make_text_file
 
@@ -24,7 +24,7 @@ def run_button(app):
 
 
 def current_run(app):
-    return app.session_state["reelscope.runs"].get(app.session_state["ask.run_id"])
+    return registry().get(app.session_state["ask.run_id"])
 
 
 def run_to_the_end(app):
@@ -49,7 +49,9 @@ def run_and_leave(app, button="ask.run"):
 def leave(app):
     with pytest.raises(RuntimeError, match="timed out"):
         app.run(timeout=1)
-    app.button(key="ask.run").set_value(False)  # AppTest keeps the click of a cut-short run
+    for button in app.button:  # AppTest keeps the click of a cut-short run
+        if button.key == "ask.run":
+            button.set_value(False)
 
 
 def upload(app, name, data, mime="video/mp4"):
@@ -289,32 +291,34 @@ def test_leaving_mid_stream_and_moving_a_slider_leave_the_run_going(connected, v
     assert "Stopped" not in texts(app.info)
 
 
-def test_a_new_run_stops_the_previous_one(connected, vertex):
+def test_a_late_click_on_run_replaces_nothing_while_a_run_streams(connected, vertex):
+    """Run is disabled while a run streams (Chromium checks the button); a click that arrives
+    once the run is going (sent before the button greyed out) must not replace it."""
     vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
     first = run_and_leave(app)
-    second = run_and_leave(app)
-    assert second is not first
-    assert first.state().stop_reason is StopReason.REPLACED
-    second.stop()
+    app.button(key="ask.run").set_value(True)
+    leave(app)
+    assert current_run(app) is first and not first.done
+    first.stop()
+    app.run()
+    assert not app.button(key="ask.run").disabled
+    assert app.button(key="ask.stop").disabled
+    assert len(vertex.requests) == 1 and first.state().stop_reason is StopReason.USER
 
 
-def test_runs_end_with_their_session(connected, vertex):
+def test_a_reload_leaves_the_run_going_for_its_owner(connected, vertex):
     vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
     run = run_and_leave(app)
-    assert worker().active_count() == 1
-
-    del app  # the session and its state go away
+    del app  # the tab is reloaded: a new session, the old one's state goes
     gc.collect()
-
-    deadline = time.monotonic() + 2
-    while worker().active_count() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert worker().active_count() == 0
-    assert run.state().stop_reason is StopReason.SESSION_ENDED
+    time.sleep(0.3)
+    assert not run.done, "a reload must not stop the user's run"
+    assert [task.id for task in registry().tasks(owner=run.owner, live=True)] == [run.id]
+    run.stop()
 
 
 @pytest.mark.parametrize(

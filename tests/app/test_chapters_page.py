@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
 
 PAGE = "pages/chapters.py"
@@ -44,7 +45,7 @@ def get_chapters(app):
     """Press the mode's button, let the worker finish, and look again."""
     next(b for b in app.button if b.label.startswith("Get ")).click().run()
     for run_id, _mode in app.session_state["chapters.runs"].values():
-        assert app.session_state["reelscope.runs"].get(run_id).wait_done(20)
+        assert registry().get(run_id).wait_done(20)
     app.run()
     assert not app.exception, app.exception
 

@@ -8,7 +8,9 @@ import itertools
 import pytest
 
 from reelscope.store import open_store
+from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
+from tests.requests import checked
 from tests.vertex_emulator import Fault, FaultKind
 
 MODELS = ("gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.8-flash")
@@ -45,7 +47,7 @@ def paced(vertex, chunks: int, delays: dict[str, float], first: dict[str, float]
 
 def choose_models(app, models=MODELS) -> None:
     for index, model in enumerate(models):
-        app.selectbox(key=f"compare.model.{index}").set_value(model)
+        app.selectbox(key=f"compare.params.{index}.model").set_value(model)
     app.run()
 
 
@@ -55,7 +57,7 @@ def column(app, index: int):
 
 
 def runs_of(app):
-    owner = app.session_state["reelscope.runs"]
+    owner = registry()
     return [owner.get(run_id) for run_id in app.session_state["compare.run_ids"]]
 
 
@@ -148,6 +150,22 @@ def test_a_stopped_column_leaves_the_others_going(app, vertex):
     assert all(app.button(key=f"compare.stop.{i}").disabled for i in range(3))
 
 
+def test_each_column_sends_its_own_parameters(app, vertex):
+    choose_models(app, ("gemini-3.5-flash", "gemini-3.1-flash-lite", "gemini-3.8-flash"))
+    app.slider(key="compare.params.1.temperature").set_value(0.2)
+    app.number_input(key="compare.params.0.max_output_tokens").set_value(321)
+    app.text_area(key="compare.prompt").input("Describe.")
+    app.button(key="compare.run").click().run()
+    assert not app.exception, app.exception
+    sent = {r.model: r.generation_config for r in vertex.requests}
+    assert sent["gemini-3.5-flash"]["maxOutputTokens"] == 321
+    assert sent["gemini-3.1-flash-lite"]["temperature"] == pytest.approx(0.2)
+    assert sent["gemini-3.5-flash"].get("temperature") != pytest.approx(0.2)
+    assert sent["gemini-3.1-flash-lite"].get("maxOutputTokens") != 321
+    assert "temperature" not in sent["gemini-3.8-flash"]  # a model that ignores it gets none
+    assert [run.spec.params.temperature for run in runs_of(app)][1] == pytest.approx(0.2)
+
+
 def test_two_columns(app, vertex):
     app.segmented_control(key="compare.count").set_value(2).run()
     app.text_area(key="compare.prompt").input("Describe.")
@@ -209,6 +227,7 @@ def get_code_page(video: str) -> None:
     from reelscope.media import accept_upload, source_from_link
     from reelscope.parameters import defaults_for
     from reelscope.spool import Spool
+    from tests.requests import checked
 
     catalog = load_catalog()
     model = catalog.get("gemini-3.5-flash")
@@ -216,7 +235,7 @@ def get_code_page(video: str) -> None:
     with open(video, "rb") as data:
         upload = accept_upload(spool, "my clip.mp4", data, catalog.media)
     sources = [upload, source_from_link("gs://my-bucket/a.mov")]
-    request = build_request(model, sources, "Describe.", defaults_for(model))
+    request = build_request(model, checked(model, sources), "Describe.", defaults_for(model))
     get_code.show("test.code", request, resources.settings(), sources=sources)
 
 

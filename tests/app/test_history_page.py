@@ -9,6 +9,7 @@ from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec
 from reelscope.store import STORE_FILENAME, open_store
 from reelscope.store.transfer import export_json
+from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
 from tests.app.test_ask_page import run_to_the_end
 
@@ -58,7 +59,7 @@ def test_a_run_made_on_ask_is_listed_opened_and_loaded_back_into_ask(connected, 
     app.text_area(key="ask.prompt").input("What colour is scene two?")
     app.slider(key="ask.params.temperature").set_value(0.35)
     run_to_the_end(app)
-    answer = app.session_state["reelscope.runs"].get(app.session_state["ask.run_id"]).state().text
+    answer = registry().get(app.session_state["ask.run_id"]).state().text
 
     open_history(app)
     listed = table(app)
@@ -151,7 +152,7 @@ def test_a_replay_is_marked_and_sends_nothing(connected, vertex):
     app = start_app()
     app.text_area(key="ask.prompt").input("Replay me")
     run_to_the_end(app)
-    original = app.session_state["reelscope.runs"].get(app.session_state["ask.run_id"])
+    original = registry().get(app.session_state["ask.run_id"])
     sent = len(vertex.requests)
 
     open_history(app)
@@ -160,7 +161,7 @@ def test_a_replay_is_marked_and_sends_nothing(connected, vertex):
     assert not app.exception, app.exception
     banner = texts(app.info)
     assert "Replay" in banner and "gemini" in banner and "Nothing is sent" in banner
-    replay = app.session_state["reelscope.runs"].get(app.session_state["history.replay_id"])
+    replay = registry().get(app.session_state["history.replay_id"])
     assert replay.wait_done(timeout=10)
     assert replay.state().text == original.state().text
     assert len(vertex.requests) == sent, "a replay must not call Vertex AI"

@@ -7,13 +7,15 @@ import json
 import pytest
 
 from reelscope.catalog import load_catalog
-from reelscope.chapters.analysis import analysis_request, analysis_spec, read_state
+from reelscope.chapters.analysis import analysis_extra, read_state
 from reelscope.chapters.modes import BUILTIN_MODES, Kind, response_schema
 from reelscope.generation.runner import Target
 from reelscope.media import source_from_link
 from reelscope.parameters import defaults_for
-from reelscope.runs import SessionRuns
+from reelscope.runs import Runs
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
+from tests.requests import checked
 
 MODEL = load_catalog().get("gemini-3.5-flash")
 TARGET = Target("test-project", "global")
@@ -29,18 +31,24 @@ ANSWER = json.dumps({"chapters": HOUR_CHAPTERS})
 
 @pytest.fixture
 def runs():
-    owner = SessionRuns()
+    owner = Runs(TaskRegistry())
     yield owner
-    owner.close()
+    owner.stop_all()
 
 
 def start(runs, emulator_settings, sources=()):
-    params = defaults_for(MODEL)
-    prompt = CHAPTERS_MODE.prompt
-    request = analysis_request(MODEL, sources, CHAPTERS_MODE, prompt, params)
-    spec = analysis_spec(MODEL, sources, CHAPTERS_MODE, prompt, params)
     client = make_genai_client(emulator_settings)
-    return runs.start(spec, client, request, target=TARGET), client
+    run = runs.start_generation(
+        client,
+        MODEL,
+        checked(MODEL, sources),
+        CHAPTERS_MODE.prompt,
+        defaults_for(MODEL),
+        target=TARGET,
+        response_schema=response_schema(CHAPTERS_MODE.kind),
+        extra=analysis_extra(CHAPTERS_MODE),
+    )
+    return run, client
 
 
 def test_request_carries_json_mode_and_the_schema(runs, emulator_settings, vertex):

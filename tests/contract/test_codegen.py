@@ -20,9 +20,11 @@ from reelscope.generation.request import GenerationRequest, build_request
 from reelscope.generation.runner import Target
 from reelscope.media import accept_upload, source_from_link
 from reelscope.parameters import GenerationParams
-from reelscope.runs import RunSpec, SessionRuns
+from reelscope.runs import Runs, RunSpec
 from reelscope.spool import Spool
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
+from tests.requests import checked
 
 CATALOG = load_catalog()
 MODEL = CATALOG.get("gemini-3.5-flash")
@@ -68,7 +70,7 @@ def request_(sources) -> GenerationRequest:
         thinking_level="LOW",
         safety={"HARM_CATEGORY_DANGEROUS_CONTENT": "BLOCK_ONLY_HIGH"},
     )
-    request = build_request(MODEL, sources, PROMPT, params)
+    request = build_request(MODEL, checked(MODEL, sources), PROMPT, params)
     parts = list(request.contents[0].parts)
     clipped = next(p for p in parts if p.file_data is not None)
     clipped.video_metadata = types.VideoMetadata(start_offset="2s", end_offset="7.5s", fps=2.0)
@@ -81,7 +83,7 @@ def request_(sources) -> GenerationRequest:
 def app_body(vertex, settings, request, stream=True) -> dict:
     """The body the app itself sends for `request` (a run through the worker)."""
     client = make_genai_client(settings)
-    runs = SessionRuns()
+    runs = Runs(TaskRegistry())
     spec = RunSpec(request.model_id, PROMPT, GenerationParams(), stream=stream)
     run = runs.start(spec, client, request, target=Target(settings.project, settings.location))
     assert run.wait_done(timeout=20), run

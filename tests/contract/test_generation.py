@@ -23,9 +23,11 @@ from reelscope.generation.request import build_request
 from reelscope.generation.runner import RetryPolicy, Target
 from reelscope.media import accept_upload, source_from_link
 from reelscope.parameters import GenerationParams, defaults_for
-from reelscope.runs import RunSpec, SessionRuns
+from reelscope.runs import Runs, RunSpec
 from reelscope.spool import Spool
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import NotConnected, make_genai_client
+from tests.requests import checked
 
 CATALOG = load_catalog()
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_delay_s=0.01, jitter=0)
@@ -42,9 +44,9 @@ def ask(client, model_id="gemini-3.5-flash", sources=(), prompt="Describe", para
     """One run through the app's own path (a session's runs, the worker), to its end."""
     model = CATALOG.get(model_id)
     params = params or defaults_for(model)
-    request = build_request(model, list(sources), prompt, params)
+    request = build_request(model, checked(model, sources), prompt, params)
     spec = RunSpec(model_id, prompt, params, stream=stream)
-    runs = SessionRuns()  # held until the run ends, as a session's state holds it
+    runs = Runs(TaskRegistry())  # held until the run ends, as a session's state holds it
     run = runs.start(spec, client, request, target=Target("test-project", "global"), retry=retry)
     assert run.wait_done(timeout=20), run
     state = run.state()

@@ -16,12 +16,14 @@ from reelscope.generation.tokens import count_prompt_tokens
 from reelscope.media import Clip, SourceKind, accept_upload, source_from_link
 from reelscope.media_rules import check_request, too_large_to_send
 from reelscope.parameters import defaults_for
-from reelscope.runs import RunSpec, SessionRuns, SourceRef
+from reelscope.runs import Runs, RunSpec, SourceRef
 from reelscope.settings import Settings
 from reelscope.spool import Spool
 from reelscope.storage import CHUNK_SIZE, stage_file
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client, make_storage_client
 from tests.media_files import make_long_video
+from tests.requests import checked
 
 CATALOG = load_catalog()
 G35 = CATALOG.get("gemini-3.5-flash")
@@ -36,9 +38,11 @@ def client(emulator_settings):
 def run(client, sources, prompt="Describe", resolution=None, model=G35):
     """One run the way the Ask page starts it; returns the finished state."""
     params = defaults_for(model)
-    request = build_request(model, sources, prompt, params, media_resolution=resolution)
+    request = build_request(
+        model, checked(model, sources), prompt, params, media_resolution=resolution
+    )
     spec = RunSpec(model.id, prompt, params, tuple(map(SourceRef.of, sources)))
-    runs = SessionRuns()
+    runs = Runs(TaskRegistry())
     started = runs.start(spec, client, request, target=TARGET)
     assert started.wait_done(timeout=20)
     return started
@@ -84,7 +88,7 @@ def test_a_model_without_per_part_resolution_gets_none(client, vertex):
 
 def test_count_tokens_carries_the_clip_too(client, vertex):
     clipped = dataclasses.replace(source_from_link("gs://bucket-a/a.mp4"), clip=Clip(end_s=10))
-    request = build_request(G35, [clipped], "Hi", defaults_for(G35))
+    request = build_request(G35, checked(G35, [clipped]), "Hi", defaults_for(G35))
     assert isinstance(count_prompt_tokens(client, request, TARGET), int)
     assert vertex.last_request().rpc == "countTokens"
     assert vertex.parts_of()[0]["videoMetadata"] == {"endOffset": "10s"}

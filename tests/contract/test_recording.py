@@ -24,11 +24,13 @@ from reelscope.generation.events import Stopped, TextDelta
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
 from reelscope.parameters import defaults_for
-from reelscope.runs import Run, RunSpec, SessionRuns
+from reelscope.runs import Run, Runs, RunSpec
 from reelscope.runs.replay import replay_events, replay_spec
 from reelscope.store import open_store
 from reelscope.store.recorder import WRITE_EVERY_S
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
+from tests.requests import checked
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = load_catalog().get("gemini-3.5-flash")
@@ -45,14 +47,14 @@ def store(tmp_path):
 
 @pytest.fixture
 def runs(store):
-    owner = SessionRuns(on_start=store.recorder)
+    owner = Runs(TaskRegistry(), on_start=store.recorder)
     yield owner
-    owner.close()
+    owner.stop_all()
 
 
 def start(runs, emulator_settings, prompt="Describe"):
     params = defaults_for(MODEL)
-    request = build_request(MODEL, [], prompt, params)
+    request = build_request(MODEL, checked(MODEL, []), prompt, params)
     client = make_genai_client(emulator_settings)
     return runs.start(RunSpec(MODEL.id, prompt, params), client, request, target=TARGET)
 
@@ -69,7 +71,7 @@ def test_events_are_kept_as_they_stream_and_a_stop_keeps_what_arrived(
 ):
     vertex.set_reply(WORDS, chunks=30, chunk_delay=0.05)  # 1.5 s in all
     run = start(runs, emulator_settings)
-    assert run.wait(lambda s: len(s.text) > 40, timeout=10)
+    assert run.wait_until(lambda s: len(s.text) > 40, timeout=10)
     deadline = time.monotonic() + 1.0
     while kept_events(store.path, run.id) == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -93,10 +95,12 @@ _CRASHING_SERVER = textwrap.dedent(
     from reelscope.generation.request import build_request
     from reelscope.generation.runner import Target
     from reelscope.parameters import defaults_for
-    from reelscope.runs import RunSpec, SessionRuns
+    from reelscope.runs import RunSpec, Runs
     from reelscope.settings import Settings
     from reelscope.store import open_store
+    from reelscope.tasks import TaskRegistry
     from reelscope.vertex import make_genai_client
+    from tests.requests import checked
 
     base_url, adc, data = sys.argv[1:4]
     store = open_store(Path(data))
@@ -104,9 +108,9 @@ _CRASHING_SERVER = textwrap.dedent(
     params = defaults_for(model)
     client = make_genai_client(Settings(project="p", vertex_base_url=base_url,
                                         credentials_file=adc))
-    runs = SessionRuns(on_start=store.recorder)
+    runs = Runs(TaskRegistry(), on_start=store.recorder)
     run = runs.start(RunSpec(model.id, "Describe", params), client,
-                     build_request(model, [], "Describe", params), target=Target("p", "global"))
+                     build_request(model, checked(model, []), "Describe", params), target=Target("p", "global"))
     print(run.id, flush=True)
     seen = 0
     while not run.done:
@@ -174,7 +178,9 @@ def test_a_replay_keeps_the_recorded_pace_and_sends_nothing(
     kept = store.runs.get(original.id)
     sent = len(vertex.requests)
 
-    replay_runs = SessionRuns(on_start=store.recorder)  # as the page's: a replay is not kept
+    replay_runs = Runs(
+        TaskRegistry(), on_start=store.recorder
+    )  # as the page's: a replay is not kept
     # What start_replay does, with a listener in place before the worker delivers anything.
     run = Run(replay_spec(kept.spec, kept.id, kept.started_at, speed))
     arrivals = arrival_times(run)
@@ -192,4 +198,4 @@ def test_a_replay_keeps_the_recorded_pace_and_sends_nothing(
     total = arrivals[-1][1] - first_arrival
     assert abs(total - span / speed) <= 0.1 * span / speed
     assert store.runs.count() == 1, "the replay is not kept as a new run"
-    replay_runs.close()
+    replay_runs.stop_all()

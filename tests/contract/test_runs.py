@@ -20,8 +20,10 @@ from reelscope.generation.events import (
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import RetryPolicy, Target
 from reelscope.parameters import defaults_for
-from reelscope.runs import RunSpec, SessionRuns, worker
+from reelscope.runs import Runs, RunSpec, worker
+from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
+from tests.requests import checked
 
 CATALOG = load_catalog()
 MODEL = CATALOG.get("gemini-3.5-flash")
@@ -37,14 +39,14 @@ def client(emulator_settings):
 @pytest.fixture
 def runs():
     """A session's runs, held for the test as Streamlit's session state holds them."""
-    owner = SessionRuns()
+    owner = Runs(TaskRegistry())
     yield owner
-    owner.close()
+    owner.stop_all()
 
 
-def start(runs: SessionRuns, client, prompt="Describe", retry=None, stream=True):
+def start(runs: Runs, client, prompt="Describe", retry=None, stream=True):
     params = defaults_for(MODEL)
-    request = build_request(MODEL, [], prompt, params)
+    request = build_request(MODEL, checked(MODEL, []), prompt, params)
     spec = RunSpec(MODEL.id, prompt, params, stream=stream)
     return runs.start(spec, client, request, target=TARGET, retry=retry)
 
@@ -61,7 +63,7 @@ def wait_until(predicate, timeout=5.0):
 def test_stop_mid_stream_closes_the_http_stream_and_keeps_the_text(runs, client, vertex):
     vertex.set_reply(WORDS, chunks=50, chunk_delay=0.1)  # 5 s in all
     run = start(runs, client)
-    assert run.wait(lambda s: len(s.text) > 20, timeout=10)
+    assert run.wait_until(lambda s: len(s.text) > 20, timeout=10)
 
     pressed = time.time()
     run.stop()
@@ -83,7 +85,7 @@ def test_stop_during_a_backoff_wait_sends_no_further_request(runs, client, verte
     vertex.fail(429, "slow down", times=3)
     slow_retry = RetryPolicy(max_attempts=4, initial_delay_s=0.8, jitter=0)
     run = start(runs, client, retry=slow_retry)
-    assert run.wait(lambda s: bool(s.retries), timeout=5)
+    assert run.wait_until(lambda s: bool(s.retries), timeout=5)
 
     run.stop()
     time.sleep(1.5)  # past the moment the retry would have gone out
@@ -124,19 +126,36 @@ def test_a_finished_run_cannot_be_stopped_into_looking_partial(runs, client, ver
     assert not run.state().stopped
 
 
-def test_runs_of_a_session_that_ends_are_stopped(client, vertex):
+def test_runs_outlive_the_session_that_started_them_and_are_found_by_their_owner(client, vertex):
     vertex.set_reply(WORDS, chunks=50, chunk_delay=0.1)
-    runs = SessionRuns()
+    registry = TaskRegistry()
+    first_tab = Runs(registry)
+    first = start(first_tab, client)
+    assert wait_until(lambda: worker().active_count() == 1)
+
+    del first_tab  # the tab is reloaded: its session's state goes
+    gc.collect()
+    time.sleep(0.3)
+    assert not first.done, "a reload must not stop the user's run"
+
+    reloaded = Runs(registry)  # the new tab's view of the same process
+    assert [run.id for run in reloaded.live(owner=first.owner)] == [first.id]
+    assert reloaded.get(first.id) is first
+    assert reloaded.get(first.id).stop()
+    assert wait_until(lambda: worker().active_count() == 0, timeout=1.0)
+    assert vertex.last_request().answer.wait(1.0)
+    assert vertex.last_request().answer.how == "client_closed"
+
+
+def test_stop_all_ends_every_live_run_as_stopped_by_the_server(client, vertex):
+    vertex.set_reply(WORDS, chunks=50, chunk_delay=0.1)
+    runs = Runs(TaskRegistry())
     first, second = start(runs, client), start(runs, client)
     assert wait_until(lambda: worker().active_count() == 2)
-
-    del runs  # Streamlit drops a session's state when the session ends
-    gc.collect()
-
+    assert runs.stop_all() == 2
     assert wait_until(lambda: worker().active_count() == 0, timeout=1.0)
     for run in (first, second):
-        assert run.state().stop_reason is StopReason.SESSION_ENDED
-    assert all(r.answer.wait(1.0) and r.answer.how == "client_closed" for r in vertex.requests)
+        assert run.state().stop_reason is StopReason.SERVER_STOPPED
 
 
 def test_ttft_counts_from_the_request_that_answered_not_the_backoff(runs, client, vertex):
@@ -169,7 +188,7 @@ def test_listeners_hear_every_event_as_it_is_appended(client, vertex):
         started.append(run.id)
         run.subscribe(lambda r, event: heard.append((r.id, event)))
 
-    runs = SessionRuns(on_start=on_start)
+    runs = Runs(TaskRegistry(), on_start=on_start)
     vertex.set_reply(WORDS, chunks=5)
     run = start(runs, client)
     assert run.wait_done(timeout=10)

@@ -16,10 +16,10 @@ from reelscope.chapters.modes import (
     ModeError,
     ModeStore,
     response_schema,
-    structured,
 )
 from reelscope.generation.request import build_request
 from reelscope.parameters import defaults_for
+from tests.requests import checked
 
 
 def test_every_kind_has_a_builtin_mode() -> None:
@@ -43,15 +43,21 @@ def test_chapter_items_have_start_end_title_summary_and_speech() -> None:
     assert "MM:SS" in item.properties["start"].description
 
 
-def test_structured_asks_for_json_and_keeps_the_rest() -> None:
+def test_a_response_schema_asks_for_json_and_keeps_the_rest() -> None:
     catalog = load_catalog()
     model = next(m for m in catalog.models if m.is_callable(dt.date.today()))
-    request = build_request(model, [], "Chapters please", defaults_for(model))
-    asked = structured(request, Kind.CHAPTERS)
+    plain = build_request(model, checked(model, []), "Chapters please", defaults_for(model))
+    asked = build_request(
+        model,
+        checked(model, []),
+        "Chapters please",
+        defaults_for(model),
+        response_schema=response_schema(Kind.CHAPTERS),
+    )
     assert asked.config.response_mime_type == "application/json"
     assert asked.config.response_schema == response_schema(Kind.CHAPTERS)
-    assert asked.contents == request.contents and asked.model_id == request.model_id
-    assert request.config.response_mime_type is None  # the original is untouched
+    assert asked.contents == plain.contents and asked.model_id == plain.model_id
+    assert plain.config.response_mime_type is None and plain.config.response_schema is None
 
 
 def test_saved_modes_are_kept_in_a_file(tmp_path: Path) -> None:

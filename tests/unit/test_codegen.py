@@ -15,6 +15,7 @@ from reelscope import codegen
 from reelscope.catalog import load_catalog
 from reelscope.generation.request import GenerationRequest, build_request
 from reelscope.parameters import GenerationParams, defaults_for
+from tests.requests import checked
 
 CATALOG = load_catalog()
 MODEL = CATALOG.get("gemini-3.5-flash")
@@ -30,7 +31,7 @@ def sample_request(prompt: str = "Describe it.", blob: bytes = VIDEO) -> Generat
         thinking_level="HIGH",
         safety={"HARM_CATEGORY_HARASSMENT": "BLOCK_LOW_AND_ABOVE"},
     )
-    base = build_request(MODEL, [], prompt, params)
+    base = build_request(MODEL, checked(MODEL, []), prompt, params)
     parts = [
         types.Part.from_bytes(data=blob, mime_type="video/mp4"),
         types.Part(
@@ -154,6 +155,6 @@ def test_large_inline_media_go_to_a_body_file():
 
 
 def test_default_request_without_media_has_no_file_reads():
-    request = build_request(MODEL, [], "Hello", defaults_for(MODEL))
+    request = build_request(MODEL, checked(MODEL, []), "Hello", defaults_for(MODEL))
     script = codegen.python_snippet(request, project="p", location="global")
     assert "Path(" not in script and "Needs" not in script

@@ -14,6 +14,7 @@ from reelscope.parameters import (
     defaults_for,
     takes,
 )
+from tests.requests import checked
 
 CATALOG = load_catalog()
 
@@ -128,7 +129,7 @@ def test_thinking_budget_for_budget_models(budget, sent):
 
 def test_request_names_the_model_and_carries_one_user_turn():
     model = CATALOG.get("gemini-3.5-flash")
-    request = build_request(model, [VIDEO_GCS], "describe", defaults_for(model))
+    request = build_request(model, checked(model, [VIDEO_GCS]), "describe", defaults_for(model))
     assert request.model_id == "gemini-3.5-flash"
     assert [c.role for c in request.contents] == ["user"]
     assert len(request.contents[0].parts) == 2
@@ -216,7 +217,9 @@ def test_media_resolution_per_request_and_per_part_where_the_model_takes_it(
 ):
     model = CATALOG.get(model_id)
     source = dataclasses.replace(VIDEO_GCS, clip=Clip(resolution="HIGH"))
-    request = build_request(model, [source], "hi", defaults_for(model), media_resolution="LOW")
+    request = build_request(
+        model, checked(model, [source]), "hi", defaults_for(model), media_resolution="LOW"
+    )
     part = request.contents[0].parts[0]
     assert (part.media_resolution.level.value if part.media_resolution else None) == per_part
     config_level = request.config.media_resolution
@@ -225,7 +228,7 @@ def test_media_resolution_per_request_and_per_part_where_the_model_takes_it(
 
 def test_no_media_resolution_is_sent_by_default():
     model = CATALOG.get("gemini-3.5-flash")
-    request = build_request(model, [VIDEO_GCS], "hi", defaults_for(model))
+    request = build_request(model, checked(model, [VIDEO_GCS]), "hi", defaults_for(model))
     assert request.config.media_resolution is None
     assert request.contents[0].parts[0].media_resolution is None
 

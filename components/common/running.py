@@ -1,0 +1,86 @@
+"""The sidebar's "Running" list: the user's live work, wherever and whenever it was started.
+
+Every run, embedding job, map fit, shot-cut detection and upload still going for this user is
+listed, with Stop and Open, in every tab: a reloaded tab sees its runs at once. Each row is
+repainted in place by components/common/follow.py while its task lives. Open goes to the page
+that started the task, which takes it up (`take_opened`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.common import follow
+from reelscope.tasks import Task, TaskRegistry
+from reelscope.untrusted import safe_inline
+
+PAGES = {
+    "ask": "pages/ask.py",
+    "chapters": "pages/chapters.py",
+    "compare": "pages/compare.py",
+    "embeddings": "pages/embeddings.py",
+    "history": "pages/history.py",
+    "library": "pages/library.py",
+}
+_KIND_NAMES = {
+    "run": "Run",
+    "embed-job": "Embedding job",
+    "map-fit": "Map",
+    "shot-cuts": "Shot cuts",
+    "staging": "Upload",
+}
+_OPENED_KEY = "running.opened.{}"
+
+
+def show(key: str, tasks: TaskRegistry, owner: str) -> list[Task]:
+    """The owner's live tasks, each with Stop and Open; the tasks listed."""
+    live = tasks.tasks(owner=owner, live=True)
+    if not live:
+        return []
+    st.markdown(f"**Running** · {len(live)}")
+    for task in live:
+        with st.container(border=True, key=f"{key}.{task.id}"):
+            line = st.empty()
+            _paint(line, task)
+            stop, open_ = st.columns(2)
+            stop.button(
+                "Stop", key=f"{key}.stop.{task.id}", on_click=task.cancel, type="tertiary",
+                icon=":material/stop_circle:",
+            )  # fmt: skip
+            page = PAGES.get(task.origin or "")
+            if page is not None and open_.button(
+                "Open", key=f"{key}.open.{task.id}", type="tertiary", icon=":material/open_in_new:"
+            ):
+                st.session_state[_OPENED_KEY.format(task.origin)] = task.id
+                st.switch_page(page)
+            follow.watch(
+                task,
+                paint=lambda t=task, s=line: _paint(s, t),
+                heartbeat=_every_second(task, line),
+                settle=False,
+            )
+    return live
+
+
+def take_opened(origin: str) -> str | None:
+    """The id of the task the user opened from the list for this page, once."""
+    return st.session_state.pop(_OPENED_KEY.format(origin), None)
+
+
+def _paint(slot, task: Task) -> None:
+    progress = task.progress()
+    kind = _KIND_NAMES.get(task.kind, task.kind)
+    slot.caption(f"**{kind}** · {safe_inline(task.label)}  \n{safe_inline(progress.text)}")
+
+
+def _every_second(task: Task, slot):
+    """A heartbeat that repaints the row when its elapsed time passes a whole second."""
+    shown = [int(task.elapsed())]
+
+    def beat() -> None:
+        second = int(task.elapsed())
+        if second != shown[0]:
+            shown[0] = second
+            _paint(slot, task)
+
+    return beat
