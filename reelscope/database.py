@@ -1,10 +1,14 @@
 """SQLite in the data folder: one way to open a database, with WAL, a versioned schema, no loss.
 
-Every store (run history, embedding collections) opens its file through `Database`: WAL so that
-readers never block the run workers that write; a busy timeout so that concurrent writers wait
-rather than fail; `PRAGMA user_version` as the schema version, moved forward by an ordered list
-of migrations, each in its own transaction. A file that is not a readable database is moved
-aside (never deleted) and a new one started, and the caller is told.
+Every store (run history, the media library, embedding collections) opens its file through
+`Database`: WAL so that readers never block the run workers that write; a busy timeout so that
+concurrent writers wait rather than fail; `PRAGMA user_version` as the schema version, moved
+forward by an ordered list of migrations, each in its own transaction. A file that is not a
+readable database is moved aside (never deleted) and a new one started, and the caller is told.
+
+Connections come from a bounded pool (SQLAlchemy's QueuePool) and go back to it after each use:
+Streamlit runs every script run on a new thread, so a connection per thread would grow with
+every click for as long as the server runs.
 """
 
 from __future__ import annotations
@@ -12,66 +16,102 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from sqlalchemy.pool import QueuePool
+
 Migration = str | Callable[[sqlite3.Connection], None]
 BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 4  # connections kept open for reuse
+POOL_OVERFLOW = 12  # more lent at once when busy, closed when given back
 
 
 class Database:
-    """A database file and its schema. Thread-safe: each thread gets its own connection."""
+    """A database file and its schema. Thread-safe: connections are lent from a bounded pool."""
 
-    def __init__(self, path: Path, migrations: Sequence[Migration]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        migrations: Sequence[Migration],
+        *,
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = POOL_OVERFLOW,
+    ) -> None:
         self.path = path
         self.moved_aside: Path | None = None  # where an unreadable file went, if one did
         self._migrations = tuple(migrations)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
+        self._pool_size, self._max_overflow = pool_size, max_overflow
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._pool = self._new_pool()
         try:
-            self._migrate(self.connection())
+            self._migrate()
         except sqlite3.DatabaseError:
             self.close()
             self.moved_aside = _move_aside(path)
-            self._migrate(self.connection())
+            self._pool = self._new_pool()
+            self._migrate()
 
     @property
     def version(self) -> int:
-        return self.connection().execute("PRAGMA user_version").fetchone()[0]
+        return self.fetchone("PRAGMA user_version")[0]
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = _connect(self.path)
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        """A connection lent from the pool for the block, and given back after it."""
+        lent = self._pool.connect()
+        try:
+            yield lent.dbapi_connection
+        finally:
+            lent.close()
+
+    def fetchone(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
+        with self.connect() as connection:
+            return connection.execute(sql, args).fetchone()
+
+    def fetchall(
+        self, sql: str, args: Sequence[object] = (), *, tuples: bool = False
+    ) -> list[sqlite3.Row] | list[tuple]:
+        """Every row (as plain tuples with `tuples`: ~3x faster to build than sqlite3.Row)."""
+        with self.connect() as connection:
+            cursor = connection.execute(sql, args)
+            if tuples:
+                cursor.row_factory = None
+            return cursor.fetchall()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: committed on success, rolled back on error."""
-        connection = self.connection()
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+        with self.connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+    @property
+    def open_connections(self) -> int:
+        """Connections the pool holds now, lent or idle (bounded by its size and overflow)."""
+        return self._pool.checkedin() + self._pool.checkedout()
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            connection.close()
-        self._local = threading.local()
+        self._pool.dispose()
 
-    def _migrate(self, connection: sqlite3.Connection) -> None:
+    def _new_pool(self) -> QueuePool:
+        return QueuePool(
+            lambda: _connect(self.path),
+            pool_size=self._pool_size,
+            max_overflow=self._max_overflow,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+
+    def _migrate(self) -> None:
+        with self.connect() as connection:
+            self._apply_migrations(connection)
+
+    def _apply_migrations(self, connection: sqlite3.Connection) -> None:
         connection.execute("PRAGMA quick_check").fetchall()  # raises on a damaged file
         current = connection.execute("PRAGMA user_version").fetchone()[0]
         if current > len(self._migrations):
@@ -81,13 +121,18 @@ class Database:
                 "at another folder."
             )
         for version, migration in enumerate(self._migrations[current:], start=current + 1):
-            with self.transaction() as tx:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
                 if callable(migration):
-                    migration(tx)
+                    migration(connection)
                 else:
                     for statement in _statements(migration):
-                        tx.execute(statement)
-                tx.execute(f"PRAGMA user_version = {version}")
+                        connection.execute(statement)
+                connection.execute(f"PRAGMA user_version = {version}")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
 
 def _connect(path: Path) -> sqlite3.Connection:

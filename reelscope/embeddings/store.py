@@ -184,13 +184,9 @@ class VectorCache:
         return f"{dimension}|{call_key}"
 
     def get(self, call_key: str, dimension: int) -> list[Segment] | None:
-        row = (
-            self._db.connection()
-            .execute(
-                "SELECT count, dimension, spans, vectors FROM cache WHERE key = ?",
-                (self.key(call_key, dimension),),
-            )
-            .fetchone()
+        row = self._db.fetchone(
+            "SELECT count, dimension, spans, vectors FROM cache WHERE key = ?",
+            (self.key(call_key, dimension),),
         )
         if row is None:
             return None
@@ -257,15 +253,11 @@ class EmbeddingStore:
         return self.info(collection_id)
 
     def collections(self) -> list[CollectionInfo]:
-        rows = self.db.connection().execute("SELECT * FROM collections ORDER BY updated_at DESC")
+        rows = self.db.fetchall("SELECT * FROM collections ORDER BY updated_at DESC")
         return [_info(r) for r in rows]
 
     def info(self, collection_id: str) -> CollectionInfo | None:
-        row = (
-            self.db.connection()
-            .execute("SELECT * FROM collections WHERE id = ?", (collection_id,))
-            .fetchone()
-        )
+        row = self.db.fetchone("SELECT * FROM collections WHERE id = ?", (collection_id,))
         return _info(row) if row else None
 
     def rename(self, collection_id: str, name: str) -> None:
@@ -366,13 +358,9 @@ class EmbeddingStore:
     def load_projection(
         self, collection_id: str, key: str
     ) -> tuple[np.ndarray, str, str | None] | None:
-        row = (
-            self.db.connection()
-            .execute(
-                "SELECT method, note FROM projections WHERE collection_id = ? AND key = ?",
-                (collection_id, key),
-            )
-            .fetchone()
+        row = self.db.fetchone(
+            "SELECT method, note FROM projections WHERE collection_id = ? AND key = ?",
+            (collection_id, key),
         )
         path = self._folder(collection_id) / f"projection-{key}.npy"
         if row is None or not path.exists():
@@ -405,13 +393,12 @@ class EmbeddingStore:
         return self.root / "collections" / collection_id
 
     def _rows_from_db(self, collection_id: str) -> RowTable:
-        cursor = self.db.connection().execute(
+        records = self.db.fetchall(
             "SELECT kind, label, source, source_key, start_s, end_s, text, mime_type, blob_sha,"
             " uri FROM rows WHERE collection_id = ? ORDER BY row",
             (collection_id,),
+            tuples=True,  # ~3x faster than sqlite3.Row at 50k rows
         )
-        cursor.row_factory = None  # plain tuples: ~3x faster than sqlite3.Row at 50k rows
-        records = cursor.fetchall()
         columns = list(zip(*records, strict=True)) if records else [()] * 10
         return RowTable(
             kind=np.array(columns[0], dtype=object),

@@ -46,17 +46,13 @@ class PromptRepo:
     def list(self, *, built_in: bool | None = None) -> list[Prompt]:
         """Built-ins first, then the user's, each by name."""
         where, args = ("WHERE built_in = ?", (int(built_in),)) if built_in is not None else ("", ())
-        rows = self._db.connection().execute(
+        rows = self._db.fetchall(
             f"SELECT * FROM prompts {where} ORDER BY built_in DESC, name COLLATE NOCASE", args
         )
         return [_prompt(row) for row in rows]
 
     def get(self, prompt_id: str) -> Prompt | None:
-        row = (
-            self._db.connection()
-            .execute("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
-            .fetchone()
-        )
+        row = self._db.fetchone("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
         return _prompt(row) if row else None
 
     def save(

@@ -238,10 +238,7 @@ class RunRepo:
 
     def close_interrupted(self) -> int:
         """Runs left 'running' by a server that stopped: summarised from what was kept."""
-        ids = [
-            row[0]
-            for row in self._db.connection().execute("SELECT id FROM runs WHERE status = 'running'")
-        ]
+        ids = [row[0] for row in self._db.fetchall("SELECT id FROM runs WHERE status = 'running'")]
         for run_id in ids:
             stored = self.get(run_id)
             if stored is not None:
@@ -255,13 +252,14 @@ class RunRepo:
         if query.text.strip():
             self._index_for_search()
         where, args = _where(query)
-        connection = self._db.connection()
-        total = connection.execute(f"SELECT count(*) FROM runs WHERE {where}", args).fetchone()[0]
-        rows = connection.execute(
-            f"SELECT {_TABLE_COLUMNS} FROM runs WHERE {where} "
-            "ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?",
-            (*args, max(1, query.limit), max(0, query.offset)),
-        )
+        with self._db.connect() as connection:
+            count = connection.execute(f"SELECT count(*) FROM runs WHERE {where}", args)
+            total = count.fetchone()[0]
+            rows = connection.execute(
+                f"SELECT {_TABLE_COLUMNS} FROM runs WHERE {where} "
+                "ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?",
+                (*args, max(1, query.limit), max(0, query.offset)),
+            ).fetchall()
         return RunPage([_row(r) for r in rows], total)
 
     def _index_for_search(self) -> None:
@@ -271,7 +269,7 @@ class RunRepo:
         it would have cost every stream on the thread it shares with its recorder.
         """
         unindexed = "SELECT 1 FROM runs WHERE search_indexed = 0 LIMIT 1"
-        if self._db.connection().execute(unindexed).fetchone() is None:
+        if self._db.fetchone(unindexed) is None:
             return
         with self._db.transaction() as tx:
             tx.execute(
@@ -281,30 +279,23 @@ class RunRepo:
             tx.execute("UPDATE runs SET search_indexed = 1 WHERE search_indexed = 0")
 
     def models(self) -> list[str]:
-        rows = self._db.connection().execute(
+        rows = self._db.fetchall(
             "SELECT DISTINCT model_id FROM runs WHERE deleted_at IS NULL ORDER BY model_id"
         )
         return [r[0] for r in rows]
 
     def count(self) -> int:
-        return (
-            self._db.connection()
-            .execute("SELECT count(*) FROM runs WHERE deleted_at IS NULL")
-            .fetchone()[0]
-        )
+        return self._db.fetchone("SELECT count(*) FROM runs WHERE deleted_at IS NULL")[0]
 
     def get(self, run_id: str) -> StoredRun | None:
-        connection = self._db.connection()
-        row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        with self._db.connect() as connection:
+            row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            batches = connection.execute(
+                "SELECT events FROM event_batches WHERE run_id = ? ORDER BY first_seq", (run_id,)
+            ).fetchall()
         if row is None:
             return None
-        events = [
-            from_record(record)
-            for (batch,) in connection.execute(
-                "SELECT events FROM event_batches WHERE run_id = ? ORDER BY first_seq", (run_id,)
-            )
-            for record in json.loads(batch)
-        ]
+        events = [from_record(record) for (batch,) in batches for record in json.loads(batch)]
         return StoredRun(
             id=row["id"],
             started_at=dt.datetime.fromisoformat(row["started_at"]),
@@ -319,13 +310,10 @@ class RunRepo:
         )
 
     def event_count(self, run_id: str) -> int:
-        return (
-            self._db.connection()
-            .execute(
-                "SELECT coalesce(sum(count), 0) FROM event_batches WHERE run_id = ?", (run_id,)
-            )
-            .fetchone()[0]
+        found = self._db.fetchone(
+            "SELECT coalesce(sum(count), 0) FROM event_batches WHERE run_id = ?", (run_id,)
         )
+        return found[0]
 
     # -- deleting, with undo --
 

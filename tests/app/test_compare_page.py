@@ -227,7 +227,6 @@ def get_code_page(video: str) -> None:
     from reelscope.media import accept_upload, source_from_link
     from reelscope.parameters import defaults_for
     from reelscope.spool import Spool
-    from tests.requests import checked
 
     catalog = load_catalog()
     model = catalog.get("gemini-3.5-flash")

@@ -72,10 +72,10 @@ def test_a_new_file_gets_the_whole_schema(tmp_path):
     store = open_store(tmp_path)
     assert store.path == tmp_path / STORE_FILENAME
     assert store.db.version == len(MIGRATIONS) == 3
-    names = {r[0] for r in store.db.connection().execute("SELECT name FROM sqlite_master")}
+    names = {r[0] for r in store.db.fetchall("SELECT name FROM sqlite_master")}
     assert {"runs", "event_batches", "attachments", "run_sources", "prompts", "runs_fts"} <= names
     assert "events" not in names
-    assert store.db.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.fetchone("PRAGMA journal_mode")[0] == "wal"
     store.close()
 
 
@@ -83,17 +83,18 @@ def test_a_version_1_file_is_migrated_and_its_runs_become_searchable(tmp_path):
     path = tmp_path / STORE_FILENAME
     old = Database(path, MIGRATIONS[:1])
     record = spec("Where is the goalkeeper?").to_record()
-    old.connection().execute(
-        "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, output_text, "
-        "app_version) VALUES ('old1', '2024-05-01T10:00:00.000000+00:00', 'gemini-2.5-pro', "
-        "?, ?, 'completed', 'He dives left at 01:23.', '0.0.9')",
-        (record["prompt"], json.dumps(record)),
-    )
+    with old.transaction() as tx:
+        tx.execute(
+            "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, output_text, "
+            "app_version) VALUES ('old1', '2024-05-01T10:00:00.000000+00:00', 'gemini-2.5-pro', "
+            "?, ?, 'completed', 'He dives left at 01:23.', '0.0.9')",
+            (record["prompt"], json.dumps(record)),
+        )
     old.close()
 
     store = open_store(tmp_path)
     assert store.db.version == 3
-    columns = {r[1] for r in store.db.connection().execute("PRAGMA table_info(runs)")}
+    columns = {r[1] for r in store.db.fetchall("PRAGMA table_info(runs)")}
     assert "deleted_at" in columns
     found = store.runs.search(RunQuery(text="goalkeeper"))
     assert [r.id for r in found.rows] == ["old1"] and found.total == 1
@@ -146,16 +147,20 @@ def test_attachments_are_kept_once_by_hash_and_their_bytes_never(store):
     link = SourceRef("video", "video/mp4", "clip", uri="gs://bucket/clip.mp4")
     for _ in range(3):
         kept(store, sources=[video, link])
-    connection = store.db.connection()
-    rows = connection.execute("SELECT sha256, size, mime_type, label FROM attachments").fetchall()
-    assert [tuple(r) for r in rows] == [(SHA, 123_456, "video/mp4", "match.mp4")]
-    assert connection.execute("SELECT count(*) FROM run_sources").fetchone()[0] == 6
-    uris = {r[0] for r in connection.execute("SELECT uri FROM run_sources WHERE uri IS NOT NULL")}
-    assert uris == {"gs://bucket/clip.mp4"}
-    blobs = connection.execute(
-        "SELECT count(*) FROM pragma_table_info('attachments') WHERE type = 'BLOB'"
-    ).fetchone()[0]
-    assert blobs == 0
+    with store.db.connect() as connection:
+        rows = connection.execute(
+            "SELECT sha256, size, mime_type, label FROM attachments"
+        ).fetchall()
+        assert [tuple(r) for r in rows] == [(SHA, 123_456, "video/mp4", "match.mp4")]
+        assert connection.execute("SELECT count(*) FROM run_sources").fetchone()[0] == 6
+        uris = {
+            r[0] for r in connection.execute("SELECT uri FROM run_sources WHERE uri IS NOT NULL")
+        }
+        assert uris == {"gs://bucket/clip.mp4"}
+        blobs = connection.execute(
+            "SELECT count(*) FROM pragma_table_info('attachments') WHERE type = 'BLOB'"
+        ).fetchone()[0]
+        assert blobs == 0
 
 
 def test_eight_threads_streaming_at_once_keep_every_event(store):
