@@ -219,8 +219,7 @@ def timeline(video: MediaSource, readings, cuts, duration, snap: bool) -> None:
 
 def results(video: MediaSource) -> None:
     duration = video.duration_s
-    job = shot_cuts.show(video)
-    cuts = job.cuts if job is not None and job.done else None
+    cuts = shot_cuts.show(video)
     if cuts is not None:
         st.caption(f":material/content_cut: {len(cuts)} shot cuts detected.")
     snap = st.toggle(

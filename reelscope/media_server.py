@@ -3,10 +3,9 @@
 The player loads a video from `/app/static/reelscope/<token>`. The token is stateless: an
 HMAC over (expiry, MIME type, source) with a key the launcher derives once per process, so it
 survives Streamlit's module reloads and needs no registry shared between the script thread and
-the server. The route serves spooled uploads (only from inside the data folder's spool), the
-files embedding collections keep (by content hash, from the data folder's blob store) and
-`gs://` objects, all in ranges: a seek in a one-hour video asks for a few hundred kilobytes,
-never the whole file, and nothing is read whole into memory.
+the server. The route serves the files the media library keeps (by content hash, only from
+inside the library's folder) and `gs://` objects, all in ranges: a seek in a one-hour video
+asks for a few hundred kilobytes, never the whole file, and nothing is read whole into memory.
 
 Why stream `gs://` through the app rather than hand out Cloud Storage signed URLs: signing needs
 a service-account key or the IAM signBlob permission, which a `gcloud auth
@@ -38,9 +37,9 @@ from starlette.responses import FileResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from reelscope.embeddings.items import blobs_dir
+from reelscope.library import library_dir
 from reelscope.settings import Settings
-from reelscope.spool import SPOOL_DIRNAME, is_content_hash
+from reelscope.spool import is_content_hash
 from reelscope.storage import StagingError, iter_range, object_size
 from reelscope.vertex import NotConnected, make_storage_client
 
@@ -56,8 +55,7 @@ MAX_RANGE_BYTES = 2 * 1024 * 1024
 _KEY_CONTEXT = b"reelscope media links v1"
 _MIME = re.compile(r"^(video|image|audio)/[A-Za-z0-9.+-]{1,60}$|^text/vtt$")
 _MAC_BYTES = 16
-SPOOL_SCHEME = "spool:"
-BLOB_SCHEME = "blob:"
+MEDIA_SCHEME = "media:"
 
 
 class MediaLinkError(ValueError):
@@ -70,7 +68,7 @@ class RangeNotSatisfiable(ValueError):
 
 @dataclass(frozen=True)
 class SignedMedia:
-    source: str  # spool:<path inside the spool folder>, blob:<sha256>, or gs://BUCKET/OBJECT
+    source: str  # media:<sha256> (a file the media library keeps), or gs://BUCKET/OBJECT
     mime_type: str
     expires: int  # Unix seconds
 
@@ -121,25 +119,11 @@ def verify(token: str, key: bytes, *, now: float | None = None) -> SignedMedia:
     return SignedMedia(source=source, mime_type=mime_type, expires=expires)
 
 
-def spool_source(path: Path, data_dir: Path) -> str:
-    """The source naming a spooled file: `spool:` and its path inside the spool folder.
-
-    Relative, so a link shows the browser no server path; the route joins it to the spool
-    folder again and refuses anything that resolves outside it.
-    """
-    spool = (data_dir / SPOOL_DIRNAME).resolve()
-    try:
-        inside = path.resolve().relative_to(spool)
-    except ValueError as exc:
-        raise MediaLinkError(f"{path.name} is not kept in the spool; add the file again.") from exc
-    return SPOOL_SCHEME + inside.as_posix()
-
-
-def blob_source(sha256: str) -> str:
-    """The source naming a file kept in the embeddings' blob store by its content hash."""
+def library_source(sha256: str) -> str:
+    """The source naming an upload the media library keeps, by its content hash."""
     if not is_content_hash(sha256):
         raise MediaLinkError("Not a content hash; add the file again.")
-    return BLOB_SCHEME + sha256
+    return MEDIA_SCHEME + sha256
 
 
 def url_path(token: str, base_path: str = "") -> str:
@@ -228,17 +212,13 @@ class MediaEndpoint:
         current = self._settings()
         if media.source.startswith("gs://"):
             return await _serve_object(request, media, current, headers, self._cap)
-        if media.source.startswith(SPOOL_SCHEME):
-            spool = current.data_dir / SPOOL_DIRNAME
-            name = media.source.removeprefix(SPOOL_SCHEME)
-            gone = "This upload is no longer kept (its session ended); add the file again."
-            return _serve_file(spool, name, media, headers, self._cap, gone)
-        if media.source.startswith(BLOB_SCHEME):
-            name = media.source.removeprefix(BLOB_SCHEME)
+        if media.source.startswith(MEDIA_SCHEME):
+            name = media.source.removeprefix(MEDIA_SCHEME)
             if not is_content_hash(name):
                 return PlainTextResponse("Not a content hash.", 403)
-            gone = "This file is no longer kept in the data folder; add it to the collection again."
-            return _serve_file(blobs_dir(current.data_dir), name, media, headers, self._cap, gone)
+            gone = "This file is no longer in the media library; add it again."
+            folder = library_dir(current.data_dir)
+            return _serve_file(folder, name, media, headers, self._cap, gone)
         return PlainTextResponse("Only kept files and gs:// objects are served.", 403)
 
 

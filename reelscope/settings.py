@@ -33,6 +33,8 @@ GCLOUD_ADC_FILE_NAME = "application_default_credentials.json"
 DEFAULT_TIMEOUT_S = 300.0  # a long video can take minutes before the first token
 ENV_EMBEDDING_MODEL = "REELSCOPE_EMBEDDING_MODEL"
 ENV_WARM_UP_UMAP = "REELSCOPE_WARM_UP_UMAP"  # "false": no umap warm-up at server start
+ENV_LIBRARY_MAX_GB = "REELSCOPE_LIBRARY_MAX_GB"  # uploads kept before the least used go
+DEFAULT_LIBRARY_MAX_GB = 20.0
 DEFAULT_EMBEDDING_MODEL = "gemini-embedding-2"  # the model Google's newest API reference lists
 
 
@@ -52,6 +54,7 @@ class Settings:
     bucket: str | None = None  # a bare name: "gs://" and slashes are stripped on load
     embedding_model: str = DEFAULT_EMBEDDING_MODEL  # new embedding collections use it
     warm_up_umap: bool = True  # ~45 s of CPU at server start, so the first UMAP map is quick
+    library_max_bytes: int = int(DEFAULT_LIBRARY_MAX_GB * 1e9)  # the media library's cap
 
     @property
     def endpoint(self) -> str:
@@ -106,6 +109,9 @@ def load_settings(
         bucket=(read(ENV_BUCKET) or "").removeprefix("gs://").strip("/") or None,
         embedding_model=read(ENV_EMBEDDING_MODEL) or DEFAULT_EMBEDDING_MODEL,
         warm_up_umap=(read(ENV_WARM_UP_UMAP) or "true").lower() not in ("false", "0", "no", "off"),
+        library_max_bytes=int(
+            _positive_float(read(ENV_LIBRARY_MAX_GB), DEFAULT_LIBRARY_MAX_GB) * 1e9
+        ),
     )
 
 

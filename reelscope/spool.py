@@ -1,8 +1,8 @@
-"""The session spool: uploaded bytes kept once, by content hash, in a folder of the data dir.
+"""A folder of files named by their content hash: the media library's bytes (reelscope/library.py).
 
-A source refers to its bytes by SHA-256, so they survive reruns and page visits and are never
-held twice. Bytes are streamed in chunks: hashed while written to a temporary file in the same
-folder, then renamed atomically to `<sha256>`, so a reader never sees half a file.
+A source refers to its bytes by SHA-256, so they survive reruns, page visits and restarts and
+are never held twice. Bytes are streamed in chunks: hashed while written to a temporary file in
+the same folder, then renamed atomically to `<sha256>`, so a reader never sees half a file.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-SPOOL_DIRNAME = "spool"
 CHUNK_BYTES = 1 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -30,7 +28,6 @@ def is_content_hash(text: object) -> bool:
     return isinstance(text, str) and _SHA256.match(text) is not None
 
 
-_SESSION_ID = re.compile(r"[^A-Za-z0-9_-]")
 _TEMP_PREFIX = ".put-"
 
 
@@ -46,14 +43,8 @@ class SpooledFile:
     name: str  # the name it was put under (the same bytes may come back under another)
 
 
-def spool_root(data_dir: Path, session_id: str) -> Path:
-    """The spool folder of one session: `<data_dir>/spool/<session id, made path-safe>`."""
-    safe = _SESSION_ID.sub("_", session_id) or "_"
-    return data_dir / SPOOL_DIRNAME / safe
-
-
 class Spool:
-    """One session's spool, bounded by `max_bytes`. Safe to use from several threads."""
+    """One folder of files by content hash, bounded by `max_bytes`. Thread-safe."""
 
     def __init__(self, root: Path, max_bytes: int, chunk_bytes: int = CHUNK_BYTES) -> None:
         self.root = root
@@ -70,7 +61,7 @@ class Spool:
 
     def __contains__(self, sha256: object) -> bool:
         with self._lock:
-            return sha256 in self._sizes
+            return sha256 in self._sizes or self._adopt(sha256)
 
     def put(self, data: bytes | BinaryIO, name: str) -> SpooledFile:
         """Store bytes (or a binary file object, read in chunks) and return where they are."""
@@ -97,9 +88,19 @@ class Spool:
     def path(self, sha256: str) -> Path:
         """The file holding these bytes. KeyError when the spool does not hold them."""
         with self._lock:
-            if sha256 not in self._sizes:
+            if sha256 not in self._sizes and not self._adopt(sha256):
                 raise KeyError(f"{sha256} is not in the spool")
         return self.root / sha256
+
+    def _adopt(self, sha256: object) -> bool:
+        """A file another writer put in the folder under its hash (a collection's copy)."""
+        if not is_content_hash(sha256):
+            return False
+        try:
+            self._sizes[str(sha256)] = (self.root / str(sha256)).stat().st_size
+        except OSError:
+            return False
+        return True
 
     def open(self, sha256: str) -> BinaryIO:
         """The bytes for reading. A reader keeps its bytes even if they are discarded meanwhile."""
@@ -113,7 +114,7 @@ class Spool:
                 (self.root / sha256).unlink(missing_ok=True)
 
     def clear(self) -> None:
-        """Remove the whole folder (the session ended)."""
+        """Remove the whole folder."""
         with self._lock:
             self._sizes.clear()
             shutil.rmtree(self.root, ignore_errors=True)
@@ -145,13 +146,13 @@ class Spool:
     def _full_message(self, name: str) -> str:
         held = sum(self._sizes.values())
         return (
-            f"{name} does not fit: this session keeps at most {_mb(self.max_bytes)} of uploads "
+            f"{name} does not fit: this folder keeps at most {_mb(self.max_bytes)} of uploads "
             f"and already holds {_mb(held)}. Remove a source you no longer need, or use a "
             "shorter clip of the video."
         )
 
     def _adopt_existing(self) -> None:
-        """Files left by an earlier script run of the same session stay usable."""
+        """Files kept before this process started stay usable."""
         if not self.root.is_dir():
             return
         for entry in self.root.iterdir():
@@ -159,23 +160,6 @@ class Spool:
                 self._sizes[entry.name] = entry.stat().st_size
             elif entry.name.startswith(_TEMP_PREFIX):
                 entry.unlink(missing_ok=True)  # a put that never finished
-
-
-def sweep_stale(parent: Path, older_than_s: float, now: float | None = None) -> list[Path]:
-    """Remove session folders under `parent` untouched for `older_than_s` (a crashed server's).
-
-    A spool touches its folder on every put and open, so live sessions look fresh.
-    Returns the folders removed.
-    """
-    if not parent.is_dir():
-        return []
-    cutoff = (time.time() if now is None else now) - older_than_s
-    removed: list[Path] = []
-    for folder in parent.iterdir():
-        if folder.is_dir() and not folder.is_symlink() and _newest_mtime(folder) < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
 
 
 def _chunks(data: bytes | BinaryIO, size: int) -> Iterator[bytes]:
@@ -186,16 +170,6 @@ def _chunks(data: bytes | BinaryIO, size: int) -> Iterator[bytes]:
         return
     while chunk := data.read(size):
         yield chunk
-
-
-def _newest_mtime(folder: Path) -> float:
-    newest = folder.stat().st_mtime
-    for entry in folder.iterdir():
-        try:
-            newest = max(newest, entry.stat().st_mtime)
-        except FileNotFoundError:
-            continue  # removed while we looked
-    return newest
 
 
 def _touch(folder: Path) -> None:

@@ -1,53 +1,59 @@
-"""Shot cuts of an uploaded video, detected in the background while the page stays usable.
+"""Shot cuts of an uploaded video: detected once in the background, kept in the media library.
 
-The detector is process-wide (one FFmpeg at a time on this machine); results are kept by
-content hash. While it runs, a small fragment looks every second and reruns the page once
-the cuts are in.
+The detection is a task (reelscope/chapters/shots.CutTask): it goes on while the page is used,
+is listed in the sidebar's Running list, and its status line is followed in place; the page
+settles once the cuts are in. A video's cuts are detected once, whichever page or session asks.
 """
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
-from reelscope.chapters.shots import CutDetector, CutJob
+from components.common import follow, resources
+from reelscope.chapters.shots import CutTask
 from reelscope.media import MediaSource
-
-SPEED_X = 30  # seconds of video per second of detection, as measured (bench/shot_detect.py)
-
-
-@st.cache_resource(show_spinner=False)
-def detector() -> CutDetector:
-    return CutDetector()
+from reelscope.tasks import TaskState
 
 
-def show(source: MediaSource) -> CutJob | None:
-    """The cut job for `source` (started if new); None for a video that is not on this server."""
+def show(source: MediaSource) -> tuple[float, ...] | None:
+    """The cuts of `source` when known; None while they are detected, or for a link."""
     if source.path is None or source.sha256 is None:
         st.caption(
             "Shot cuts are detected on uploaded videos only: this one is read by Vertex AI "
             "from its link, not downloaded here."
         )
         return None
-    job = detector().job(source.sha256, source.path)
-    if job.state == "running":
-        _wait(source)
-    elif job.state == "failed":
-        st.warning(f"Shot cuts could not be detected: {job.error}")
-    return detector().peek(source.sha256)
+    library = resources.library()
+    item = library.get(f"sha256:{source.sha256}")
+    if item is not None and item.cuts is not None:
+        return item.cuts
+    tasks = resources.tasks()
+    task = tasks.find(CutTask.kind, source.sha256)
+    ended = task is not None and task.status in (TaskState.FAILED, TaskState.CANCELLED)
+    if ended:  # failed, or stopped by the user: started again only when asked
+        st.caption(f":material/content_cut: {task.progress().text}")
+        if not st.button("Detect shot cuts again", key=f"cuts.retry.{source.sha256}"):
+            return None
+    if task is None or ended:
+        sha256 = source.sha256
+        task = tasks.add(
+            CutTask(
+                source.path,
+                sha256=sha256,
+                label=source.label,
+                keep=lambda cuts: library.set_cuts(sha256, cuts),
+                duration_s=source.duration_s,
+                owner=resources.owner(),
+                origin="chapters",
+            ).start()
+        )
+    if task.status is TaskState.DONE:
+        return task.cuts  # kept in the library too: the next run reads them there
+    line = st.empty()
 
+    def paint() -> None:
+        line.caption(f":material/content_cut: {task.progress().text}")
 
-def _wait(source: MediaSource) -> None:
-    estimate = (source.duration_s or 0) / SPEED_X
-
-    @st.fragment(run_every=1.0)
-    def watch() -> None:
-        job = detector().peek(source.sha256)
-        if job is not None and job.state != "running":
-            st.rerun(scope="app")
-        waited = time.monotonic() - job.started_at if job else 0
-        about = f" (about {estimate:.0f} s)" if estimate >= 2 else ""
-        st.caption(f":material/content_cut: Detecting shot cuts{about}… {waited:.0f} s")
-
-    watch()
+    paint()
+    follow.watch(task, paint=paint, heartbeat=paint)
+    return None

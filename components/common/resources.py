@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
-import shutil
 import sqlite3
-import uuid
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
 
 import streamlit as st
 
 from reelscope.catalog import Catalog, load_catalog
+from reelscope.embeddings.store import EmbeddingStore
+from reelscope.library import MediaLibrary, library_dir, move_old_files
 from reelscope.runs import Runs
 from reelscope.settings import Settings, load_settings
-from reelscope.spool import Spool, spool_root, sweep_stale
 from reelscope.store import Recorder, Store, open_store
 from reelscope.tasks import LOCAL_OWNER, TaskRegistry, registry
 from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
-
-_SPOOL_KEY = "reelscope.spool"
-SESSION_SPOOL_MAX_BYTES = 2_000_000_000  # a session's uploads on disk, at most
-STALE_SPOOL_S = 24 * 3600
 
 
 def settings() -> Settings:
@@ -108,21 +103,27 @@ def _recorder(data_dir: Path) -> Recorder | None:
         return None
 
 
-def session_spool() -> Spool:
-    """This session's uploads, kept once by content hash; the folder goes with the session."""
-    if _SPOOL_KEY not in st.session_state:
-        root = spool_root(settings().data_dir, uuid.uuid4().hex)
-        _sweep_once(root.parent)
-        spool = Spool(root, max_bytes=SESSION_SPOOL_MAX_BYTES)
-        weakref.finalize(spool, shutil.rmtree, spool.root, True)
-        st.session_state[_SPOOL_KEY] = spool
-    return st.session_state[_SPOOL_KEY]
+def library() -> MediaLibrary:
+    """The media library of the data folder: every upload and link, kept once by hash."""
+    current = settings()
+    return _library(current.data_dir, current.library_max_bytes)
 
 
 @st.cache_resource(show_spinner=False)
-def _sweep_once(parent: Path) -> None:
-    """Once per server: remove spools that a crashed server left behind."""
-    sweep_stale(parent, older_than_s=STALE_SPOOL_S)
+def _library(data_dir: Path, max_bytes: int) -> MediaLibrary:
+    kept = MediaLibrary(library_dir(data_dir), max_bytes)
+    move_old_files(data_dir, kept)
+    kept.add_references("collections", embedding_store(data_dir).media_references)
+    # Without a readable history there are no runs to count (the History page says why).
+    with contextlib.suppress(OSError, RuntimeError, sqlite3.Error):
+        kept.add_references("runs", store(data_dir).runs.media_references)
+    return kept
+
+
+@st.cache_resource(show_spinner=False)
+def embedding_store(data_dir: Path) -> EmbeddingStore:
+    """The embedding collections of a data folder: opened once per process."""
+    return EmbeddingStore(data_dir)
 
 
 def today() -> dt.date:

@@ -20,7 +20,7 @@ from reelscope.embeddings.items import EmbeddingError, item_from_source
 from reelscope.embeddings.maps import query_collection
 from reelscope.embeddings.models import Embedder, embed_query
 from reelscope.embeddings.store import Collection
-from reelscope.media import SourceError, accept_upload
+from reelscope.media import SourceError
 
 K_DEFAULT = 10
 HEATMAP_TEXTS_MAX = 40
@@ -69,7 +69,10 @@ def _ask(key, collection, embedder, media, text: str, image) -> None:
     try:
         with st.spinner(f"Embedding the query with {embedder.model.label}…"):
             if image is not None:
-                source = accept_upload(resources.session_spool(), image.name, image, media)
+                added = resources.library().add_upload(
+                    image.name, image, media, owner=resources.owner(), size_hint=image.size
+                )
+                source = added.source
                 item = item_from_source(source, collection.blobs)
                 vector, label = embed_query(embedder, image=item), image.name
             else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.common import resources
 from reelscope.embeddings.jobs import EmbedJob, find_job
 from reelscope.embeddings.models import Embedder, make_embedder
 from reelscope.embeddings.store import EmbeddingStore
@@ -20,9 +21,8 @@ from reelscope.vertex import NotConnected
 JOB_KEY = "emb.job"
 
 
-@st.cache_resource(show_spinner=False)
 def store(data_dir: Path) -> EmbeddingStore:
-    return EmbeddingStore(data_dir)
+    return resources.embedding_store(data_dir)
 
 
 @st.cache_resource(show_spinner=False)

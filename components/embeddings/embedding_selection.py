@@ -73,7 +73,7 @@ def _route_url(collection: Collection, row: int, mime: str) -> str | None:
     if uri and uri.startswith("gs://"):
         target = uri
     elif sha and (path := collection.blob_path(row)) is not None and path.is_file():
-        target = media_server.blob_source(sha)  # the collection's own copy, in any session
+        target = media_server.library_source(sha)  # the library's copy, in any session
     else:
         return None
     token = media_server.sign(target, mime, media_preview.link_key())

@@ -65,6 +65,22 @@ def show(key: str, source: MediaSource, model: Model | None = None) -> tuple[Cli
     return Clip(start, end, sent_fps, level), problems
 
 
+def load(key: str, clip: Clip) -> None:
+    """Set the clip settings `key` to `clip` (a kept run opened again); before they are drawn."""
+    kept.put(f"{key}.start", _offset_text(clip.start_s))
+    kept.put(f"{key}.end", _offset_text(clip.end_s))
+    kept.put(f"{key}.fps", clip.fps if clip.fps is not None else FPS_DEFAULT)
+    kept.put(f"{key}.resolution", clip.resolution or DEFAULT_LEVEL)
+
+
+def _offset_text(seconds: float | None) -> str:
+    """An offset as the box shows it: a clock time when that is exact, else plain seconds."""
+    if seconds is None:
+        return ""
+    exact = abs(seconds * 10 - round(seconds * 10)) < 1e-6
+    return clock(seconds) if exact else f"{seconds:g}"
+
+
 def request_resolution(key: str, model: Model) -> str | None:
     """The request's media resolution (GenerateContentConfig), where the model takes one."""
     if not takes_media_resolution(model):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.common import resources
 from components.media import player
 from components.media.player import PlayerState
 from reelscope import media_server
@@ -67,9 +66,9 @@ def sign(source: MediaSource) -> str | None:
     """A media route token for an upload or a gs:// object; None without the route."""
     if not route_mounted():
         return None
-    if source.path is not None:  # a staged upload too: the local copy is nearer
+    if source.sha256 is not None and source.path is not None:  # staged too: the local copy
         try:
-            target = media_server.spool_source(source.path, resources.settings().data_dir)
+            target = media_server.library_source(source.sha256)
         except media_server.MediaLinkError:
             return None
     elif source.kind is SourceKind.GCS and source.uri:

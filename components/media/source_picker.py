@@ -1,101 +1,127 @@
-"""Adding videos and images: upload, or a gs://, https:// or YouTube link; each one previewed.
+"""Adding videos and images: from the media library, an upload, or a gs://, https or YouTube link.
 
-The picker owns its list of items under `{key}.items`, outside any widget, so what the user added
-survives reruns and visits to other pages. An upload is taken in once: its bytes go to the
-session spool, it is probed, and the uploader is emptied. One above the inline limit is staged
-to the Cloud Storage bucket (REELSCOPE_BUCKET) with a progress bar, and is then sent by its
-gs:// URI. A refused file stays listed with its reason until the user removes it, and the page
-keeps Run disabled meanwhile. Each video carries its clip settings (components/clip_settings).
+Everything added is kept in the media library (reelscope/library.py), once, by content hash or
+URI: so every page offers what was added on any other, after a reload or a restart too. The
+picker owns the list of what this page uses under `{key}.items` (library keys, and refused
+files with their reasons), outside any widget; each run reads the sources back from the
+library, probed once. An upload above the inline limit is staged to the Cloud Storage bucket
+(REELSCOPE_BUCKET) by a background task (reelscope/staging.py) whose progress bar is followed
+in place: it survives reruns, page visits and reloads, and the upload is sent by its gs:// URI
+once there. A refused file stays listed with its reason until the user removes it, and the page
+keeps its action disabled meanwhile. Each video carries its clip settings (clip_settings).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import streamlit as st
 
-from components.common import kept, resources
+from components.common import follow, kept, resources
 from components.media import clip_settings, media_preview
 from reelscope.catalog import MediaFacts, Model
+from reelscope.library import LibraryItem, MediaLibrary
 from reelscope.media import (
+    Clip,
     MediaSource,
     SourceError,
     SourceKind,
-    accept_upload,
     clock,
     format_size,
     source_from_link,
 )
-from reelscope.media_rules import (
-    check_gcs_access,
-    gcs_checked_by_vertex,
-    too_large_to_send,
-)
+from reelscope.media_rules import check_gcs_access, gcs_checked_by_vertex, too_large_to_send
 from reelscope.mime import EXTENSION_MIME_TYPES
 from reelscope.probe import VideoProbe
 from reelscope.settings import Settings
-from reelscope.spool import Spool
-from reelscope.storage import StagingError, stage_file
+from reelscope.staging import StagingTask
+from reelscope.tasks import TaskState
+from reelscope.untrusted import safe_inline
 
 
 @dataclass(frozen=True)
 class Item:
-    """One thing the user added: a usable source, or a refused file and why."""
+    """One thing the user added: a library item (by key), or a refused file and why."""
 
     name: str
-    source: MediaSource | None = None
+    key: str | None = None  # the library key: "sha256:<hex>" or the link's URI
     refusal: str | None = None
     note: str | None = None  # worth knowing, not blocking (e.g. who checks a gs:// object)
 
     @property
-    def key(self) -> str:
-        return self.source.key if self.source else f"refused:{self.name}:{self.refusal}"
+    def id(self) -> str:
+        return self.key or f"refused:{self.name}:{self.refusal}"
 
 
 def show(
     key: str, media: MediaFacts, model: Model | None = None
 ) -> tuple[list[MediaSource], list[str]]:
     """The sources the user added, in order (videos with their clip settings), and one problem
-    per refused item or unreadable clip offset. `model` decides whether a video offers its own
-    media resolution."""
+    per refused item, unreadable clip offset or upload still on its way to Cloud Storage.
+    `model` decides whether a video offers its own media resolution."""
     items_key = f"{key}.items"
     st.session_state.setdefault(items_key, [])
+    library = resources.library()
+    owner = resources.owner()
 
-    upload_tab, link_tab = st.tabs(["Upload", "Link (gs:// · https · YouTube)"])
-    with upload_tab:
-        _uploader(key, items_key, media)
-    with link_tab:
-        _link_form(key, items_key)
+    kept_items = library.items(owner)
+    tabs = st.tabs(["Upload", "Link (gs:// · https · YouTube)", f"Library ({len(kept_items)})"])
+    with tabs[0]:
+        _uploader(key, items_key, media, library)
+    with tabs[1]:
+        _link_form(key, items_key, library)
+    with tabs[2]:
+        _library_form(key, items_key, kept_items)
     for notice in kept.take_once(f"{key}.notices"):
-        st.info(notice, icon=":material/cloud_done:")
+        st.info(notice, icon=":material/inventory_2:")
     items: list[Item] = st.session_state[items_key]
-    sources, problems = _previews(key, items, items_key, model)
+    sources, problems = _previews(key, items, items_key, model, library, media)
     refused = [f"{item.name}: {item.refusal} Remove it to run." for item in items if item.refusal]
     return sources, refused + problems
 
 
-def _uploader(key: str, items_key: str, media: MediaFacts) -> None:
+def add_sources(key: str, sources: Sequence[MediaSource], clips: Sequence[Clip | None]) -> None:
+    """Put sources on the picker `key` (e.g. a kept run opened again), each with its clip.
+
+    Call it before the picker is drawn (a callback, or the page's top).
+    """
+    items_key = f"{key}.items"
+    st.session_state[items_key] = [Item(s.label, key=s.key) for s in sources]
+    for source, clip in zip(sources, clips, strict=True):
+        if source.is_video and clip is not None:
+            clip_settings.load(f"{key}.clip.{source.key}", clip)
+
+
+def _uploader(key: str, items_key: str, media: MediaFacts, library: MediaLibrary) -> None:
     round_key = f"{key}.upload_round"  # a new uploader widget after each intake: it empties
     st.session_state.setdefault(round_key, 0)
-    settings = resources.settings()
     uploaded = st.file_uploader(
         "Videos or images",
         type=[ext.lstrip(".") for ext in EXTENSION_MIME_TYPES],
         accept_multiple_files=True,
         key=f"{key}.uploads.{st.session_state[round_key]}",
-        help=_upload_help(media, settings),
+        help=_upload_help(media, resources.settings()),
     )
     if not uploaded:
         return
-    spool = resources.session_spool()
     notices: list[str] = []
     with st.spinner("Checking the files…"):
         for file in uploaded:
-            item = _intake(spool, file, media)
-            if item.source is not None and too_large_to_send(item.source, media):
-                item = _stage(spool, item, settings, media, notices)
-            _add(items_key, item)
+            try:
+                added = library.add_upload(
+                    file.name, file, media, owner=resources.owner(), size_hint=file.size
+                )
+            except SourceError as problem:
+                _add(items_key, Item(file.name, refusal=str(problem)))
+                continue
+            if added.evicted:
+                notices.append(
+                    "To make room in the library, removed what no run or collection uses: "
+                    + ", ".join(added.evicted)
+                )
+            _add(items_key, Item(added.source.label, key=added.source.key))
     kept.say_once(f"{key}.notices", notices)
     st.session_state[round_key] += 1
     st.rerun()
@@ -103,58 +129,21 @@ def _uploader(key: str, items_key: str, media: MediaFacts) -> None:
 
 def _upload_help(media: MediaFacts, settings: Settings) -> str:
     inline = format_size(media.inline_limit_bytes)
+    kept_note = " Every file is kept in your library, for every page."
     if settings.bucket:
         return (
             f"Checked by their bytes. Files up to {inline} go inline; larger ones are staged to "
             f"gs://{settings.bucket}/reelscope/ (once per content) and sent by their gs:// URI."
+            + kept_note
         )
     return (
         f"Checked by their bytes and sent inline, up to {inline} per file. For larger files "
         "set a staging bucket (REELSCOPE_BUCKET): they are then sent through Cloud Storage."
+        + kept_note
     )
 
 
-def _intake(spool: Spool, file, media: MediaFacts) -> Item:
-    try:
-        return Item(file.name, source=accept_upload(spool, file.name, file, media))
-    except SourceError as problem:
-        return Item(file.name, refusal=str(problem))
-
-
-def _stage(
-    spool: Spool, item: Item, settings: Settings, media: MediaFacts, notices: list[str]
-) -> Item:
-    """Send an upload above the inline limit to gs://BUCKET/reelscope/<sha256>.<ext>."""
-    source = item.source
-    assert source is not None and source.sha256 is not None and source.path is not None
-    refusal = too_large_to_send(source, media, settings.bucket)
-    client = resources.storage_client(settings) if settings.bucket else None
-    if settings.bucket and client is None:
-        refusal += " (Cloud Storage is not connected: see the sidebar.)"
-    if not settings.bucket or client is None:
-        spool.discard(source.sha256)
-        return Item(item.name, refusal=refusal)
-    total = format_size(source.size or 0)
-    bar = st.progress(0.0, text=f"Uploading {item.name} to gs://{settings.bucket}… 0 of {total}")
-
-    def progress(sent: int, size: int) -> None:  # called on this thread, between chunks
-        text = f"Uploading {item.name} to gs://{settings.bucket}… {format_size(sent)} of {total}"
-        bar.progress(sent / size if size else 1.0, text=text)
-
-    try:
-        staged = stage_file(
-            client, settings.bucket, source.path, source.sha256, source.mime_type, progress
-        )
-    except StagingError as problem:
-        spool.discard(source.sha256)
-        return Item(item.name, refusal=f"{problem} Remove it and add it again to retry.")
-    bar.empty()
-    done = "uploaded to" if staged.uploaded else "already in Cloud Storage (not uploaded again):"
-    notices.append(f"{item.name} is {format_size(staged.size)}: {done} {staged.uri}")
-    return Item(item.name, source=dataclasses.replace(source, kind=SourceKind.GCS, uri=staged.uri))
-
-
-def _link_form(key: str, items_key: str) -> None:
+def _link_form(key: str, items_key: str, library: MediaLibrary) -> None:
     link = st.text_input(
         "Link",
         placeholder="gs://bucket/video.mp4 · https://…/clip.mp4 · https://youtu.be/…",
@@ -174,8 +163,44 @@ def _link_form(key: str, items_key: str) -> None:
             st.error(finding.message, icon=":material/block:")
             return
         note = finding.message if finding is not None else None
-    if not _add(items_key, Item(source.label, source=source, note=note)):
+    library.add_link(source, owner=resources.owner())
+    if not _add(items_key, Item(source.label, key=source.key, note=note)):
         st.info(f"{source.label} is already added.")
+
+
+def _library_form(key: str, items_key: str, kept_items: list[LibraryItem]) -> None:
+    """Pick what was added before, on any page (most recently used first)."""
+    if not kept_items:
+        st.caption("Everything you upload or link is kept here, for every page.")
+        return
+    on_page = {item.key for item in st.session_state[items_key]}
+    offered = {item.key: item for item in kept_items if item.key not in on_page}
+    if not offered:
+        st.caption("Everything in your library is on this page already.")
+        return
+    chosen = st.multiselect(
+        "From your library",
+        list(offered),
+        format_func=lambda k: _describe(offered[k]),
+        key=f"{key}.from_library",
+        placeholder="Choose videos and images you added before",
+    )
+    if st.button("Add from library", key=f"{key}.add_library", disabled=not chosen):
+        for item_key in chosen:
+            _add(items_key, Item(offered[item_key].name, key=item_key))
+            resources.library().touch(item_key)
+        st.rerun()
+
+
+def _describe(item: LibraryItem) -> str:
+    facts = [item.name]
+    if item.duration_s is not None:
+        facts.append(clock(item.duration_s))
+    if item.size is not None:
+        facts.append(format_size(item.size))
+    if not item.is_upload:
+        facts.append(str(item.kind))
+    return " · ".join(facts)
 
 
 def _gcs_finding(uri: str):
@@ -193,14 +218,19 @@ def _gcs_finding(uri: str):
 
 def _add(items_key: str, item: Item) -> bool:
     items: list[Item] = st.session_state[items_key]
-    if any(existing.key == item.key for existing in items):
+    if any(existing.id == item.id for existing in items):
         return False
     items.append(item)
     return True
 
 
 def _previews(
-    key: str, items: list[Item], items_key: str, model: Model | None
+    key: str,
+    items: list[Item],
+    items_key: str,
+    model: Model | None,
+    library: MediaLibrary,
+    media: MediaFacts,
 ) -> tuple[list[MediaSource], list[str]]:
     """Each item with its facts, and each video with its clip settings; the sources to send."""
     if not items:
@@ -211,37 +241,95 @@ def _previews(
     columns = st.columns(min(len(items), 2))
     for index, item in enumerate(items):
         with columns[index % len(columns)], st.container(border=True):
-            if item.source is not None:
+            source = library.source(item.key) if item.key else None
+            if source is not None:
+                staging = _staging(source, media)
                 preview = st.empty()  # filled once the clip is known: the player shades it
                 if item.note:
                     st.caption(item.note)
-                source = item.source
                 if source.is_video:
                     clip, unreadable = clip_settings.show(f"{key}.clip.{source.key}", source, model)
                     source = dataclasses.replace(source, clip=clip)
                     problems += unreadable
                 with preview.container():
                     _preview(source, key=f"{key}.preview.{source.key}")
-                sources.append(source)
+                if staging is None:
+                    sources.append(source)
+                else:
+                    problems.append(staging)
             else:
-                st.markdown(f"**{item.name}**")
-                st.error(item.refusal, icon=":material/block:")
+                st.markdown(f"**{safe_inline(item.name)}**")
+                refusal = item.refusal or "it is no longer in the library: add it again."
+                st.error(refusal, icon=":material/block:")
+                if item.refusal is None:
+                    problems.append(f"{item.name}: {refusal}")
             st.button(
                 "Remove",
-                key=f"{items_key}.remove.{index}.{item.key}",
+                key=f"{items_key}.remove.{index}.{item.id}",
                 type="tertiary",
                 on_click=_remove,
-                args=(items_key, item.key),
+                args=(items_key, item.id),
             )
     return sources, problems
 
 
-def _remove(items_key: str, item_key: str) -> None:
-    st.session_state[items_key] = [i for i in st.session_state[items_key] if i.key != item_key]
+def _staging(source: MediaSource, media: MediaFacts) -> str | None:
+    """An upload too large to go inline is staged to the bucket, in the background; while it
+    is on its way, the problem that keeps the page's action disabled (None once it can go)."""
+    settings = resources.settings()
+    task = resources.tasks().find(StagingTask.kind, source.sha256 or "")
+    if task is not None and task.status is TaskState.DONE:
+        st.caption(task.progress().text)  # said while the registry remembers the upload
+    if not settings.bucket or not too_large_to_send(source, media) or source.sha256 is None:
+        return None  # small enough, staged already, or no bucket (the check says what to do)
+    client = resources.storage_client(settings)
+    if client is None:
+        return (
+            f"{source.label}: Cloud Storage is not connected (see the sidebar), so it cannot "
+            "be staged."
+        )
+    tasks = resources.tasks()
+    if task is None or (task.status is TaskState.FAILED and _retry(source)):
+        task = tasks.add(
+            StagingTask(
+                resources.library(),
+                client,
+                settings.bucket,
+                sha256=source.sha256,
+                name=source.label,
+                mime_type=source.mime_type,
+                owner=resources.owner(),
+            ).start()
+        )
+    progress = task.progress()
+    if task.status is TaskState.DONE:
+        return None  # the library has its gs:// URI now: the next run sends it so
+    bar = st.empty()
+
+    def paint() -> None:
+        now = task.progress()
+        if now.running:
+            bar.progress(now.fraction or 0.0, text=now.text)
+        else:
+            bar.caption(now.text)
+
+    paint()
+    follow.watch(task, paint=paint)
+    if progress.running:
+        return f"{source.label} is being staged to gs://{settings.bucket}: wait for it to finish."
+    return progress.text
+
+
+def _retry(source: MediaSource) -> bool:
+    return st.button("Stage it again", key=f"staging.retry.{source.sha256}")
+
+
+def _remove(items_key: str, item_id: str) -> None:
+    st.session_state[items_key] = [i for i in st.session_state[items_key] if i.id != item_id]
 
 
 def _preview(source: MediaSource, *, key: str) -> None:
-    st.markdown(f"**{source.label}**")
+    st.markdown(f"**{safe_inline(source.label)}**")
     st.caption(" · ".join(probe_facts(source)))
     for note in source.probe.notes if source.probe else ():
         st.caption(note)

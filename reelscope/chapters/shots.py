@@ -6,8 +6,8 @@ the cut. On YUV frames FFmpeg scores the luma plane only, so a cut between two c
 same brightness (red to green: the test fixture's first cut) scores 0; each frame is therefore
 shrunk to 160 px wide RGB first, which makes colour count and costs nothing measurable (the
 shrink is cheaper than scoring a 720p plane). Decoding is the cost (~35x real time on 720p
-here), so detection runs in the background (`CutDetector`), one video at a time, and the page
-draws the cuts when they are in.
+here), so detection runs in the background as a task (`CutTask`), one video at a time, and the
+page draws the cuts when they are in.
 """
 
 from __future__ import annotations
@@ -17,18 +17,16 @@ import dataclasses
 import re
 import subprocess
 import threading
-import time
-from collections import OrderedDict
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import imageio_ffmpeg
 
 from reelscope.chapters.parse import Segment
+from reelscope.tasks import LOCAL_OWNER, Progress, Task, TaskState, start_thread
 
 SCENE_THRESHOLD = 0.3
+SPEED_X = 30  # seconds of video per second of detection, as measured (bench/shot_detect.py)
 SNAP_WITHIN_S = 2.0
 _SMALL_RGB = "scale=160:-2:flags=fast_bilinear,format=rgb24"
 _PTS_TIME = re.compile(r"pts_time:\s*(\d+(?:\.\d+)?)")
@@ -38,8 +36,15 @@ class CutError(RuntimeError):
     """FFmpeg could not read the video; the message says what it said."""
 
 
-def detect_cuts(path: Path, threshold: float = SCENE_THRESHOLD) -> list[float]:
-    """Times (s) of the shot cuts in the video at `path`, in order."""
+def detect_cuts(
+    path: Path,
+    threshold: float = SCENE_THRESHOLD,
+    started: Callable[[subprocess.Popen], None] | None = None,
+) -> list[float]:
+    """Times (s) of the shot cuts in the video at `path`, in order.
+
+    `started` gets the FFmpeg process as soon as it runs (so a cancel can end it).
+    """
     command = [
         imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin",
         "-an", "-sn", "-dn", "-i", str(path),
@@ -52,6 +57,8 @@ def detect_cuts(path: Path, threshold: float = SCENE_THRESHOLD) -> list[float]:
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace"
     ) as process:
         assert process.stderr is not None
+        if started is not None:
+            started(process)
         for line in process.stderr:
             if "showinfo" in line and (match := _PTS_TIME.search(line)):
                 cuts.append(float(match[1]))
@@ -62,62 +69,86 @@ def detect_cuts(path: Path, threshold: float = SCENE_THRESHOLD) -> list[float]:
     return sorted(set(cuts))
 
 
-@dataclass(frozen=True)
-class CutJob:
-    """Where the detection of one video's cuts is: running, done or failed."""
+class CutTask(Task):
+    """Detects one video's cuts in the background; `key` is its content hash.
 
-    state: str  # "running", "done", "failed"
-    started_at: float = 0.0  # time.monotonic() when it started
-    cuts: tuple[float, ...] = ()
-    error: str | None = None
+    One FFmpeg at a time on this machine (decoding takes both cores): a second detection waits
+    its turn, and says so. Cancel ends FFmpeg at once. The cuts are handed to `keep` (the
+    media library stores them), so a video is decoded once, not once per page or session.
+    """
 
-    @property
-    def done(self) -> bool:
-        return self.state == "done"
+    kind = "shot-cuts"
+    _turn = threading.Semaphore(1)
 
+    def __init__(
+        self,
+        path: Path,
+        *,
+        sha256: str,
+        label: str,
+        keep: Callable[[list[float]], None],
+        duration_s: float | None = None,
+        owner: str = LOCAL_OWNER,
+        origin: str | None = None,
+    ) -> None:
+        super().__init__(owner=owner, label=label, key=sha256, origin=origin)
+        self._path = path
+        self._keep = keep
+        self._duration_s = duration_s
+        self._process: subprocess.Popen | None = None
+        self._waiting = True
+        self.cuts: tuple[float, ...] = ()
+        self.error: str | None = None
 
-class CutDetector:
-    """Detects cuts in the background, one video at a time, and remembers the results by key."""
+    def start(self) -> CutTask:
+        start_thread(self, self._work)
+        return self
 
-    def __init__(self, workers: int = 1, kept: int = 64) -> None:
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="cuts")
-        self._jobs: OrderedDict[str, CutJob] = OrderedDict()
-        self._lock = threading.Lock()
-        self._kept = kept
+    def progress(self) -> Progress:
+        status = self.status
+        if status is TaskState.DONE:
+            return Progress(status, f"{len(self.cuts)} shot cuts detected.", 1.0)
+        if status is TaskState.FAILED:
+            return Progress(status, f"Shot cuts could not be detected: {self.error}")
+        if status is TaskState.CANCELLED:
+            return Progress(status, "Shot-cut detection stopped.")
+        if self._waiting:
+            return Progress(status, "Shot cuts: waiting for another video's detection…")
+        about = (self._duration_s or 0) / SPEED_X
+        estimate = f" (about {about:.0f} s)" if about >= 2 else ""
+        return Progress(status, f"Detecting shot cuts{estimate}… {self.elapsed():.0f} s")
 
-    def job(self, key: str, path: Path) -> CutJob:
-        """The job for `key` (e.g. a content hash), started now if it is not known yet."""
-        with self._lock:
-            job = self._jobs.get(key)
-            if job is None:
-                self._jobs[key] = job = CutJob("running", started_at=time.monotonic())
-                self._forget_old()
-                self._pool.submit(self._run, key, path)
-            return job
+    def cancel(self) -> bool:
+        ended = self.finish(TaskState.CANCELLED)
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+        return ended
 
-    def peek(self, key: str) -> CutJob | None:
-        with self._lock:
-            return self._jobs.get(key)
+    def _work(self) -> None:
+        with self._turn:
+            if self.done:
+                return  # cancelled while it waited
+            self._waiting = False
+            self.changed()
+            try:
+                cuts = detect_cuts(self._path, started=self._started_process)
+            except (CutError, OSError) as problem:
+                self.error = str(problem)
+                self.finish(TaskState.FAILED)
+                return
+            finally:
+                self._process = None
+        if self.done:
+            return
+        self.cuts = tuple(cuts)
+        self._keep(cuts)
+        self.finish(TaskState.DONE)
 
-    def _run(self, key: str, path: Path) -> None:
-        try:
-            cuts = detect_cuts(path)
-        except (CutError, OSError) as problem:
-            self._set(key, CutJob("failed", error=str(problem)))
-        else:
-            self._set(key, CutJob("done", cuts=tuple(cuts)))
-
-    def _set(self, key: str, job: CutJob) -> None:
-        with self._lock:
-            if key in self._jobs:
-                self._jobs[key] = job
-
-    def _forget_old(self) -> None:
-        while len(self._jobs) > self._kept:
-            oldest = next(iter(self._jobs))
-            if self._jobs[oldest].state == "running":
-                break
-            del self._jobs[oldest]
+    def _started_process(self, process: subprocess.Popen) -> None:
+        self._process = process
+        if self.done:
+            process.kill()
 
 
 def nearest_cut(time_s: float, cuts: Sequence[float]) -> float | None:

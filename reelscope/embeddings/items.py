@@ -1,9 +1,9 @@
 """What goes into a collection: text snippets, images and videos, and the calls they need.
 
 An item names its content by hash (texts and uploaded bytes) or by URI (gs:// links). Uploaded
-bytes live in the session spool, which goes away with the session, while collections persist:
-so they are copied (hard-linked when the file system allows) into the data folder's blob store
-under their hash. A video is planned into windows, each one API call within the model's limit.
+bytes are the media library's files (reelscope/library.py); a file from elsewhere is copied
+(hard-linked when the file system allows) into the library's folder under its hash.
+A video is planned into windows, each one API call within the model's limit.
 """
 
 from __future__ import annotations
@@ -111,8 +111,11 @@ EMBEDDINGS_DIRNAME = "embeddings"
 
 
 def blobs_dir(data_dir: Path) -> Path:
-    """Where collections keep the uploaded bytes they use: `<data_dir>/embeddings/blobs`."""
-    return data_dir / EMBEDDINGS_DIRNAME / "blobs"
+    """Where collections keep the uploaded bytes they use: the media library's folder, so a
+    video added to a collection is the same file every page offers (reelscope/library.py)."""
+    from reelscope.library import library_dir
+
+    return library_dir(data_dir)
 
 
 class BlobStore:

@@ -275,6 +275,15 @@ class EmbeddingStore:
                 child.unlink()
             folder.rmdir()
 
+    def media_references(self) -> dict[str, int]:
+        """Media library key ("sha256:<hex>", or a gs:// URI) -> how many collections use it."""
+        rows = self.db.fetchall(
+            "SELECT CASE WHEN blob_sha IS NOT NULL THEN 'sha256:' || blob_sha ELSE uri END, "
+            "count(DISTINCT collection_id) FROM rows "
+            "WHERE blob_sha IS NOT NULL OR uri IS NOT NULL GROUP BY 1"
+        )
+        return {key: count for key, count in rows if key}
+
     def open(self, collection_id: str) -> Collection:
         info = self.info(collection_id)
         if info is None:

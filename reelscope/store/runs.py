@@ -315,6 +315,15 @@ class RunRepo:
         )
         return found[0]
 
+    def media_references(self) -> dict[str, int]:
+        """Media library key ("sha256:<hex>", or a link's URI) -> how many kept runs used it."""
+        rows = self._db.fetchall(
+            "SELECT CASE WHEN s.sha256 IS NOT NULL THEN 'sha256:' || s.sha256 ELSE s.uri END, "
+            "count(DISTINCT s.run_id) FROM run_sources s JOIN runs r ON r.id = s.run_id "
+            "WHERE r.deleted_at IS NULL GROUP BY 1"
+        )
+        return {key: count for key, count in rows if key}
+
     # -- deleting, with undo --
 
     def delete(self, ids: Iterable[str]) -> int:

@@ -475,18 +475,22 @@ def test_a_large_upload_is_staged_once_and_sent_by_its_gs_uri(bucket, vertex, tm
     digest = hashlib.sha256(big.read_bytes()).hexdigest()
     uri = f"gs://{bucket}/reelscope/{digest}.mp4"
     app = start_app()
-    upload(app, "big.mp4", big.read_bytes())
-    assert f"uploaded to {uri}" in texts(app.info)
+    upload(app, "big.mp4", big.read_bytes())  # staged by a task the page follows to its end
+    assert not app.exception, app.exception
+    assert f"big.mp4: uploaded to {uri}" in texts(app.caption)
     assert f"Staged: sent as {uri}" in texts(app.caption)
     assert "1:00 · 64×36" in texts(app.caption)  # the probe is kept
+    staging = registry().find("staging", digest)
+    assert staging is not None and staging.done
     app.text_area(key="ask.prompt").input("Describe").run()
     run_to_the_end(app)
     assert vertex.parts_of()[0]["fileData"] == {"fileUri": uri, "mimeType": "video/mp4"}
 
     remove = next(b for b in app.button if b.key.startswith("ask.sources.items.remove"))
     remove.click().run()
-    upload(app, "big-again.mp4", big.read_bytes())
-    assert f"already in Cloud Storage (not uploaded again): {uri}" in texts(app.info)
+    upload(app, "big-again.mp4", big.read_bytes())  # the library knows these bytes, staged
+    assert f"Staged: sent as {uri}" in texts(app.caption)
+    assert registry().find("staging", digest) is staging, "never uploaded twice"
 
 
 def test_a_missing_gs_object_is_refused_where_cloud_storage_is_set_up(bucket):

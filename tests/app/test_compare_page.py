@@ -225,6 +225,7 @@ def get_code_page(video: str) -> None:
     from reelscope.catalog import load_catalog
     from reelscope.generation.request import build_request
     from reelscope.media import accept_upload, source_from_link
+    from reelscope.media_rules import check_for_model
     from reelscope.parameters import defaults_for
     from reelscope.spool import Spool
 
@@ -234,7 +235,8 @@ def get_code_page(video: str) -> None:
     with open(video, "rb") as data:
         upload = accept_upload(spool, "my clip.mp4", data, catalog.media)
     sources = [upload, source_from_link("gs://my-bucket/a.mov")]
-    request = build_request(model, checked(model, sources), "Describe.", defaults_for(model))
+    checked = check_for_model(sources, model, catalog.media)
+    request = build_request(model, checked, "Describe.", defaults_for(model))
     get_code.show("test.code", request, resources.settings(), sources=sources)
 
 

@@ -23,8 +23,13 @@ def source_picker_app():
 
     from components.media import source_picker
     from reelscope.catalog import load_catalog
+    from reelscope.media_rules import check_for_model
 
-    sources, refused = source_picker.show("s", load_catalog().media)
+    catalog = load_catalog()
+    sources, refused = source_picker.show("s", catalog.media)
+    checked = check_for_model(sources, catalog.default_model, catalog.media)
+    for problem in checked.problems:
+        st.error(problem)
     st.text(f"refused={refused!r}")
     st.text(f"sources={[(s.kind.value, s.uri, s.mime_type) for s in sources]!r}")
 
@@ -93,9 +98,9 @@ def test_source_picker_refuses_an_oversized_upload_with_the_way_out(
     big = video_file.read_bytes() + b"\x00" * 7_500_000  # a real MP4, padded past the limit
     app.file_uploader(key="s.uploads.0").upload("long.mp4", big, "video/mp4")
     app.run()
-    assert "at most 7.0 MB inline" in texts(app.error)
+    assert "at most 7.0 MB inline" in texts(app.error)  # the gate refuses it, with the way out
     assert "gs:// URI" in texts(app.error)
-    assert "sources=[]" in texts(app.text)
+    assert "sources=[('upload', None, 'video/mp4')]" in texts(app.text)  # kept in the library
 
 
 def test_the_prefetcher_names_only_streamlits_element_modules(tmp_path):

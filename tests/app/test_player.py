@@ -83,17 +83,15 @@ def test_the_browser_report_comes_back_as_player_state():
 
 
 def preview_page(path: str, size: int) -> None:
+    import dataclasses
     from pathlib import Path
 
     from components.common import resources
     from components.media import media_preview
-    from reelscope.media import MediaSource, SourceKind
+    from reelscope.catalog import load_catalog as catalog
 
-    spooled = resources.session_spool().put(Path(path).read_bytes(), "scenes.mp4")
-    source = MediaSource(
-        SourceKind.UPLOAD, "video/mp4", "scenes.mp4", sha256=spooled.sha256, path=spooled.path,
-        size=size,
-    )  # fmt: skip
+    kept = resources.library().add_upload("scenes.mp4", Path(path).read_bytes(), catalog().media)
+    source = dataclasses.replace(kept.source, size=size)
     media_preview.show(source, key="preview")
 
 
@@ -131,7 +129,7 @@ def test_preview_with_the_media_route_plays_a_signed_link_in_the_player(
     token = data["url"].removeprefix(media_server.MEDIA_PATH)
     # The key is this process's: the same one serve.py gives the route.
     media = media_server.verify(token, media_preview.link_key())
-    assert media.source.startswith(media_server.SPOOL_SCHEME)
-    spooled = data_dir / "spool" / media.source.removeprefix(media_server.SPOOL_SCHEME)
-    assert spooled.read_bytes() == video_file.read_bytes()
+    assert media.source.startswith(media_server.MEDIA_SCHEME)
+    kept = data_dir / "media" / media.source.removeprefix(media_server.MEDIA_SCHEME)
+    assert kept.read_bytes() == video_file.read_bytes()
     assert media.mime_type == "video/mp4"

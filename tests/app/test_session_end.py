@@ -1,10 +1,11 @@
-"""What a session leaves behind when it ends: nothing running, nothing on disk."""
+"""What a session leaves behind when it ends: its uploads kept in the library, nothing else."""
 
 from __future__ import annotations
 
 import gc
-import time
+import threading
 
+from reelscope.tasks import registry
 from tests.app.conftest import start_app
 
 
@@ -14,16 +15,16 @@ def upload(app, path):
     app.run()
 
 
-def test_a_sessions_uploads_leave_the_disk_with_it(connected, video_file):
+def test_an_upload_outlives_its_session_in_the_library_and_nothing_runs_on(connected, video_file):
+    threads_before = threading.active_count()
     app = start_app()
     upload(app, video_file)
-    spool_root = app.session_state["reelscope.spool"].root
-    assert [p.name for p in spool_root.iterdir() if not p.name.startswith(".")], "spooled"
-
+    assert not app.exception, app.exception
     del app  # Streamlit drops the session's state when the session ends
     gc.collect()
 
-    deadline = time.monotonic() + 2
-    while spool_root.exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not spool_root.exists()
+    reloaded = start_app()  # a new tab: the upload is offered from the library
+    library_tab = reloaded.multiselect(key="ask.sources.from_library")
+    assert [option for option in library_tab.options if video_file.name in option]
+    assert not registry().tasks(live=True)
+    assert threading.active_count() <= threads_before + 1  # at most the run worker's loop

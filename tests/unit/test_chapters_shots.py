@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from reelscope.chapters.parse import Segment
-from reelscope.chapters.shots import CutDetector, CutError, detect_cuts, nearest_cut, snap_to_cuts
-from tests.media_files import make_empty_file
+from reelscope.chapters.shots import CutError, CutTask, detect_cuts, nearest_cut, snap_to_cuts
+from reelscope.tasks import TaskState
+from tests.media_files import make_empty_file, make_video
 
 
 def test_cuts_found_within_half_a_second(video_file: Path) -> None:
@@ -31,27 +32,39 @@ def test_an_unreadable_file_says_so(tmp_path: Path) -> None:
         detect_cuts(make_empty_file(tmp_path / "empty.mp4"))
 
 
-def test_detection_runs_in_the_background_and_is_remembered(video_file: Path) -> None:
-    detector = CutDetector()
+def test_detection_runs_in_the_background_as_a_task_and_hands_its_cuts_over(
+    video_file: Path,
+) -> None:
+    kept: list[list[float]] = []
     started = time.monotonic()
-    first = detector.job("k", video_file)
+    task = CutTask(video_file, sha256="k", label="three scenes", keep=kept.append).start()
     assert time.monotonic() - started < 0.1  # the caller never waits for FFmpeg
-    assert first.state == "running"
-    deadline = time.monotonic() + 30
-    while not (job := detector.peek("k")).done and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert job.done and len(job.cuts) == 2
-    assert detector.job("k", video_file) is job  # not detected twice
+    assert task.status is TaskState.RUNNING and "shot cuts" in task.progress().text.lower()
+    assert task.wait(30)
+    assert task.status is TaskState.DONE and len(task.cuts) == 2
+    assert kept == [list(task.cuts)]
+    assert "2 shot cuts" in task.progress().text
 
 
 def test_a_failed_detection_is_reported(tmp_path: Path) -> None:
-    detector = CutDetector()
-    detector.job("bad", make_empty_file(tmp_path / "bad.mp4"))
-    deadline = time.monotonic() + 30
-    while detector.peek("bad").state == "running" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert detector.peek("bad").state == "failed"
-    assert "FFmpeg" in detector.peek("bad").error
+    task = CutTask(make_empty_file(tmp_path / "bad.mp4"), sha256="b", label="bad", keep=print)
+    assert task.start().wait(30)
+    assert task.status is TaskState.FAILED and "FFmpeg" in (task.error or "")
+
+
+def test_cancel_ends_ffmpeg_at_once_and_keeps_nothing(media_dir: Path) -> None:
+    long_video = make_video(media_dir / "long-scenes.mp4", seconds_per_scene=60, scenes=3)
+    kept: list[list[float]] = []
+    task = CutTask(long_video, sha256="l", label="long", keep=kept.append).start()
+    deadline = time.monotonic() + 10
+    while task._process is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process = task._process
+    assert process is not None
+    task.cancel()
+    assert process.wait(timeout=2) is not None  # FFmpeg is gone, not left decoding
+    time.sleep(0.2)
+    assert task.status is TaskState.CANCELLED and kept == []
 
 
 def test_nearest_cut() -> None:

@@ -1,7 +1,7 @@
 """The media route over real HTTP semantics (Starlette's TestClient): tokens, ranges, confinement.
 
-Local files come from a real spool folder; gs:// objects from gcp-storage-emulator through the
-real google-cloud-storage client.
+Local files come from the media library's real folder; gs:// objects from gcp-storage-emulator
+through the real google-cloud-storage client.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from reelscope import media_server
-from reelscope.embeddings.items import BlobStore, blobs_dir
+from reelscope.library import library_dir
 from reelscope.media_server import MediaLinkError, RangeNotSatisfiable, parse_range, sign, verify
 from reelscope.settings import Settings
-from reelscope.spool import Spool, spool_root
+from reelscope.spool import Spool
 from reelscope.vertex import make_storage_client
 
 KEY = media_server.link_key("test secret")
@@ -47,7 +47,8 @@ def client(settings: Settings) -> TestClient:
 
 @pytest.fixture
 def spooled(settings: Settings, payload: bytes) -> Path:
-    spool = Spool(spool_root(settings.data_dir, "session-a"), max_bytes=10 * SIZE)
+    """The bytes as the media library keeps them: in its folder, by content hash."""
+    spool = Spool(library_dir(settings.data_dir), max_bytes=10 * SIZE)
     return spool.put(payload, "talk.mp4").path
 
 
@@ -64,25 +65,15 @@ def url(source: str, mime_type: str = "video/mp4", **kwargs) -> str:
 
 
 @pytest.fixture
-def spooled_source(spooled: Path, settings: Settings) -> str:
-    return media_server.spool_source(spooled, settings.data_dir)
+def spooled_source(spooled: Path, payload: bytes) -> str:
+    return media_server.library_source(hashlib.sha256(payload).hexdigest())
 
 
-@pytest.fixture
-def kept_source(settings: Settings, spooled: Path, payload: bytes) -> str:
-    """The bytes as an embedding collection keeps them: in the blob store, by content hash."""
-    sha = hashlib.sha256(payload).hexdigest()
-    BlobStore(blobs_dir(settings.data_dir)).put_file(spooled, sha)
-    return media_server.blob_source(sha)
-
-
-@pytest.fixture(params=["local", "kept", "gcs"])
+@pytest.fixture(params=["local", "gcs"])
 def media(request, spooled_source: str) -> str:
-    """The same bytes as a spooled upload, a kept file and a gs:// object: all behave alike."""
+    """The same bytes as a library file and a gs:// object: both behave alike."""
     if request.param == "local":
         return url(spooled_source)
-    if request.param == "kept":
-        return url(request.getfixturevalue("kept_source"))
     return url(request.getfixturevalue("gs_uri"))
 
 
@@ -147,47 +138,41 @@ def test_expired_token_is_refused(client, spooled_source):
     assert "expired" in answer.text
 
 
-def test_files_outside_the_spool_are_refused_even_when_signed(client, settings, tmp_path, spooled):
+def test_files_outside_the_library_are_refused_even_when_signed(
+    client, settings, tmp_path, spooled
+):
     secret = tmp_path / "secret.txt"
     secret.write_text("not for the browser")
-    escape = tmp_path / "data" / "spool" / "session-a" / "escape"
+    escape = library_dir(settings.data_dir) / ("e" * 64)
     escape.symlink_to(secret)
     # Sources the UI never makes, signed anyway (as if the key leaked): still refused.
     for source in (
         str(secret),
-        "spool:../../secret.txt",
-        "spool:session-a/escape",
+        "media:../../secret.txt",
+        "media:" + "e" * 64,
         "/etc/hostname",
-        "blob:../../secret.txt",
-        "blob:../spool/session-a/escape",
+        "spool:../../secret.txt",
+        "media:../media/" + "0" * 55,
     ):
         answer = client.get(url(source))
-        assert answer.status_code == 403, source
+        assert answer.status_code in (403, 404), source
         assert "not for the browser" not in answer.text
     with pytest.raises(MediaLinkError):
-        media_server.spool_source(secret, settings.data_dir)
+        media_server.library_source("../" + "0" * 61)
 
 
-def test_spool_folder_itself_and_missing_files_are_not_served(client, spooled_source):
-    folder = spooled_source.rsplit("/", 1)[0]
-    assert client.get(url(folder)).status_code == 403
-    answer = client.get(url(f"{folder}/{'0' * 64}"))
-    assert answer.status_code == 404
-    assert "add the file again" in answer.text
-
-
-def test_kept_files_are_served_by_hash_only_and_a_missing_one_says_what_to_do(client, kept_source):
-    assert client.get(url(kept_source)).status_code == 200
-    assert client.get(url(kept_source.upper().replace("BLOB:", "blob:"))).status_code == 403
-    answer = client.get(url("blob:" + "0" * 64))
-    assert answer.status_code == 404 and "add it to the collection again" in answer.text
-    with pytest.raises(MediaLinkError):
-        media_server.blob_source("../" + "0" * 61)
+def test_library_files_are_served_by_hash_only_and_a_missing_one_says_what_to_do(
+    client, spooled_source
+):
+    assert client.get(url(spooled_source)).status_code == 200
+    assert client.get(url(spooled_source.upper().replace("MEDIA:", "media:"))).status_code == 403
+    answer = client.get(url("media:" + "0" * 64))
+    assert answer.status_code == 404 and "add it again" in answer.text
 
 
 def test_links_name_no_server_path(spooled_source, spooled):
     token = sign(spooled_source, "video/mp4", KEY)
-    assert str(spooled.parent.parent) not in media_server._unb64(token.split(".")[0]).decode()
+    assert str(spooled.parent) not in media_server._unb64(token.split(".")[0]).decode()
 
 
 def test_missing_object_is_404_with_the_reason(client, gs_uri):

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import threading
-import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from reelscope.spool import Spool, SpoolFull, spool_root, sweep_stale
+from reelscope.spool import Spool, SpoolFull
 
 
 class CountingReader(io.RawIOBase):
@@ -94,32 +92,13 @@ def test_discard_and_clear(tmp_path: Path) -> None:
     assert spool.put(b"three", "3.png").path.read_bytes() == b"three"  # usable after clear
 
 
-def test_a_new_spool_adopts_files_of_the_same_session_and_drops_half_puts(tmp_path: Path) -> None:
+def test_a_new_spool_adopts_files_kept_before_and_drops_half_puts(tmp_path: Path) -> None:
     root = tmp_path / "s"
     kept = Spool(root, max_bytes=10_000).put(b"kept", "k.mp4")
     (root / ".put-crashed").write_bytes(b"half")
     again = Spool(root, max_bytes=10_000)
     assert kept.sha256 in again and again.total_bytes == 4
     assert sorted(p.name for p in root.iterdir()) == [kept.sha256]
-
-
-def test_session_roots_are_path_safe(tmp_path: Path) -> None:
-    assert spool_root(tmp_path, "abc-123") == tmp_path / "spool" / "abc-123"
-    assert spool_root(tmp_path, "../../etc").parent == tmp_path / "spool"
-
-
-def test_sweep_removes_only_stale_session_folders(tmp_path: Path) -> None:
-    parent = tmp_path / "spool"
-    stale = Spool(parent / "crashed", max_bytes=100)
-    stale.put(b"old", "old.mp4")
-    live = Spool(parent / "live", max_bytes=100)
-    live.put(b"new", "new.mp4")
-    long_ago = time.time() - 7_200
-    for path in [*stale.root.iterdir(), stale.root]:
-        os.utime(path, (long_ago, long_ago))
-    assert sweep_stale(parent, older_than_s=3_600) == [stale.root]
-    assert not stale.root.exists() and live.root.exists()
-    assert sweep_stale(tmp_path / "missing", older_than_s=0) == []
 
 
 def test_threads_put_and_read_at_once_within_the_limit(tmp_path: Path) -> None:
@@ -152,3 +131,12 @@ def test_threads_put_and_read_at_once_within_the_limit(tmp_path: Path) -> None:
     files = sorted(p.name for p in spool.root.iterdir())
     assert files == sorted([shared.sha256, *(s.sha256 for s in stored)])  # no temp files
     assert all(reads) and len(reads) == 150
+
+
+def test_a_file_another_writer_puts_under_its_hash_is_found(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "media", max_bytes=10_000)
+    sha = hashlib.sha256(b"kept by a collection").hexdigest()
+    (tmp_path / "media").mkdir(exist_ok=True)
+    (tmp_path / "media" / sha).write_bytes(b"kept by a collection")
+    assert sha in spool and spool.path(sha).read_bytes() == b"kept by a collection"
+    assert "not-a-hash" not in spool

@@ -1,0 +1,360 @@
+"""The media library: everything a user gives the studio, kept once, by content hash.
+
+Uploads are stored under `<data_dir>/media/<sha256>` (streamed in, hashed as they are written,
+renamed into place: reelscope/spool.py), probed once, and listed with what the probe found in
+`media/library.sqlite`; links are kept by URI. Every page that takes media offers the library,
+so a video uploaded on Ask is one click away on Chapters, Side by side and Embeddings, after a
+reload and after a restart. Runs and collections refer to items by hash or URI (their stores
+say how often: `References`). A size cap evicts the least recently used uploads that nothing
+refers to, and says which; what is referred to is never evicted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from reelscope.catalog import MediaFacts
+from reelscope.database import Database
+from reelscope.media import MediaProbe, MediaSource, SourceError, SourceKind, source_from_file
+from reelscope.probe import ImageProbe, ProbeError, VideoProbe, probe_media
+from reelscope.spool import Spool, SpoolFull, is_content_hash
+from reelscope.tasks import LOCAL_OWNER
+
+LIBRARY_DIRNAME = "media"
+LIBRARY_DB = "library.sqlite"
+DEFAULT_MAX_BYTES = 20_000_000_000  # 20 GB of uploads before the least used go
+
+References = Callable[[], Mapping[str, int]]
+"""Where items are used by one store: library key ("sha256:<hex>" or a link's URI) -> how many
+of its records (runs, collections) refer to it."""
+
+MIGRATIONS = (
+    """
+    CREATE TABLE items (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        mime_type TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        added_at TEXT NOT NULL,
+        used_at TEXT NOT NULL,
+        sha256 TEXT,
+        size INTEGER,
+        uri TEXT,
+        staged_uri TEXT,
+        probe TEXT,
+        cuts TEXT
+    );
+    CREATE INDEX items_used ON items(owner, used_at DESC)
+    """,
+)
+
+
+def library_dir(data_dir: Path) -> Path:
+    """Where the library keeps its files and its index: `<data_dir>/media`."""
+    return Path(data_dir) / LIBRARY_DIRNAME
+
+
+@dataclass(frozen=True)
+class LibraryItem:
+    """One kept upload or link, with what its probe found."""
+
+    key: str  # MediaSource.key: "sha256:<hex>" for an upload, the URI for a link
+    kind: SourceKind
+    name: str
+    mime_type: str
+    owner: str
+    added_at: dt.datetime
+    used_at: dt.datetime
+    sha256: str | None = None
+    size: int | None = None
+    uri: str | None = None
+    staged_uri: str | None = None  # the gs:// copy of an upload above the inline limit
+    probe: MediaProbe | None = None
+    cuts: tuple[float, ...] | None = None  # shot cuts, once detected
+
+    @property
+    def is_upload(self) -> bool:
+        return self.sha256 is not None
+
+    @property
+    def duration_s(self) -> float | None:
+        return self.probe.duration_s if isinstance(self.probe, VideoProbe) else None
+
+
+@dataclass(frozen=True)
+class Added:
+    """What adding an upload did: the source, and what was evicted to make room."""
+
+    source: MediaSource
+    evicted: tuple[str, ...] = ()
+
+
+class MediaLibrary:
+    """A data folder's library. Thread-safe."""
+
+    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._files = Spool(self.root, max_bytes=max_bytes)
+        self.db = Database(self.root / LIBRARY_DB, MIGRATIONS)
+        self._references: dict[str, References] = {}
+        self._lock = threading.Lock()  # eviction and adding: one at a time
+
+    def add_references(self, name: str, references: References) -> None:
+        """Count a store's uses ("runs", "collections") before evicting anything."""
+        self._references[name] = references
+
+    # -- adding --
+
+    def add_upload(
+        self,
+        name: str,
+        data: bytes | BinaryIO,
+        media: MediaFacts,
+        *,
+        owner: str = LOCAL_OWNER,
+        size_hint: int | None = None,
+    ) -> Added:
+        """Keep an upload (once per content) and judge it by its bytes (probed once per file).
+
+        Raises SourceError (the file named, and what to do) for refused files, whose bytes are
+        not kept. To make room, evicts the least recently used uploads nothing refers to.
+        """
+        with self._lock:
+            evicted = self._make_room(size_hint or 0)
+            try:
+                spooled = self._files.put(data, name)
+            except SpoolFull as full:
+                raise SourceError(self._full_message(name)) from full
+        known = self.get(f"sha256:{spooled.sha256}")
+        if known is not None and known.probe is not None:
+            self.touch(known.key)
+            source = self._source_of(known)
+            assert source is not None  # its bytes were just written
+            return Added(source, evicted)
+        try:
+            probe = probe_media(spooled.path, name)
+            source = source_from_file(name, spooled.sha256, spooled.path, probe, media)
+        except (ProbeError, SourceError) as problem:
+            self._files.discard(spooled.sha256)
+            raise SourceError(str(problem)) from problem
+        self._remember(source, owner)
+        return Added(source, evicted)
+
+    def add_link(self, source: MediaSource, *, owner: str = LOCAL_OWNER) -> MediaSource:
+        """Keep a link (a gs://, https or YouTube source) so every page offers it again."""
+        self._remember(source, owner)
+        return source
+
+    # -- reading --
+
+    def items(self, owner: str | None = None, limit: int = 500) -> list[LibraryItem]:
+        """The kept items, most recently used first."""
+        where, args = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
+        rows = self.db.fetchall(
+            f"SELECT * FROM items {where} ORDER BY used_at DESC LIMIT ?", (*args, limit)
+        )
+        return [_item(row) for row in rows]
+
+    def get(self, key: str) -> LibraryItem | None:
+        row = self.db.fetchone("SELECT * FROM items WHERE key = ?", (key,))
+        return _item(row) if row else None
+
+    def source(self, key: str) -> MediaSource | None:
+        """The item as a source a page can send (None when it is gone)."""
+        item = self.get(key)
+        return self._source_of(item) if item is not None else None
+
+    def path(self, sha256: str) -> Path:
+        """Where an upload's bytes are (whether or not they are still there)."""
+        return self.root / sha256
+
+    def used_bytes(self) -> int:
+        return self._files.total_bytes
+
+    def usage(self) -> dict[str, dict[str, int]]:
+        """Library key -> {store name: how many of its records refer to it}."""
+        counts: dict[str, dict[str, int]] = {}
+        for name, references in self._references.items():
+            for key, count in references().items():
+                if count:
+                    counts.setdefault(key, {})[name] = count
+        return counts
+
+    # -- changing --
+
+    def touch(self, key: str) -> None:
+        """Mark an item used now (the least recently used go first under the cap)."""
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE items SET used_at = ? WHERE key = ?", (_now(), key))
+
+    def set_staged(self, sha256: str, uri: str) -> None:
+        with self.db.transaction() as tx:
+            tx.execute("UPDATE items SET staged_uri = ? WHERE sha256 = ?", (uri, sha256))
+
+    def set_cuts(self, sha256: str, cuts: Sequence[float]) -> None:
+        with self.db.transaction() as tx:
+            tx.execute(
+                "UPDATE items SET cuts = ? WHERE sha256 = ?", (json.dumps(list(cuts)), sha256)
+            )
+
+    def delete(self, key: str) -> bool:
+        """Forget an item and remove its bytes; runs and collections keep their records."""
+        item = self.get(key)
+        if item is None:
+            return False
+        with self.db.transaction() as tx:
+            tx.execute("DELETE FROM items WHERE key = ?", (key,))
+        if item.sha256:
+            self._files.discard(item.sha256)
+        return True
+
+    # -- inside --
+
+    def _remember(self, source: MediaSource, owner: str) -> None:
+        now = _now()
+        with self.db.transaction() as tx:
+            tx.execute(
+                "INSERT INTO items (key, kind, name, mime_type, owner, added_at, used_at, sha256,"
+                " size, uri, probe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET used_at = excluded.used_at",
+                (
+                    source.key,
+                    str(source.kind if source.sha256 is None else SourceKind.UPLOAD),
+                    source.label,
+                    source.mime_type,
+                    owner,
+                    now,
+                    now,
+                    source.sha256,
+                    source.size,
+                    source.uri if source.sha256 is None else None,
+                    _probe_json(source.probe),
+                ),
+            )
+
+    def _source_of(self, item: LibraryItem) -> MediaSource | None:
+        if not item.is_upload:
+            return MediaSource(
+                item.kind,
+                item.mime_type,
+                item.name,
+                uri=item.uri,
+                previewable=item.kind is SourceKind.YOUTUBE,
+            )
+        sha = item.sha256 or ""
+        path = self.path(sha)
+        if sha not in self._files:
+            return None  # its bytes are gone (deleted by hand): the page says to add it again
+        source = MediaSource(
+            SourceKind.UPLOAD,
+            item.mime_type,
+            item.name,
+            sha256=sha,
+            path=path,
+            size=item.size,
+            previewable=True,
+            probe=item.probe,
+        )
+        if item.staged_uri:
+            source = dataclasses.replace(source, kind=SourceKind.GCS, uri=item.staged_uri)
+        return source
+
+    def _make_room(self, incoming: int) -> tuple[str, ...]:
+        """Evict least recently used, unreferenced uploads until `incoming` bytes would fit."""
+        if self._files.total_bytes + incoming <= self.max_bytes:
+            return ()
+        used = self.usage()
+        evicted: list[str] = []
+        rows = self.db.fetchall(
+            "SELECT key, name, sha256 FROM items WHERE sha256 IS NOT NULL ORDER BY used_at"
+        )
+        for key, name, sha256 in rows:
+            if self._files.total_bytes + incoming <= self.max_bytes:
+                break
+            if used.get(key):
+                continue
+            with self.db.transaction() as tx:
+                tx.execute("DELETE FROM items WHERE key = ?", (key,))
+            self._files.discard(sha256)
+            evicted.append(name)
+        return tuple(evicted)
+
+    def _full_message(self, name: str) -> str:
+        return (
+            f"{name} does not fit in the library: it keeps at most "
+            f"{self.max_bytes / 1e9:.1f} GB, and what it holds is used by runs or collections. "
+            "Delete files you no longer need on the Library page, or raise "
+            "REELSCOPE_LIBRARY_MAX_GB."
+        )
+
+
+def move_old_files(data_dir: Path, library: MediaLibrary) -> int:
+    """Bring files an older Reelscope kept elsewhere into the library's folder (once).
+
+    Collections kept their videos in `embeddings/blobs/<sha256>` (moved here: the media route
+    and the collections find them by hash); per-session upload spools in `spool/` died with
+    their sessions (removed). Returns how many files moved.
+    """
+    moved = 0
+    old_blobs = Path(data_dir) / "embeddings" / "blobs"
+    if old_blobs.is_dir():
+        library.root.mkdir(parents=True, exist_ok=True)
+        for entry in old_blobs.iterdir():
+            target = library.root / entry.name
+            if is_content_hash(entry.name) and entry.is_file() and not target.exists():
+                os.replace(entry, target)
+                moved += 1
+        shutil.rmtree(old_blobs, ignore_errors=True)
+    shutil.rmtree(Path(data_dir) / "spool", ignore_errors=True)
+    return moved
+
+
+def _probe_json(probe: MediaProbe | None) -> str | None:
+    if probe is None:
+        return None
+    record: dict[str, Any] = dataclasses.asdict(probe)
+    record["type"] = "video" if isinstance(probe, VideoProbe) else "image"
+    return json.dumps(record)
+
+
+def _probe_from(text: str | None) -> MediaProbe | None:
+    if not text:
+        return None
+    record = json.loads(text)
+    kind = record.pop("type", "video")
+    record["notes"] = tuple(record.get("notes") or ())
+    return VideoProbe(**record) if kind == "video" else ImageProbe(**record)
+
+
+def _item(row) -> LibraryItem:
+    cuts = json.loads(row["cuts"]) if row["cuts"] else None
+    return LibraryItem(
+        key=row["key"],
+        kind=SourceKind(row["kind"]),
+        name=row["name"],
+        mime_type=row["mime_type"],
+        owner=row["owner"],
+        added_at=dt.datetime.fromisoformat(row["added_at"]),
+        used_at=dt.datetime.fromisoformat(row["used_at"]),
+        sha256=row["sha256"],
+        size=row["size"],
+        uri=row["uri"],
+        staged_uri=row["staged_uri"],
+        probe=_probe_from(row["probe"]),
+        cuts=tuple(cuts) if cuts is not None else None,
+    )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
