@@ -22,7 +22,7 @@ import streamlit as st
 from reelscope.generation.events import ErrorKind, StopReason
 from reelscope.generation.state import RunState
 from reelscope.runs import Run
-from reelscope.untrusted import safe_markdown
+from reelscope.untrusted import safe_inline, safe_markdown
 
 HEARTBEAT_S = 0.1  # the longest a rerun request (Stop, a slider) waits to interrupt the view
 PAINT_S = 0.03  # at most ~30 paints a second, however fast chunks come
@@ -94,7 +94,7 @@ def follow(
 def show_outcome(state: RunState, max_output_tokens: int | None = None) -> None:
     _metrics(state)
     for message, level in outcome_messages(state, max_output_tokens):
-        getattr(st, level)(message)
+        getattr(st, level)(safe_markdown(message))  # reasons and errors of an imported run too
 
 
 def outcome_messages(state: RunState, max_output_tokens: int | None) -> list[tuple[str, str]]:
@@ -206,7 +206,7 @@ def _metrics(state: RunState) -> None:
     cells = [
         ("Time to first token", _seconds(state.time_to_first_token)),
         ("Tokens / s", f"{state.tokens_per_second:,.0f}" if state.tokens_per_second else "–"),
-        ("Finish", ", ".join(sorted(set(state.finish_reasons.values()))) or "–"),
+        ("Finish", safe_inline(", ".join(sorted(set(state.finish_reasons.values())))) or "–"),
         ("Prompt tokens", _count(usage.prompt_tokens if usage else None)),
         ("Output tokens", _count(usage.output_tokens if usage else None)),
         ("Thinking tokens", _count(usage.thinking_tokens if usage else None)),
