@@ -1,9 +1,14 @@
 """History never loses a run: random sequences of picks, deletes, undos and page visits.
 
 Driven through AppTest, so the real page logic runs: AppTest cannot click a grid's row, but it
-can set the table's selection in session state, exactly the value the browser sends when
-rows are ticked (tests/e2e/test_history_in_browser.py ticks them in Chromium). Each example is
-a new session over the same seeded runs; a model says what must hold after every step:
+can set the table's selection in session state, the value the browser sends when rows are
+ticked. One thing AppTest does not do as a server does: every AppTest run ends through
+app_frame.run_through_entrypoint's st.stop() (Streamlit's legacy pages/ mode), which skips the
+end-of-run cleanup of widgets a run did not draw; only a page change cleans them. So a widget
+vanishing on a rerun of the same page (the table, when no run is listed: how the reported
+bug lost a run) is checked in Chromium (tests/e2e/test_history_in_browser.py), and here
+everything else. Each example is a new session over the same seeded runs; a model says what
+must hold after every step:
 
 - every run is either listed or restorable (in a pending delete) until the page is left;
 - Undo brings back the last delete, Undo all every one, and what came back is picked;
