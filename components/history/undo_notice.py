@@ -56,8 +56,9 @@ def describe(store: Store, steps: list[tuple[str, ...]]) -> str:
         )
     total = sum(len(step) for step in steps)
     return (
-        f"Deleted {total} runs in {len(steps)} steps. Undo brings back the last step ({what}), "
-        "Undo all every one, until you leave this page; then the deletes are final."
+        f"Deleted {total} runs in {len(steps)} steps. Undo brings back the last step: {what}; "
+        "Undo all brings back every one. Both work until you leave this page; then the "
+        "deletes are final."
     )
 
 

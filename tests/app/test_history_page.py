@@ -450,3 +450,21 @@ def test_a_diff_of_hostile_answers_marks_their_words_and_nothing_else():
             text for op, text in pieces if op != hide
         )
     assert run_compare.diff_markdown([], "added") == run_compare.NO_TEXT
+
+
+def test_a_run_still_going_in_another_session_shows_what_arrived_and_is_not_followed(
+    no_settings, tmp_path
+):
+    app = open_history(start_app())  # the server's store is open: it will not close the run
+    other = open_store(tmp_path / "data")  # another session's recorder, in this process
+    run = Run(RunSpec("gemini-3.5-flash", "Still going", GenerationParams()))
+    other.recorder(run)
+    run.append(TextDelta(0.1, "so far "))
+    assert other.recorder.flush(5)
+    app.run()
+    assert list(table(app)["Status"]) == ["running"]
+    pick(app, 0)  # returns at once: nothing of this session's to follow
+    assert "still going in another tab" in texts(app.info)
+    assert "so far" in texts(app.markdown) and not app.error
+    run.append(Completed(0.2))
+    other.close()
