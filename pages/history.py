@@ -7,7 +7,7 @@ import sqlite3
 import streamlit as st
 
 from components.common import app_frame, resources, run_view
-from components.history import history_table, run_compare
+from components.history import history_table, run_compare, undo_notice
 from reelscope.runs import Run
 from reelscope.runs.replay import SPEEDS, replay_info, start_replay
 from reelscope.store import StoredRun, app_version
@@ -19,11 +19,12 @@ from reelscope.store.transfer import (
     export_markdown,
     import_json,
 )
+from reelscope.untrusted import safe_inline, safe_markdown
 
 app_frame.run_through_entrypoint()
 
 TABLE_KEY = "history"
-DELETED_KEY = "history.deleted"  # batches of deleted run ids, undoable until the page is left
+DELETED_KEY = "history.deleted"  # the session's pending deletes, undoable until the page is left
 REPLAY_KEY = "history.replay_id"
 VIEW_KEY = "history-run"
 
@@ -41,38 +42,33 @@ if store.moved_aside is not None:
         icon=":material/warning:",
     )
 
-# The table's widget state is gone after a visit to another page: deletes are final then.
-if f"{TABLE_KEY}.table" not in st.session_state and st.session_state.get(DELETED_KEY):
-    store.runs.purge_deleted([i for batch in st.session_state.pop(DELETED_KEY) for i in batch])
+deletes = undo_notice.pending(DELETED_KEY, store)
+if not history_table.on_screen(TABLE_KEY):  # a first visit, or back from another page
+    deletes.finish()  # deletes left undone there are final
 
 
 def delete(ids: list[str]) -> None:
-    store.runs.delete(ids)
-    st.session_state.setdefault(DELETED_KEY, []).append(list(ids))
+    """Hide the runs (undoable), and pick nothing: the next row is not picked in their place."""
+    deletes.delete(ids)
+    history_table.pick(TABLE_KEY, [])
     st.session_state.pop(REPLAY_KEY, None)
 
 
-def undo() -> None:
-    batches = st.session_state.get(DELETED_KEY) or []
-    if batches:
-        store.runs.restore(batches.pop())
+def restored(ids: list[str]) -> None:
+    history_table.pick(TABLE_KEY, ids)  # what came back is what the user sees opened
 
 
 with st.expander("Import a run", icon=":material/upload:"):
     uploaded = st.file_uploader("A run exported as JSON", type=["json"], key="history.import")
     if uploaded is not None and st.button("Import", key="history.import_go"):
         try:
-            imported = import_json(store.runs, uploaded.getvalue(), app_version())
-            st.success(f"Imported {len(imported)} run(s); they are marked imported in the table.")
-        except ImportRefused as refused:
-            st.error(str(refused), icon=":material/block:")
+            result = import_json(store.runs, uploaded.getvalue(), app_version())
+            deletes.forget(run.id for run in result.restored)
+            st.success(result.summary())
+        except ImportRefused as refused:  # its message may quote the file
+            st.error(safe_inline(str(refused)), icon=":material/block:")
 
-if st.session_state.get(DELETED_KEY):
-    count = len(st.session_state[DELETED_KEY][-1])
-    note, button = st.columns([6, 1])
-    note.info(f"Deleted {count} run(s). Undo until you leave this page.", icon=":material/delete:")
-    button.button("Undo", key="history.undo", on_click=undo, icon=":material/undo:")
-
+undo_notice.show(DELETED_KEY, store, on_restore=restored)
 picked = history_table.show(TABLE_KEY, store)
 runs = [run for run in map(store.runs.get, picked) if run is not None]
 replay = resources.runs().get(st.session_state.get(REPLAY_KEY))
@@ -107,21 +103,38 @@ def actions(run: StoredRun) -> None:
 
 
 def as_run(stored: StoredRun) -> Run:
-    """The kept events folded into a finished Run, so the Ask page's view draws it as it was."""
+    """The kept events folded into a finished Run, so the Ask page's view draws it as it was
+    (a run the server stopped mid-stream ends as interrupted: its worker is gone)."""
     run = Run(stored.spec, run_id=stored.id)
-    for event in stored.events:
+    for event in stored.shown_events():
         run.append(event)
     return run
 
 
+def show_kept(stored: StoredRun) -> None:
+    """The detail's answer: followed live if this session runs it, else as it was kept."""
+    limit = stored.spec.params.max_output_tokens
+    live = resources.runs().get(stored.id)
+    if live is not None:
+        run_view.show(VIEW_KEY, live, limit)
+    elif stored.status == "running":  # another session's live run: what has been kept so far
+        st.info(
+            "This run is still going in another tab. What has arrived so far is shown: "
+            "open it again to see more.",
+            icon=":material/hourglass_top:",
+        )
+        st.markdown(safe_markdown(stored.state().text))
+    else:
+        run_view.show(VIEW_KEY, as_run(stored), limit)
+
+
 if len(runs) == 1:
     run = runs[0]
-    st.subheader(f"{run.model_id} · {history_table.date_label(run.started_at)}")
-    st.markdown(f"> {' '.join(run.spec.prompt.split())[:600] or '(no prompt)'}")
+    st.subheader(safe_inline(f"{run.model_id} · {history_table.date_label(run.started_at)}"))
+    st.markdown("> " + (safe_inline(run.spec.prompt[:600]) or "(no prompt)"))
     if run.spec.sources:
-        st.caption(
-            "Sources: " + ", ".join(f"{s.label} ({s.uri or 'upload'})" for s in run.spec.sources)
-        )
+        sources = ", ".join(f"{s.label} ({s.uri or 'upload'})" for s in run.spec.sources)
+        st.caption(safe_inline(f"Sources: {sources}"))
     actions(run)
 elif len(runs) == 2:
     run_compare.show("history.compare", runs)
@@ -145,7 +158,7 @@ info = replay_info(replay) if replay is not None else None
 if info is not None and (not runs or info["original_id"] == runs[0].id):
     st.info(
         f"**Replay** of a run from {history_table.date_label(info['original_started_at'])} "
-        f"with `{info['model_id']}`, at {info['speed']:g}× its recorded pace. "
+        f"with {safe_inline(str(info['model_id']))}, at {info['speed']:g}× its recorded pace. "
         "Nothing is sent to Vertex AI.",
         icon=":material/replay:",
     )
@@ -153,4 +166,4 @@ if info is not None and (not runs or info["original_id"] == runs[0].id):
         st.button("Stop replay", key="history.stop_replay", on_click=replay.stop)
     run_view.show(VIEW_KEY, replay, replay.spec.params.max_output_tokens)
 elif len(runs) == 1:
-    run_view.show(VIEW_KEY, as_run(runs[0]), runs[0].spec.params.max_output_tokens)
+    show_kept(runs[0])

@@ -233,3 +233,13 @@ def plot_text(text: str) -> str:
 
 _BLOCK_OPENERS = frozenset("#>-+*=")
 _ORDERED_ITEM = re.compile(r"^(\d{1,9})([.)])")
+
+
+def literal(text: str) -> str:
+    """`text` as Markdown that shows exactly its characters, on one line: every ASCII
+    punctuation character is backslash-escaped (CommonMark allows it for each), so nothing in
+    it can open or close any syntax (emphasis, links, images, code, math, HTML, entities,
+    Streamlit's `:color[…]` directives and `:icon:` codes). For untrusted words placed inside
+    Markdown the app writes, such as a diff's `:red-background[…]`."""
+    line = " ".join(str(text).split())
+    return "".join("\\" + char if char in _ASCII_PUNCTUATION else char for char in line)

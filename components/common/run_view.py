@@ -16,7 +16,7 @@ from components.common import follow
 from reelscope.generation.events import ErrorKind, StopReason
 from reelscope.generation.state import RunState
 from reelscope.runs import Run
-from reelscope.untrusted import safe_markdown
+from reelscope.untrusted import safe_inline, safe_markdown
 
 _FINISH_MESSAGES = {
     "MAX_TOKENS": "The answer reached the max output tokens limit and was cut.",
@@ -52,7 +52,7 @@ def show(key: str, run: Run | None, max_output_tokens: int | None = None) -> Non
 def show_outcome(state: RunState, max_output_tokens: int | None = None) -> None:
     _metrics(state)
     for message, level in outcome_messages(state, max_output_tokens):
-        getattr(st, level)(message)
+        getattr(st, level)(safe_markdown(message))  # reasons and errors of an imported run too
 
 
 def outcome_messages(state: RunState, max_output_tokens: int | None) -> list[tuple[str, str]]:
@@ -166,7 +166,7 @@ def _metrics(state: RunState) -> None:
     cells = [
         ("Time to first token", _seconds(state.time_to_first_token)),
         ("Tokens / s", f"{state.tokens_per_second:,.0f}" if state.tokens_per_second else "–"),
-        ("Finish", ", ".join(sorted(set(state.finish_reasons.values()))) or "–"),
+        ("Finish", safe_inline(", ".join(sorted(set(state.finish_reasons.values())))) or "–"),
         ("Prompt tokens", _count(usage.prompt_tokens if usage else None)),
         ("Output tokens", _count(usage.output_tokens if usage else None)),
         ("Thinking tokens", _count(usage.thinking_tokens if usage else None)),

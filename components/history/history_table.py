@@ -3,12 +3,17 @@
 Only one page of rows (PAGE_SIZE) is read and drawn, whatever the number of runs kept, so the
 page opens as fast over 10,000 runs as over ten. The search box looks in prompts and answers
 (FTS5); model, status and dates narrow it. Rows are picked in the table itself.
+
+What is picked is kept as run ids, not row numbers: when rows move (a run deleted or restored,
+a new run listed at the top, another page of the table) the pick follows its runs, or is
+dropped with them, and never slides onto a neighbour. Callbacks set it with `pick`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import streamlit as st
 
@@ -25,6 +30,7 @@ ASK_PARAMS_KEY = "ask.params"
 def show(key: str, store: Store) -> list[str]:
     """The table with its filters; the ids of the runs picked in it (in table order)."""
     query = _filters(key, store)
+    picked = _picked_before(key)
     page = store.runs.search(query)
     if not page.total:
         st.info(
@@ -34,23 +40,73 @@ def show(key: str, store: Store) -> list[str]:
             "is kept here, with its answer, timings and cost.",
             icon=":material/history:",
         )
+        _keep(key, [], [], [])
         return []
     _pager(key, page, query)
-    event = st.dataframe(
+    shown = [row.id for row in page.rows]
+    picked = [run_id for run_id in shown if run_id in picked]
+    rows = [shown.index(run_id) for run_id in picked]
+    if _rows(st.session_state.get(_table(key))) != rows:  # the pick's runs moved: follow them
+        st.session_state[_table(key)] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    _keep(key, picked, shown, rows)
+    st.dataframe(
         _columns(page),
-        key=f"{key}.table",
+        key=_table(key),
         on_select="rerun",
         selection_mode="multi-row",
         hide_index=True,
         width="stretch",
+        placeholder="–",
         column_config={
             "Date (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
             "Cost": st.column_config.NumberColumn(format="$%.6f"),
             "Prompt": st.column_config.TextColumn(width="large"),
         },
     )
-    rows = sorted(event.selection.rows) if event is not None else []
-    return [page.rows[i].id for i in rows if i < len(page.rows)]
+    return picked
+
+
+def pick(key: str, run_ids: list[str]) -> None:
+    """Pick these runs (from a callback: after a delete, none; after an undo, those restored)."""
+    st.session_state[f"{key}.picked"] = list(run_ids)
+    st.session_state[f"{key}.rows"] = _rows(st.session_state.get(_table(key)))
+
+
+def on_screen(key: str) -> bool:
+    """Whether the last finished script run of this session drew the table's filters.
+
+    Streamlit forgets a widget's value at the end of a run that does not draw it, so this is
+    False on a first visit and after a visit to another page, and True on every rerun of the
+    page, whether the table itself was drawn or not (no run matches). The dates filter is
+    drawn on every run of the page and is not persisted across pages, unlike the kept ones.
+    """
+    return f"{key}.dates" in st.session_state
+
+
+def _table(key: str) -> str:
+    return f"{key}.table"
+
+
+def _rows(widget_value: Any) -> list[int]:
+    if not widget_value:
+        return []
+    return sorted(widget_value["selection"]["rows"])
+
+
+def _picked_before(key: str) -> list[str]:
+    """The runs picked: the user's new pick in the table if they changed it since the last
+    draw (read against the rows drawn then), else what was kept (also across page visits)."""
+    state = st.session_state
+    now = _rows(state.get(_table(key)))
+    if _table(key) not in state or now == state.get(f"{key}.rows", []):
+        return list(state.get(f"{key}.picked", []))
+    shown = state.get(f"{key}.shown", [])
+    return [shown[i] for i in now if i < len(shown)]
+
+
+def _keep(key: str, picked: list[str], shown: list[str], rows: list[int]) -> None:
+    state = st.session_state
+    state[f"{key}.picked"], state[f"{key}.shown"], state[f"{key}.rows"] = picked, shown, rows
 
 
 def _filters(key: str, store: Store) -> RunQuery:

@@ -1,13 +1,14 @@
 """Two kept runs side by side: a word-level diff of their answers and what differs in the ask.
 
-The answers are untrusted model text: every word is HTML-escaped before it is marked as removed
-or added, so the diff can use colours without letting the text write HTML of its own.
+The answers are untrusted model text: the diff is Markdown with no raw HTML, its words written
+through `untrusted.literal` (every punctuation character escaped) before they are marked as
+removed (`:red-background[~~…~~]`) or added (`:green-background[…]`), so no word can close
+that mark, open one of its own, or show an image.
 """
 
 from __future__ import annotations
 
 import difflib
-import html
 import json
 from collections.abc import Sequence
 
@@ -16,9 +17,10 @@ import streamlit as st
 from components.common import run_view
 from reelscope.runs import RunSpec
 from reelscope.store import StoredRun
+from reelscope.untrusted import literal, safe_inline
 
-_REMOVED = "background:rgba(255,80,80,.25);text-decoration:line-through"
-_ADDED = "background:rgba(60,200,90,.28)"
+NOT_SET = "not set"  # a parameter left to the model's default
+NO_TEXT = "_(no text)_"
 
 
 def word_diff(left: str, right: str) -> list[tuple[str, str]]:
@@ -62,7 +64,7 @@ def show(key: str, runs: Sequence[StoredRun]) -> None:
         st.dataframe(
             {"Parameter": [r[0] for r in rows], "Run 1": [r[1] for r in rows],
              "Run 2": [r[2] for r in rows]},
-            hide_index=True, width="stretch", key=f"{key}.params",
+            hide_index=True, width="stretch", key=f"{key}.params", placeholder="–",
         )  # fmt: skip
     else:
         st.caption("Same prompt, model and parameters.")
@@ -75,28 +77,29 @@ def show(key: str, runs: Sequence[StoredRun]) -> None:
     ):
         with column, st.container(border=True, key=f"{key}.run{number}"):
             st.markdown(
-                f"**Run {number}** · `{run.model_id}` · {run.started_at:%Y-%m-%d %H:%M} UTC"
+                f"**Run {number}** · {safe_inline(run.model_id)} · "
+                f"{run.started_at:%Y-%m-%d %H:%M} UTC"
             )
-            st.markdown(_diff_html(pieces, hide), unsafe_allow_html=True)
+            st.markdown(diff_markdown(pieces, hide))
             run_view.show_outcome(state, run.spec.params.max_output_tokens)
             if run.cost_usd is not None:
                 st.caption(f"Cost ${run.cost_usd:.6f}")
 
 
-def _diff_html(pieces: list[tuple[str, str]], hide: str) -> str:
-    spans = []
+def diff_markdown(pieces: list[tuple[str, str]], hide: str) -> str:
+    """One side of the diff as Markdown: the `hide` pieces left out, the others marked."""
+    marked = []
     for op, text in pieces:
         if op == hide:
             continue
-        escaped = html.escape(text)
+        words = literal(text)
         if op == "removed":
-            spans.append(f'<span style="{_REMOVED}">{escaped}</span>')
+            marked.append(f":red-background[~~{words}~~]")
         elif op == "added":
-            spans.append(f'<span style="{_ADDED}">{escaped}</span>')
+            marked.append(f":green-background[{words}]")
         else:
-            spans.append(escaped)
-    body = " ".join(spans) or "<em>(no text)</em>"
-    return f'<div style="white-space:pre-wrap;line-height:1.6">{body}</div>'
+            marked.append(words)
+    return " ".join(marked) or NO_TEXT
 
 
 def _flat(spec: RunSpec) -> dict[str, str]:
@@ -104,12 +107,19 @@ def _flat(spec: RunSpec) -> dict[str, str]:
     flat = {"model": spec.model_id, "prompt": spec.prompt, "stream": str(spec.stream)}
     for name, value in record["params"].items():
         if isinstance(value, dict):
-            flat |= {f"{name}.{k}": str(v) for k, v in value.items()}
+            flat |= {f"{name}.{k}": _value(v) for k, v in value.items()}
         else:
-            flat[name] = json.dumps(value) if isinstance(value, list) else str(value)
+            flat[name] = _value(value)
     for index, source in enumerate(spec.sources):
-        flat[f"source {index + 1}"] = f"{source.label} ({source.uri or source.sha256})"
+        where = source.uri or (f"sha256 {source.sha256}" if source.sha256 else "upload")
+        flat[f"source {index + 1}"] = f"{source.label} ({where})"
     return flat
+
+
+def _value(value: object) -> str:
+    if value is None:
+        return NOT_SET
+    return json.dumps(value) if isinstance(value, list) else str(value)
 
 
 def _cell(value: str) -> str:

@@ -20,10 +20,24 @@ from reelscope.runs.service import Runs
 
 SPEEDS = (1.0, 2.0, 4.0)
 REPLAY_OF = "replay_of"  # the same key reelscope.store.recorder skips
-NO_END_MESSAGE = (
-    "The kept run has no ending: the server stopped while it streamed. "
-    "The text above is what was kept."
+# How a kept run with no ending ends when it is shown or replayed: its worker is gone.
+INTERRUPTED = RunError(
+    ErrorKind.UNKNOWN,
+    "Interrupted: the server stopped while this run was streaming, so it has no ending.",
+    "Open it in Ask and run it again for the whole answer.",
 )
+
+
+def ended(events: Sequence[Event]) -> list[Event]:
+    """Kept events that end: a run cut by a server that stopped ends with INTERRUPTED.
+
+    Events with no terminal one were kept by a worker that is gone, so they are never live:
+    History's detail and a replay both end them here, the same way, at the last event's time.
+    """
+    kept = list(events)
+    if kept and is_terminal(kept[-1]):
+        return kept
+    return [*kept, Failed(kept[-1].at if kept else 0.0, INTERRUPTED)]
 
 
 def replay_spec(spec: RunSpec, original_id: str, started_at: dt.datetime, speed: float) -> RunSpec:
@@ -45,21 +59,17 @@ def replay_events(events: Sequence[Event], speed: float = 1.0) -> AsyncIterator[
     """
     if speed <= 0:
         raise ValueError("The replay speed must be above 0.")
-    return _paced(list(events), speed)
+    return _paced(ended(events), speed)  # a run cut by a crash still ends readably
 
 
 async def _paced(events: list[Event], speed: float) -> AsyncIterator[Event]:
     loop = asyncio.get_running_loop()
     start = loop.time()
-    last_at = 0.0
     for event in events:
-        last_at = event.at
         wait = start + event.at / speed - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
         yield event
-    if not events or not is_terminal(events[-1]):  # a run cut by a crash still ends readably
-        yield Failed(last_at, RunError(ErrorKind.UNKNOWN, NO_END_MESSAGE))
 
 
 def start_replay(

@@ -21,9 +21,12 @@ from reelscope.database import Database
 from reelscope.generation.events import Event, TextDelta, Thought, from_record, to_record
 from reelscope.generation.state import RunState
 from reelscope.parameters import GenerationParams
+from reelscope.runs.replay import ended
 from reelscope.runs.run import Run, RunSpec, SourceRef
 
-STATUSES = ("running", "completed", "failed", "stopped", "interrupted")
+# "completed": the model said it was done; "incomplete": the stream closed before it said so
+# (EndedEarly); "interrupted": the server stopped while the run streamed.
+STATUSES = ("running", "completed", "incomplete", "failed", "stopped", "interrupted")
 PAGE_SIZE = 50
 _TABLE_COLUMNS = (
     "id, started_at, model_id, substr(prompt, 1, 300) AS prompt, status, finish_reason, "
@@ -81,15 +84,21 @@ class StoredRun:
     app_version: str = ""
     origin: str = "local"
     error: str | None = None
+    deleted: bool = False  # hidden by a delete that can still be undone
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def model_id(self) -> str:
         return self.spec.model_id
 
+    def shown_events(self) -> list[Event]:
+        """The events as a view shows them: a run that is no longer running but has no ending
+        (the server stopped while it streamed) ends as interrupted, never live."""
+        return self.events if self.status == "running" else ended(self.events)
+
     def state(self) -> RunState:
         """The state the view showed, folded again from the kept events."""
-        return RunState.of(self.events)
+        return RunState.of(self.shown_events())
 
     def to_record(self) -> dict[str, Any]:
         """Plain data, the shape of `Run.to_record()` plus what the store knows."""
@@ -109,18 +118,17 @@ class StoredRun:
 def spec_from_record(record: dict[str, Any]) -> RunSpec:
     """The RunSpec `RunSpec.to_record()` made; ValueError if it is not one."""
     try:
+        model_id = record["model_id"]
+        if not isinstance(model_id, str) or not model_id.strip():
+            raise TypeError("the model id is missing")
         params = dict(record["params"])
         names = {f.name for f in fields(GenerationParams)}
         params = {k: v for k, v in params.items() if k in names}
         params["stop_sequences"] = tuple(params.get("stop_sequences") or ())
         params["safety"] = dict(params.get("safety") or {})
-        source_names = {f.name for f in fields(SourceRef)}
-        sources = tuple(
-            SourceRef(**{k: v for k, v in s.items() if k in source_names})
-            for s in record.get("sources") or ()
-        )
+        sources = tuple(_source_from_record(s) for s in record.get("sources") or ())
         return RunSpec(
-            model_id=str(record["model_id"]),
+            model_id=model_id,
             prompt=str(record.get("prompt") or ""),
             params=GenerationParams(**params),
             sources=sources,
@@ -131,6 +139,17 @@ def spec_from_record(record: dict[str, Any]) -> RunSpec:
         raise ValueError(f"Not a run spec: {exc}") from exc
 
 
+_SOURCE_TEXT_FIELDS = ("kind", "mime_type", "label")
+
+
+def _source_from_record(record: dict[str, Any]) -> SourceRef:
+    names = {f.name for f in fields(SourceRef)}
+    source = SourceRef(**{k: v for k, v in record.items() if k in names})
+    if not all(isinstance(getattr(source, name), str) for name in _SOURCE_TEXT_FIELDS):
+        raise TypeError(f"a source's {', '.join(_SOURCE_TEXT_FIELDS)} must be text")
+    return source
+
+
 def status_of(state: RunState) -> str:
     if not state.done:
         return "running"
@@ -138,6 +157,8 @@ def status_of(state: RunState) -> str:
         return "failed"
     if state.stopped:
         return "stopped"
+    if state.ended_early:
+        return "incomplete"
     return "completed"
 
 
@@ -307,7 +328,18 @@ class RunRepo:
             app_version=row["app_version"],
             origin=row["origin"],
             error=row["error"],
+            deleted=row["deleted_at"] is not None,
         )
+
+    def rows(self, ids: Sequence[str]) -> list[RunRow]:
+        """The table rows of these runs, deleted or not, in the order given (gone ones left out)."""
+        if not ids:
+            return []
+        found = self._db.fetchall(
+            f"SELECT {_TABLE_COLUMNS} FROM runs WHERE id IN ({', '.join('?' * len(ids))})", ids
+        )
+        by_id = {row.id: row for row in map(_row, found)}
+        return [by_id[i] for i in ids if i in by_id]
 
     def event_count(self, run_id: str) -> int:
         found = self._db.fetchone(
@@ -326,11 +358,13 @@ class RunRepo:
 
     # -- deleting, with undo --
 
-    def delete(self, ids: Iterable[str]) -> int:
-        """Hide runs from every list; `restore` brings them back until `purge_deleted`."""
+    def delete(self, ids: Iterable[str]) -> list[str]:
+        """Hide runs from every list; `restore` brings them back until `purge_deleted`.
+        Returns the ids it hid (a run already deleted, or gone, is left as it is)."""
         return self._mark(ids, _iso(dt.datetime.now(dt.UTC)))
 
-    def restore(self, ids: Iterable[str]) -> int:
+    def restore(self, ids: Iterable[str]) -> list[str]:
+        """Bring deleted runs back; returns the ids it brought back."""
         return self._mark(ids, None)
 
     def purge_deleted(self, ids: Iterable[str] | None = None) -> int:
@@ -345,12 +379,16 @@ class RunRepo:
                 for run_id in ids
             )
 
-    def _mark(self, ids: Iterable[str], deleted_at: str | None) -> int:
+    def _mark(self, ids: Iterable[str], deleted_at: str | None) -> list[str]:
+        update = "UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS " + (
+            "NULL" if deleted_at else "NOT NULL"
+        )
         with self._db.transaction() as tx:
-            return sum(
-                tx.execute("UPDATE runs SET deleted_at = ? WHERE id = ?", (deleted_at, i)).rowcount
-                for i in ids
-            )
+            return [
+                run_id
+                for run_id in dict.fromkeys(ids)
+                if tx.execute(update, (deleted_at, run_id)).rowcount
+            ]
 
 
 def _event_record(event: Event) -> dict[str, Any]:

@@ -7,6 +7,8 @@ and answers (FTS5), and `deleted_at` so that a delete can be undone. v3 takes wo
 a stream shares with its recorder: a run's events are kept in batches, one row per write (a JSON
 array of event records, each with its time), so a 200-chunk stream costs a few inserts instead
 of 200; and the search index is brought up to date when someone searches, not as runs end.
+v4 gives a stream that closed before the model said it was done its own status, "incomplete",
+where v3 called it "completed".
 """
 
 from __future__ import annotations
@@ -142,4 +144,14 @@ def v3(connection: sqlite3.Connection) -> None:
     connection.execute("CREATE INDEX runs_unindexed ON runs(search_indexed)")
 
 
-MIGRATIONS = (V1, v2, v3)
+def v4(connection: sqlite3.Connection) -> None:
+    """'incomplete' for kept runs whose stream ended early (an EndedEarly event), not
+    'completed': the status is what History filters on, so the kept rows are rewritten."""
+    connection.execute(
+        "UPDATE runs SET status = 'incomplete' WHERE status = 'completed' AND EXISTS ("
+        "SELECT 1 FROM event_batches AS batch, json_each(batch.events) AS event "
+        "WHERE batch.run_id = runs.id AND json_extract(event.value, '$.kind') = 'ended_early')"
+    )
+
+
+MIGRATIONS = (V1, v2, v3, v4)

@@ -2,7 +2,8 @@
 
 The JSON is the run's record (`StoredRun.to_record()`: spec, every event with its time, status,
 cost) in an envelope naming its format and version, so an import can refuse what it cannot
-read and say why. Imported runs are kept like any other, marked `origin = "imported"`.
+read and say why. Imported runs are kept like any other, marked `origin = "imported"`; a run
+that is still here but deleted (its delete not yet final) is brought back as it was kept.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from reelscope.generation.events import from_record
@@ -23,6 +25,24 @@ MAX_IMPORT_BYTES = 50_000_000
 
 class ImportRefused(ValueError):
     """The file is not a run this Reelscope can read; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    kept: list[StoredRun] = field(default_factory=list)  # new here, marked imported
+    restored: list[StoredRun] = field(default_factory=list)  # were deleted here: back again
+    present: list[str] = field(default_factory=list)  # ids already listed, left as they are
+
+    def summary(self) -> str:
+        """One line for the user: what the import did."""
+        parts = []
+        if self.kept:
+            parts.append(f"Imported {_runs(len(self.kept))}, marked imported in the table.")
+        if self.restored:
+            parts.append(f"Brought back {_runs(len(self.restored))} you had deleted.")
+        if self.present:
+            parts.append(f"{_runs(len(self.present)).capitalize()} already in your history.")
+        return " ".join(parts)
 
 
 def export_json(run: StoredRun, app_version: str) -> str:
@@ -47,8 +67,12 @@ def export_comparison_markdown(runs: Sequence[StoredRun], params_table: str = ""
     return "\n".join(lines)
 
 
-def import_json(repo: RunRepo, text: str | bytes, app_version: str) -> list[StoredRun]:
-    """Keep the run(s) of an exported file, marked imported; ImportRefused says why not."""
+def import_json(repo: RunRepo, text: str | bytes, app_version: str) -> ImportResult:
+    """Keep the run(s) of an exported file, marked imported; ImportRefused says why not.
+
+    A run already here is not imported twice: if it was deleted (undoable until its page is
+    left), it is restored; if it is listed, it is left as it is.
+    """
     if len(text) > MAX_IMPORT_BYTES:
         raise ImportRefused("That file is too large to be an exported run (50 MB at most).")
     try:
@@ -70,15 +94,31 @@ def import_json(repo: RunRepo, text: str | bytes, app_version: str) -> list[Stor
     runs = [_stored(record) for record in records or []]
     if not runs:
         raise ImportRefused("That file holds no run.")
-    kept = []
+    result = ImportResult()
     for run in runs:
-        if repo.get(run.id) is not None:
-            raise ImportRefused(f"Run {run.id[:8]} is already in your history.")
-        repo.record_whole(run, run.app_version or app_version, origin="imported")
-        found = repo.get(run.id)
-        assert found is not None
-        kept.append(found)
-    return kept
+        existing = repo.get(run.id)
+        if existing is None:
+            repo.record_whole(run, run.app_version or app_version, origin="imported")
+            result.kept.append(_found(repo, run.id))
+        elif existing.deleted:
+            repo.restore([run.id])
+            result.restored.append(_found(repo, run.id))
+        else:
+            result.present.append(run.id)
+    if not result.kept and not result.restored:
+        which = "That run is" if len(runs) == 1 else "Every run in that file is"
+        raise ImportRefused(f"{which} already in your history: nothing was imported.")
+    return result
+
+
+def _found(repo: RunRepo, run_id: str) -> StoredRun:
+    found = repo.get(run_id)
+    assert found is not None, run_id
+    return found
+
+
+def _runs(count: int) -> str:
+    return f"{count} run" + ("" if count == 1 else "s")
 
 
 def _stored(record: Any) -> StoredRun:

@@ -10,7 +10,6 @@ import pytest
 from reelscope.store import open_store
 from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
-from tests.requests import checked
 from tests.vertex_emulator import Fault, FaultKind
 
 MODELS = ("gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.8-flash")

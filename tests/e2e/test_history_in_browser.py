@@ -1,5 +1,6 @@
 """History in a real browser: a run made on Ask is listed, opened and replayed, also after the
-server restarts over the same data folder (the run was kept on disk, not in the process)."""
+server restarts over the same data folder (the run was kept on disk, not in the process);
+deletes and undos in the reported order lose no run; hostile answers compare as text."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from components.common import prefetch
+from reelscope.database import Database
+from reelscope.store import STORE_FILENAME
+from reelscope.store.runs import RunRepo
+from reelscope.store.schema import MIGRATIONS
+from tests.app.test_history_page import seed
 from tests.e2e.conftest import running_app, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -18,11 +24,15 @@ HEADER_PX, ROW_PX = 35, 35  # st.dataframe's default header and row heights
 
 def pick_first_row(page: Page) -> None:
     """Tick the first row's selection box (the grid is a canvas: click where the box is)."""
+    pick_row(page, 0)
+
+
+def pick_row(page: Page, row: int) -> None:
     grid = page.locator('[data-testid="stDataFrame"]').first
     expect(grid).to_be_visible(timeout=15_000)
     box = grid.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + 18, box["y"] + HEADER_PX + ROW_PX / 2)
+    page.mouse.click(box["x"] + 18, box["y"] + HEADER_PX + ROW_PX * (row + 0.5))
     wait_idle(page)
 
 
@@ -86,3 +96,102 @@ def test_the_ask_page_fetches_the_history_tables_code_before_history_is_opened(p
     assert "/history" not in page.url
     box = page.locator(".st-key-reelscope-prefetch").bounding_box()
     assert box is not None and box["height"] == 0, "the prefetcher draws nothing"
+
+
+def kept_runs(data_dir) -> dict[str, bool]:
+    """Run id -> deleted, read from the file as it is (a Store would purge deleted runs)."""
+    database = Database(data_dir / STORE_FILENAME, MIGRATIONS)
+    try:
+        rows = database.fetchall("SELECT id FROM runs")
+        return {row[0]: RunRepo(database).get(row[0]).deleted for row in rows}
+    finally:
+        database.close()
+
+
+def button(page: Page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def test_the_reported_delete_and_undo_sequence_loses_no_run(browser: Browser, app_env, tmp_path):
+    data = tmp_path / "data"
+    older, newer = seed(data, [("the first run", "answer one"), ("the second run", "answer two")])
+    with running_app({**app_env, "REELSCOPE_DATA_DIR": str(data)}, tmp_path / "app.log") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/history")
+        wait_idle(page)
+        expect(page.get_by_text("Runs 1–2 of 2")).to_be_visible(timeout=15_000)
+
+        pick_row(page, 0)  # newest first: "the second run"
+        expect(page.locator("blockquote")).to_contain_text("the second run")
+        button(page, "Delete").click()
+        wait_idle(page)
+        expect(page.get_by_text("Deleted the run “the second run”")).to_be_visible()
+        expect(page.get_by_text("Runs 1–1 of 1")).to_be_visible()
+        expect(button(page, "Delete")).to_have_count(0)  # the next run was not picked for it
+
+        pick_row(page, 0)
+        button(page, "Delete").click()
+        wait_idle(page)
+        expect(page.get_by_text("No runs yet")).to_be_visible()
+        expect(page.get_by_text("Deleted 2 runs in 2 steps")).to_be_visible()
+        assert kept_runs(data) == {older: True, newer: True}
+
+        button(page, "Undo").click()  # the table had gone: both deletes are still undoable
+        wait_idle(page)
+        expect(page.get_by_text("Runs 1–1 of 1")).to_be_visible()
+        expect(page.get_by_text("Deleted the run “the second run”")).to_be_visible()
+        expect(page.locator("blockquote")).to_contain_text("the first run")  # back, and open
+        button(page, "Undo").click()
+        wait_idle(page)
+        expect(page.get_by_text("Runs 1–2 of 2")).to_be_visible()
+        expect(button(page, "Undo")).to_have_count(0)
+        assert kept_runs(data) == {older: False, newer: False}
+        screenshot(page, "history-undo")
+
+        pick_row(page, 0)
+        pick_row(page, 1)
+        button(page, "Delete both").click()
+        wait_idle(page)
+        expect(page.get_by_text("No runs yet")).to_be_visible()
+        page.get_by_role("link", name="Models").click()
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="Models")).to_be_visible()
+        page.get_by_role("link", name="History").click()
+        wait_idle(page)
+        expect(page.get_by_text("No runs yet")).to_be_visible()
+        expect(page.get_by_text("Deleted")).to_have_count(0)
+        assert kept_runs(data) == {}, "deleted, then the page was left: purged"
+        context.close()
+
+
+HOSTILE = '![x](http://127.0.0.1:9/leak.png) <img src="http://127.0.0.1:9/i"> ] [ :red[alarm]'
+
+
+def test_two_hostile_answers_compare_as_text_with_their_differences_marked(
+    browser: Browser, app_env, tmp_path
+):
+    data = tmp_path / "data"
+    seed(
+        data,
+        [("left", f"Same {HOSTILE} ] gone [x]: end"), ("right", f"Same {HOSTILE} :green[new] end")],
+    )
+    with running_app({**app_env, "REELSCOPE_DATA_DIR": str(data)}, tmp_path / "app.log") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/history")
+        wait_idle(page)
+        pick_row(page, 0)
+        pick_row(page, 1)
+        expect(page.get_by_text("What differs in the ask")).to_be_visible()
+        columns = [page.locator(f".st-key-history-compare-run{n}") for n in (1, 2)]
+        for column in columns:
+            expect(column).to_contain_text(HOSTILE)  # every character, as the model wrote it
+            assert column.locator("img, script, iframe, video, audio, object").count() == 0
+            # GFM shows a bare URL as a link (fetched only if clicked): never one in disguise.
+            links = column.locator("a").evaluate_all("(a) => a.map((l) => [l.href, l.textContent])")
+            assert all(href == text for href, text in links), links
+        expect(columns[0].locator("del")).to_have_text(":green[new]")  # run 1 lacks it
+        expect(columns[1].locator("del")).to_have_count(0)
+        screenshot(page, "history-compare-hostile")
+        context.close()

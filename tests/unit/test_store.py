@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import sqlite3
@@ -13,6 +14,7 @@ from reelscope.catalog import Price
 from reelscope.database import Database
 from reelscope.generation.events import (
     Completed,
+    EndedEarly,
     ErrorKind,
     Failed,
     Finished,
@@ -24,10 +26,12 @@ from reelscope.generation.events import (
 )
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec, SourceRef
-from reelscope.store import STORE_FILENAME, RunQuery, open_store
+from reelscope.runs.replay import INTERRUPTED, ended, replay_events
+from reelscope.store import STATUSES, STORE_FILENAME, RunQuery, open_store
 from reelscope.store.schema import MIGRATIONS
 from reelscope.store.transfer import (
     ImportRefused,
+    export_comparison_json,
     export_comparison_markdown,
     export_json,
     export_markdown,
@@ -71,7 +75,7 @@ def kept(store, prompt="Describe the video", words=("a ", "b "), **kwargs) -> Ru
 def test_a_new_file_gets_the_whole_schema(tmp_path):
     store = open_store(tmp_path)
     assert store.path == tmp_path / STORE_FILENAME
-    assert store.db.version == len(MIGRATIONS) == 3
+    assert store.db.version == len(MIGRATIONS) == 4
     names = {r[0] for r in store.db.fetchall("SELECT name FROM sqlite_master")}
     assert {"runs", "event_batches", "attachments", "run_sources", "prompts", "runs_fts"} <= names
     assert "events" not in names
@@ -93,7 +97,7 @@ def test_a_version_1_file_is_migrated_and_its_runs_become_searchable(tmp_path):
     old.close()
 
     store = open_store(tmp_path)
-    assert store.db.version == 3
+    assert store.db.version == len(MIGRATIONS)
     columns = {r[1] for r in store.db.fetchall("PRAGMA table_info(runs)")}
     assert "deleted_at" in columns
     found = store.runs.search(RunQuery(text="goalkeeper"))
@@ -123,7 +127,7 @@ def test_a_version_2_file_keeps_every_event_of_its_runs_in_order(tmp_path):
     old.close()
 
     store = open_store(tmp_path)
-    assert store.db.version == 3
+    assert store.db.version == len(MIGRATIONS)
     assert store.runs.get("v2run").events == events
     assert store.runs.event_count("v2run") == 3
     store.close()
@@ -217,7 +221,79 @@ def test_a_run_cut_by_a_server_stop_is_closed_as_interrupted_at_the_next_start(t
     assert again.interrupted == 1
     stored = again.runs.get(run.id)
     assert stored.status == "interrupted" and stored.state().text == "half "
+    # Shown, it is not live: it ends as the replay ends it, with what arrived kept.
+    state = stored.state()
+    assert state.done and state.error == INTERRUPTED and state.ended_at == 0.1
+    assert stored.events == [TextDelta(0.1, "half ")], "the kept events are left as they are"
+    assert stored.shown_events() == ended(stored.events)
     again.close()
+
+
+def test_a_replay_ends_a_run_without_an_ending_as_history_shows_it():
+    cut = [TextDelta(0.01, "half "), TextDelta(0.02, "an answer")]
+
+    async def replayed():
+        return [event async for event in replay_events(cut, speed=4.0)]
+
+    events = asyncio.run(replayed())
+    assert events == ended(cut) == [*cut, Failed(0.02, INTERRUPTED)]
+    whole = [*cut, Completed(0.03)]
+    assert ended(whole) == whole
+    assert ended([]) == [Failed(0.0, INTERRUPTED)]
+
+
+def test_a_stream_that_ended_early_is_kept_as_incomplete_not_completed(store):
+    run = Run(spec())
+    store.recorder(run)
+    run.append(TextDelta(0.1, "cut off "))
+    run.append(EndedEarly(0.2))
+    run.append(Completed(0.21))
+    assert store.recorder.flush(5)
+    assert store.runs.get(run.id).status == "incomplete"
+    assert "incomplete" in STATUSES
+    assert [r.id for r in store.runs.search(RunQuery(statuses=("incomplete",))).rows] == [run.id]
+    assert store.runs.search(RunQuery(statuses=("completed",))).total == 0
+
+
+def test_a_version_3_file_calls_its_streams_that_ended_early_incomplete(tmp_path):
+    path = tmp_path / STORE_FILENAME
+    old = Database(path, MIGRATIONS[:3])
+    record = json.dumps(spec().to_record())
+    runs = {
+        "early": [TextDelta(0.1, "cut "), EndedEarly(0.2), Completed(0.21)],
+        "whole": [TextDelta(0.1, "all "), Finished(0.2, "STOP"), Completed(0.21)],
+        "failed": [
+            TextDelta(0.1, "x "),
+            EndedEarly(0.2),
+            Failed(0.3, RunError(ErrorKind.SERVER, "5xx")),
+        ],
+    }
+    statuses = {"early": "completed", "whole": "completed", "failed": "failed"}  # as v3 wrote them
+    with old.transaction() as tx:
+        for run_id, events in runs.items():
+            tx.execute(
+                "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, app_version) "
+                "VALUES (?, '2025-01-01T00:00:00.000000+00:00', 'gemini-2.5-pro', 'p', ?, ?, "
+                "'0.0.9')",
+                (run_id, record, statuses[run_id]),
+            )
+            for first, batch in ((0, events[:2]), (2, events[2:])):  # the recorder's batches
+                tx.execute(
+                    "INSERT INTO event_batches (run_id, first_seq, count, events) "
+                    "VALUES (?, ?, ?, ?)",
+                    (run_id, first, len(batch), json.dumps([to_record(e) for e in batch])),
+                )
+    old.close()
+
+    store = open_store(tmp_path)
+    assert store.db.version == len(MIGRATIONS) == 4
+    assert {r: store.runs.get(r).status for r in runs} == {
+        "early": "incomplete",
+        "whole": "completed",
+        "failed": "failed",
+    }
+    assert store.runs.get("early").events == runs["early"]
+    store.close()
 
 
 def test_a_corrupt_file_is_moved_aside_and_a_new_store_started(tmp_path):
@@ -290,9 +366,10 @@ def test_a_search_indexes_what_streams_left_and_finds_a_run_before_and_after_its
 
 def test_delete_hides_runs_until_restored_and_purge_removes_their_events(store):
     first, second = kept(store), kept(store)
-    assert store.runs.delete([first.id]) == 1
+    assert store.runs.delete([first.id, first.id]) == [first.id]
+    assert store.runs.delete([first.id]) == [], "a deleted run is not deleted again"
     assert [r.id for r in store.runs.search(RunQuery()).rows] == [second.id]
-    store.runs.restore([first.id])
+    assert store.runs.restore([first.id, second.id]) == [first.id], "only what was deleted"
     assert store.runs.search(RunQuery()).total == 2
     store.runs.delete([first.id])
     assert store.runs.purge_deleted([first.id]) == 1
@@ -323,7 +400,7 @@ def test_export_and_import_round_trip_into_another_store(store, tmp_path):
     exported = export_json(original, "0.1.0")
 
     elsewhere = open_store(tmp_path / "elsewhere")
-    [imported] = import_json(elsewhere.runs, exported, "0.1.0")
+    [imported] = import_json(elsewhere.runs, exported, "0.1.0").kept
     assert imported.origin == "imported"
     assert imported.events == original.events and imported.spec == original.spec
     assert imported.state().text == "One two" and imported.status == "completed"
@@ -339,3 +416,48 @@ def test_export_and_import_round_trip_into_another_store(store, tmp_path):
     assert "> Describe the video" in markdown
     both = export_comparison_markdown([original, original], "| a | b |")
     assert both.count("## Run ") == 2 and "| a | b |" in both
+
+
+def test_an_import_brings_back_a_deleted_run_and_skips_one_already_listed(store):
+    first, second = kept(store, prompt="first"), kept(store, prompt="second")
+    both = export_comparison_json([store.runs.get(first.id), store.runs.get(second.id)], "0.1.0")
+    store.runs.delete([first.id])
+    result = import_json(store.runs, both, "0.1.0")
+    assert [r.id for r in result.restored] == [first.id] and result.present == [second.id]
+    assert result.kept == [] and not store.runs.get(first.id).deleted
+    assert store.runs.get(first.id).origin == "local", "the kept run, not a copy"
+    assert result.summary() == "Brought back 1 run you had deleted. 1 run already in your history."
+    with pytest.raises(ImportRefused, match="Every run in that file is already in your history"):
+        import_json(store.runs, both, "0.1.0")
+
+    store.runs.delete([second.id])
+    store.runs.purge_deleted([second.id])
+    result = import_json(store.runs, both, "0.1.0")  # a purged run imports again
+    assert [r.id for r in result.kept] == [second.id] and result.present == [first.id]
+    assert store.runs.get(second.id).origin == "imported"
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("spec", "model_id"), None),
+        (("spec", "model_id"), ""),
+        (("spec", "model_id"), {"a": 1}),
+        (("spec", "sources", 0, "label"), None),
+        (("spec", "sources", 0, "mime_type"), 7),
+    ],
+)
+def test_an_import_with_a_missing_model_or_a_label_that_is_not_text_is_refused(
+    store, tmp_path, path, value
+):
+    video = SourceRef("video", "video/mp4", "match.mp4", sha256=SHA, size=10)
+    document = json.loads(export_json(store.runs.get(kept(store, sources=[video]).id), "0.1.0"))
+    target = document["run"]
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] = value
+    elsewhere = open_store(tmp_path / "elsewhere")
+    with pytest.raises(ImportRefused, match="damaged"):
+        import_json(elsewhere.runs, json.dumps(document), "0.1.0")
+    assert elsewhere.runs.count() == 0
+    elsewhere.close()

@@ -1,0 +1,80 @@
+"""Deletes on the History page: hidden at once, undoable step by step, then removed for good.
+
+    pending = PendingDeletes(store.runs)
+    pending.delete([run_id])        # a step: the runs leave every list (deleted_at is set)
+    pending.undo()                  # the last step's runs come back; earlier steps stay undoable
+    pending.finish()                # the user left the page: every pending run is purged
+
+Nothing deleted is lost before `finish`: each step can still be undone, in reverse order. A
+session that ends without `finish` (its tab closed) purges through a finaliser; a server that
+stops purges at its next start (`Store`), so no hidden run outlives every page that could undo it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import weakref
+from collections.abc import Iterable
+
+from reelscope.store.runs import RunRepo
+
+_log = logging.getLogger(__name__)
+
+
+class PendingDeletes:
+    def __init__(self, repo: RunRepo) -> None:
+        self.repo = repo
+        self._steps: list[list[str]] = []
+        self._finalizer = weakref.finalize(self, _purge, repo, self._steps)
+        self._finalizer.atexit = False  # the next server start purges what is left
+
+    @property
+    def steps(self) -> list[tuple[str, ...]]:
+        """Each delete's run ids, oldest first; `undo` takes back the last."""
+        return [tuple(step) for step in self._steps]
+
+    @property
+    def run_ids(self) -> list[str]:
+        return [run_id for step in self._steps for run_id in step]
+
+    def delete(self, ids: Iterable[str]) -> list[str]:
+        """Hide these runs as one step; returns the ids hidden (not those already deleted)."""
+        hidden = self.repo.delete(ids)
+        if hidden:
+            self._steps.append(hidden)
+        return hidden
+
+    def undo(self) -> list[str]:
+        """Bring back the last step's runs; returns their ids."""
+        if not self._steps:
+            return []
+        return self.repo.restore(self._steps.pop())
+
+    def undo_all(self) -> list[str]:
+        restored: list[str] = []
+        while self._steps:
+            restored = self.undo() + restored
+        return restored
+
+    def forget(self, ids: Iterable[str]) -> None:
+        """These runs came back another way (an import of the same run): no step holds them."""
+        gone = set(ids)
+        steps = [[run_id for run_id in step if run_id not in gone] for step in self._steps]
+        self._steps[:] = [step for step in steps if step]
+
+    def finish(self) -> int:
+        """Remove every pending run for good; returns how many were removed."""
+        return _purge(self.repo, self._steps)
+
+
+def _purge(repo: RunRepo, steps: list[list[str]]) -> int:
+    ids = [run_id for step in steps for run_id in step]
+    steps.clear()
+    if not ids:
+        return 0
+    try:
+        return repo.purge_deleted(ids)
+    except sqlite3.Error:  # from a finaliser: the next server start purges them instead
+        _log.warning("Could not purge %d deleted runs; the next start will.", len(ids))
+        return 0
