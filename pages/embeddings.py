@@ -110,7 +110,9 @@ if info is not None:
         map_col, side_col = st.columns([3, 2], gap="medium")
         with side_col:
             st.markdown("**Search**")
-            result = embedding_query.show("emb.query", collection, embedder, catalog.media)
+            result = embedding_query.show(
+                "emb.query", collection, embedder, catalog.media, store.cache
+            )
             picked = embedding_query.results("emb.query", collection, result) if result else None
         highlight = point = None
         if result is not None and len(result.idx):

@@ -36,6 +36,7 @@ from reelscope.media import MediaSource
 
 NEW = ""  # the "open" picker's value when no collection is open
 TEXT_FILE_MAX_BYTES = 2_000_000
+NAME_SHOWN_MAX = 80
 
 
 @dataclass
@@ -93,7 +94,11 @@ def _pending_key(key: str) -> str:
 
 
 def _describe(info: CollectionInfo) -> str:
-    return f"{info.name} · {info.model_label} · {info.dimension}-d · {info.count:,} rows"
+    """One option of the picker. Options are plain text (never Markdown) in Streamlit, but an
+    imported file names its collection: kept to one short line."""
+    name = " ".join(info.name.split())
+    name = name if len(name) <= NAME_SHOWN_MAX else name[: NAME_SHOWN_MAX - 1] + "…"
+    return f"{name} · {info.model_label} · {info.dimension}-d · {info.count:,} rows"
 
 
 def build(key: str, media: MediaFacts, default_model_id: str, blobs) -> Plan:

@@ -4,6 +4,8 @@ back the row ids the user selected.
 Streamlit reports a selection's point indices per trace, so several traces would make them
 collide (streamlit#8914): the figure is one trace whose `customdata` is the row id, and the ids
 are read from there. Plotly cannot box- or lasso-select in 3-D, so a 3-D map is for looking.
+A click selects one point: the figure opens panning, since in lasso or box mode Streamlit's
+chart lets a click select nothing (see figures.py); box and lasso are in the map's toolbar.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def show(key: str, figure: go.Figure, selectable: bool = True) -> list[int]:
         st.plotly_chart(figure, key=f"{key}.3d", config={"displaylogo": False})
         st.caption(
             "3-D is for looking: drag to turn it, scroll to zoom. Plotly cannot select points "
-            "in 3-D; switch to 2-D to click, box or lasso them."
+            "in 3-D; switch to 2-D to click them, or box or lasso them from the toolbar."
         )
         return []
     state = st.plotly_chart(

@@ -3,7 +3,9 @@
 Its nearest rows are ranked by cosine similarity in the full vector space (not on the 2-D map),
 listed with their scores — pick one to play it — and handed back so the map can highlight them
 and place the query among them (a weighted mean of their map positions: `reducer.transform`
-costs ~54 s on its first call). The query's vector is kept, so reruns do not embed it again.
+costs ~54 s on its first call). The query's vector is kept, so reruns do not embed it again;
+a query that is a row of the collection, or in the vector cache, is not embedded at all
+(reelscope/embeddings/queries.py).
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from components.common import resources
 from reelscope.catalog import MediaFacts
 from reelscope.embeddings.items import EmbeddingError, item_from_source
 from reelscope.embeddings.maps import query_collection
-from reelscope.embeddings.models import Embedder, embed_query
-from reelscope.embeddings.store import Collection
+from reelscope.embeddings.models import Embedder
+from reelscope.embeddings.queries import query_vector
+from reelscope.embeddings.store import Collection, VectorCache
 from reelscope.media import SourceError
+from reelscope.untrusted import plot_text
 
 K_DEFAULT = 10
 HEATMAP_TEXTS_MAX = 40
@@ -33,10 +37,15 @@ class QueryResult:
     vector: np.ndarray
     idx: np.ndarray  # row ids, best first
     scores: np.ndarray  # cosine similarities, same order
+    stored_in: str | None = None  # where its vector was found without a call
 
 
 def show(
-    key: str, collection: Collection, embedder: Embedder | None, media: MediaFacts
+    key: str,
+    collection: Collection,
+    embedder: Embedder | None,
+    media: MediaFacts,
+    cache: VectorCache,
 ) -> QueryResult | None:
     """The query form and its ranked neighbours; the current result, or None."""
     if embedder is None:
@@ -56,16 +65,16 @@ def show(
         k = st.slider("Neighbours", 1, 50, K_DEFAULT, key=f"{key}.k")
         asked = st.form_submit_button("Search", icon=":material/search:", key=f"{key}.search")
     if asked:
-        _ask(key, collection, embedder, media, text, image)
+        _ask(key, collection, embedder, cache, media, text, image)
     found = st.session_state.get(_result_key(key))
     if found is None or found[0] != collection.info.content_hash:
         return None
-    label, vector = found[1], found[2]
+    _, label, vector, stored_in = found
     found = query_collection(collection, vector, k=min(k, len(collection.rows)))
-    return QueryResult(label, vector, np.asarray(found.rows), np.asarray(found.scores))
+    return QueryResult(label, vector, np.asarray(found.rows), np.asarray(found.scores), stored_in)
 
 
-def _ask(key, collection, embedder, media, text: str, image) -> None:
+def _ask(key, collection, embedder, cache, media, text: str, image) -> None:
     try:
         with st.spinner(f"Embedding the query with {embedder.model.label}…"):
             if image is not None:
@@ -74,23 +83,25 @@ def _ask(key, collection, embedder, media, text: str, image) -> None:
                 )
                 source = added.source
                 item = item_from_source(source, collection.blobs)
-                vector, label = embed_query(embedder, image=item), image.name
+                found, label = query_vector(embedder, collection, cache, image=item), image.name
             else:
-                vector, label = embed_query(embedder, text=text), text.strip()
+                found = query_vector(embedder, collection, cache, text=text)
+                label = text.strip()
     except (EmbeddingError, SourceError) as problem:
         st.error(str(problem), icon=":material/block:")
         return
     except Exception as problem:  # an SDK error: say it, keep the page
         st.error(f"The query could not be embedded: {problem}", icon=":material/error:")
         return
-    vector = np.asarray(vector, dtype=np.float32)
+    vector = found.vector
     if vector.shape[-1] != collection.vectors.shape[1]:
         st.error(
             f"The query has {vector.shape[-1]} dimensions, the collection "
             f"{collection.vectors.shape[1]}: they are different spaces and cannot be compared."
         )
         return
-    st.session_state[_result_key(key)] = (collection.info.content_hash, label, vector)
+    kept = (collection.info.content_hash, label, vector, found.stored_in)
+    st.session_state[_result_key(key)] = kept
 
 
 def _result_key(key: str) -> str:
@@ -108,6 +119,8 @@ def results(key: str, collection: Collection, result: QueryResult) -> int | None
     }
     st.markdown("**Nearest rows** (cosine similarity in the full space) to:")
     st.text(_clip(result.label, 200))  # the user's words: text, never Markdown
+    if result.stored_in:
+        st.caption(f"Its vector was already in {result.stored_in}: no call was made.")
     state = st.dataframe(
         table,
         key=f"{key}.table",
@@ -158,9 +171,7 @@ def heatmap(key: str, collection: Collection) -> None:
 
 
 def _axis_label(text: str) -> str:
-    import html
-
-    return html.escape(_clip(text, 40))  # Plotly renders a subset of HTML in labels
+    return plot_text(_clip(text, 40))  # Plotly renders a subset of HTML in labels
 
 
 def _clip(text: str, limit: int = 60) -> str:

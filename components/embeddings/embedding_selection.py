@@ -1,5 +1,7 @@
 """What the selected points are: video segments play from their start to their end, images
-show, texts print (as text: they are user data, never rendered as HTML or Markdown).
+show, texts print (as text: they are user data, never rendered as HTML or Markdown). Captions
+name a row by its label, source or link, which an imported file may have written: they go
+through `untrusted.safe_inline`.
 
 A video segment plays in the seekable player (components/media/player.py) with the segment as its
 clip range when the media route can serve the file; otherwise (started without serve.py, or a
@@ -15,6 +17,7 @@ import streamlit as st
 from components.media import media_preview, player
 from reelscope import media_server
 from reelscope.embeddings.store import Collection
+from reelscope.untrusted import safe_inline
 
 SHOWN_MAX = 6  # segments drawn at once; a lasso over thousands names the rest
 
@@ -22,7 +25,10 @@ SHOWN_MAX = 6  # segments drawn at once; a lasso over thousands names the rest
 def show(key: str, collection: Collection, ids: list[int]) -> None:
     """Each selected row: its segment playing, its image, or its text."""
     if not ids:
-        st.caption("Click a point, or drag a box or lasso on the map, to see what it is.")
+        st.caption(
+            "Click a point on the map to see what it is; to take many, pick Box or Lasso "
+            "Select in the map's toolbar and drag around them."
+        )
         return
     rows = collection.rows
     st.markdown(f"**{len(ids):,} selected**")
@@ -30,7 +36,7 @@ def show(key: str, collection: Collection, ids: list[int]) -> None:
     for n, row in enumerate(ids[:SHOWN_MAX]):
         with columns[n % len(columns)], st.container(border=True, key=f"{key}-row-{row}"):
             kind = str(rows.kind[row])
-            st.caption(rows.hover(row))
+            st.caption(safe_inline(rows.hover(row)))
             if kind == "video":
                 _segment(f"{key}.player.{row}", collection, row)
             elif kind == "image":
@@ -60,7 +66,7 @@ def _segment(key: str, collection: Collection, row: int) -> None:
     elif path is not None and path.exists():
         st.video(str(path), format=mime, start_time=start, end_time=end)
     elif uri:
-        st.caption(f"{uri}: to play it here, {media_preview.LAUNCH_HINT}.")
+        st.caption(f"{safe_inline(uri)}: to play it here, {media_preview.LAUNCH_HINT}.")
     else:
         st.caption("This video's file is gone from the data folder; add it again to play it.")
 
@@ -85,4 +91,5 @@ def _image(collection: Collection, row: int) -> None:
     if path is not None and path.exists():
         st.image(str(path))
     else:
-        st.caption(f"{collection.rows.uri[row] or collection.rows.label[row]} (not stored here)")
+        name = collection.rows.uri[row] or collection.rows.label[row]
+        st.caption(f"{safe_inline(name)} (not stored here)")

@@ -15,6 +15,7 @@ import streamlit as st
 
 from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.store import Collection, CollectionInfo, EmbeddingStore
+from reelscope.untrusted import safe_inline
 
 IMPORT_TYPES = ["parquet", "npy", "json"]
 
@@ -88,8 +89,8 @@ def import_form(key: str, store: EmbeddingStore) -> CollectionInfo | None:
         return None
     try:
         info = _import(store, files, name)
-    except EmbeddingError as problem:
-        st.error(str(problem), icon=":material/block:")
+    except EmbeddingError as problem:  # it may quote the file (a name, a reader's message)
+        st.error(safe_inline(str(problem)), icon=":material/block:")
         return None
     st.session_state[round_key] += 1
     return info

@@ -9,19 +9,25 @@ trace and ids read from `customdata` are unambiguous. Colours go through the mar
 through traces, for the same reason; the legend is an annotation. 3-D (`Scatter3d`) is for
 looking only: Plotly cannot box- or lasso-select in 3-D.
 
+A click selects a point only while the map drags to pan: Streamlit's chart sets Plotly's
+`clickmode` to "event" (a click selects nothing) whenever `dragmode` is "lasso" or "select", and
+to "event+select" otherwise. So the map opens panning, and box and lasso are the toolbar's.
+
 Everything is built from numpy arrays: Plotly serialises them as typed arrays, ~4x faster than
-Python lists (100k points in ~0.25 s). Hover text is user data (file names, texts), so it is
-HTML-escaped: Plotly renders a subset of HTML in hover labels.
+Python lists (100k points in ~0.25 s). Hover texts, legend names and the query's label are user
+data (file names, texts, imported labels), hence untrusted: Plotly renders a subset of HTML in
+them, so each goes through `untrusted.plot_text`.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+
+from reelscope.untrusted import plot_text
 
 KIND_COLOURS = {"text": "#4C78A8", "image": "#F58518", "video": "#54A24B"}
 SOURCE_PALETTE = (
@@ -81,7 +87,8 @@ def map_figure(
     figure.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        dragmode="lasso" if dims == 2 else "orbit",
+        dragmode="pan" if dims == 2 else "orbit",  # "lasso" would make clicks select nothing
+        clickmode="event+select",
         hovermode="closest",
         uirevision="keep",  # zoom and pan survive reruns
     )
@@ -136,7 +143,7 @@ def _marker_colours(codes: np.ndarray, palette: list[str]) -> dict:
 
 def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
     lines = [
-        f'<span style="color:{colour}">●</span> {html.escape(_clip(name, 48))}'
+        f'<span style="color:{colour}">●</span> {plot_text(_clip(name, 48))}'
         for colour, name in legend
     ]
     figure.add_annotation(
@@ -147,7 +154,7 @@ def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
 
 
 def _mark_query(figure: go.Figure, point: np.ndarray, label: str) -> None:
-    text = f"★ {html.escape(_clip(label, 40))}"
+    text = f"★ {plot_text(_clip(label, 40))}"
     if len(point) == 2:
         figure.add_annotation(
             x=float(point[0]), y=float(point[1]), text=text, showarrow=True, arrowhead=2,
@@ -163,7 +170,7 @@ def _mark_query(figure: go.Figure, point: np.ndarray, label: str) -> None:
 
 
 def _hover_html(text: str) -> str:
-    return "<br>".join(html.escape(_clip(line, HOVER_MAX_CHARS)) for line in text.splitlines())
+    return plot_text(_clip(text, HOVER_MAX_CHARS))
 
 
 def _clip(text: str, limit: int) -> str:

@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -167,6 +168,24 @@ class Collection:
         return self.blobs.path(sha) if sha else None
 
 
+def unique_name(name: str, taken: Iterable[str]) -> str:
+    """`name`, or the first free "name (2)", "name (3)", … as a file manager names a copy.
+    Names differing only in case count as taken; a name that already ends in " (n)" counts on
+    from its base, so a copy of "Films (2)" is "Films (3)"."""
+    taken = {t.casefold() for t in taken}
+    if name.casefold() not in taken:
+        return name
+    numbered = _NUMBERED.match(name)
+    base = numbered.group(1) if numbered else name
+    number = 2
+    while f"{base} ({number})".casefold() in taken:
+        number += 1
+    return f"{base} ({number})"
+
+
+_NUMBERED = re.compile(r"^(.*\S) \((\d+)\)$")
+
+
 def normalise(vectors: np.ndarray) -> np.ndarray:
     matrix = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -226,7 +245,8 @@ class EmbeddingStore:
     # -- collections --
 
     def create(self, name: str, model_id: str, dimension: int) -> CollectionInfo:
-        name = name.strip()
+        """A new, empty collection, named `name`, or "name (2)" when that name is taken."""
+        name = " ".join(name.split())  # one line: it names the collection in a picker
         if not name:
             raise EmbeddingError("Give the collection a name.")
         if model_id != IMPORTED_MODEL:
@@ -236,13 +256,14 @@ class EmbeddingStore:
             check_dimension(model, dimension)
         collection_id = uuid.uuid4().hex[:12]
         now = _now()
-        with self.db.transaction() as tx:
+        with self.db.transaction() as tx:  # names read and written in one write lock
+            taken = {row[0] for row in tx.execute("SELECT name FROM collections")}
             tx.execute(
                 "INSERT INTO collections (id, name, model_id, dimension, created_at, updated_at,"
                 " imported) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     collection_id,
-                    name,
+                    unique_name(name, taken),
                     model_id,
                     dimension,
                     now,

@@ -5,11 +5,17 @@ list of float32; the schema metadata names the model and dimension, so an export
 comes back in the same space (queries work). Any other file of vectors with labels opens too:
 a list column of numbers (`vector`, `embedding`, or the first such column) and a label column
 (`label`, `text`, `name`, or the first string column); its model is "imported".
+
+An imported file is untrusted: every value is read into the type its column has here (text,
+seconds, a media type, a content hash) or dropped, so a file of odd values opens or says what is
+wrong, never fails halfway. Its strings are shown only through reelscope/untrusted.py.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +37,7 @@ COLUMNS = (
     "blob_sha",
 )  # fmt: skip
 VECTOR_NAMES = ("vector", "embedding", "embeddings", "vectors")
+_MEDIA_TYPE = re.compile(r"^(video|image)/[A-Za-z0-9.+-]{1,60}$")
 LABEL_NAMES = ("label", "text", "name", "title", "caption")
 
 
@@ -98,11 +105,12 @@ def import_file(
         raise EmbeddingError(f"{path.name}: no vectors found (expected rows of numbers).")
     if not np.isfinite(vectors).all():
         raise EmbeddingError(f"{path.name}: some vectors hold NaN or infinite numbers.")
-    model_id = meta.get("model_id", IMPORTED_MODEL)
+    model_id = _text(meta.get("model_id")) or IMPORTED_MODEL
     model = EMBEDDING_MODELS.get(model_id)
     if model is None or vectors.shape[1] not in model.dimensions:
         model_id = IMPORTED_MODEL  # unknown space: searchable by its own points only
-    info = store.create(name or meta.get("name") or path.stem, model_id, vectors.shape[1])
+    title = name or _text(meta.get("name")) or path.stem
+    info = store.create(title, model_id, vectors.shape[1])
     return store.add(info.id, rows, vectors)
 
 
@@ -114,15 +122,17 @@ def _read_parquet(path: Path) -> tuple[np.ndarray, list[NewRow], dict]:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise EmbeddingError(f"{path.name} is not a readable Parquet file: {exc}") from exc
-    meta = json.loads((table.schema.metadata or {}).get(META_KEY, b"{}"))
+    meta = _meta_of((table.schema.metadata or {}).get(META_KEY))
     vector_name = _pick(table.schema, VECTOR_NAMES, lambda t: pa.types.is_list(t) or
                         pa.types.is_fixed_size_list(t) or pa.types.is_large_list(t))  # fmt: skip
     if vector_name is None:
         raise EmbeddingError(f"{path.name}: no column of vectors (a list of numbers per row).")
     try:
         vectors = np.array(table.column(vector_name).to_pylist(), dtype=np.float32)
-    except ValueError as exc:
-        raise EmbeddingError(f"{path.name}: vectors of different lengths ({exc}).") from exc
+    except (ValueError, TypeError) as exc:  # its message may quote the file: not shown
+        raise EmbeddingError(
+            f"{path.name}: the “{vector_name}” column must hold numbers, as many in every row."
+        ) from exc
     columns = {n: table.column(n).to_pylist() for n in table.column_names if n != vector_name}
     if "label" not in columns:
         label_name = _pick(table.schema, LABEL_NAMES, pa.types.is_string)
@@ -144,10 +154,10 @@ def _read_npy(path: Path, labels_path: Path) -> tuple[np.ndarray, list[NewRow], 
         except (ValueError, OSError) as exc:
             raise EmbeddingError(f"{labels_path.name} is not readable JSON: {exc}") from exc
         if isinstance(data, list):  # a plain list of labels
-            columns["label"] = [str(x) for x in data]
+            columns["label"] = data
         elif isinstance(data, dict):
             meta = {k: data[k] for k in ("name", "model_id", "dimension") if k in data}
-            records = data.get("rows") or [{"label": x} for x in data.get("labels", [])]
+            records = _records(data, labels_path.name)
             if records:
                 columns = {k: [r.get(k) for r in records] for k in COLUMNS}
         if len(columns["label"]) != len(vectors):
@@ -155,6 +165,29 @@ def _read_npy(path: Path, labels_path: Path) -> tuple[np.ndarray, list[NewRow], 
                 f"{labels_path.name} has {len(columns['label'])} labels for {len(vectors)} vectors."
             )
     return vectors, _rows(columns, len(vectors)), meta
+
+
+def _records(data: dict, file_name: str) -> list[dict]:
+    """The JSON's rows (objects), or its labels as rows; anything else is refused."""
+    records = data.get("rows") or [{"label": x} for x in _list(data.get("labels"), file_name)]
+    return [r if isinstance(r, dict) else {"label": r} for r in _list(records, file_name)]
+
+
+def _list(value: object, file_name: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EmbeddingError(f"{file_name}: “rows” and “labels” must be lists, one per vector.")
+    return value
+
+
+def _meta_of(raw: bytes | None) -> dict:
+    """The file's own description (name, model, size), or none when it is not a JSON object."""
+    try:
+        meta = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _pick(schema, names: tuple[str, ...], accepts) -> str | None:
@@ -174,20 +207,42 @@ def _rows(columns: dict[str, list], n: int) -> list[NewRow]:
     texts, mimes, uris, shas = col("text"), col("mime_type"), col("uri"), col("blob_sha")
     rows = []
     for i in range(n):
-        label = str(labels[i]) if labels[i] is not None else f"row {i}"
+        label = _text(labels[i]) or f"row {i}"
+        kind = _text(kinds[i]) or "imported"
         rows.append(
             NewRow(
-                kind=kinds[i] or "imported",
+                kind=kind,
                 label=label,
-                source=sources[i] or label,
+                source=_text(sources[i]) or label,
                 # each imported row stands for itself: replacing by source must not merge rows
-                source_key=keys[i] or f"row:{i}",
-                start_s=starts[i],
-                end_s=ends[i],
-                text=texts[i],
-                mime_type=mimes[i],
-                uri=uris[i],
+                source_key=_text(keys[i]) or f"row:{i}",
+                start_s=_seconds(starts[i]),
+                end_s=_seconds(ends[i]),
+                text=_text(texts[i]),
+                mime_type=_media_type(mimes[i], kind),
+                uri=_text(uris[i]),
                 blob_sha=shas[i] if is_content_hash(shas[i]) else None,
             )
         )
     return rows
+
+
+def _text(value: object) -> str | None:
+    """A string column's value: numbers and the like as their text, nothing as None."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = value if isinstance(value, str) else str(value)
+    return text or None
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+def _media_type(value: object, kind: str) -> str | None:
+    """A video's or an image's type, when it names one of that kind: it is served as such."""
+    if not isinstance(value, str) or not _MEDIA_TYPE.match(value):
+        return None
+    return value if value.startswith(f"{kind}/") else None

@@ -155,7 +155,14 @@ def test_a_text_query_ranks_its_neighbours_and_is_placed_on_the_map(connected, v
     assert len(figure["data"]) == 1, "the query is an annotation, not a second trace"
     assert any("★ a blue sea" in a.get("text", "") for a in figure["layout"]["annotations"])
     queries = [r for r in vertex.requests if r.rpc == "embedContent"]
-    assert len(queries) == 4  # three snippets, then the query once
+    assert len(queries) == 3, "the three snippets; the query is one of them: its stored vector"
+    assert "already in this collection: no call" in texts(app.caption)
+
+    app.text_input(key="emb.query.text").input("a green field")
+    app.button(key="emb.query.search").click().run()
+    queries = [r for r in vertex.requests if r.rpc == "embedContent"]
+    assert len(queries) == 4 and "a green field" in json.dumps(queries[-1].body)  # a new text
+    assert "no call" not in texts(app.caption)
 
 
 def test_collections_persist_and_reopen(connected, vertex):
@@ -171,6 +178,19 @@ def test_collections_persist_and_reopen(connected, vertex):
     trace = map_figure(again)["data"][0]
     assert trace["hovertext"] == ["text · kept across sessions"]
     assert vertex.requests == [], "opening a collection makes no call"
+
+
+def test_a_name_already_taken_gets_a_number_on_build_and_on_import(connected, vertex, tmp_path):
+    app = open_page()
+    build(app, snippets=["first"], name="Films")
+    build(app, snippets=["second"], name="Films")
+    assert opened(app).startswith("Films (2) · ")
+    np.save(tmp_path / "films.npy", np.eye(2, 8, dtype=np.float32))
+    import_files(app, [("films.npy", (tmp_path / "films.npy").read_bytes(), "application/octet-stream")],
+                 name="films")  # fmt: skip
+    assert opened(app).startswith("films (3) · imported")
+    names = [o.split(" · ")[0] for o in app.selectbox(key="emb.open").options[1:]]
+    assert sorted(names) == ["Films", "Films (2)", "films (3)"]
 
 
 def test_an_uploaded_text_file_gives_one_snippet_per_line(connected, vertex):
@@ -239,7 +259,9 @@ def test_an_exported_parquet_comes_back_in_the_same_space(connected, vertex, tmp
     path = export_parquet(store.open(original.id), tmp_path / "original.parquet")
 
     import_files(app, [("original.parquet", path.read_bytes(), "application/octet-stream")])
-    assert opened(app).startswith("Original · Gemini Embedding 2 · 3072-d · 2 rows")
+    # the file names its collection "Original", which is taken: the import is "Original (2)"
+    assert opened(app).startswith("Original (2) · Gemini Embedding 2 · 3072-d · 2 rows")
+    assert sorted(c.name for c in store.collections()) == ["Original", "Original (2)"]
     assert sorted(map_figure(app)["data"][0]["hovertext"]) == ["text · round", "text · trip"]
     app.text_input(key="emb.query.text").input("trip")
     app.button(key="emb.query.search").click().run()
@@ -346,3 +368,99 @@ def test_an_image_query_heatmap_and_export_buttons(connected, vertex, video_file
     assert list(heatmap["y"]) == ["a red scene"] and len(heatmap["x"]) == 1
     labels = {b.proto.label for b in app.get("download_button")}
     assert {"Parquet (vectors + rows)", "NPY (vectors)", "JSON (rows)"} <= labels
+
+
+HOSTILE_TEXT = (
+    "<img src=http://127.0.0.1:9/t onerror=alert(1)> ![p](http://127.0.0.1:9/leak) **big**"
+)
+HOSTILE_SOURCE = '<a href="http://127.0.0.1:9/">clip</a>\n# heading.mp4'
+HOSTILE_IMAGE = "![x](http://127.0.0.1:9/i.png) | a | table |"
+HOSTILE_NAME = "<img src=x>\n# Hostile ![n](http://127.0.0.1:9/n)"
+
+
+def hostile_parquet(path) -> bytes:
+    """A file of vectors whose every string is written to break out: HTML, Markdown images,
+    headings, tables; media types that would serve HTML or script. Three rows map by PCA at
+    once (an imported kind in the legend is tested in tests/unit/test_embeddings_figures.py)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "kind": ["text", "video", "image"],
+        "label": [HOSTILE_TEXT, "clip", HOSTILE_IMAGE],
+        "source": [HOSTILE_TEXT, HOSTILE_SOURCE, HOSTILE_IMAGE],
+        "text": [HOSTILE_TEXT, None, None],
+        "start_s": [None, 0.0, None],
+        "end_s": [None, 4.0, None],
+        "mime_type": [None, "text/html", "image/svg+xml<script>"],
+        "uri": [None, "gs://b/<script>alert(1)</script>.mp4", None],
+        "vector": [list(np.eye(3, 128, k=i, dtype=np.float32)[0]) for i in range(3)],
+    })  # fmt: skip
+    meta = {"name": HOSTILE_NAME, "model_id": GEMINI_EMBEDDING_2, "dimension": 128}
+    pq.write_table(table.replace_schema_metadata({"reelscope": json.dumps(meta)}), path)
+    return path.read_bytes()
+
+
+def markup_left(text: str) -> str:
+    """The markup characters of a Plotly string once the figure's own tags are taken out."""
+    import re
+
+    ours = r'<br>|<span style="color:#[0-9A-Fa-f]{6}">●</span>'
+    return "".join(ch for ch in re.sub(ours, "", text) if ch in "<>")
+
+
+def shown_markdown(app) -> list[str]:
+    elements = [*app.caption, *app.markdown, *app.error, *app.warning, *app.info, *app.success]
+    return [str(e.value) for e in elements]
+
+
+def test_a_hostile_import_is_shown_as_written_and_renders_no_html_or_image(
+    connected, vertex, tmp_path
+):
+    from reelscope.untrusted import renders_unsafe
+
+    app = open_page()
+    data = hostile_parquet(tmp_path / "hostile.parquet")
+    import_files(app, [("hostile.parquet", data, "application/octet-stream")])
+
+    # the picker: plain text on one line, named as the file names it
+    assert opened(app).startswith("<img src=x> # Hostile ![n](http://127.0.0.1:9/n) · Gemini")
+    # the map's hovers and legend: escaped, with no markup but the figure's own
+    figure = map_figure(app)
+    hovers = figure["data"][0]["hovertext"]
+    assert hovers[1] == (
+        "&lt;a href=&quot;http://127.0.0.1:9/&quot;&gt;clip&lt;/a&gt;<br># heading.mp4 · 0.0–4.0 s"
+    )
+    legend = " ".join(a["text"] for a in figure["layout"]["annotations"])
+    assert [markup_left(t) for t in [*hovers, legend]] == [""] * 4
+    # the heatmap's axes: texts × video segments
+    heatmap = next(c for c in app.get("plotly_chart") if "emb.heatmap" in c.proto.id)
+    trace = json.loads(heatmap.proto.spec)["data"][0]
+    assert [markup_left(t) for t in [*trace["x"], *trace["y"]]] == ["", ""]
+    assert trace["y"][0].startswith("&lt;img src=http://127.0.0.1:9/t")
+    # a search lists them by what they are, in plain cells
+    app.text_input(key="emb.query.text").input("anything")
+    app.button(key="emb.query.search").click().run()
+    assert not app.exception, app.exception
+    assert any(HOSTILE_SOURCE.split("\n")[0] in what for what in app.dataframe[0].value["what"])
+    assert not [m for m in shown_markdown(app) if renders_unsafe(m)]
+
+    # the selection panel, every row at once: captions are one line of safe Markdown
+    selected = selection_of(connected.data_dir, [0, 1, 2])
+    captions = [str(c.value) for c in selected.caption]
+    assert not [m for m in shown_markdown(selected) if renders_unsafe(m)]
+    assert not [c for c in captions if "\n" in c], "one line each: no heading, list or table"
+    assert any(c.startswith("gs://b/\\<script>alert(1)\\</script>.mp4: to play") for c in captions)
+    assert any("\\<a href=" in c and "clip\\</a> # heading.mp4" in c for c in captions)
+    assert "image · \\![x](http://127.0.0.1:9/i.png) \\| a \\| table \\|" in captions
+    assert HOSTILE_TEXT in [t.value for t in selected.text], "a text prints as it is written"
+    assert [r.rpc for r in vertex.requests] == ["embedContent"], "the search, and nothing else"
+
+
+def selection_of(data_dir, ids):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(selection_app, args=(str(data_dir), ids), default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    return app

@@ -25,6 +25,7 @@ from reelscope.embeddings.models import (
     embed_query,
     make_embedder,
 )
+from reelscope.embeddings.queries import FROM_CACHE, FROM_COLLECTION, query_vector
 from reelscope.embeddings.store import EmbeddingStore
 from reelscope.settings import Settings
 from tests.vertex_emulator import Fault, FaultKind, VertexEmulator, fake_embedding
@@ -198,6 +199,50 @@ def test_collection_never_mixes_models(emulator_settings, store):
     embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
     with pytest.raises(EmbeddingError, match="cannot take"):
         start_job(store, embedder, info.id, text_items("x"))
+
+
+@pytest.mark.parametrize("model", [GEMINI_EMBEDDING_2, MULTIMODAL_001])
+def test_a_query_equal_to_an_item_uses_its_stored_vector(
+    vertex, emulator_settings, store, image_file, model
+):
+    embedder = make_embedder(emulator_settings, model, 256)
+    image = item_from_file(image_file, store.blobs)
+    collection_id, _ = _embed(store, embedder, [*text_items("a red scene\na blue sea"), image])
+    collection = store.open(collection_id)
+    rows = collection.rows.kind.tolist()
+    vertex.clear()
+
+    typed = query_vector(embedder, collection, store.cache, text="  a blue sea ")
+    picked = query_vector(embedder, collection, store.cache, image=image)
+    assert vertex.requests == [], "the text and the image are items: no call"
+    assert typed.stored_in == picked.stored_in == FROM_COLLECTION
+    text_row = collection.rows.text.index("a blue sea")
+    assert np.array_equal(typed.vector, collection.vectors[text_row])
+    assert np.array_equal(picked.vector, collection.vectors[rows.index("image")])
+
+    new = query_vector(embedder, collection, store.cache, text="a green field")
+    assert new.stored_in is None and len(vertex.requests) == 1  # not an item: one call
+    assert "a green field" in json.dumps(vertex.requests[0].body) and new.vector.shape == (256,)
+
+
+def test_a_stored_vector_is_reused_only_in_the_same_model_and_size(
+    vertex, emulator_settings, store
+):
+    small = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 256)
+    _embed(store, small, text_items("a cat"))  # "a cat" is in the vector cache, at 256-d
+    dogs, _ = _embed(store, small, text_items("a dog"))
+    large = make_embedder(emulator_settings, GEMINI_EMBEDDING_2, 768)
+    large_dogs, _ = _embed(store, large, text_items("a dog"))
+    other = make_embedder(emulator_settings, MULTIMODAL_001, 256)
+    vertex.clear()
+
+    cat = query_vector(small, store.open(dogs), store.cache, text="a cat")
+    assert cat.stored_in == FROM_CACHE and vertex.requests == []  # same model and size
+    cat_768 = query_vector(large, store.open(large_dogs), store.cache, text="a cat")
+    assert cat_768.stored_in is None and cat_768.vector.shape == (768,)
+    dog_001 = query_vector(other, store.open(dogs), store.cache, text="a dog")
+    assert dog_001.stored_in is None  # the collection's row is Gemini's vector, not @001's
+    assert [r.model for r in vertex.requests] == [GEMINI_EMBEDDING_2, MULTIMODAL_001]
 
 
 def test_query_vector_matches_collection_space(vertex, emulator_settings, store):

@@ -18,7 +18,7 @@ from reelscope.embeddings.items import (
     video_windows,
 )
 from reelscope.embeddings.models import GEMINI, MULTIMODAL
-from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.embeddings.store import EmbeddingStore, NewRow, unique_name
 from reelscope.embeddings.transfer import export_npy, export_parquet, import_file
 
 SHA = "5e" * 32
@@ -104,6 +104,89 @@ def test_bad_files_say_what_to_do(tmp_path):
     (tmp_path / "v.json").write_text(json.dumps(["a"]))
     with pytest.raises(EmbeddingError, match="1 labels for 3 vectors"):
         import_file(store, tmp_path / "v.npy")
+
+
+@pytest.mark.parametrize(
+    ("name", "taken", "expected"),
+    [
+        ("Films", [], "Films"),
+        ("Films", ["Films"], "Films (2)"),
+        ("Films", ["films", "Films (2)"], "Films (3)"),  # case does not make a name new
+        ("Films (2)", ["Films", "Films (2)"], "Films (3)"),  # a copy of a copy counts on
+        ("Films (2)", ["Films"], "Films (2)"),
+        ("(2)", ["(2)"], "(2) (2)"),
+        ("Films", ["Films", "Films (3)"], "Films (2)"),  # the first free number
+    ],
+)
+def test_a_taken_name_gets_the_first_free_number(name, taken, expected):
+    assert unique_name(name, taken) == expected
+
+
+def test_collections_are_created_with_unique_one_line_names(tmp_path):
+    store = EmbeddingStore(tmp_path / "data")
+    names = [store.create(n, "imported", 4).name for n in ("Films", " Films ", "films\n", "A\n b")]
+    assert names == ["Films", "Films (2)", "films (3)", "A b"]
+    with pytest.raises(EmbeddingError, match="Give the collection a name"):
+        store.create(" \n ", "imported", 4)
+
+
+def test_an_export_imported_twice_gets_a_new_name_each_time(tmp_path):
+    store, cid, _ = _filled(tmp_path)
+    path = export_parquet(store.open(cid), tmp_path / "out.parquet")
+    assert [import_file(store, path).name for _ in range(2)] == ["films (2)", "films (3)"]
+
+
+def test_a_hostile_file_is_read_into_the_types_its_columns_have(tmp_path):
+    rows = [
+        {"kind": "video", "label": 7, "source": ["a", "list"], "start_s": "0; DROP", "end_s": -4,
+         "mime_type": "text/html", "uri": "gs://b/v.mp4", "blob_sha": "../../etc/passwd"},
+        {"kind": "image", "label": None, "source": {"an": "object"}, "start_s": True,
+         "end_s": float("nan"), "mime_type": "image/svg+xml<script>", "text": 12},
+        {"kind": "video", "label": "ok", "start_s": 4, "end_s": 8.5, "mime_type": "image/png"},
+        "just a label",
+    ]  # fmt: skip
+    np.save(tmp_path / "v.npy", np.eye(4, dtype=np.float32))
+    text = json.dumps({"name": ["not", "text"], "model_id": {"x": 1}, "rows": rows})
+    (tmp_path / "v.json").write_text(text.replace("NaN", "null"))
+    store = EmbeddingStore(tmp_path / "data")
+    info = import_file(store, tmp_path / "v.npy")
+    assert (info.name, info.model_id) == ("v", "imported")
+    got = store.open(info.id).rows
+    assert got.label == ["7", "row 1", "ok", "just a label"]
+    assert got.source == ["7", "row 1", "ok", "just a label"]
+    assert got.text == [None, "12", None, None]
+    assert got.mime_type == [None, None, None, None], "only a type of the row's own kind"
+    assert got.blob_sha == [None] * 4 and got.uri == ["gs://b/v.mp4", None, None, None]
+    assert np.isnan(got.start_s[:2]).all() and np.isnan(got.end_s[:2]).all()
+    assert (got.start_s[2], got.end_s[2]) == (4.0, 8.5)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [{"rows": "not a list"}, {"labels": {"a": 1}}],
+)
+def test_labels_that_are_not_lists_say_so(tmp_path, labels):
+    np.save(tmp_path / "v.npy", np.eye(2, dtype=np.float32))
+    (tmp_path / "v.json").write_text(json.dumps(labels))
+    with pytest.raises(EmbeddingError, match="must be lists, one per vector"):
+        import_file(EmbeddingStore(tmp_path / "data"), tmp_path / "v.npy")
+
+
+def test_a_parquet_of_odd_vectors_or_metadata_says_what_is_wrong(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    store = EmbeddingStore(tmp_path / "data")
+    table = pa.table({"label": ["a", "b"], "vector": [["1", "<img src=x>"], ["3", "4"]]})
+    pq.write_table(table, tmp_path / "words.parquet")
+    with pytest.raises(EmbeddingError, match="must hold numbers") as refused:
+        import_file(store, tmp_path / "words.parquet")
+    assert "<img" not in str(refused.value), "the message does not quote the file's values"
+    table = pa.table({"label": ["a"], "vector": [[1.0, 2.0]]})
+    pq.write_table(
+        table.replace_schema_metadata({"reelscope": b"[not json"}), tmp_path / "m.parquet"
+    )
+    assert import_file(store, tmp_path / "m.parquet").name == "m"
 
 
 def _video(**kw) -> Item:
