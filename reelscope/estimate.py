@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reelscope.catalog import Model, Price
+from reelscope.clock import clock
 
 TIMESTAMP_TOKENS = 7  # seed 003: "时间戳表示为 7 个词元"
 CHARS_PER_TOKEN = 4
@@ -222,10 +223,5 @@ def _clip(
     if seconds <= 0:
         return None
     total = _total(model, replace(video, duration_s=seconds), level, other)
-    message = f"Send a clip of at most {_clock(seconds)} (of {_clock(video.duration_s)})."
+    message = f"Send a clip of at most {clock(seconds)} (of {clock(video.duration_s, decimals=1)})."
     return FitProposal("clip", video.fps, level, float(seconds), total, message)
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"

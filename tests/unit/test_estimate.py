@@ -113,7 +113,7 @@ def test_an_hour_at_24_fps_high_does_not_fit_and_gets_proposals_that_do() -> Non
     assert (low.fps, low.resolution, low.total_tokens) == (3.45, "LOW", 1_047_340)
     clip = proposals["clip"]  # 151 s x (24 x 287 + 25) + 1,000
     assert (clip.clip_s, clip.total_tokens) == (151.0, 1_044_863)
-    assert "0:02:31" in clip.message
+    assert "at most 2:31 (of 1:00:00)" in clip.message
 
 
 def test_nothing_to_propose_when_it_fits() -> None:
