@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from components.common import run_view
+from reelscope.costs import format_usd
 from reelscope.runs import RunSpec
 from reelscope.store import StoredRun
 
@@ -80,7 +81,7 @@ def show(key: str, runs: Sequence[StoredRun]) -> None:
             st.markdown(_diff_html(pieces, hide), unsafe_allow_html=True)
             run_view.show_outcome(state, run.spec.params.max_output_tokens)
             if run.cost_usd is not None:
-                st.caption(f"Cost ${run.cost_usd:.6f}")
+                st.caption(f"Cost {format_usd(run.cost_usd)}")
 
 
 def _diff_html(pieces: list[tuple[str, str]], hide: str) -> str:

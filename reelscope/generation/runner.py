@@ -163,6 +163,12 @@ def _usage(meta: types.GenerateContentResponseUsageMetadata, at: float) -> Usage
         output_tokens=meta.candidates_token_count,
         thinking_tokens=meta.thoughts_token_count,
         total_tokens=meta.total_token_count,
+        cached_tokens=meta.cached_content_token_count,
+        prompt_by_modality=tuple(
+            (_name(detail.modality), detail.token_count)
+            for detail in meta.prompt_tokens_details or ()
+            if detail.modality is not None and detail.token_count is not None
+        ),
     )
 
 

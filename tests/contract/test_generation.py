@@ -72,6 +72,32 @@ def test_streamed_answer_arrives_in_chunks_with_usage_and_stop(client, vertex):
     )
 
 
+def test_usage_keeps_input_tokens_by_modality_and_cached_tokens(client, vertex):
+    """What Vertex AI reports per modality is what a cost prices audio by (reelscope/costs.py)."""
+    usage = {
+        "promptTokenCount": 1_300,
+        "candidatesTokenCount": 20,
+        "totalTokenCount": 1_320,
+        "cachedContentTokenCount": 1_000,
+        "promptTokensDetails": [
+            {"modality": "VIDEO", "tokenCount": 840},
+            {"modality": "AUDIO", "tokenCount": 300},
+            {"modality": "TEXT", "tokenCount": 160},
+        ],
+    }
+    text = {"role": "model", "parts": [{"text": REPLY}]}
+    vertex.on_request(
+        lambda request: [
+            {"candidates": [{"index": 0, "content": text, "finishReason": "STOP"}],
+             "usageMetadata": usage}
+        ]
+    )  # fmt: skip
+    run = ask(client)
+    assert run.text == REPLY
+    assert run.usage.prompt_by_modality == (("VIDEO", 840), ("AUDIO", 300), ("TEXT", 160))
+    assert run.usage.cached_tokens == 1_000
+
+
 def test_non_streaming_mode_gives_the_same_answer_in_one_piece(client, vertex):
     vertex.set_reply(REPLY)
     run = ask(client, stream=False)
