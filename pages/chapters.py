@@ -12,8 +12,8 @@ from reelscope.chapters.exports import to_webvtt
 from reelscope.chapters.figures import timeline_figure
 from reelscope.chapters.modes import Kind, Mode, ModeStore, response_schema
 from reelscope.chapters.shots import SNAP_WITHIN_S, snap_to_cuts
-from reelscope.chapters.timestamps import format_clock
 from reelscope.chapters.validate import Checked, check
+from reelscope.clock import clock
 from reelscope.generation.events import StopReason
 from reelscope.generation.runner import Target
 from reelscope.media import MediaSource
@@ -148,7 +148,7 @@ def show_findings(checked: Checked, reading: Reading, moved: int) -> None:
     if moved:
         st.info(f"Snapped {moved} start{'s' if moved > 1 else ''} onto shot cuts.")
     if not checked.findings:
-        length = f" ({format_clock(checked.duration_s)})" if checked.duration_s else ""
+        length = f" ({clock(checked.duration_s)})" if checked.duration_s else ""
         st.success(
             f"Checked: inside the video{length}, starts in order, no overlaps, every item titled.",
             icon=":material/check_circle:",
@@ -186,7 +186,7 @@ def watch(video, url, kind, checked: Checked, cuts, captions, header, mode_name)
     )
     now = chapter_list.current_index(checked.segments, state.time_s)
     if now is not None and state.time_s is not None:
-        st.caption(f"At {format_clock(state.time_s)}: {safe_markdown(checked.segments[now].title)}")
+        st.caption(f"At {clock(state.time_s)}: {safe_markdown(checked.segments[now].title)}")
     chapter_list.show(
         "chapters-list",
         checked.segments,
@@ -259,7 +259,7 @@ def results(video: MediaSource) -> None:
     if mode.kind is Kind.EVENTS and checked.segments:
         st.dataframe(
             [
-                {"start": format_clock(s.start_s), "end": format_clock(s.end_s or s.start_s),
+                {"start": clock(s.start_s), "end": clock(s.end_s or s.start_s),
                  "event": s.title, "who": s.speech, "details": s.summary}
                 for s in checked.segments
             ],

@@ -23,13 +23,13 @@ from components.common import (
 )
 from components.media import source_picker
 from reelscope.catalog import Model
+from reelscope.costs import format_usd, usage_cost
 from reelscope.generation.events import StopReason
 from reelscope.generation.runner import Target
 from reelscope.generation.state import RunState
 from reelscope.media_rules import CheckedSources, check_for_model
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run
-from reelscope.store.runs import cost_of
 
 app_frame.run_through_entrypoint()
 
@@ -59,20 +59,13 @@ def default_models(models: list[Model], count: int = 3) -> list[str]:
 
 
 def cost_text(model: Model, state: RunState) -> str | None:
-    """The run's list-price cost; what is known when the catalog has only an input price."""
-    usage, price = state.usage, model.price
-    if usage is None or usage.prompt_tokens is None:
+    """The run's cost, as Ask and History show it (reelscope/costs.py)."""
+    if state.usage is None:
         return None
-    if price is None:
-        return "cost: no list price"
-    cost = cost_of(state, price)  # the figure History shows for the run
-    if cost is not None:
-        return f"**{_usd(cost)}**"
-    return f"input {_usd(usage.prompt_tokens * price.input_usd_per_mtok / 1e6)} (no output price)"
-
-
-def _usd(amount: float) -> str:
-    return f"${amount:,.4f}" if amount >= 0.01 else f"${amount:.6f}"
+    cost = usage_cost(model.price, state.usage)
+    if cost.total_usd is None:
+        return f"cost {format_usd(None)}: {cost.notes[0]}" if cost.notes else None
+    return f"cost **{format_usd(cost.total_usd)}**"
 
 
 def metrics_line(model: Model, state: RunState) -> str:

@@ -66,15 +66,38 @@ class MediaTokens:
         return self.image.get(resolution, self.image.get(None))
 
 
+MODALITIES = ("TEXT", "IMAGE", "VIDEO", "AUDIO", "DOCUMENT")  # Vertex's promptTokensDetails
+
+
+@dataclass(frozen=True)
+class LongContext:
+    """The prices of a request whose prompt is longer than `above_tokens`: for all its tokens."""
+
+    above_tokens: int
+    input_usd_per_mtok: float
+    output_usd_per_mtok: float
+    cached_input_usd_per_mtok: float | None = None
+    batch_input_usd_per_mtok: float | None = None
+    batch_output_usd_per_mtok: float | None = None
+
+
 @dataclass(frozen=True)
 class Price:
-    """USD per million tokens, with where and when it was read."""
+    """USD per million tokens on Vertex AI's standard (online) tier, with where and when it was
+    read. Thinking tokens are billed as output. reelscope/costs.py turns it into a run's cost."""
 
     input_usd_per_mtok: float
     output_usd_per_mtok: float | None
     as_of: dt.date
-    basis: str  # e.g. "Gemini Developer API list price": say what the figure is
+    basis: str  # what the figure is, e.g. "third-party table": never "list price" unless so
     sources: tuple[str, ...]
+    input_by_modality: Mapping[str, float] = field(default_factory=dict)  # "AUDIO": 1.0
+    cached_input_usd_per_mtok: float | None = None
+    batch_input_usd_per_mtok: float | None = None  # Vertex batch prediction (Reelscope: online)
+    batch_output_usd_per_mtok: float | None = None
+    long_context: LongContext | None = None
+    regional_premium_pct: float | None = None  # on top, at any location but global
+    notes: tuple[str, ...] = ()  # conflicts between sources, introductory prices, gaps
 
 
 @dataclass(frozen=True)
@@ -262,24 +285,57 @@ def _price(spec: Mapping[str, Any] | None, where: str) -> Price | None:
     if spec is None:
         return None
     where = f"{where}: price"
-    price_in = _require(spec, "input_usd_per_mtok", where)
-    price_out = spec.get("output_usd_per_mtok")
-    if (
-        not isinstance(price_in, int | float)
-        or price_in < 0
-        or (price_out is not None and (not isinstance(price_out, int | float) or price_out < 0))
-    ):
-        raise CatalogError(f"{where}: prices must be non-negative numbers")
     as_of = _date(spec.get("as_of"), where, "as_of")
     if as_of is None:
         raise CatalogError(f"{where}: give as_of, the date the price was read")
+    modality = spec.get("input_by_modality", {})
+    if not isinstance(modality, Mapping) or any(m.upper() not in MODALITIES for m in modality):
+        raise CatalogError(f"{where}: input_by_modality takes {', '.join(MODALITIES).lower()}")
     return Price(
-        input_usd_per_mtok=float(price_in),
-        output_usd_per_mtok=None if price_out is None else float(price_out),
+        input_usd_per_mtok=_amount(spec, "input_usd_per_mtok", where, required=True),
+        output_usd_per_mtok=_amount(spec, "output_usd_per_mtok", where),
         as_of=as_of,
         basis=str(_require(spec, "basis", where)),
         sources=_sources(spec, where),
+        input_by_modality={
+            name.upper(): _amount(modality, name, f"{where}.input_by_modality", required=True)
+            for name in modality
+        },
+        cached_input_usd_per_mtok=_amount(spec, "cached_input_usd_per_mtok", where),
+        batch_input_usd_per_mtok=_amount(spec, "batch_input_usd_per_mtok", where),
+        batch_output_usd_per_mtok=_amount(spec, "batch_output_usd_per_mtok", where),
+        long_context=_long_context(spec.get("long_context"), where),
+        regional_premium_pct=_amount(spec, "regional_premium_pct", where),
+        notes=tuple(spec.get("notes", ())),
     )
+
+
+def _long_context(spec: Mapping[str, Any] | None, where: str) -> LongContext | None:
+    if spec is None:
+        return None
+    where = f"{where}.long_context"
+    above = spec.get("above_tokens")
+    if not isinstance(above, int) or above <= 0:
+        raise CatalogError(f"{where}: above_tokens must be a positive whole number")
+    return LongContext(
+        above_tokens=above,
+        input_usd_per_mtok=_amount(spec, "input_usd_per_mtok", where, required=True),
+        output_usd_per_mtok=_amount(spec, "output_usd_per_mtok", where, required=True),
+        cached_input_usd_per_mtok=_amount(spec, "cached_input_usd_per_mtok", where),
+        batch_input_usd_per_mtok=_amount(spec, "batch_input_usd_per_mtok", where),
+        batch_output_usd_per_mtok=_amount(spec, "batch_output_usd_per_mtok", where),
+    )
+
+
+def _amount(
+    spec: Mapping[str, Any], key: str, where: str, *, required: bool = False
+) -> float | None:
+    value = _require(spec, key, where) if required else spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise CatalogError(f"{where}: {key}: prices must be non-negative numbers")
+    return float(value)
 
 
 def _sources(spec: Mapping[str, Any], where: str) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ the audio track is cut into 1-second stems of N tokens each; "视频帧和音频
 timestamp being 7 tokens. Reelscope reads that as one timestamp per sampled frame, and counts
 timestamps only for models that take a video's audio (the seed says 1.0 Pro Vision ignores
 timestamps). Text is ~4 characters a token. `countTokens`, when connected, is the real figure.
+Dollars come from reelscope/costs.py, per modality, at the catalog's price.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from reelscope.catalog import Model, Price
+from reelscope.clock import clock
+from reelscope.costs import Cost, TokenUse, cost_of
 
 TIMESTAMP_TOKENS = 7  # seed 003: "时间戳表示为 7 个词元"
 CHARS_PER_TOKEN = 4
@@ -44,13 +47,28 @@ class TokenEstimate:
     total: int
     input_token_limit: int | None
     share_of_limit: float | None  # total / the model's input limit (1.0 = full)
-    cost_usd: float | None  # input cost, where the catalog has a price
+    cost: Cost  # of the input, per modality, where the catalog has a price (reelscope/costs.py)
     price: Price | None  # its basis, date and sources, to show beside the cost
     notes: tuple[str, ...] = ()  # what the estimate could not count
 
     @property
     def fits(self) -> bool:
         return self.share_of_limit is None or self.share_of_limit <= 1.0
+
+    @property
+    def cost_usd(self) -> float | None:
+        """The input's cost: the output is not known before the run."""
+        return self.cost.input_usd
+
+    def token_use(self) -> TokenUse:
+        """The input by modality, as Vertex AI reports it (timestamps go with their video)."""
+        by_modality = {
+            "VIDEO": self.video_tokens + self.timestamp_tokens,
+            "AUDIO": self.audio_tokens,
+            "IMAGE": self.image_tokens,
+            "TEXT": self.text_tokens,
+        }
+        return TokenUse(self.total, input_by_modality={m: n for m, n in by_modality.items() if n})
 
 
 @dataclass(frozen=True)
@@ -98,8 +116,7 @@ def estimate_request(
     text = math.ceil(len(prompt) / CHARS_PER_TOKEN)
     total = video + audio + stamps + image_tokens + text
     limit = model.input_token_limit
-    price = model.price
-    return TokenEstimate(
+    counted = TokenEstimate(
         frames=frames,
         video_tokens=video,
         audio_tokens=audio,
@@ -109,10 +126,11 @@ def estimate_request(
         total=total,
         input_token_limit=limit,
         share_of_limit=total / limit if limit else None,
-        cost_usd=total / 1_000_000 * price.input_usd_per_mtok if price else None,
-        price=price,
+        cost=Cost(None, None),
+        price=model.price,
         notes=tuple(notes),
     )
+    return replace(counted, cost=cost_of(model.price, counted.token_use()))
 
 
 def propose_fit(
@@ -222,10 +240,5 @@ def _clip(
     if seconds <= 0:
         return None
     total = _total(model, replace(video, duration_s=seconds), level, other)
-    message = f"Send a clip of at most {_clock(seconds)} (of {_clock(video.duration_s)})."
+    message = f"Send a clip of at most {clock(seconds)} (of {clock(video.duration_s, decimals=1)})."
     return FitProposal("clip", video.fps, level, float(seconds), total, message)
-
-
-def _clock(seconds: float) -> str:
-    whole = int(seconds)
-    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"

@@ -11,6 +11,7 @@ from typing import BinaryIO
 from urllib.parse import parse_qs, urlparse
 
 from reelscope.catalog import MediaFacts, Model
+from reelscope.clock import clock
 from reelscope.mime import EXTENSION_MIME_TYPES
 from reelscope.netguard import check_link
 from reelscope.probe import ImageProbe, ProbeError, VideoProbe, probe_media
@@ -215,16 +216,6 @@ def duration_literal(seconds: float) -> str:
     return f"{whole}.{rest:03d}".rstrip("0").rstrip(".") + "s"
 
 
-def clock(seconds: float) -> str:
-    """0:07, 2:05, 1:02:05 (tenths kept when there are any: 0:07.5)."""
-    tenths = round(seconds * 10)
-    whole, tenth = divmod(tenths, 10)
-    text = f"{whole // 60 % 60}:{whole % 60:02d}"
-    if whole >= 3600:
-        text = f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
-    return text + (f".{tenth}" if tenth else "")
-
-
 def check_clip(clip: Clip, duration_s: float | None, label: str) -> list[str]:
     """Why these clip settings cannot be sent; Vertex answers such mistakes with an opaque 400."""
     problems: list[str] = []
@@ -236,12 +227,14 @@ def check_clip(clip: Clip, duration_s: float | None, label: str) -> list[str]:
         for name, value in (("start", start), ("end", end)):
             if value is not None and value > duration_s + 1e-6:
                 problems.append(
-                    f"{label}: the {name} {clock(value)} is after the video's end "
-                    f"({clock(duration_s)}). Set it to {clock(duration_s)} or earlier."
+                    f"{label}: the {name} {clock(value, decimals=1)} is after the video's end "
+                    f"({clock(duration_s, decimals=1)}). Set it to "
+                    f"{clock(duration_s, decimals=1)} or earlier."
                 )
     if start is not None and end is not None and start >= end:
         problems.append(
-            f"{label}: the start ({clock(start)}) must come before the end ({clock(end)})."
+            f"{label}: the start ({clock(start, decimals=1)}) must come before the end "
+            f"({clock(end, decimals=1)})."
         )
     if fps is not None and not (0 < fps <= FPS_MAX):
         problems.append(

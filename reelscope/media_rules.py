@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from reelscope.catalog import MediaFacts, Model
+from reelscope.clock import clock
 from reelscope.estimate import (
     FPS_DEFAULT,
     FitProposal,
@@ -32,7 +33,6 @@ from reelscope.media import (
     SourceKind,
     check_clip,
     check_sources,
-    clock,
     format_size,
 )
 
@@ -230,9 +230,9 @@ def _duration_rule(source: MediaSource, model: Model, length: float) -> list[Fin
     clipped = "this clip" if source.clip and source.clip.end_s is not None else "it"
     return [
         Finding(
-            f"{source.label} runs {clock(length)}; {model.name} takes at most {clock(limit)} "
-            f"{sound}{aside}. Clip {clipped} to {clock(limit)} or less (set start and end "
-            "below it), or switch to a model with a longer limit."
+            f"{source.label} runs {clock(length, decimals=1)}; {model.name} takes at most "
+            f"{clock(limit)} {sound}{aside}. Clip {clipped} to {clock(limit)} or less (set start "
+            "and end below it), or switch to a model with a longer limit."
         )
     ]
 

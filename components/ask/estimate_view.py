@@ -15,6 +15,7 @@ import streamlit as st
 
 from components.ask import token_count
 from reelscope.catalog import Catalog, Model, Price
+from reelscope.costs import Cost, describe_price, format_usd, usage_cost
 from reelscope.estimate import TokenEstimate
 from reelscope.generation.events import RunError
 from reelscope.media import MediaSource
@@ -56,8 +57,11 @@ def show(
         )
         share = estimate.share_of_limit
         columns[2].metric("Share of context", _share(share) if share is not None else "–")
-        cost = estimate.cost_usd
-        columns[3].metric("Input cost", _usd(cost) if cost is not None else "–")
+        columns[3].metric(
+            "Input cost",
+            format_usd(estimate.cost.input_usd),
+            help=cost_breakdown(estimate.cost) or None,
+        )
         st.caption(breakdown(estimate))
         st.caption(price_text(model, estimate.price))
         for note in estimate.notes:
@@ -80,14 +84,13 @@ def breakdown(estimate: TokenEstimate) -> str:
 def price_text(model: Model, price: Price | None) -> str:
     if price is None:
         return f"No Vertex price known for {model.name}: the cost is not estimated."
-    output = (
-        f", ${price.output_usd_per_mtok:g} output" if price.output_usd_per_mtok is not None else ""
-    )
-    sources = ", ".join(f"[source]({url})" for url in price.sources)
-    return (
-        f"Price: ${price.input_usd_per_mtok:g} per million input tokens{output} — "
-        f"{price.basis}; read {price.as_of.isoformat()} ({sources})."
-    )
+    return describe_price(price)
+
+
+def cost_breakdown(cost: Cost) -> str:
+    """Where the input's dollars go, by modality, when there is more than one."""
+    parts = [f"{m.lower()} {format_usd(usd)}" for m, usd in cost.input_by_modality_usd.items()]
+    return " · ".join(parts) if len(parts) > 1 else ""
 
 
 def record(estimate: TokenEstimate, counted: int | None, resolution: str | None) -> dict[str, Any]:
@@ -133,6 +136,7 @@ def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
     except KeyError:
         price = None
     output = (usage.output_tokens or 0) + (usage.thinking_tokens or 0)
+    cost = usage_cost(price, usage)
     with st.container(border=True, key=f"{key}.box"):
         st.markdown("**This run: estimate and actual**")
         columns = st.columns(4)
@@ -145,22 +149,19 @@ def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
             delta_color="off",
         )
         columns[2].metric("Actual output", f"{output:,}", help="Output plus thinking.")
-        cost, note = usage_cost(price, usage.prompt_tokens, output)
-        columns[3].metric("Actual cost", _usd(cost) if cost is not None else "–")
-        if note:
-            st.caption(note)
+        columns[3].metric("Actual cost", format_usd(cost.total_usd))
+        st.caption(actual_text(cost))
 
 
-def usage_cost(
-    price: Price | None, input_tokens: int, output_tokens: int
-) -> tuple[float | None, str]:
-    """Cost of a run's usage at the catalog price, and what it leaves out."""
-    if price is None:
-        return None, "No Vertex price known for this model: the cost is not computed."
-    cost = input_tokens / 1e6 * price.input_usd_per_mtok
-    if price.output_usd_per_mtok is None:
-        return cost, "Input tokens only: no output price is known for this model."
-    return cost + output_tokens / 1e6 * price.output_usd_per_mtok, ""
+def actual_text(cost: Cost) -> str:
+    """The run's cost split into input and output, and what the figure leaves out."""
+    parts = []
+    if cost.input_usd is not None:
+        split = cost_breakdown(cost)
+        parts.append(f"Input {format_usd(cost.input_usd)}" + (f" ({split})" if split else ""))
+    if cost.output_usd is not None:
+        parts.append(f"output {format_usd(cost.output_usd)}, thinking included")
+    return " · ".join([", ".join(parts), *cost.notes]) if parts else " ".join(cost.notes)
 
 
 def _too_long(
@@ -185,7 +186,3 @@ def _too_long(
 
 def _share(share: float) -> str:
     return f"{share:.1%}" if share >= 0.001 else f"{share:.2%}"  # 0.04%, not 0.0%
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"

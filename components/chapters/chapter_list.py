@@ -14,7 +14,7 @@ from components.media import player
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
 from reelscope.chapters.shots import nearest_cut
-from reelscope.chapters.timestamps import format_clock
+from reelscope.clock import MAX_DECIMALS, clock
 from reelscope.untrusted import safe_markdown
 
 
@@ -52,14 +52,14 @@ def cut_distance(start_s: float, cuts: Sequence[float]) -> str:
     gap = start_s - cut
     if abs(gap) < 0.05:
         return "on a cut"
-    return f"{abs(gap):.1f} s {'after' if gap > 0 else 'before'} the cut at {format_clock(cut)}"
+    return f"{abs(gap):.1f} s {'after' if gap > 0 else 'before'} the cut at {clock(cut)}"
 
 
 def _row(key, index, segment, kind, player_key, cuts, playing: bool) -> None:
     time_col, text_col = st.columns([1, 7], vertical_alignment="top")
-    clock = format_clock(segment.start_s, millis=segment.start_s % 1 >= 0.001)
+    start = clock(segment.start_s, decimals=MAX_DECIMALS)
     time_col.button(
-        clock,
+        start,
         key=f"{key}.seek.{index}",
         type="primary" if playing else "secondary",
         on_click=player.seek if player_key else None,
@@ -69,7 +69,8 @@ def _row(key, index, segment, kind, player_key, cuts, playing: bool) -> None:
         width="stretch",
     )
     with text_col:
-        span = f"{clock}–{format_clock(segment.end_s)}" if segment.end_s is not None else clock
+        end = clock(segment.end_s, decimals=MAX_DECIMALS) if segment.end_s is not None else None
+        span = f"{start}–{end}" if end else start
         value = f" · {segment.value:g}" if segment.value is not None else ""
         mark = "▶ " if playing else ""
         st.markdown(f"{mark}**{safe_markdown(segment.title) or '—'}**{value}")
@@ -96,6 +97,6 @@ def paint_live(slot, segments: Sequence[Segment], *, status: str) -> None:
         st.caption(status)
         for segment in segments:
             st.markdown(
-                f"`{format_clock(segment.start_s)}` **{safe_markdown(segment.title) or '—'}**"
+                f"`{clock(segment.start_s)}` **{safe_markdown(segment.title) or '—'}**"
                 + (f" — {safe_markdown(segment.summary)}" if segment.summary else "")
             )

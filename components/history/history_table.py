@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from components.common import kept, model_params
+from reelscope.costs import format_usd
 from reelscope.runs import RunSpec
 from reelscope.store import STATUSES, RunPage, RunQuery, Store
 
@@ -59,7 +60,7 @@ def show(key: str, store: Store) -> list[str]:
         placeholder="–",
         column_config={
             "Date (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "Cost": st.column_config.NumberColumn(format="$%.6f"),
+            "Cost": st.column_config.TextColumn(help="input and output, thinking included"),
             "Prompt": st.column_config.TextColumn(width="large"),
         },
     )
@@ -166,7 +167,7 @@ def _columns(page: RunPage) -> dict[str, list]:
         "Status": [r.status + (" (imported)" if r.origin == "imported" else "") for r in rows],
         "Finish": [r.finish_reason or "" for r in rows],
         "Tokens": [r.total_tokens for r in rows],
-        "Cost": [r.cost_usd for r in rows],
+        "Cost": [format_usd(r.cost_usd) for r in rows],  # as Ask and Side by side write it
     }
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from components.common import run_view
+from reelscope.costs import format_usd
 from reelscope.runs import RunSpec
 from reelscope.store import StoredRun
 from reelscope.untrusted import literal, safe_inline
@@ -83,7 +84,7 @@ def show(key: str, runs: Sequence[StoredRun]) -> None:
             st.markdown(diff_markdown(pieces, hide))
             run_view.show_outcome(state, run.spec.params.max_output_tokens)
             if run.cost_usd is not None:
-                st.caption(f"Cost ${run.cost_usd:.6f}")
+                st.caption(f"Cost {format_usd(run.cost_usd)}")
 
 
 def diff_markdown(pieces: list[tuple[str, str]], hide: str) -> str:

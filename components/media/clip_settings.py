@@ -11,7 +11,8 @@ import streamlit as st
 
 from components.common import kept
 from reelscope.catalog import MEDIA_RESOLUTIONS, Model
-from reelscope.media import FPS_DEFAULT, FPS_MAX, Clip, MediaSource, SourceError, clock
+from reelscope.clock import clock
+from reelscope.media import FPS_DEFAULT, FPS_MAX, Clip, MediaSource, SourceError
 from reelscope.media import parse_offset as _parse
 from reelscope.media_rules import takes_media_resolution, takes_part_resolution
 
@@ -34,7 +35,7 @@ def show(key: str, source: MediaSource, model: Model | None = None) -> tuple[Cli
     )
     end_text = right.text_input(
         "End",
-        placeholder=clock(duration) if duration is not None else "the end",
+        placeholder=clock(duration, decimals=1) if duration is not None else "the end",
         help="Where the clip ends; empty for the end of the video.",
         **kept.bind(f"{key}.end", ""),
     )

@@ -22,13 +22,13 @@ import streamlit as st
 from components.common import follow, kept, resources
 from components.media import clip_settings, media_preview
 from reelscope.catalog import MediaFacts, Model
+from reelscope.clock import clock
 from reelscope.library import LibraryItem, MediaLibrary
 from reelscope.media import (
     Clip,
     MediaSource,
     SourceError,
     SourceKind,
-    clock,
     format_size,
     source_from_link,
 )
@@ -345,7 +345,7 @@ def probe_facts(source: MediaSource) -> list[str]:
         facts.append(format_size(source.size))
     probe = source.probe
     if isinstance(probe, VideoProbe):
-        facts.append(clock(probe.duration_s))
+        facts.append(clock(probe.duration_s, decimals=1))
         facts.append(f"{probe.width}×{probe.height}")
         if probe.fps:
             facts.append(f"{probe.fps:g} fps")

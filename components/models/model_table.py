@@ -1,6 +1,7 @@
-"""The model catalog as two tables that fit the page: what each model takes, and where it runs.
+"""The model catalog as tables that fit the page: what each model takes, where it runs, and
+what it costs.
 
-One table of fifteen columns was cut at the right edge; split in two, with short cell texts and
+One table of fifteen columns was cut at the right edge; split up, with short cell texts and
 the format of each column in its header's help (hover), every column is visible at 1440 px.
 """
 
@@ -11,8 +12,21 @@ import datetime as dt
 import streamlit as st
 
 from reelscope.catalog import Catalog, Model, Range
+from reelscope.costs import format_usd, price_basis
 
 _RANGE_HELP = "min–max (default)"
+_PER_MILLION = "USD per million tokens"
+VERTEX_PRICING = "https://cloud.google.com/gemini-enterprise-agent-platform/generative-ai/pricing"
+_PRICE_COLUMNS = (
+    "ID", "Input", "Audio in", "Output", "Cached in", "Long prompt", "Batch", "Regional",
+    "Basis", "Source",
+)  # fmt: skip
+PRICES_NOTE = (
+    "USD per million tokens on Vertex AI's standard tier; thinking is billed as output. "
+    "Google's current Vertex AI pricing page could not be read, so these figures come from "
+    "third-party tables that cite it, each with its date and source: they are not Google's list "
+    "price. Check the source before you rely on a figure."
+)
 
 
 def show(catalog: Catalog, today: dt.date) -> None:
@@ -66,6 +80,41 @@ def show(catalog: Catalog, today: dt.date) -> None:
             ),
         },
     )
+    st.markdown("##### Prices")
+    st.caption(PRICES_NOTE)
+    st.dataframe(
+        [_price_row(m) for m in catalog.models],
+        hide_index=True,
+        height=_height(len(catalog.models), row_px=66),
+        row_height=66,  # the basis wraps onto a second or third line
+        column_config={
+            "ID": st.column_config.TextColumn("ID", width=155, pinned=True),
+            "Input": st.column_config.TextColumn("Input", width=55, help=_PER_MILLION),
+            "Audio in": st.column_config.TextColumn(
+                "Audio in", width=60, help=f"{_PER_MILLION}, where audio has its own price"
+            ),
+            "Output": st.column_config.TextColumn("Output", width=55, help=_PER_MILLION),
+            "Cached in": st.column_config.TextColumn("Cached in", width=65, help=_PER_MILLION),
+            "Long prompt": st.column_config.TextColumn(
+                "Long prompt",
+                width=130,
+                help=f"above this many input tokens, every token costs input / output, "
+                f"{_PER_MILLION}",
+            ),
+            "Batch": st.column_config.TextColumn(
+                "Batch", width=100, help=f"batch prediction, input / output, {_PER_MILLION}"
+            ),
+            "Regional": st.column_config.TextColumn(
+                "Regional", width=60, help="on top, at any location but global"
+            ),
+            "Basis": st.column_config.TextColumn(
+                "Basis", width=150, help="what the figures are, and the date they were read"
+            ),
+            "Source": st.column_config.LinkColumn("Source", display_text="page", width=55),
+        },
+    )
+    with st.expander("Notes and every source"):
+        st.markdown("\n".join(_price_notes(m) for m in catalog.models))
 
 
 def _parameters_row(model: Model, today: dt.date) -> dict[str, object]:
@@ -94,6 +143,47 @@ def _availability_row(model: Model, today: dt.date) -> dict[str, object]:
         "Source": model.sources[0],
         "Locations": ", ".join(model.locations),
     }
+
+
+def _price_row(model: Model) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(_PRICE_COLUMNS, "–") | {"ID": model.id}
+    price = model.price
+    if price is None:  # where a price would be: Google's page, or the one the notes cite
+        cited = [url for url in model.sources if "/pricing" in url]
+        return row | {"Basis": "no price found", "Source": (cited or [VERTEX_PRICING])[0]}
+    long = price.long_context
+    batch = (price.batch_input_usd_per_mtok, price.batch_output_usd_per_mtok)
+    return row | {
+        "Input": format_usd(price.input_usd_per_mtok),
+        "Audio in": format_usd(price.input_by_modality.get("AUDIO")),
+        "Output": format_usd(price.output_usd_per_mtok),
+        "Cached in": format_usd(price.cached_input_usd_per_mtok),
+        "Long prompt": (
+            f">{long.above_tokens // 1000:,}k: {format_usd(long.input_usd_per_mtok)} / "
+            f"{format_usd(long.output_usd_per_mtok)}"
+            if long
+            else "–"
+        ),
+        "Batch": " / ".join(format_usd(v) for v in batch) if any(batch) else "–",
+        "Regional": f"+{price.regional_premium_pct:g}%" if price.regional_premium_pct else "–",
+        "Basis": price_basis(price),
+        "Source": price.sources[0],
+    }
+
+
+def _price_notes(model: Model) -> str:
+    """One list item: what the table cannot hold (conflicts, gaps, introductory prices)."""
+    price = model.price
+    if price is None:
+        said = [note.removeprefix("Price: ") for note in model.notes if note.startswith("Price:")]
+        return f"- `{model.id}`: " + (" ".join(said) or "no sourced Vertex AI price found.")
+    sources = ", ".join(f"[{_host(url)}]({url})" for url in price.sources)
+    return f"- `{model.id}`: {price_basis(price)} ({sources}). " + " ".join(price.notes)
+
+
+def _host(url: str) -> str:
+    parts = url.split("/")
+    return "/".join(parts[3:5]) if "github.com" in url else parts[2]
 
 
 def _height(rows: int, row_px: int = 35) -> int:

@@ -2,6 +2,8 @@
 
 Titles and summaries are model-written; each format gets them as plain text made safe for it
 (no blank lines inside a cue, no `-->` in a cue, Markdown escaped by the page's renderer).
+Times keep the precision each format holds: milliseconds in WebVTT, SRT, Markdown and JSON;
+whole seconds in a YouTube list, the only times YouTube reads.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reelscope.chapters.parse import Segment
-from reelscope.chapters.timestamps import format_clock, format_cue_time
+from reelscope.clock import MAX_DECIMALS, clock, cue_time
 
 YOUTUBE_MIN_CHAPTERS = 3
 YOUTUBE_MIN_LENGTH_S = 10.0
@@ -46,7 +48,7 @@ def to_webvtt(
         text = _cue_text(getattr(segment, body) or segment.title) or "—"
         out += [
             str(index + 1),
-            f"{format_cue_time(segment.start_s)} --> {format_cue_time(end)}",
+            f"{cue_time(segment.start_s)} --> {cue_time(end)}",
             text,
             "",
         ]
@@ -60,7 +62,7 @@ def to_srt(
     out = []
     for index, (segment, end) in enumerate(zip(segments, _ends(segments, duration_s), strict=True)):
         text = _cue_text(getattr(segment, body) or segment.title) or "—"
-        times = f"{format_cue_time(segment.start_s, ',')} --> {format_cue_time(end, ',')}"
+        times = f"{cue_time(segment.start_s, ',')} --> {cue_time(end, ',')}"
         out += [str(index + 1), times, text, ""]
     return "\n".join(out)
 
@@ -84,7 +86,7 @@ def to_youtube(segments: Sequence[Segment], duration_s: float | None = None) -> 
     notes: list[str] = []
     if items and items[0].start_s > 0:
         notes.append(
-            f"The first chapter started at {format_clock(items[0].start_s)}: "
+            f"The first chapter started at {clock(items[0].start_s)}: "
             "listed at 0:00, as YouTube requires."
         )
     problems: list[str] = []
@@ -98,7 +100,7 @@ def to_youtube(segments: Sequence[Segment], duration_s: float | None = None) -> 
     starts = [0.0, *(s.start_s for s in items[1:])]
     ends = [*starts[1:], _ends(items, duration_s)[-1]]
     short = [
-        f"'{_one_line(s.title)}' ({format_clock(start)}) lasts {end - start:.0f} s"
+        f"'{_one_line(s.title)}' ({clock(start)}) lasts {end - start:.0f} s"
         for s, start, end in zip(items, starts, ends, strict=True)
         if end - start < YOUTUBE_MIN_LENGTH_S
     ]
@@ -110,20 +112,18 @@ def to_youtube(segments: Sequence[Segment], duration_s: float | None = None) -> 
         )
     if problems:
         return YouTubeList(None, tuple(problems), tuple(notes))
-    lines = [
-        f"{format_clock(start)} {_one_line(s.title)}"
-        for s, start in zip(items, starts, strict=True)
-    ]
+    lines = [f"{clock(start)} {_one_line(s.title)}" for s, start in zip(items, starts, strict=True)]
     return YouTubeList("\n".join(lines) + "\n", (), tuple(notes))
 
 
 def to_markdown(segments: Sequence[Segment], title: str = "Chapters") -> str:
-    """A heading per chapter with its time, then its summary and what is said, quoted."""
+    """A heading per chapter with its time (to the millisecond), then its summary and what is
+    said, quoted."""
     out = [f"# {title}", ""]
     for segment in segments:
-        span = format_clock(segment.start_s)
+        span = clock(segment.start_s, decimals=MAX_DECIMALS)
         if segment.end_s is not None:
-            span += f"–{format_clock(segment.end_s)}"
+            span += f"–{clock(segment.end_s, decimals=MAX_DECIMALS)}"
         out += [f"## {span} {_md(segment.title)}", ""]
         if segment.summary:
             out += [_md(segment.summary), ""]
@@ -142,8 +142,8 @@ def to_json(segments: Sequence[Segment], header: dict[str, str] | None = None) -
     """The checked items with seconds and clock times, plus the answer's header fields."""
     items = [
         {
-            "start": format_clock(s.start_s, millis=s.start_s % 1 != 0),
-            "end": None if s.end_s is None else format_clock(s.end_s, millis=s.end_s % 1 != 0),
+            "start": clock(s.start_s, decimals=MAX_DECIMALS),
+            "end": None if s.end_s is None else clock(s.end_s, decimals=MAX_DECIMALS),
             "start_s": round(s.start_s, 3),
             "end_s": None if s.end_s is None else round(s.end_s, 3),
             "title": s.title,

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
-from reelscope.chapters.timestamps import format_clock
+from reelscope.clock import clock
 
 _BAR_KINDS = (Kind.CHAPTERS, Kind.CAPTIONS, Kind.EVENTS)
 _COLOURS = {
@@ -62,7 +62,7 @@ def timeline_figure(
         },
         yaxis2={"domain": [0, 0.35], "anchor": "x", "visible": has_series},
     )
-    figure.update_xaxes(tickvals=_ticks(end), ticktext=[format_clock(t) for t in _ticks(end)])
+    figure.update_xaxes(tickvals=_ticks(end), ticktext=[clock(t) for t in _ticks(end)])
     return figure
 
 
@@ -76,7 +76,7 @@ def _bars(name: str, kind: Kind, segments: Sequence[Segment], duration_s: float 
         orientation="h",
         marker={"color": _COLOURS[kind], "line": {"width": 1, "color": "#0e1117"}},
         customdata=[s.start_s for s in segments],
-        hovertext=[f"{format_clock(s.start_s)} {s.title}" for s in segments],
+        hovertext=[f"{clock(s.start_s)} {s.title}" for s in segments],
         hoverinfo="text",
         text=[s.title for s in segments],
         textposition="inside",
@@ -92,7 +92,7 @@ def _markers(name: str, kind: Kind, segments: Sequence[Segment]) -> go.Scatter:
         mode="markers",
         marker={"symbol": "diamond", "size": 12, "color": _COLOURS[kind]},
         customdata=[s.start_s for s in segments],
-        hovertext=[f"{format_clock(s.start_s)} {s.title}" for s in segments],
+        hovertext=[f"{clock(s.start_s)} {s.title}" for s in segments],
         hoverinfo="text",
     )
 
@@ -107,7 +107,7 @@ def _series(name: str, segments: Sequence[Segment]) -> go.Scatter:
         mode="lines+markers",
         line={"shape": "hv", "color": _COLOURS[Kind.SERIES]},
         customdata=[s.start_s for s in points],
-        hovertext=[f"{format_clock(s.start_s)}: {s.value:g} {s.title}" for s in points],
+        hovertext=[f"{clock(s.start_s)}: {s.value:g} {s.title}" for s in points],
         hoverinfo="text",
     )
 

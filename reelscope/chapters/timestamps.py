@@ -1,8 +1,8 @@
-"""Timestamps as models write them, and as each export format wants them.
+"""Timestamps as models write them, read into seconds.
 
 Google's guidance for video prompts is `MM:SS`, `H:MM:SS` past an hour and `MM:SS.sss` when
 sampling above 1 fps. Models also write `75:10` for an hour and a quarter, and plain seconds
-(`12`, `12.5`, `"12.5s"`): all are read. What we write is `M:SS` / `H:MM:SS`.
+(`12`, `12.5`, `"12.5s"`): all are read. Writing times is reelscope/clock.py's job.
 """
 
 from __future__ import annotations
@@ -39,26 +39,3 @@ def parse_timestamp(value: object) -> float:
     if match := _SECONDS.match(value):
         return float(match["s"])
     raise TimestampError(f"'{value}' is not a timestamp (expected MM:SS, H:MM:SS or seconds)")
-
-
-def format_clock(seconds: float, *, millis: bool = False) -> str:
-    """`M:SS` under an hour, `H:MM:SS` from an hour on; `.sss` when `millis` is asked."""
-    total_ms = round(max(seconds, 0.0) * 1000)
-    if not millis:
-        total_ms = (total_ms // 1000) * 1000  # floor to the second a viewer sees
-    hours, rest = divmod(total_ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    tail = f".{ms:03d}" if millis else ""
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}{tail}"
-    return f"{minutes}:{secs:02d}{tail}"
-
-
-def format_cue_time(seconds: float, separator: str = ".") -> str:
-    """`HH:MM:SS.mmm` (WebVTT) or, with separator ",", `HH:MM:SS,mmm` (SRT)."""
-    total_ms = round(max(seconds, 0.0) * 1000)
-    hours, rest = divmod(total_ms, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, ms = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{ms:03d}"

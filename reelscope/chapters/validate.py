@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
-from reelscope.chapters.timestamps import format_clock
+from reelscope.clock import clock
 
 SAME_START_S = 0.5  # two chapters starting this close are one chapter said twice
 _TITLED = (Kind.CHAPTERS, Kind.MOMENTS, Kind.EVENTS)
@@ -48,7 +48,7 @@ def check(segments: Sequence[Segment], kind: Kind, duration_s: float | None = No
                 Finding(
                     "duration",
                     "This video was not probed here (a gs:// or YouTube link), so its length is "
-                    f"taken from the answer's own last timestamp, {format_clock(duration_s)}: "
+                    f"taken from the answer's own last timestamp, {clock(duration_s)}: "
                     "chapters past the real end cannot be caught.",
                     fixed=False,
                 )
@@ -71,14 +71,14 @@ def _answer_length(items: list[Segment]) -> float | None:
 
 def _inside(items: list[Segment], duration: float, findings: list[Finding]) -> list[Segment]:
     kept: list[Segment] = []
-    length = format_clock(duration)
+    length = clock(duration)
     for item in items:
         if item.start_s >= duration:
             findings.append(
                 Finding(
                     "range",
-                    f"'{item.title or format_clock(item.start_s)}' starts at "
-                    f"{format_clock(item.start_s)}, after the video ends ({length}): removed.",
+                    f"'{item.title or clock(item.start_s)}' starts at "
+                    f"{clock(item.start_s)}, after the video ends ({length}): removed.",
                 )
             )
             continue
@@ -86,8 +86,8 @@ def _inside(items: list[Segment], duration: float, findings: list[Finding]) -> l
             findings.append(
                 Finding(
                     "range",
-                    f"'{item.title or format_clock(item.start_s)}' ends at "
-                    f"{format_clock(item.end_s)}, after the video ends: clamped to {length}.",
+                    f"'{item.title or clock(item.start_s)}' ends at "
+                    f"{clock(item.end_s)}, after the video ends: clamped to {length}.",
                 )
             )
             item = dataclasses.replace(item, end_s=duration)
@@ -110,7 +110,7 @@ def _merge_same_starts(items: list[Segment], findings: list[Finding]) -> list[Se
             findings.append(
                 Finding(
                     "duplicate",
-                    f"Two chapters start at {format_clock(first.start_s)} "
+                    f"Two chapters start at {clock(first.start_s)} "
                     f"('{first.title}' and '{item.title}'): merged into one.",
                 )
             )
@@ -140,13 +140,13 @@ def _ends(items: list[Segment], duration: float | None, findings: list[Finding])
     for index, item in enumerate(items):
         following = items[index + 1].start_s if index + 1 < len(items) else duration
         end = item.end_s
-        name = f"'{item.title}' ({format_clock(item.start_s)})"
+        name = f"'{item.title}' ({clock(item.start_s)})"
         if following is not None and end is not None and end > following + 1e-6:
             findings.append(
                 Finding(
                     "overlap",
-                    f"{name} runs to {format_clock(end)}, past the next start "
-                    f"{format_clock(following)}: its end is moved to it.",
+                    f"{name} runs to {clock(end)}, past the next start "
+                    f"{clock(following)}: its end is moved to it.",
                 )
             )
             end = following
@@ -167,11 +167,11 @@ def _titled(items: list[Segment], findings: list[Finding]) -> list[Segment]:
     named: list[Segment] = []
     for item in items:
         if not item.title.strip():
-            title = f"Untitled ({format_clock(item.start_s)})"
+            title = f"Untitled ({clock(item.start_s)})"
             findings.append(
                 Finding(
                     "title",
-                    f"The item at {format_clock(item.start_s)} had no title: named '{title}'.",
+                    f"The item at {clock(item.start_s)} had no title: named '{title}'.",
                 )
             )
             item = dataclasses.replace(item, title=title)

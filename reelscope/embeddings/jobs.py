@@ -13,7 +13,6 @@ what was already answered.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 import uuid
@@ -27,6 +26,7 @@ import numpy as np
 from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_item, plan_calls
 from reelscope.embeddings.models import Embedder, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.retries import RetryPolicy, http_status, retryable
 
 DEFAULT_CONCURRENCY = 12  # calls in flight: hides latency; 429s are retried with backoff
 
@@ -36,18 +36,6 @@ class JobState(StrEnum):
     DONE = "done"
     CANCELLED = "cancelled"
     FAILED = "failed"  # the job itself broke (e.g. the collection went away), not an item
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    initial_s: float = 0.5
-    max_s: float = 8.0
-
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter, so parallel calls do not retry in step."""
-        base = min(self.max_s, self.initial_s * 2**attempt)
-        return base * (0.5 + random.random() / 2)
 
 
 @dataclass(frozen=True)
@@ -287,29 +275,17 @@ def _row(item: Item, segment: Segment) -> NewRow:
     )
 
 
-def retryable(exc: BaseException) -> bool:
-    """429, 5xx and dropped connections are worth another try; anything else is not."""
-    code = getattr(exc, "code", None)
-    if isinstance(code, int) and (code == 429 or 500 <= code < 600):
-        return True
-    import httpx
-    import requests
-
-    transient = (httpx.TransportError, requests.ConnectionError, requests.Timeout)
-    return isinstance(exc, transient)
-
-
 def failure_reason(exc: BaseException) -> str:
     """One line a user can act on, from whichever SDK raised it."""
     if isinstance(exc, EmbeddingError):
         return str(exc)
-    code = getattr(exc, "code", None)
+    code = http_status(exc)
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if code == 429:
         return f"Quota exhausted (429) after several tries: {message} Try again later."
-    if isinstance(code, int) and code >= 500:
+    if code is not None and retryable(exc):
         return f"Vertex AI kept failing ({code}): {message} Try again later."
-    if isinstance(code, int):
+    if code is not None:
         return f"Vertex AI refused it ({code}): {message}"
     return f"{type(exc).__name__}: {message}"
 

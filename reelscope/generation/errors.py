@@ -1,21 +1,32 @@
 """Turning what the SDKs raise into a RunError a person can act on.
 
 google-genai raises typed APIErrors for HTTP statuses but lets httpx errors through as they are
-(a cut stream, a timeout): SDK-NOTES.md lists what arrives for each fault.
+(a cut stream, a timeout): SDK-NOTES.md lists what arrives for each fault. Whether a failure is
+worth another try is decided in reelscope/retries.py, for generation and embeddings alike.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import google.auth.exceptions
 import httpx
 from google.genai import errors as genai_errors
 
 from reelscope.generation.events import ErrorKind, RunError
+from reelscope.retries import retryable
 from reelscope.vertex import LOGIN_COMMAND
 
 
 def classify(exc: BaseException, *, model_id: str, project: str | None, location: str) -> RunError:
     """A RunError for `exc`, with a message that says what happened and a hint of what to do."""
+    error = _described(exc, model_id=model_id, project=project, location=location)
+    return dataclasses.replace(error, retryable=retryable(exc))
+
+
+def _described(
+    exc: BaseException, *, model_id: str, project: str | None, location: str
+) -> RunError:
     if isinstance(exc, genai_errors.APIError):
         return _from_api_error(exc, model_id=model_id, project=project, location=location)
     if isinstance(exc, google.auth.exceptions.GoogleAuthError):
@@ -35,14 +46,12 @@ def classify(exc: BaseException, *, model_id: str, project: str | None, location
             ErrorKind.NETWORK,
             f"Could not reach Vertex AI: {exc}",
             "Check your network connection and GOOGLE_VERTEX_BASE_URL, if you set one.",
-            retryable=True,
         )
     if isinstance(exc, httpx.TransportError):
         return RunError(
             ErrorKind.STREAM_CUT,
             "The connection to Vertex AI closed before the answer was complete.",
             "Run it again for the full answer.",
-            retryable=True,
         )
     return RunError(
         ErrorKind.UNKNOWN,
@@ -80,14 +89,12 @@ def _from_api_error(
             ErrorKind.QUOTA,
             f"Quota exhausted (429): {server_message}",
             "Wait a minute and try again, or ask for a higher quota for this model.",
-            retryable=True,
         )
     if code == 408 or code >= 500:
         return RunError(
             ErrorKind.SERVER,
             f"Vertex AI had a server error ({code}): {server_message}",
             "This is usually temporary: try again in a moment.",
-            retryable=True,
         )
     if code == 400:
         return RunError(

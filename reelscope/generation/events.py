@@ -38,6 +38,8 @@ class Usage:
     output_tokens: int | None = None
     thinking_tokens: int | None = None
     total_tokens: int | None = None
+    cached_tokens: int | None = None  # part of prompt_tokens, from Vertex's context cache
+    prompt_by_modality: tuple[tuple[str, int], ...] = ()  # ("VIDEO", 840), ("AUDIO", 300), …
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,10 @@ def from_record(record: dict[str, Any]) -> Event:
         data["error"] = RunError(**{**error, "kind": ErrorKind(error["kind"])})
     elif cls is Blocked:
         data["categories"] = tuple(data.get("categories", ()))
+    elif cls is Usage:
+        data["prompt_by_modality"] = tuple(
+            (str(name), int(count)) for name, count in data.get("prompt_by_modality") or ()
+        )
     elif cls is Stopped:
         data["reason"] = StopReason(data.get("reason", StopReason.USER))
     try:

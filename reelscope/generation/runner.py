@@ -6,13 +6,12 @@ cancellation closes the HTTP stream at once; a blocking read in a thread could n
 
 google-genai retries nothing by default, and its own retry options are invisible to the user;
 so retries happen here, before the first chunk only (a broken stream cannot be resumed), each
-announced with a Retrying event.
+announced with a Retrying event. What is retried, and how long to wait: reelscope/retries.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
@@ -32,26 +31,12 @@ from reelscope.generation.events import (
     Usage,
 )
 from reelscope.generation.request import GenerationRequest
+from reelscope.retries import RetryPolicy
 
 # Finish reasons that mean the answer was withheld for safety or policy.
 BLOCKING_FINISH_REASONS = frozenset(
     {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"}
 )
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter, for 429, 5xx and dropped connections."""
-
-    max_attempts: int = 4
-    initial_delay_s: float = 1.0
-    multiplier: float = 2.0
-    max_delay_s: float = 20.0
-    jitter: float = 0.2
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.initial_delay_s * self.multiplier ** (attempt - 1), self.max_delay_s)
-        return base * (1 + random.uniform(-self.jitter, self.jitter))
 
 
 @dataclass(frozen=True)
@@ -78,7 +63,7 @@ async def generate_events(
     """
     retry = retry or RetryPolicy()
     target = target or Target(project=None, location="global")
-    for attempt in range(1, retry.max_attempts + 1):
+    for attempt in range(1, retry.attempts + 1):
         translator = _Translator(elapsed)
         try:
             if stream:
@@ -95,9 +80,9 @@ async def generate_events(
             error = classify(
                 exc, model_id=request.model_id, project=target.project, location=target.location
             )
-            if error.retryable and not translator.received and attempt < retry.max_attempts:
-                delay = retry.delay(attempt)
-                yield Retrying(elapsed(), attempt, retry.max_attempts, delay, error.message)
+            if error.retryable and not translator.received and attempt < retry.attempts:
+                delay = retry.delay(attempt - 1)
+                yield Retrying(elapsed(), attempt, retry.attempts, delay, error.message)
                 await asyncio.sleep(delay)
                 continue
             yield Failed(elapsed(), error)
@@ -178,6 +163,12 @@ def _usage(meta: types.GenerateContentResponseUsageMetadata, at: float) -> Usage
         output_tokens=meta.candidates_token_count,
         thinking_tokens=meta.thoughts_token_count,
         total_tokens=meta.total_token_count,
+        cached_tokens=meta.cached_content_token_count,
+        prompt_by_modality=tuple(
+            (_name(detail.modality), detail.token_count)
+            for detail in meta.prompt_tokens_details or ()
+            if detail.modality is not None and detail.token_count is not None
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from reelscope.catalog import Price
+from reelscope.costs import usage_cost
 from reelscope.database import Database
 from reelscope.generation.events import Event, TextDelta, Thought, from_record, to_record
 from reelscope.generation.state import RunState
@@ -162,20 +163,6 @@ def status_of(state: RunState) -> str:
     return "completed"
 
 
-def cost_of(state: RunState, price: Price | None) -> float | None:
-    """USD for the tokens used, when the model has a price and usage came back."""
-    usage = state.usage
-    if price is None or usage is None or usage.prompt_tokens is None:
-        return None
-    cost = usage.prompt_tokens * price.input_usd_per_mtok
-    output = (usage.output_tokens or 0) + (usage.thinking_tokens or 0)
-    if output:
-        if price.output_usd_per_mtok is None:
-            return None
-        cost += output * price.output_usd_per_mtok
-    return cost / 1_000_000
-
-
 class RunRepo:
     def __init__(self, db: Database, price_of: PriceOf | None = None) -> None:
         self._db = db
@@ -240,7 +227,7 @@ class RunRepo:
                 usage.output_tokens if usage else None,
                 usage.thinking_tokens if usage else None,
                 usage.total_tokens if usage else None,
-                cost_of(state, self._price_of(model_id)),
+                usage_cost(self._price_of(model_id), usage).total_usd,
                 state.error.message if state.error else None,
                 state.ended_at,
                 run_id,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reelscope.costs import format_usd
 from reelscope.generation.events import from_record
 from reelscope.store.runs import RunRepo, StoredRun, spec_from_record
 
@@ -150,7 +151,7 @@ def _markdown_lines(run: StoredRun, level: int, title: str | None = None) -> lis
         f"- Tokens: prompt {_count(usage and usage.prompt_tokens)}, "
         f"output {_count(usage and usage.output_tokens)}, "
         f"thinking {_count(usage and usage.thinking_tokens)}",
-        f"- Cost: {_usd(run.cost_usd)}",
+        f"- Cost: {format_usd(run.cost_usd)}",
         f"- Run id: `{run.id}` (Reelscope {run.app_version or 'unknown'})",
         "",
         f"{heading}# Parameters",
@@ -202,7 +203,3 @@ def _seconds(value: float | None) -> str:
 
 def _count(value: int | None) -> str:
     return f"{value:,}" if value is not None else "–"
-
-
-def _usd(value: float | None) -> str:
-    return f"${value:.6f}" if value is not None else "unknown"

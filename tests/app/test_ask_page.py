@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from reelscope.generation.events import StopReason
+from reelscope.retries import RetryPolicy
 from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
 from tests.media_files import make_corrupt_mp4, make_long_video, make_text_file
@@ -232,7 +233,7 @@ def test_each_fault_gives_its_message_and_keeps_what_arrived(
 
 def test_timeout_says_how_to_wait_longer(connected, vertex, monkeypatch):
     monkeypatch.setenv("REELSCOPE_REQUEST_TIMEOUT", "0.3")
-    vertex.delay(2.0)
+    vertex.delay(2.0, times=RetryPolicy().attempts)  # a timeout is retried: every try times out
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
     run_to_the_end(app)
@@ -379,7 +380,9 @@ def test_upload_probe_clip_estimate_run_and_actual_usage(connected, vertex, vide
     expected_prompt = 258 + len("abcd" * 5) // 4  # the emulator's rule: 258 a file + text / 4
     assert shown["Actual input tokens"] == f"{expected_prompt:,}"
     assert shown["Prompt tokens"] == f"{expected_prompt:,}"  # the run view agrees
-    assert "No Vertex price known for Gemini 3.5 Flash" in texts(app.caption)
+    captions = texts(app.caption)
+    assert "third-party table, as of 2026-08-21" in captions
+    assert "not Google's list price" in captions
 
 
 def test_fps_and_request_resolution_change_the_estimate_and_the_request(

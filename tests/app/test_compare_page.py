@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from reelscope.costs import format_usd
 from reelscope.store import open_store
 from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
@@ -92,11 +93,11 @@ def test_three_models_stream_interleaved_each_in_its_column(app, vertex):
         assert reply(model, chunks) in shown
         assert all(WORDS[other] not in shown for other in MODELS if other != model)
         assert "TTFT" in shown and "tokens/s" in shown
-    # cost per column from its own usage: 3.5 Flash-Lite has a full list price
-    usage = runs[1].state().usage
-    cost = (usage.prompt_tokens * 0.30 + usage.output_tokens * 2.50) / 1e6
-    assert f"${cost:.6f}" in texts(column(app, 1).markdown)
-    assert "no output price" in texts(column(app, 2).markdown)
+    # cost per column from its own usage at its own model's price (input, output per million)
+    for index, (per_input, per_output) in enumerate([(1.50, 9.00), (0.30, 2.50), (0.75, 3.75)]):
+        usage = runs[index].state().usage
+        cost = (usage.prompt_tokens * per_input + usage.output_tokens * per_output) / 1e6
+        assert f"cost **{format_usd(cost)}**" in texts(column(app, index).markdown)
 
     # Same media and prompt to each model, all at once: the streams overlap on the wire.
     requests = [r for r in vertex.requests if r.rpc == "streamGenerateContent"]
@@ -118,6 +119,7 @@ def test_three_models_stream_interleaved_each_in_its_column(app, vertex):
         if (s := run.state())
     ]
     assert max(first for first, _ in spans) < min(last for _, last in spans)
+    print("TTFT", [run.state().time_to_first_token for run in runs])
     assert [run.state().time_to_first_token < 0.1 for run in runs] == [True, False, False]
 
 

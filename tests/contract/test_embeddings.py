@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from reelscope.embeddings.items import (
     item_from_file,
     text_items,
 )
-from reelscope.embeddings.jobs import JobState, RetryPolicy, start_job
+from reelscope.embeddings.jobs import JobState, start_job
 from reelscope.embeddings.models import (
     GEMINI_EMBEDDING_2,
     MULTIMODAL_001,
@@ -27,10 +28,11 @@ from reelscope.embeddings.models import (
 )
 from reelscope.embeddings.queries import FROM_CACHE, FROM_COLLECTION, query_vector
 from reelscope.embeddings.store import EmbeddingStore
+from reelscope.retries import RetryPolicy
 from reelscope.settings import Settings
 from tests.vertex_emulator import Fault, FaultKind, VertexEmulator, fake_embedding
 
-FAST_RETRY = RetryPolicy(attempts=4, initial_s=0.01, max_s=0.05)
+FAST_RETRY = RetryPolicy(attempts=4, initial_delay_s=0.01, max_delay_s=0.05)
 
 
 @pytest.fixture
@@ -306,6 +308,23 @@ def test_429_then_success(vertex, emulator_settings, store):
     _, progress = _embed(store, embedder, text_items("retry me"))
     assert progress.items_done == 1 and progress.retries == 2 and progress.calls == 3
     assert vertex.pending_faults == []
+
+
+@pytest.mark.parametrize("status", [408, 500])
+def test_request_timeouts_and_server_errors_are_retried(vertex, emulator_settings, store, status):
+    vertex.fail(status, times=2, rpc="predict")
+    embedder = make_embedder(emulator_settings, MULTIMODAL_001, 1408)
+    _, progress = _embed(store, embedder, text_items("retry me"))
+    assert progress.items_done == 1 and progress.retries == 2 and progress.calls == 3
+
+
+def test_a_timeout_is_retried(vertex, emulator_settings, store):
+    impatient = replace(emulator_settings, request_timeout_s=0.5)
+    vertex.delay(3.0, rpc="embedContent")  # the first call outlives the client's timeout
+    embedder = make_embedder(impatient, GEMINI_EMBEDDING_2, 128)
+    _, progress = _embed(store, embedder, text_items("slow at first"))
+    assert progress.items_done == 1 and progress.retries == 1 and progress.calls == 2
+    assert len(_calls(vertex, "embedContent")) == 2
 
 
 def test_one_item_fails_the_rest_land(vertex, emulator_settings, store):

@@ -20,9 +20,10 @@ from reelscope.generation.events import (
     Usage,
 )
 from reelscope.generation.request import build_request
-from reelscope.generation.runner import RetryPolicy, Target
+from reelscope.generation.runner import Target
 from reelscope.media import accept_upload, source_from_link
 from reelscope.parameters import GenerationParams, defaults_for
+from reelscope.retries import RetryPolicy
 from reelscope.runs import Runs, RunSpec
 from reelscope.spool import Spool
 from reelscope.tasks import TaskRegistry
@@ -30,7 +31,7 @@ from reelscope.vertex import NotConnected, make_genai_client
 from tests.requests import checked
 
 CATALOG = load_catalog()
-FAST_RETRY = RetryPolicy(max_attempts=3, initial_delay_s=0.01, jitter=0)
+FAST_RETRY = RetryPolicy(attempts=3, initial_delay_s=0.01, jitter=0)
 REPLY = "First scene red. Second scene green. Third scene blue. That is all there is to see."
 
 
@@ -71,6 +72,32 @@ def test_streamed_answer_arrives_in_chunks_with_usage_and_stop(client, vertex):
     assert vertex.last_request().path.startswith(
         "/v1beta1/projects/test-project/locations/global/publishers/google/models/gemini-3.5-flash"
     )
+
+
+def test_usage_keeps_input_tokens_by_modality_and_cached_tokens(client, vertex):
+    """What Vertex AI reports per modality is what a cost prices audio by (reelscope/costs.py)."""
+    usage = {
+        "promptTokenCount": 1_300,
+        "candidatesTokenCount": 20,
+        "totalTokenCount": 1_320,
+        "cachedContentTokenCount": 1_000,
+        "promptTokensDetails": [
+            {"modality": "VIDEO", "tokenCount": 840},
+            {"modality": "AUDIO", "tokenCount": 300},
+            {"modality": "TEXT", "tokenCount": 160},
+        ],
+    }
+    text = {"role": "model", "parts": [{"text": REPLY}]}
+    vertex.on_request(
+        lambda request: [
+            {"candidates": [{"index": 0, "content": text, "finishReason": "STOP"}],
+             "usageMetadata": usage}
+        ]
+    )  # fmt: skip
+    run = ask(client)
+    assert run.text == REPLY
+    assert run.usage.prompt_by_modality == (("VIDEO", 840), ("AUDIO", 300), ("TEXT", 160))
+    assert run.usage.cached_tokens == 1_000
 
 
 def test_non_streaming_mode_gives_the_same_answer_in_one_piece(client, vertex):
@@ -150,7 +177,7 @@ def test_several_responses_stream_side_by_side(client, vertex):
     assert run.texts[1].endswith(REPLY) and run.texts[1] != REPLY
 
 
-@pytest.mark.parametrize("status", [429, 500, 503])
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
 def test_transient_errors_are_retried_visibly_then_succeed(client, vertex, status):
     vertex.set_reply(REPLY)
     vertex.fail(status, "try later", times=2)
@@ -160,6 +187,17 @@ def test_transient_errors_are_retried_visibly_then_succeed(client, vertex, statu
     assert run.text == REPLY
     assert run.error is None
     assert vertex.pending_faults == []
+
+
+def test_a_timeout_is_retried_like_any_transient_failure(emulator_settings, vertex):
+    impatient = make_genai_client(replace(emulator_settings, request_timeout_s=0.5))
+    vertex.set_reply(REPLY)
+    vertex.delay(3.0)  # the first request outlives the client's timeout; the second does not
+    run = ask(impatient)
+    retries = of_type(run, Retrying)
+    assert len(retries) == 1 and "did not answer in time" in retries[0].reason
+    assert run.text == REPLY and run.error is None
+    assert len(vertex.requests) == 2 and vertex.requests[1].answer.how == "complete"
 
 
 def test_quota_that_never_recovers_fails_with_the_quota_message(client, vertex):
@@ -247,8 +285,9 @@ def test_max_tokens_reports_the_thinking_tokens(client, vertex):
 
 def test_timeout_becomes_a_timeout_message(emulator_settings, vertex):
     client = make_genai_client(replace(emulator_settings, request_timeout_s=0.3))
-    vertex.delay(2.0)
+    vertex.delay(2.0, times=FAST_RETRY.attempts)  # every try times out
     run = ask(client)
+    assert len(of_type(run, Retrying)) == FAST_RETRY.attempts - 1
     assert run.error.kind is ErrorKind.TIMEOUT
     assert "REELSCOPE_REQUEST_TIMEOUT" in run.error.hint
 

@@ -18,8 +18,9 @@ from reelscope.generation.events import (
     to_record,
 )
 from reelscope.generation.request import build_request
-from reelscope.generation.runner import RetryPolicy, Target
+from reelscope.generation.runner import Target
 from reelscope.parameters import defaults_for
+from reelscope.retries import RetryPolicy
 from reelscope.runs import Runs, RunSpec, worker
 from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
@@ -83,7 +84,7 @@ def test_stop_mid_stream_closes_the_http_stream_and_keeps_the_text(runs, client,
 
 def test_stop_during_a_backoff_wait_sends_no_further_request(runs, client, vertex):
     vertex.fail(429, "slow down", times=3)
-    slow_retry = RetryPolicy(max_attempts=4, initial_delay_s=0.8, jitter=0)
+    slow_retry = RetryPolicy(attempts=4, initial_delay_s=0.8, jitter=0)
     run = start(runs, client, retry=slow_retry)
     assert run.wait_until(lambda s: bool(s.retries), timeout=5)
 

@@ -110,3 +110,87 @@ def test_malformed_catalog_is_refused_with_the_field_named(raw, mutate, message)
     mutate(data)
     with pytest.raises(CatalogError, match=message):
         parse_catalog(data)
+
+
+# Vertex AI, standard tier, USD per million tokens, from ../shared/PRICES.md:
+# input, output, batch input, batch output, audio input where the table has its own rate.
+PRICES = {
+    "gemini-3.8-flash": (0.75, 3.75, 0.375, 1.875, None),
+    "gemini-3.7-flash": (0.75, 3.75, 0.375, 1.875, None),
+    "gemini-3.6-flash": (0.75, 3.75, 0.375, 1.875, None),
+    "gemini-3.5-flash": (1.50, 9.00, 0.75, 4.50, None),
+    "gemini-3.5-flash-lite": (0.30, 2.50, 0.15, 1.25, None),
+    "gemini-3.1-pro-preview": (2.00, 12.00, 1.00, 6.00, None),
+    "gemini-3.1-flash-lite": (0.25, 1.50, 0.125, 0.75, 0.50),
+    "gemini-2.5-pro": (1.25, 10.00, 0.625, 5.00, None),
+    "gemini-2.5-flash": (0.30, 2.50, 0.15, 1.25, 1.00),
+    "gemini-2.5-flash-lite": (0.10, 0.40, 0.05, 0.20, 0.30),
+    "gemini-2.0-flash": (0.15, 0.60, 0.075, 0.30, 1.00),
+    "gemini-2.0-flash-lite": (0.075, 0.30, 0.0375, 0.15, None),
+    "gemini-1.0-pro-vision": (0.50, 1.50, 0.25, 0.75, None),
+}
+
+
+@pytest.mark.parametrize(("model_id", "figures"), PRICES.items())
+def test_every_model_with_a_sourced_price_has_it(model_id, figures):
+    price = load_catalog().get(model_id).price
+    per_input, per_output, batch_input, batch_output, audio = figures
+    assert (price.input_usd_per_mtok, price.output_usd_per_mtok) == (per_input, per_output)
+    assert (price.batch_input_usd_per_mtok, price.batch_output_usd_per_mtok) == (
+        batch_input,
+        batch_output,
+    )
+    assert price.input_by_modality.get("AUDIO") == audio
+    assert price.basis.startswith("third-party table") and price.as_of.year == 2026
+    assert "list price" not in price.basis
+
+
+def test_long_context_tiers_cached_rates_and_regional_premiums_where_given():
+    catalog = load_catalog()
+    pro = catalog.get("gemini-3.1-pro-preview").price
+    assert pro.long_context.above_tokens == 200_000
+    assert (pro.long_context.input_usd_per_mtok, pro.long_context.output_usd_per_mtok) == (4, 18)
+    assert (pro.long_context.batch_input_usd_per_mtok, pro.cached_input_usd_per_mtok) == (2, 0.2)
+    assert catalog.get("gemini-2.5-pro").price.long_context.output_usd_per_mtok == 15
+    regional = {m.id for m in catalog.models if m.price and m.price.regional_premium_pct == 10}
+    assert regional == {
+        "gemini-3.5-flash",
+        "gemini-3.5-flash-lite",
+        "gemini-3.1-flash-lite",
+        "gemini-3.6-flash",
+        "gemini-3.7-flash",
+    }
+
+
+def test_conflicts_and_gaps_in_the_sources_are_said():
+    catalog = load_catalog()
+    assert "Conflict on audio input" in " ".join(catalog.get("gemini-3.5-flash").price.notes)
+    assert "Conflict" in " ".join(catalog.get("gemini-3.6-flash").price.notes)
+    assert "No price checked against Google" in catalog.get("gemini-1.0-pro-vision").price.notes[0]
+    for model_id in ("gemini-1.5-pro", "gemini-1.5-flash"):  # billed per character, not token
+        model = catalog.get(model_id)
+        assert model.price is None and "per character" in " ".join(model.notes)
+    for model_id in ("gemini-3-flash-preview", "gemini-3-pro-preview"):  # none found
+        assert catalog.get(model_id).price is None
+
+
+def _price_of(data: dict) -> dict:
+    return next(m for m in data["models"] if m["id"] == "gemini-3.1-pro-preview")["price"]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda p: p.update(input_by_modality={"smell": 1.0}), "input_by_modality"),
+        (lambda p: p.update(input_by_modality={"audio": -1}), "non-negative"),
+        (lambda p: p.update(batch_output_usd_per_mtok="half"), "non-negative"),
+        (lambda p: p["long_context"].pop("above_tokens"), "above_tokens"),
+        (lambda p: p["long_context"].pop("output_usd_per_mtok"), "output_usd_per_mtok"),
+        (lambda p: p.pop("basis"), "basis"),
+    ],
+)
+def test_malformed_prices_are_refused_with_the_field_named(raw, mutate, message):
+    data = copy.deepcopy(raw)
+    mutate(_price_of(data))
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(data)

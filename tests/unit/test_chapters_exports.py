@@ -91,7 +91,7 @@ def test_youtube_says_why_when_the_rules_cannot_be_met() -> None:
 
 def test_markdown_has_times_and_escapes_model_text() -> None:
     text = to_markdown(HOUR)
-    assert "## 1:00:00–1:15:10 Past the hour" in text
+    assert "## 1:00:00–1:15:10.5 Past the hour" in text
     assert "Hello \\*there\\*" in text
     assert "> We begin" in text
 
@@ -99,5 +99,38 @@ def test_markdown_has_times_and_escapes_model_text() -> None:
 def test_json_round_trips_times() -> None:
     data = json.loads(to_json(HOUR, {"quantity": "x"}))
     assert data["quantity"] == "x"
-    assert data["items"][2]["start"] == "1:00:00" and data["items"][2]["end"] == "1:15:10.500"
+    assert data["items"][2]["start"] == "1:00:00" and data["items"][2]["end"] == "1:15:10.5"
     assert [i["start_s"] for i in data["items"]] == [s.start_s for s in HOUR]
+
+
+def test_markdown_keeps_a_chapter_s_fraction_of_a_second() -> None:
+    text = to_markdown([Segment(3.5, 8, "Opening"), Segment(8, 12.25, "Next")])
+    assert "## 0:03.5–0:08 Opening" in text
+    assert "## 0:08–0:12.25 Next" in text
+
+
+ODD_TIMES = [
+    Segment(0.125, 3.5, "A"),
+    Segment(3.5, 17.875, "B"),
+    Segment(17.875, 3600.001, "C"),
+    Segment(3600.001, 3720.5, "D"),
+]
+
+
+def test_every_export_keeps_the_precision_its_format_holds() -> None:
+    """Milliseconds where the format holds them; YouTube reads whole seconds only."""
+    starts = [s.start_s for s in ODD_TIMES]
+    ends = [s.end_s for s in ODD_TIMES]
+    headings = [line[3:] for line in to_markdown(ODD_TIMES).splitlines() if line.startswith("## ")]
+    spans = [heading.split(" ", 1)[0].split("–") for heading in headings]
+    assert [parse_timestamp(a) for a, _ in spans] == starts
+    assert [parse_timestamp(b) for _, b in spans] == ends
+    items = json.loads(to_json(ODD_TIMES))["items"]
+    assert [parse_timestamp(i["start"]) for i in items] == starts
+    assert [parse_timestamp(i["end"]) for i in items] == ends
+    for text, timing in ((to_webvtt(ODD_TIMES), VTT_TIMING), (to_srt(ODD_TIMES), SRT_TIMING)):
+        cues = [timing.match(line) for line in text.splitlines() if "-->" in line]
+        assert [to_s(*c.groups()[:4]) for c in cues] == starts
+        assert [to_s(*c.groups()[4:]) for c in cues] == ends
+    listed = to_youtube([Segment(0, 12.5, "A"), Segment(12.5, 30.9, "B"), Segment(30.9, 50, "C")])
+    assert [line.split(" ")[0] for line in listed.text.splitlines()] == ["0:00", "0:12", "0:30"]

@@ -37,6 +37,12 @@ def api_error(code: int, status: str, message: str) -> errors.APIError:
             "busy",
         ),
         (
+            api_error(408, "DEADLINE_EXCEEDED", "took too long"),
+            ErrorKind.SERVER,
+            True,
+            "took too long",
+        ),
+        (
             api_error(400, "INVALID_ARGUMENT", "bad fps"),
             ErrorKind.INVALID_ARGUMENT,
             False,
@@ -69,7 +75,7 @@ def api_error(code: int, status: str, message: str) -> errors.APIError:
         (
             httpx.ReadTimeout("slow", request=REQUEST),
             ErrorKind.TIMEOUT,
-            False,
+            True,
             "REELSCOPE_REQUEST_TIMEOUT",
         ),
         (

@@ -31,7 +31,8 @@ def test_one_minute_with_audio_on_gemini_3() -> None:
     assert (estimate.audio_tokens, estimate.timestamp_tokens) == (1_500, 420)
     assert (estimate.text_tokens, estimate.total) == (10, 6_130)
     assert estimate.share_of_limit == pytest.approx(6_130 / LIMIT)
-    assert estimate.cost_usd is None and estimate.price is None and estimate.fits
+    assert estimate.price is G35.price and estimate.fits
+    assert estimate.cost_usd == pytest.approx(6_130 * 1.50 / 1_000_000)  # one rate for all input
 
 
 @pytest.mark.parametrize(
@@ -93,9 +94,17 @@ def test_cost_from_the_catalog_price_with_its_source() -> None:
     assert estimate.total == expected_tokens
     assert estimate.cost_usd == pytest.approx(expected_tokens * 0.30 / 1_000_000)
     assert estimate.price is not None and estimate.price.sources[0].startswith("https://")
-    assert (
-        estimate.price.as_of.year == 2026 and "Vertex list price not found" in estimate.price.basis
+    assert estimate.price.as_of.year == 2026 and "third-party table" in estimate.price.basis
+
+
+def test_audio_input_is_priced_at_its_own_rate_where_the_catalog_has_one() -> None:
+    lite = CATALOG.get("gemini-3.1-flash-lite")  # $0.25 input, $0.50 audio input
+    estimate = estimate_request(lite, [VideoInput(60, has_audio=True)], prompt="abcd" * 10)
+    assert estimate.cost.input_by_modality_usd == pytest.approx(
+        {"VIDEO": (4_200 + 420) * 0.25e-6, "AUDIO": 1_500 * 0.50e-6, "TEXT": 10 * 0.25e-6}
     )
+    assert estimate.cost_usd == pytest.approx((4_630 * 0.25 + 1_500 * 0.50) / 1_000_000)
+    assert estimate.cost.output_usd is None  # not known before the run
 
 
 def test_an_hour_at_24_fps_high_does_not_fit_and_gets_proposals_that_do() -> None:
@@ -113,7 +122,7 @@ def test_an_hour_at_24_fps_high_does_not_fit_and_gets_proposals_that_do() -> Non
     assert (low.fps, low.resolution, low.total_tokens) == (3.45, "LOW", 1_047_340)
     clip = proposals["clip"]  # 151 s x (24 x 287 + 25) + 1,000
     assert (clip.clip_s, clip.total_tokens) == (151.0, 1_044_863)
-    assert "0:02:31" in clip.message
+    assert "at most 2:31 (of 1:00:00)" in clip.message
 
 
 def test_nothing_to_propose_when_it_fits() -> None:

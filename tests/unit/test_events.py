@@ -30,6 +30,7 @@ EVERY_KIND = [
     TextDelta(0.5, "Hello", 1),
     Thought(0.4, "Looking at the first scene", 0),
     Usage(1.0, prompt_tokens=10, output_tokens=5, thinking_tokens=3, total_tokens=18),
+    Usage(1.0, 900, 5, cached_tokens=600, prompt_by_modality=(("VIDEO", 600), ("AUDIO", 300))),
     Finished(1.0, "STOP", 0),
     Blocked(0.9, "response", "SAFETY", ("HARM_CATEGORY_HATE_SPEECH",), 0),
     Retrying(0.1, 1, 4, 1.5, "Quota exhausted (429)"),

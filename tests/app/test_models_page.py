@@ -1,0 +1,30 @@
+"""The Models page shows every model's sourced price, as a third-party figure with its date."""
+
+from __future__ import annotations
+
+from reelscope.catalog import load_catalog
+from tests.app.conftest import start_app, texts
+
+
+def prices_table(app):
+    return next(frame.value for frame in app.dataframe if "Basis" in frame.value.columns)
+
+
+def test_the_models_page_lists_prices_with_their_basis_date_and_source(no_settings):
+    app = start_app()
+    app.switch_page("pages/models.py").run()
+    assert not app.exception, app.exception
+    rows = prices_table(app).set_index("ID")
+    catalog = load_catalog()
+    assert list(rows.index) == [m.id for m in catalog.models]
+    flash = rows.loc["gemini-3.5-flash"]
+    assert (flash["Input"], flash["Output"], flash["Batch"]) == ("$1.50", "$9.00", "$0.75 / $4.50")
+    assert flash["Basis"] == "third-party table, as of 2026-08-21"
+    assert flash["Source"].startswith("https://")
+    assert rows.loc["gemini-3.1-flash-lite"]["Audio in"] == "$0.50"
+    assert rows.loc["gemini-3.1-pro-preview"]["Long prompt"] == ">200k: $4.00 / $18.00"
+    assert rows.loc["gemini-3-pro-preview"]["Input"] == "–"
+    assert "not Google's list price" in texts(app.caption)
+    notes = texts(app.markdown)  # what the table cannot hold, with every source
+    assert "Conflict on audio input" in notes and "per character" in notes
+    assert all(f"({url})" in notes for m in catalog.models if m.price for url in m.price.sources)
