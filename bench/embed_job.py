@@ -57,13 +57,13 @@ def main() -> None:
         job = start_job(store, embedder, info.id, items)
         job.wait()
         job_s = time.perf_counter() - started
-        first = job.progress()
+        first = job.details()
         assert first.items_done == ITEMS and first.calls == ITEMS, first
 
         vertex.clear()
         again = start_job(store, embedder, info.id, items)
         again.wait()
-        repeat_calls = again.progress().calls
+        repeat_calls = again.details().calls
         assert len([r for r in vertex.requests if r.rpc == "embedContent"]) == repeat_calls
     print(f"bench embed_job_serial_s: {serial_s:.2f}")
     print(f"bench embed_job_s: {job_s:.2f}")

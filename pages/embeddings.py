@@ -25,6 +25,7 @@ from reelscope.projection import ProjectionParams, place_query
 app_frame.run_through_entrypoint()
 
 OPEN_KEY = "emb.open"
+RETRY_KEY = "emb.refit_asked"
 WAIT_ICON = ":material/hourglass_top:"
 settings = resources.settings()
 catalog = resources.catalog()
@@ -58,7 +59,12 @@ with st.expander("Build a new collection", expanded=info is None, icon=":materia
         if embedder is not None:
             try:
                 created = store.create(plan.name, plan.model.id, plan.dimension)
-                emb.keep_job(start_job(store, embedder, created.id, plan.items))
+                emb.keep_job(
+                    start_job(
+                        store, embedder, created.id, plan.items,
+                        tasks=resources.tasks(), owner=resources.owner(), origin="embeddings",
+                    )
+                )  # fmt: skip
             except EmbeddingError as problem:
                 st.error(str(problem), icon=":material/block:")
             else:
@@ -93,13 +99,21 @@ if info is not None:
             == "3-D"
             else 2
         )
-        view = map_for(store, collection, ProjectionParams(dims=dims))
+        retry = st.session_state.pop(RETRY_KEY, False)
+        view = map_for(
+            store, collection, ProjectionParams(dims=dims), tasks=resources.tasks(),
+            owner=resources.owner(), retry=retry,
+        )  # fmt: skip
         coords = view.projection.coords
         if view.pending:
             controls[2].info(view.note or "UMAP map is coming: a PCA preview.", icon=WAIT_ICON)
-            pending_map = (collection, dims)
+            pending_map = view.fit
         elif view.error:
             controls[2].warning(f"{view.error} Showing the PCA preview.")
+            controls[2].button(
+                "Fit the UMAP map again", key="emb.refit",
+                on_click=lambda: st.session_state.__setitem__(RETRY_KEY, True),
+            )  # fmt: skip
         else:
             about = f"{view.projection.method.upper()} map of {len(coords):,} rows."
             controls[2].caption(f"{about} {view.note or ''}")
@@ -138,7 +152,5 @@ if info is not None:
         with st.expander("Export", icon=":material/download:"):
             embedding_transfer.export("emb.export", collection)
 
-# Both follow live work until it ends, so they come last.
 embedding_job.show("emb-job", job)
-if pending_map is not None:
-    map_follow.wait_for_map(store, pending_map[0], ProjectionParams(dims=pending_map[1]))
+map_follow.show(pending_map)

@@ -23,8 +23,11 @@ import hashlib
 import json
 import multiprocessing
 import os
+import sys
 import threading
 import time
+import types
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
@@ -196,7 +199,23 @@ def _umap_worker(numba_cache_dir: Path | None = None) -> ProcessPoolExecutor:
                 initializer=_start_worker,
                 initargs=(cache, os.getpid()),
             )
+            with _plain_main():
+                _worker.submit(int)  # spawns the process now (in submit), under a plain __main__
         return _worker
+
+
+@contextlib.contextmanager
+def _plain_main() -> Iterator[None]:
+    """A spawned process runs its parent's `__main__` file first. Inside a Streamlit script run
+    that is the page script itself (Streamlit installs it as `__main__`): the worker would run
+    the app, or die on an AppTest script. So the worker is started under an empty `__main__`."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _forget_worker() -> None:

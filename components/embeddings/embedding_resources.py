@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from components.common import resources
-from reelscope.embeddings.jobs import EmbedJob, find_job
+from reelscope.embeddings.jobs import EmbedJob
 from reelscope.embeddings.models import Embedder, make_embedder
 from reelscope.embeddings.store import EmbeddingStore
 from reelscope.settings import Settings
@@ -43,7 +43,8 @@ def connected_embedder(settings: Settings, model_id: str, dimension: int) -> Emb
 
 def session_job() -> EmbedJob | None:
     """The embedding job this session started last, if any (running or finished)."""
-    return find_job(st.session_state.get(JOB_KEY))
+    job = resources.tasks().get(st.session_state.get(JOB_KEY))
+    return job if isinstance(job, EmbedJob) else None
 
 
 def keep_job(job: EmbedJob) -> None:

@@ -1,4 +1,4 @@
-"""Embedding jobs: many calls at once, retried, cached, cancellable, watched by a page.
+"""Embedding jobs: many calls at once, retried, cached, cancellable, followed like any task.
 
 Threads, not asyncio: the aiplatform PredictionServiceClient has no async REST transport, so
 one thread pool runs both models' calls through the same code path. The calls are I/O bound
@@ -8,18 +8,17 @@ answers are still cached when they come back, so they are not paid twice).
 
 Every call's vectors go into the cache under (model, content, segment window, dimension)
 before anything else, so a repeat — or a job cancelled and started again — makes no call for
-what was already answered.
+what was already answered. A job is a task (reelscope/tasks.py): it lives in the process's
+registry, the sidebar lists it, and once its rows have landed in the collection it lets go of
+its vectors, keeping only its counts.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 
@@ -27,15 +26,17 @@ from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_it
 from reelscope.embeddings.models import Embedder, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.retries import RetryPolicy, http_status, retryable
+from reelscope.tasks import (
+    LOCAL_OWNER,
+    Progress,
+    Task,
+    TaskRegistry,
+    TaskState,
+    registry,
+    start_thread,
+)
 
 DEFAULT_CONCURRENCY = 12  # calls in flight: hides latency; 429s are retried with backoff
-
-
-class JobState(StrEnum):
-    RUNNING = "running"
-    DONE = "done"
-    CANCELLED = "cancelled"
-    FAILED = "failed"  # the job itself broke (e.g. the collection went away), not an item
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class ItemFailure:
 
 @dataclass(frozen=True)
 class JobProgress:
-    state: JobState
+    state: TaskState  # FAILED: the job itself broke (e.g. the collection went away), not an item
     items_total: int
     items_done: int
     items_failed: int
@@ -69,7 +70,7 @@ class JobProgress:
 
     @property
     def finished(self) -> bool:
-        return self.state is not JobState.RUNNING
+        return self.state is not TaskState.RUNNING
 
 
 @dataclass
@@ -79,13 +80,17 @@ class _ItemState:
     results: dict[int, list[Segment]] = field(default_factory=dict)
     failure: str | None = None
 
+    landed: bool = False  # its rows are in the collection (and its vectors released)
+
     @property
     def complete(self) -> bool:
-        return self.failure is None and len(self.results) == len(self.calls)
+        return self.failure is None and (self.landed or len(self.results) == len(self.calls))
 
 
-class EmbedJob:
+class EmbedJob(Task):
     """One job: its progress is readable from any thread while it runs."""
+
+    kind = "embed-job"
 
     def __init__(
         self,
@@ -95,8 +100,12 @@ class EmbedJob:
         items: Sequence[Item],
         concurrency: int,
         retry: RetryPolicy,
+        *,
+        label: str = "",
+        owner: str = LOCAL_OWNER,
+        origin: str | None = None,
     ) -> None:
-        self.id = uuid.uuid4().hex[:12]
+        super().__init__(owner=owner, label=label, key=collection_id, origin=origin)
         self.collection_id = collection_id
         self._store = store
         self._embedder = embedder
@@ -104,10 +113,6 @@ class EmbedJob:
         self._retry = retry
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._done = threading.Event()
-        self._started = time.monotonic()
-        self._ended: float | None = None
-        self._state = JobState.RUNNING
         self._error: str | None = None
         self._calls = self._hits = self._retries = self._rows = self._calls_finished = 0
         self._notes: list[str] = []
@@ -123,14 +128,19 @@ class EmbedJob:
 
     # -- what a page reads --
 
-    def progress(self) -> JobProgress:
+    def progress(self) -> Progress:
+        details = self.details()
+        return Progress(details.state, progress_text(details), min(details.fraction, 1.0))
+
+    def details(self) -> JobProgress:
+        status = self.status
+        elapsed = self.elapsed()
         with self._lock:
             done = sum(1 for s in self._items if s.complete)
             failed = [ItemFailure(s.item.label, s.failure) for s in self._items if s.failure]
             total_calls = sum(len(s.calls) for s in self._items if not s.failure)
-            elapsed = (self._ended or time.monotonic()) - self._started
             return JobProgress(
-                state=self._state,
+                state=status,
                 items_total=len(self._items),
                 items_done=done,
                 items_failed=len(failed),
@@ -140,34 +150,24 @@ class EmbedJob:
                 retries=self._retries,
                 rows_added=self._rows,
                 elapsed_s=elapsed,
-                eta_s=self._eta(total_calls, elapsed),
+                eta_s=self._eta(status, total_calls, elapsed),
                 failures=tuple(failed),
                 notes=tuple(self._notes),
                 error=self._error,
             )
 
-    def _eta(self, total_calls: int, elapsed: float) -> float | None:
-        if self._state is not JobState.RUNNING:
+    def _eta(self, status: TaskState, total_calls: int, elapsed: float) -> float | None:
+        if status is not TaskState.RUNNING:
             return 0.0
         finished = self._calls_finished + self._hits
         if self._calls_finished == 0:
             return None
         return max(0.0, (total_calls - finished) * elapsed / self._calls_finished)
 
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def cancel(self) -> None:
+    def cancel(self) -> bool:
         """Stop now: the state turns cancelled at once; nothing new is sent."""
-        with self._lock:
-            if self._state is JobState.RUNNING:
-                self._state = JobState.CANCELLED
-                self._ended = time.monotonic()
         self._cancel.set()
+        return self.finish(TaskState.CANCELLED)
 
     # -- the work --
 
@@ -180,14 +180,9 @@ class EmbedJob:
         except Exception as exc:  # the job must end and say why, never hang a page
             with self._lock:
                 self._error = f"The job stopped: {exc}"
-                if self._state is JobState.RUNNING:
-                    self._state = JobState.FAILED
+            self.finish(TaskState.FAILED)
         finally:
-            with self._lock:
-                if self._state is JobState.RUNNING:
-                    self._state = JobState.DONE
-                self._ended = self._ended or time.monotonic()
-            self._done.set()
+            self.finish(TaskState.DONE)  # nothing when it already ended (cancelled, failed)
 
     def _from_cache(self) -> list[tuple[_ItemState, int, EmbedCall]]:
         pending = []
@@ -203,10 +198,11 @@ class EmbedJob:
                         self._hits += 1
                 else:
                     pending.append((state, n, call))
+        self.changed()
         return pending
 
     def _call_all(self, pending: list[tuple[_ItemState, int, EmbedCall]]) -> None:
-        pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix=f"embed-{self.id}")
+        pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix=f"embed-{self.id[:8]}")
         futures: list[Future] = [pool.submit(self._call_one, *task) for task in pending]
         for future in futures:
             # Wake up every 50 ms so that cancel ends the wait without the calls in flight.
@@ -230,17 +226,20 @@ class EmbedJob:
                 if retryable(exc) and attempt + 1 < self._retry.attempts:
                     with self._lock:
                         self._retries += 1
+                    self.changed()
                     if self._cancel.wait(self._retry.delay(attempt)):
                         return
                     continue
                 with self._lock:
                     state.failure = state.failure or failure_reason(exc)
                     self._calls_finished += 1
+                self.changed()
                 return
             self._store.cache.put(call.cache_key, self._embedder.dimension, segments)
             with self._lock:
                 state.results[n] = segments
                 self._calls_finished += 1
+            self.changed()
             return
 
     def _land(self) -> None:
@@ -258,6 +257,8 @@ class EmbedJob:
             self._store.add(self.collection_id, rows, np.stack(vectors))
         with self._lock:
             self._rows = len(rows)
+            for state in complete:  # stored in the collection: the vectors are let go
+                state.landed, state.results = True, {}
 
 
 def _row(item: Item, segment: Segment) -> NewRow:
@@ -290,10 +291,6 @@ def failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}"
 
 
-_JOBS: dict[str, EmbedJob] = {}
-_JOBS_LOCK = threading.Lock()
-
-
 def start_job(
     store: EmbeddingStore,
     embedder: Embedder,
@@ -302,6 +299,9 @@ def start_job(
     *,
     concurrency: int = DEFAULT_CONCURRENCY,
     retry: RetryPolicy | None = None,
+    tasks: TaskRegistry | None = None,
+    owner: str = LOCAL_OWNER,
+    origin: str | None = None,
 ) -> EmbedJob:
     """Start embedding `items` into a collection; returns at once. Never mixes spaces."""
     info = store.info(collection_id)
@@ -313,14 +313,38 @@ def start_job(
             f"it cannot take {embedder.model.label} vectors of {embedder.dimension}. "
             "Make a new collection for that model."
         )
-    job = EmbedJob(store, embedder, collection_id, items, concurrency, retry or RetryPolicy())
-    with _JOBS_LOCK:
-        _JOBS[job.id] = job
-    threading.Thread(target=job._run, name=f"embed-job-{job.id}", daemon=True).start()
+    count = f"{len(items)} item{'s' if len(items) != 1 else ''}"
+    job = EmbedJob(
+        store, embedder, collection_id, items, concurrency, retry or RetryPolicy(),
+        label=f"{count} into “{info.name}”", owner=owner, origin=origin,
+    )  # fmt: skip
+    (tasks or registry()).add(job)
+    start_thread(job, job._run)
     return job
 
 
-def find_job(job_id: str | None) -> EmbedJob | None:
-    """A job started in this process, by id (a page keeps only the id across reruns)."""
-    with _JOBS_LOCK:
-        return _JOBS.get(job_id or "")
+def progress_text(progress: JobProgress) -> str:
+    """items done/total · calls · cache hits · errors · time left."""
+    parts = [
+        f"{progress.items_done + progress.items_failed:,} / {progress.items_total:,} items",
+        f"{progress.calls:,} calls",
+        f"{progress.cache_hits:,} cache hits",
+        f"{progress.items_failed:,} errors",
+    ]
+    if progress.retries:
+        parts.append(f"{progress.retries:,} retries")
+    if progress.state is TaskState.RUNNING:
+        eta = progress.eta_s
+        parts.append("estimating time left…" if eta is None else f"about {duration(eta)} left")
+    else:
+        parts.append(f"took {duration(progress.elapsed_s)}")
+    return " · ".join(parts)
+
+
+def duration(seconds: float) -> str:
+    """A span of time as a person reads it: 4.2 s, 37 s, 3 min 05 s."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s"

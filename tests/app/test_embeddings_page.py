@@ -323,7 +323,8 @@ def test_each_video_embeds_the_part_its_start_and_end_choose(connected, vertex, 
 
 def test_cancel_stops_the_job_at_once_and_nothing_more_is_sent(connected, vertex):
     from components.embeddings.embedding_resources import JOB_KEY
-    from reelscope.embeddings.jobs import JobState, find_job
+    from reelscope.embeddings.jobs import EmbedJob
+    from reelscope.tasks import TaskState, registry
 
     vertex.delay(8.0, times=100, rpc="embedContent")  # every call takes 8 s
     app = open_page()
@@ -333,14 +334,15 @@ def test_cancel_stops_the_job_at_once_and_nothing_more_is_sent(connected, vertex
         app.run(timeout=2)  # the page follows the job; leave it running, as a page visit does
     app.button(key="emb.build.go").set_value(False)  # AppTest keeps a cut-short run's click
 
-    job = find_job(app.session_state[JOB_KEY])
+    job = registry().get(app.session_state[JOB_KEY])
+    assert isinstance(job, EmbedJob)
     assert not job.done
     job.cancel()  # what the Cancel button calls (pressed in the Chromium test)
-    assert job.wait(5), job.progress()
+    assert job.wait(5), job.details()
     app.run()
     assert not app.exception, app.exception
     assert "Cancelled" in texts(app.info)
-    assert job.progress().state is JobState.CANCELLED
+    assert job.details().state is TaskState.CANCELLED
     assert app.button(key="emb-job.cancel").disabled
     sent = len(vertex.requests)
     assert 0 < sent < 40

@@ -19,7 +19,7 @@ from reelscope.embeddings.items import (
     item_from_file,
     text_items,
 )
-from reelscope.embeddings.jobs import JobState, start_job
+from reelscope.embeddings.jobs import start_job
 from reelscope.embeddings.models import (
     GEMINI_EMBEDDING_2,
     MULTIMODAL_001,
@@ -30,6 +30,7 @@ from reelscope.embeddings.queries import FROM_CACHE, FROM_COLLECTION, query_vect
 from reelscope.embeddings.store import EmbeddingStore
 from reelscope.retries import RetryPolicy
 from reelscope.settings import Settings
+from reelscope.tasks import TaskState
 from tests.vertex_emulator import Fault, FaultKind, VertexEmulator, fake_embedding
 
 FAST_RETRY = RetryPolicy(attempts=4, initial_delay_s=0.01, max_delay_s=0.05)
@@ -44,7 +45,7 @@ def _embed(store, embedder, items, **kwargs):
     info = store.create("c", embedder.model.id, embedder.dimension)
     job = start_job(store, embedder, info.id, items, retry=FAST_RETRY, **kwargs)
     assert job.wait(30)
-    return info.id, job.progress()
+    return info.id, job.details()
 
 
 def _calls(vertex: VertexEmulator, rpc: str) -> list:
@@ -58,7 +59,7 @@ def test_multimodal_text_image_bodies(vertex, emulator_settings, store, image_fi
     embedder = make_embedder(emulator_settings, MULTIMODAL_001, 256)
     items = [*text_items("a red square"), item_from_file(image_file, store.blobs)]
     collection_id, progress = _embed(store, embedder, items)
-    assert progress.state is JobState.DONE and progress.items_done == 2
+    assert progress.state is TaskState.DONE and progress.items_done == 2
     calls = _calls(vertex, "predict")
     assert len(calls) == 2
     # global has no regional aiplatform host: @001 goes to us-central1 (the seed's location)
@@ -265,7 +266,7 @@ def test_repeat_makes_zero_calls(vertex, emulator_settings, store, video_file):
     vertex.clear()
     job = start_job(store, embedder, collection_id, items)
     assert job.wait(30)
-    again = job.progress()
+    again = job.details()
     assert again.calls == 0 and again.cache_hits == 3 and vertex.requests == []
     assert len(store.open(collection_id).rows) == first.rows_added  # replaced, not duplicated
 
@@ -290,7 +291,7 @@ def test_changed_segment_config_reembeds_only_that(vertex, emulator_settings, st
     vertex.clear()
     job = start_job(store, embedder, collection_id, [*text_items("kept text"), video(240)])
     assert job.wait(30)
-    progress = job.progress()
+    progress = job.details()
     # [0,120) was answered before; only the new window [120,240) is asked for
     assert progress.calls == 1 and progress.cache_hits == 2
     sent = vertex.requests[0].body["instances"][0]["video"]["videoSegmentConfig"]
@@ -360,7 +361,7 @@ def test_cancel_mid_job(vertex, emulator_settings, store):
         time.sleep(0.01)
     assert vertex.requests, "the job never called"
     job.cancel()
-    assert job.progress().state is JobState.CANCELLED  # at once
+    assert job.details().state is TaskState.CANCELLED  # at once
     assert job.wait(1.0)  # no waiting for the calls in flight
     assert len(vertex.requests) <= 4
     assert store.open(info.id).info.count == 0
@@ -373,10 +374,10 @@ def test_progress_readable_while_running(vertex, emulator_settings, store):
     job = start_job(store, embedder, info.id, text_items("a\nb\nc\nd\ne\nf"), concurrency=2)
     seen = []
     while not job.wait(0.05):
-        seen.append(job.progress())
+        seen.append(job.details())
     assert any(0 < p.items_done < 6 for p in seen)
     assert any(p.eta_s is not None and p.eta_s > 0 for p in seen)
-    assert job.progress().items_done == 6
+    assert job.details().items_done == 6
 
 
 def test_collections_persist(emulator_settings, store):

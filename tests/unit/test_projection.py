@@ -196,3 +196,28 @@ def _alive(pid: int) -> bool:
         os.waitpid(pid, os.WNOHANG)
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_umaps_worker_never_runs_the_page_script_that_started_it(monkeypatch, tmp_path):
+    """Streamlit installs the page script as __main__ while it runs; a process spawned then
+    would run that script first (the app, or an AppTest script that dies at once)."""
+    import os
+    import sys
+    import types
+
+    from reelscope import projection
+
+    page = tmp_path / "page.py"
+    page.write_text("raise SystemExit('the page ran in the worker')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    kept = projection._worker
+    monkeypatch.setattr(projection, "_worker", None)
+    worker = projection._umap_worker()
+    try:
+        assert worker.submit(os.getpid).result(timeout=60) != os.getpid()
+        assert sys.modules["__main__"] is fake_main  # put back once the process started
+    finally:
+        worker.shutdown()
+        monkeypatch.setattr(projection, "_worker", kept)
