@@ -20,6 +20,7 @@ MODULES = (
     # chapters (issue 7)
     "shot_detect",
     "chapters_first_visible",
+    "chapter_seek",  # issue 13
     # embeddings (issue 8)
     "projection",
     "map_open",

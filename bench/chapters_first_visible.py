@@ -44,17 +44,30 @@ ANSWER = json.dumps(
 
 OBSERVE = """() => {
   window.__seen = {};
+  const options = {subtree: true, childList: true, characterData: true};
+  const watched = new WeakSet();
   const look = () => {
     const now = Date.now();
-    // the live list while the answer streams, then the checked list once it is done
-    for (const box of document.querySelectorAll('.st-key-chapters-live, .st-key-chapters-list')) {
+    // the live list while the answer streams, then the checked list once it is done: in the
+    // player's shadow root (watched too, as it appears), or as text where there is no player
+    const boxes = [...document.querySelectorAll('.st-key-chapters-live, .st-key-chapters-list')];
+    for (const host of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+      const root = host.shadowRoot;
+      if (!root) continue;
+      if (!watched.has(root)) {
+        watched.add(root);
+        observer.observe(root, options);
+      }
+      boxes.push(...root.querySelectorAll('.rs-list'));
+    }
+    for (const box of boxes) {
       for (const word of box.textContent.matchAll(/T(\\d{2})/g)) {
         if (!(word[1] in window.__seen)) window.__seen[word[1]] = now;
       }
     }
   };
-  new MutationObserver(look).observe(document.body,
-    {subtree: true, childList: true, characterData: true});
+  const observer = new MutationObserver(look);
+  observer.observe(document.body, options);
 }"""
 
 

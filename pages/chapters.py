@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 from components.chapters import chapter_exports, chapter_list, mode_picker, shot_cuts
@@ -12,7 +14,7 @@ from reelscope.chapters.exports import to_webvtt
 from reelscope.chapters.figures import timeline_figure
 from reelscope.chapters.modes import Kind, Mode, ModeStore, response_schema
 from reelscope.chapters.shots import SNAP_WITHIN_S, snap_to_cuts
-from reelscope.chapters.validate import Checked, check
+from reelscope.chapters.validate import Checked, LengthFrom, check
 from reelscope.clock import clock
 from reelscope.generation.events import StopReason
 from reelscope.generation.runner import Target
@@ -56,7 +58,10 @@ with main:
     added = bool(st.session_state.get("chapters.sources.items"))
     video_box = st.expander("Video", expanded=not added or bool(st.session_state.get(REFUSED_KEY)))
     with video_box:
-        sources, refused = source_picker.show("chapters.sources", catalog.media, model)
+        # The page's own player previews the video: the picker shows none (one player).
+        sources, refused = source_picker.show(
+            "chapters.sources", catalog.media, model, video_previews=False
+        )
     videos = [s for s in sources if s.is_video]
     video: MediaSource | None = None
     if len(videos) > 1:
@@ -131,12 +136,22 @@ def finished_readings(video: MediaSource) -> dict[str, tuple[Mode, Reading]]:
     return found
 
 
-def checked_items(reading: Reading, kind: Kind, duration: float | None, cuts, snap: bool):
-    checked = check(reading.parsed.segments, kind, duration)
+Length = tuple[float | None, LengthFrom]  # the video's length (None: unknown), who read it
+
+
+def video_length(video: MediaSource) -> Length:
+    """The probed length of an upload; for a link, the one the player read once it loaded it."""
+    if video.duration_s is not None:
+        return video.duration_s, LengthFrom.PROBE
+    return player.reported_length(PLAYER_KEY, video.key), LengthFrom.PLAYER
+
+
+def checked_items(reading: Reading, kind: Kind, length: Length, cuts, snap: bool):
+    checked = check(reading.parsed.segments, kind, *length)
     moved = 0
     if snap and cuts:
         snapped, moved = snap_to_cuts(checked.segments, cuts)
-        checked = check(snapped, kind, checked.duration_s if checked.duration_probed else duration)
+        checked = check(snapped, kind, *length)
     return checked, moved
 
 
@@ -169,46 +184,32 @@ def player_segments(kind: Kind, segments, duration: float | None) -> list[tuple[
     return spans
 
 
-@st.fragment
-def watch(video, url, kind, checked: Checked, cuts, captions, header, mode_name) -> None:
-    """The player and the list under it: a report from the player reruns only this."""
-    spans = player_segments(kind, checked.segments, checked.duration_s)
-    state = player.show(
+def watch(video, url, kind, checked: Checked, cuts, captions) -> None:
+    """The player with the list in it: a click on an item seeks in the browser, no rerun."""
+    player.show(
         PLAYER_KEY,
         url,
         mime_type=video.mime_type,
-        chapters=spans,
+        chapters=player_segments(kind, checked.segments, checked.duration_s),
         cuts=cuts or (),
         captions=captions,
         media_id=video.key,
+        items=chapter_list.items(checked.segments, kind, cuts),
         height=380,
-        report_every_s=0.5,
-    )
-    now = chapter_list.current_index(checked.segments, state.time_s)
-    if now is not None and state.time_s is not None:
-        st.caption(f"At {clock(state.time_s)}: {safe_markdown(checked.segments[now].title)}")
-    chapter_list.show(
-        "chapters-list",
-        checked.segments,
-        kind,
-        player_key=PLAYER_KEY,
-        cuts=cuts,
-        current_s=state.time_s,
+        report_every_s=None,
+        report_duration=video.duration_s is None,
     )
 
 
-def timeline(video: MediaSource, readings, cuts, duration, snap: bool) -> None:
-    tracks = {}
-    for name, (run_mode, reading) in readings.items():
-        items, _ = checked_items(reading, run_mode.kind, duration, cuts, snap)
-        tracks[name] = (run_mode.kind, items.segments)
-    if not tracks:
-        return
-    figure = timeline_figure(tracks, cuts or (), duration)
-    event = st.plotly_chart(
-        figure, key=f"chapters.timeline.{video.key}", on_select="rerun", selection_mode="points"
-    )
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
+def timeline_key(video: MediaSource) -> str:
+    return f"chapters.timeline.{video.key}"
+
+
+def seek_from_timeline(video: MediaSource) -> None:
+    """A point clicked on the timeline seeks the player. Read before the player is drawn, so
+    this run hands it the seek (the player sends nothing back that would rerun the page)."""
+    event = st.session_state.get(timeline_key(video))
+    points = event.get("selection", {}).get("points", []) if isinstance(event, Mapping) else []
     picked = [p.get("customdata") for p in points if p.get("customdata") is not None]
     handled_key = "chapters.timeline.handled"
     if picked and st.session_state.get(handled_key) != picked:
@@ -217,8 +218,19 @@ def timeline(video: MediaSource, readings, cuts, duration, snap: bool) -> None:
         player.seek(PLAYER_KEY, float(start))
 
 
+def timeline(video: MediaSource, readings, cuts, length: Length, snap: bool) -> None:
+    tracks = {}
+    for name, (run_mode, reading) in readings.items():
+        items, _ = checked_items(reading, run_mode.kind, length, cuts, snap)
+        tracks[name] = (run_mode.kind, items.segments)
+    if not tracks:
+        return
+    figure = timeline_figure(tracks, cuts or (), length[0])
+    st.plotly_chart(figure, key=timeline_key(video), on_select="rerun", selection_mode="points")
+
+
 def results(video: MediaSource) -> None:
-    duration = video.duration_s
+    length = video_length(video)
     cuts = shot_cuts.show(video)
     if cuts is not None:
         st.caption(f":material/content_cut: {len(cuts)} shot cuts detected.")
@@ -234,25 +246,24 @@ def results(video: MediaSource) -> None:
     )
     captions = None
     if captions_reading is not None:
-        items, _ = checked_items(captions_reading, Kind.CAPTIONS, duration, None, False)
+        items, _ = checked_items(captions_reading, Kind.CAPTIONS, length, None, False)
         captions = to_webvtt(items.segments, items.duration_s, body="summary")
     url = media_preview.media_url(video)
     if current is None:
-        checked = Checked((), (), duration, duration is not None)
+        checked = check((), mode.kind, *length)
         moved, reading, header = 0, None, {}
     else:
         run_mode, reading = current
-        checked, moved = checked_items(reading, run_mode.kind, duration, cuts, snap)
+        checked, moved = checked_items(reading, run_mode.kind, length, cuts, snap)
         header = reading.parsed.header
     if url is not None:
-        watch(video, url, mode.kind, checked, cuts, captions, header, mode.name)
+        seek_from_timeline(video)
+        watch(video, url, mode.kind, checked, cuts, captions)
     else:
         media_preview.show(video, key=PLAYER_KEY)
         if checked.segments:
-            chapter_list.show(
-                "chapters-list", checked.segments, mode.kind, player_key=None, cuts=cuts
-            )
-    timeline(video, readings, cuts, duration, snap)
+            chapter_list.show("chapters-list", checked.segments, mode.kind, cuts=cuts)
+    timeline(video, readings, cuts, length, snap)
     if reading is None:
         return
     show_findings(checked, reading, moved)

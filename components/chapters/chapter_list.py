@@ -1,7 +1,9 @@
-"""The list under the player: each item's time (a button that seeks), title, text, nearest cut.
+"""The list of a mode's items (chapters, moments, captions…): time, title, text, nearest cut.
 
-Model-written text goes through `safe_markdown` (no images, no HTML); a click on a time calls
-`player.seek` in a callback, so the browser seeks without waiting for the page to redraw.
+Under a video in the player, the list is part of the player (`items`): a click on a time seeks
+in the browser at once, with no script run, and the item playing now is marked there. Without
+a player that seeks (a YouTube video, or no media route) `show` draws the same list as text.
+Model-written text is shown as text in the player, and through `safe_markdown` here.
 """
 
 from __future__ import annotations
@@ -10,36 +12,34 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from components.media import player
+from components.media.player import ListItem
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
 from reelscope.chapters.shots import nearest_cut
 from reelscope.clock import MAX_DECIMALS, clock
 from reelscope.untrusted import safe_markdown
 
+_CUT_KINDS = (Kind.CHAPTERS, Kind.MOMENTS, Kind.EVENTS)
+
+
+def items(segments: Sequence[Segment], kind: Kind, cuts: Sequence[float] | None) -> list[ListItem]:
+    """One list item per segment, for the player. `cuts` None: not detected (yet)."""
+    return [_item(segment, kind, cuts) for segment in segments]
+
 
 def show(
-    key: str,
-    segments: Sequence[Segment],
-    kind: Kind,
-    *,
-    player_key: str | None,
-    cuts: Sequence[float] | None = None,
-    current_s: float | None = None,
+    key: str, segments: Sequence[Segment], kind: Kind, *, cuts: Sequence[float] | None
 ) -> None:
-    """One row per item; the one playing now is marked. `cuts` None: not detected (yet)."""
-    current = current_index(segments, current_s)
+    """The list as text, for a video the player cannot seek."""
     with st.container(key=key):
-        for index, segment in enumerate(segments):
-            _row(key, index, segment, kind, player_key, cuts, index == current)
-
-
-def current_index(segments: Sequence[Segment], time_s: float | None) -> int | None:
-    """The item playing at `time_s`: the last one started by then."""
-    if time_s is None:
-        return None
-    started = [i for i, s in enumerate(segments) if s.start_s <= time_s + 1e-3]
-    return started[-1] if started else None
+        for item in items(segments, kind, cuts):
+            value = f" · {item.value}" if item.value else ""
+            st.markdown(f"`{item.time}` **{safe_markdown(item.title)}**{value}")
+            st.caption(item.details)
+            if item.summary:
+                st.markdown(safe_markdown(item.summary))
+            if item.speech:
+                st.caption(safe_markdown(item.speech))
 
 
 def cut_distance(start_s: float, cuts: Sequence[float]) -> str:
@@ -55,35 +55,22 @@ def cut_distance(start_s: float, cuts: Sequence[float]) -> str:
     return f"{abs(gap):.1f} s {'after' if gap > 0 else 'before'} the cut at {clock(cut)}"
 
 
-def _row(key, index, segment, kind, player_key, cuts, playing: bool) -> None:
-    time_col, text_col = st.columns([1, 7], vertical_alignment="top")
+def _item(segment: Segment, kind: Kind, cuts: Sequence[float] | None) -> ListItem:
     start = clock(segment.start_s, decimals=MAX_DECIMALS)
-    time_col.button(
-        start,
-        key=f"{key}.seek.{index}",
-        type="primary" if playing else "secondary",
-        on_click=player.seek if player_key else None,
-        args=(player_key, segment.start_s) if player_key else (),
-        disabled=player_key is None,
-        help="Play from here",
-        width="stretch",
+    end = clock(segment.end_s, decimals=MAX_DECIMALS) if segment.end_s is not None else None
+    details = [f"{start}–{end}" if end else start]
+    if kind in _CUT_KINDS and cuts is not None:
+        details.append(cut_distance(segment.start_s, cuts))
+    said = "Said" if kind is Kind.CHAPTERS else "Who"
+    return ListItem(
+        start_s=segment.start_s,
+        time=start,
+        title=segment.title or "—",
+        value=f"{segment.value:g}" if segment.value is not None else "",
+        details=" · ".join(details),
+        summary=segment.summary,
+        speech=f"{said}: {segment.speech}" if segment.speech else "",
     )
-    with text_col:
-        end = clock(segment.end_s, decimals=MAX_DECIMALS) if segment.end_s is not None else None
-        span = f"{start}–{end}" if end else start
-        value = f" · {segment.value:g}" if segment.value is not None else ""
-        mark = "▶ " if playing else ""
-        st.markdown(f"{mark}**{safe_markdown(segment.title) or '—'}**{value}")
-        details = [span]
-        if kind in (Kind.CHAPTERS, Kind.MOMENTS, Kind.EVENTS) and cuts is not None:
-            details.append(cut_distance(segment.start_s, cuts))
-        st.caption(" · ".join(details))
-        if segment.summary:
-            st.markdown(safe_markdown(segment.summary))
-        if segment.speech:
-            st.caption(
-                f"{'Said' if kind is Kind.CHAPTERS else 'Who'}: {safe_markdown(segment.speech)}"
-            )
 
 
 def live_slot(key: str):

@@ -1,32 +1,36 @@
-"""The seekable player: a <video> with a timeline of chapters, shot cuts and a clip range.
+"""The seekable player: a <video> with a timeline of chapters, shot cuts and a clip range, and
+under it, optionally, a list of items (chapters, moments, captions…) that seek when clicked.
 
 One Components v2 component (inline HTML/CSS/JS, no build step). What st.video cannot do:
-seek in the browser at once when a chapter is clicked (on the timeline, or in the page's own
-list through `seek()`), seek again when the same chapter is clicked twice, report the current
-time back, keep playback inside a clip, and load a long video in ranges from the media route.
+seek in the browser at once when a chapter is clicked (on the timeline or in the list: no
+script run in between), seek again when the same chapter is clicked twice, mark the item
+playing now, report the current time and the video's length back, keep playback inside a
+clip, and load a long video in ranges from the media route.
 
 How a page drives it:
 
-    player.show("ch.player", url, mime_type="video/mp4", chapters=[(0, 12.5, "Intro"), ...])
-    st.button("Intro", on_click=player.seek, args=("ch.player", 0.0))
+    player.show("ch.player", url, mime_type="video/mp4", chapters=[(0, 12.5, "Intro"), ...],
+                items=[ListItem(0.0, "0:00", "Intro", summary="…")])
 
-`seek(key, t)` records a request with a fresh nonce; the next `show(key, ...)` hands it to the
-browser, which applies each nonce once (so the same chapter clicked twice seeks twice, and a
-rerun or a remount never seeks again). Call `seek` in a callback or before `show` in the run.
+Seeks asked from Python (a click on a Plotly chart, say) go through `seek(key, t)`: it records
+a request with a fresh nonce; the next `show(key, ...)` hands it to the browser, which applies
+each nonce once (so the same spot asked twice seeks twice, and a rerun or a remount never seeks
+again). Call `seek` in a callback or before `show` in the run.
 
 The browser reports `{time, playing}` back at most every `report_every_s` seconds while playing
 and at once on seek, play, pause, end and when the current chapter changes; each report reruns
-the page (or only the fragment the player is in: put the player and the text that follows it
-in an `st.fragment`). `report_every_s=None` reports nothing and never reruns the page.
-Titles are set with textContent in the browser: model-written text is never parsed as HTML.
+the page (or only the fragment the player is in). `report_every_s=None` reports nothing.
+`report_duration=True` reports the video's length once it is loaded (one rerun), for a video
+this server has not probed; `reported_length` reads it.
+Every text is set with textContent in the browser: model-written text is never parsed as HTML.
 """
 
 from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 
 import streamlit as st
 
@@ -42,6 +46,23 @@ class PlayerState:
     playing: bool = False
 
 
+@dataclass(frozen=True)
+class ListItem:
+    """One row of the list under the video; a click on its time seeks to `start_s` and plays.
+
+    Shown as text, never as HTML or Markdown. `details`: a small line under the title (its
+    span, the distance to the nearest cut); `speech`: what is said, already labelled.
+    """
+
+    start_s: float
+    time: str
+    title: str
+    value: str = ""
+    details: str = ""
+    summary: str = ""
+    speech: str = ""
+
+
 _HTML = """
 <div class="rs-player">
   <video class="rs-video" controls playsinline preload="metadata"></video>
@@ -52,6 +73,8 @@ _HTML = """
     <div class="rs-playhead"></div>
   </div>
   <div class="rs-note" aria-live="polite"></div>
+  <div class="rs-now"></div>
+  <ol class="rs-list"></ol>
 </div>
 """
 
@@ -83,6 +106,29 @@ _CSS = """
   background: var(--st-primary-color, #8ab4f8); pointer-events: none; }
 .rs-note { font-size: 0.85em; opacity: 0.8; min-height: 0; }
 .rs-note:not(:empty) { margin-top: 4px; }
+.rs-now { font-size: 0.875em; opacity: 0.7; }
+.rs-now:not(:empty) { margin-top: 6px; }
+.rs-list { list-style: none; margin: 0; padding: 0; }
+.rs-list:not(:empty) { margin-top: 12px; }
+.rs-item { display: grid; grid-template-columns: minmax(5.5em, 1fr) 7fr; column-gap: 1rem;
+  align-items: start; margin-bottom: 0.9rem; }
+.rs-seek { width: 100%; min-height: 2.5rem; padding: 0.25rem 0.75rem; cursor: pointer;
+  font: inherit; font-variant-numeric: tabular-nums; color: inherit;
+  background: var(--st-background-color, #0e1117);
+  border: 1px solid var(--st-border-color, rgba(250, 250, 250, 0.2));
+  border-radius: var(--st-button-radius, 0.5rem); }
+.rs-seek:hover { border-color: var(--st-primary-color, #8ab4f8);
+  color: var(--st-primary-color, #8ab4f8); }
+.rs-seek:focus-visible { outline: 2px solid var(--st-primary-color, #8ab4f8);
+  outline-offset: 2px; }
+.rs-playing .rs-seek, .rs-playing .rs-seek:hover { background: var(--st-primary-color, #8ab4f8);
+  border-color: var(--st-primary-color, #8ab4f8); color: var(--st-background-color, #0e1117); }
+.rs-text { min-width: 0; overflow-wrap: anywhere; }
+.rs-title { font-weight: 600; }
+.rs-value { font-weight: 400; }
+.rs-playing .rs-title::before { content: "▶ "; }
+.rs-details, .rs-speech { font-size: 0.875em; opacity: 0.7; }
+.rs-summary { margin-top: 0.25rem; }
 """
 
 _JS = r"""
@@ -109,10 +155,13 @@ function makePlayer(root) {
   const cutBox = root.querySelector(".rs-cuts");
   const playhead = root.querySelector(".rs-playhead");
   const note = root.querySelector(".rs-note");
+  const nowLine = root.querySelector(".rs-now");
+  const list = root.querySelector(".rs-list");
   const p = {
     setState: null, data: {}, mediaId: null, url: null, latestUrl: null,
-    chapters: [], cuts: [], clip: null, captions: null, trackUrl: null,
-    pending: null, lastReport: 0, reportTimer: null, current: -1, frame: 0,
+    chapters: [], cuts: [], items: [], clip: null, captions: null, trackUrl: null,
+    pending: null, lastReport: 0, reportTimer: null, current: -1, playing: -1, frame: 0,
+    lengthSent: null,
   };
 
   const total = () => {
@@ -150,6 +199,19 @@ function makePlayer(root) {
     });
   }
 
+  // Once per video and mount: the page checks the answer against this length (one rerun).
+  function reportLength() {
+    const seconds = video.duration;
+    if (!p.data.report_duration || !p.setState || !Number.isFinite(seconds) || seconds <= 0) {
+      return;
+    }
+    const length = { media: p.mediaId, seconds: Math.round(seconds * 1000) / 1000 };
+    const sent = JSON.stringify(length);
+    if (sent === p.lengthSent) return;
+    p.lengthSent = sent;
+    p.setState("duration", length);
+  }
+
   function seekTo(t, play) {
     const target = clamp(t);
     if (video.readyState < 1) {
@@ -174,6 +236,51 @@ function makePlayer(root) {
       p.current = index;
       if (changed) report(true);
     }
+    markPlaying(at);
+  }
+
+  // The list marks the item playing now: the last one started by then.
+  function markPlaying(at) {
+    let index = -1;
+    while (index + 1 < p.items.length && p.items[index + 1].start_s <= at + 0.001) index += 1;
+    if (index !== p.playing) {
+      const previous = list.children[p.playing];
+      if (previous) {
+        previous.classList.remove("rs-playing");
+        previous.removeAttribute("aria-current");
+      }
+      const next = list.children[index];
+      if (next) {
+        next.classList.add("rs-playing");
+        next.setAttribute("aria-current", "true");
+      }
+      p.playing = index;
+    }
+    const now = index >= 0 ? `At ${clock(at)}: ${p.items[index].title}` : "";
+    if (nowLine.textContent !== now) nowLine.textContent = now;  // text, never HTML
+  }
+
+  function listItem(item, index) {
+    const row = document.createElement("li");
+    row.className = "rs-item";
+    const seek = document.createElement("button");
+    seek.type = "button";
+    seek.className = "rs-seek";
+    seek.dataset.index = String(index);
+    seek.textContent = item.time;
+    seek.title = "Play from here";
+    const body = document.createElement("div");
+    body.className = "rs-text";
+    const title = textLine("rs-title", item.title);
+    if (item.value) title.append(textLine("rs-value", ` · ${item.value}`, "span"));
+    body.append(title);
+    for (const [name, value] of [
+      ["rs-details", item.details], ["rs-summary", item.summary], ["rs-speech", item.speech],
+    ]) {
+      if (value) body.append(textLine(name, value));
+    }
+    row.append(seek, body);
+    return row;
   }
 
   function layout() {
@@ -196,6 +303,8 @@ function makePlayer(root) {
       tick.title = `cut ${clock(t)}`;
       return tick;
     }));
+    list.replaceChildren(...p.items.map(listItem));
+    p.playing = -1;
     clipBox.hidden = !p.clip;
     if (p.clip) {
       clipBox.style.left = pct(p.clip[0]);
@@ -244,8 +353,14 @@ function makePlayer(root) {
     const box = timeline.getBoundingClientRect();
     if (box.width > 0) seekTo(((event.clientX - box.left) / box.width) * total(), true);
   });
+  // A click on an item's time (or Enter / Space on it) seeks at once, in the browser.
+  list.addEventListener("click", (event) => {
+    const seek = event.target.closest(".rs-seek");
+    if (seek) seekTo(p.items[Number(seek.dataset.index)].start_s, true);
+  });
 
   video.addEventListener("loadedmetadata", () => {
+    reportLength();
     layout();
     if (p.pending) {
       const { t, play } = p.pending;
@@ -263,6 +378,7 @@ function makePlayer(root) {
     }
     drawPlayhead();
   });
+  video.addEventListener("durationchange", reportLength);
   video.addEventListener("seeked", () => report(true));
   video.addEventListener("pause", () => report(true));
   video.addEventListener("ended", () => report(true));
@@ -305,17 +421,19 @@ function makePlayer(root) {
   p.update = (data) => {
     p.data = data;
     video.style.setProperty("--rs-max-height", data.height ? `${data.height}px` : "70vh");
-    const shape = JSON.stringify([data.chapters, data.cuts, data.clip]);
+    const shape = JSON.stringify([data.chapters, data.cuts, data.clip, data.items]);
     if (shape !== p.shape) {
       p.shape = shape;
       p.chapters = data.chapters || [];
       p.cuts = data.cuts || [];
+      p.items = data.items || [];
       p.clip = data.clip || null;
       layout();
     }
     setCaptions(data.captions || null);
     if (data.media_id !== p.mediaId) load(data);
     else p.latestUrl = data.url;
+    if (video.readyState >= 1) reportLength();
     const seek = data.seek;
     if (seek && applied.get(data.id) !== seek.nonce) {
       applied.set(data.id, seek.nonce);
@@ -331,6 +449,13 @@ function makePlayer(root) {
     players.delete(root);
   };
   return p;
+}
+
+function textLine(className, text, tag = "div") {
+  const line = document.createElement(tag);
+  line.className = className;
+  line.textContent = text;  // model-written: text, never HTML
+  return line;
 }
 
 function clock(t) {
@@ -356,7 +481,9 @@ def show(
     start: float | None = None,
     height: int | None = None,
     media_id: str | None = None,
+    items: Sequence[ListItem] = (),
     report_every_s: float | None = 1.0,
+    report_duration: bool = False,
 ) -> PlayerState:
     """Draw the player and return what the browser last reported.
 
@@ -367,6 +494,8 @@ def show(
     start: where a newly loaded video starts. height: the video's maximum height in pixels.
     media_id: what the video is (default: the URL); the video reloads only when it changes,
     so a re-signed URL for the same video does not interrupt playback.
+    items: the list under the video, in order of start; a click on one seeks in the browser.
+    report_duration: report the video's length once loaded (see `reported_length`).
     """
     request = st.session_state.get(_seek_key(key))
     data = {
@@ -380,11 +509,35 @@ def show(
         "captions": captions,
         "start": _seconds(start) if start is not None else None,
         "height": height,
+        "items": [{**asdict(item), "start_s": _seconds(item.start_s)} for item in items],
         "seek": request,
         "report_every_s": report_every_s,
+        "report_duration": report_duration,
     }
-    result = _player(key=key, data=data, default={"status": None}, on_status_change=_ignore)
+    result = _player(
+        key=key,
+        data=data,
+        default={"status": None, "duration": None},
+        on_status_change=_ignore,
+        on_duration_change=_ignore,
+    )
     return _state(result.get("status"))
+
+
+def reported_length(key: str, media_id: str) -> float | None:
+    """The length in seconds the browser read from video `media_id` in player `key`, drawn with
+    `report_duration=True`; None until it has loaded (or while another video is reported).
+
+    Readable before `show` in a run, so a page can check an answer against it first.
+    """
+    state = st.session_state.get(key)
+    report = state.get("duration") if isinstance(state, Mapping) else None
+    if not isinstance(report, Mapping) or report.get("media") != media_id:
+        return None
+    seconds = report.get("seconds")  # from the browser: a number, or nothing
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds > 0:
+        return float(seconds) if math.isfinite(seconds) else None
+    return None
 
 
 def seek(key: str, to_s: float) -> None:

@@ -56,11 +56,12 @@ class Item:
 
 
 def show(
-    key: str, media: MediaFacts, model: Model | None = None
+    key: str, media: MediaFacts, model: Model | None = None, *, video_previews: bool = True
 ) -> tuple[list[MediaSource], list[str]]:
     """The sources the user added, in order (videos with their clip settings), and one problem
     per refused item, unreadable clip offset or upload still on its way to Cloud Storage.
-    `model` decides whether a video offers its own media resolution."""
+    `model` decides whether a video offers its own media resolution. `video_previews` False: a
+    page that plays the video in its own player."""
     items_key = f"{key}.items"
     st.session_state.setdefault(items_key, [])
     library = resources.library()
@@ -77,7 +78,7 @@ def show(
     for notice in kept.take_once(f"{key}.notices"):
         st.info(notice, icon=":material/inventory_2:")
     items: list[Item] = st.session_state[items_key]
-    sources, problems = _previews(key, items, items_key, model, library, media)
+    sources, problems = _previews(key, items, items_key, model, library, media, video_previews)
     refused = [f"{item.name}: {item.refusal} Remove it to run." for item in items if item.refusal]
     return sources, refused + problems
 
@@ -231,6 +232,7 @@ def _previews(
     model: Model | None,
     library: MediaLibrary,
     media: MediaFacts,
+    video_previews: bool,
 ) -> tuple[list[MediaSource], list[str]]:
     """Each item with its facts, and each video with its clip settings; the sources to send."""
     if not items:
@@ -252,7 +254,7 @@ def _previews(
                     source = dataclasses.replace(source, clip=clip)
                     problems += unreadable
                 with preview.container():
-                    _preview(source, key=f"{key}.preview.{source.key}")
+                    _preview(source, key=f"{key}.preview.{source.key}", play=video_previews)
                 if staging is None:
                     sources.append(source)
                 else:
@@ -328,14 +330,15 @@ def _remove(items_key: str, item_id: str) -> None:
     st.session_state[items_key] = [i for i in st.session_state[items_key] if i.id != item_id]
 
 
-def _preview(source: MediaSource, *, key: str) -> None:
+def _preview(source: MediaSource, *, key: str, play: bool) -> None:
     st.markdown(f"**{safe_inline(source.label)}**")
     st.caption(" · ".join(probe_facts(source)))
     for note in source.probe.notes if source.probe else ():
         st.caption(note)
     if source.kind is SourceKind.GCS and source.sha256:
         st.caption(f"Staged: sent as {source.uri}")
-    media_preview.show(source, key=key)
+    if play or not source.is_video:
+        media_preview.show(source, key=key)
 
 
 def probe_facts(source: MediaSource) -> list[str]:

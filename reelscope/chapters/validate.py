@@ -3,8 +3,9 @@
 Each problem found is fixed where the fix is safe — an end clamped to the video's length or to
 the next start, items sorted, items with the same start merged, an empty title named after its
 time — and every problem is reported, fixed or not, so the page can always show it.
-Without a probed duration (gs:// and YouTube videos are not downloaded), the length is taken
-from the answer's own last timestamp, and the report says so.
+A gs:// or YouTube video is not downloaded here, so not probed: its length is the one the
+browser's player read from the video, once it has, else the answer's own last timestamp; the
+report says which.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
@@ -19,6 +21,14 @@ from reelscope.clock import clock
 
 SAME_START_S = 0.5  # two chapters starting this close are one chapter said twice
 _TITLED = (Kind.CHAPTERS, Kind.MOMENTS, Kind.EVENTS)
+
+
+class LengthFrom(StrEnum):
+    """Where the length a check used came from."""
+
+    PROBE = "probe"  # the file's bytes, probed here
+    PLAYER = "player"  # the browser's player, from the video itself
+    ANSWER = "answer"  # the answer's own last timestamp: nothing else knew it
 
 
 @dataclass(frozen=True)
@@ -33,27 +43,30 @@ class Checked:
     segments: tuple[Segment, ...]
     findings: tuple[Finding, ...]
     duration_s: float | None  # the length checked against
-    duration_probed: bool  # False: taken from the answer's last timestamp (or unknown)
+    length_from: LengthFrom | None  # None: no length known at all
 
 
-def check(segments: Sequence[Segment], kind: Kind, duration_s: float | None = None) -> Checked:
-    """The segments with safe fixes applied, and one finding per problem."""
+def check(
+    segments: Sequence[Segment],
+    kind: Kind,
+    duration_s: float | None = None,
+    length_from: LengthFrom = LengthFrom.PROBE,
+) -> Checked:
+    """The segments with safe fixes applied, and one finding per problem.
+
+    `duration_s`: the video's length, `length_from` says who read it; None: not known, so the
+    answer's last timestamp stands in for it.
+    """
     findings: list[Finding] = []
     items = list(segments)
-    probed = duration_s is not None and duration_s > 0
-    if not probed:
+    known = duration_s is not None and duration_s > 0
+    source: LengthFrom | None = length_from if known else None
+    if not known:
         duration_s = _answer_length(items)
-        if duration_s is not None:
-            findings.append(
-                Finding(
-                    "duration",
-                    "This video was not probed here (a gs:// or YouTube link), so its length is "
-                    f"taken from the answer's own last timestamp, {clock(duration_s)}: "
-                    "chapters past the real end cannot be caught.",
-                    fixed=False,
-                )
-            )
-    if probed:
+        source = LengthFrom.ANSWER if duration_s is not None else None
+    if source is not None and source is not LengthFrom.PROBE:
+        findings.append(Finding("duration", _length_note(source, duration_s), fixed=False))
+    if known:
         items = _inside(items, duration_s, findings)
     items = _in_order(items, findings)
     if kind is Kind.CHAPTERS:
@@ -61,7 +74,21 @@ def check(segments: Sequence[Segment], kind: Kind, duration_s: float | None = No
         items = _ends(items, duration_s, findings)
     if kind in _TITLED:
         items = _titled(items, findings)
-    return Checked(tuple(items), tuple(findings), duration_s, probed)
+    return Checked(tuple(items), tuple(findings), duration_s, source)
+
+
+def _length_note(source: LengthFrom, duration_s: float) -> str:
+    length = clock(duration_s)
+    if source is LengthFrom.PLAYER:
+        return (
+            "This video was not probed here (it is a link), so its length, "
+            f"{length}, is the one the player read from the video itself."
+        )
+    return (
+        "This video was not probed here (a gs:// or YouTube link), so its length is taken "
+        f"from the answer's own last timestamp, {length}: chapters past the real end cannot "
+        "be caught."
+    )
 
 
 def _answer_length(items: list[Segment]) -> float | None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
+from streamlit.testing.v1 import AppTest
+
+from components.media import media_preview
 from reelscope.tasks import registry
-from tests.app.conftest import start_app, texts
+from tests.app.conftest import ROOT, start_app, texts
 
 PAGE = "pages/chapters.py"
 CHAPTERS = [
@@ -26,6 +30,22 @@ def open_page():
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     return app
+
+
+def open_page_served():
+    """The page as `make run` serves it: with the media route, so videos play in the player."""
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    app.secrets[media_preview.ROUTE_FLAG] = True
+    app.run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def players(app) -> list[dict]:
+    """What each player on the page was given, as the browser gets it."""
+    elements = app.get("bidi_component")
+    return [json.loads(e.proto.json) for e in elements if e.proto.component_name.endswith("player")]
 
 
 def upload(app, data, name="scenes.mp4"):
@@ -89,6 +109,57 @@ def test_a_gs_link_has_no_probe_and_the_check_says_so(connected, vertex):
     captions = texts(app.caption)
     assert "1:01:00–1:15:10" in captions  # beyond 60:00 shown as H:MM:SS
     assert "uploaded videos only" in captions  # no shot cuts for a link
+
+
+def test_one_player_of_the_video_with_the_list_in_it(connected, vertex, video_file):
+    hostile = [{**CHAPTERS[0], "title": "<img src=x onerror=alert(1)>Red"}, *CHAPTERS[1:]]
+    vertex.set_reply(json.dumps({"chapters": hostile}), chunks=3)
+    app = open_page_served()
+    upload(app, video_file.read_bytes())
+    assert len(players(app)) == 1  # not the picker's preview as well as the page's player
+    get_chapters(app)
+    (data,) = players(app)
+    items = data["items"]
+    assert [i["title"] for i in items] == ["<img src=x onerror=alert(1)>Red", "Green", "Blue"]
+    assert [i["start_s"] for i in items] == [0.0, 4.0, 8.0]
+    green = items[1]
+    assert (green["time"], green["summary"], green["speech"]) == ("0:04", "Green.", "Said: Hi")
+    assert green["details"].startswith("0:04–0:08")
+    assert [c[2] for c in data["chapters"]] == [i["title"] for i in items]
+    assert data["report_every_s"] is None  # nothing the player does reruns the page
+    assert data["report_duration"] is False  # an upload's length is probed
+    assert not [b for b in app.button if b.label == "0:04"]  # no Streamlit buttons: no rerun
+
+
+def test_a_gs_video_is_checked_against_the_length_the_player_read(connected, vertex):
+    vertex.set_reply(json.dumps({"chapters": CHAPTERS}), chunks=3)  # the answer runs to 0:30
+    app = open_page_served()
+    add_link(app, "gs://bucket/scenes.mp4")
+    get_chapters(app)
+    (data,) = players(app)
+    assert data["report_duration"] is True
+    assert "answer's own last timestamp, 0:30" in texts(app.info)
+    report = {"media": data["media_id"], "seconds": 12.0}
+    app.session_state["chapters.player"] = {"status": None, "duration": report}
+    app.run()
+    assert not app.exception, app.exception
+    assert "its length, 0:12, is the one the player read" in texts(app.info)
+    assert "last timestamp" not in texts(app.info)
+    assert "clamped to 0:12" in texts(app.warning)
+    assert players(app)[0]["chapters"][-1][:2] == [8.0, 12.0]
+
+
+def test_a_point_clicked_on_the_timeline_seeks_in_the_same_run(connected, vertex, video_file):
+    vertex.set_reply(json.dumps({"chapters": CHAPTERS}), chunks=3)
+    app = open_page_served()
+    upload(app, video_file.read_bytes())
+    get_chapters(app)
+    assert players(app)[0]["seek"] is None
+    timeline = f"chapters.timeline.sha256:{hashlib.sha256(video_file.read_bytes()).hexdigest()}"
+    app.session_state[timeline] = {"selection": {"points": [{"customdata": 4.0}]}}
+    app.run()
+    assert not app.exception, app.exception
+    assert players(app)[0]["seek"]["to"] == 4.0
 
 
 def test_a_cut_stream_keeps_the_chapters_so_far(connected, vertex, video_file):

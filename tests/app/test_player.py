@@ -22,6 +22,10 @@ def player_page() -> None:
     from components.media import player
 
     chapters = [(0, 12.5, "<img src=x onerror=alert(1)>Intro"), (12.5, 3725.0, "Past an hour")]
+    items = [
+        player.ListItem(0, "0:00", "<img src=x onerror=alert(1)>Intro", summary="<b>Hi</b>"),
+        player.ListItem(3725.0, "1:02:05", "Past an hour", value="3", speech="Said: bye"),
+    ]
     st.button("Intro", key="go-intro", on_click=player.seek, args=("ch.player", 0.0))
     st.button("Later", key="go-later", on_click=player.seek, args=("ch.player", 3700.0))
     state = player.show(
@@ -32,8 +36,11 @@ def player_page() -> None:
         clip=(1.0, 20.0),
         cuts=[4.0, 8.0],
         captions="WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n",
+        items=items,
+        report_duration=True,
     )
     st.write(f"time={state.time_s} playing={state.playing}")
+    st.write(f"length={player.reported_length('ch.player', '/app/static/reelscope/token')}")
 
 
 def data_sent(app: AppTest) -> dict:
@@ -57,6 +64,34 @@ def test_chapters_clip_cuts_and_captions_reach_the_browser_as_data():
     assert data["media_id"] == data["url"] == "/app/static/reelscope/token"
     assert "textContent" in app.get("bidi_component")[0].proto.js_content
     assert "innerHTML" not in app.get("bidi_component")[0].proto.js_content
+
+
+def test_the_list_under_the_video_reaches_the_browser_as_plain_data():
+    app = AppTest.from_function(player_page).run()
+    data = data_sent(app)
+    assert data["items"] == [
+        {"start_s": 0.0, "time": "0:00", "title": "<img src=x onerror=alert(1)>Intro",
+         "value": "", "details": "", "summary": "<b>Hi</b>", "speech": ""},
+        {"start_s": 3725.0, "time": "1:02:05", "title": "Past an hour", "value": "3",
+         "details": "", "summary": "", "speech": "Said: bye"},
+    ]  # fmt: skip
+    assert data["report_duration"] is True
+
+
+def test_the_length_the_browser_read_is_kept_for_its_own_video_only():
+    app = AppTest.from_function(player_page).run()
+    assert "length=None" in app.markdown[1].value
+    report = {"media": "/app/static/reelscope/token", "seconds": 12.04}
+    app.session_state["ch.player"] = {"status": None, "duration": report}
+    app.run()
+    assert not app.exception
+    assert "length=12.04" in app.markdown[1].value
+    for odd in ({**report, "media": "another video"}, {**report, "seconds": "12"},
+                {**report, "seconds": True}, {**report, "seconds": -1}, "12"):  # fmt: skip
+        app.session_state["ch.player"] = {"status": None, "duration": odd}
+        app.run()
+        assert not app.exception
+        assert "length=None" in app.markdown[1].value, odd
 
 
 def test_each_seek_request_gets_a_new_nonce_even_to_the_same_time():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
-from reelscope.chapters.validate import check
+from reelscope.chapters.validate import LengthFrom, check
 
 
 def seg(start: float, end: float | None, title: str = "T") -> Segment:
@@ -20,7 +20,7 @@ def test_good_chapters_pass_untouched() -> None:
     checked = check(chapters, Kind.CHAPTERS, duration_s=12)
     assert checked.segments == tuple(chapters)
     assert checked.findings == ()
-    assert checked.duration_probed
+    assert checked.length_from is LengthFrom.PROBE
 
 
 def test_out_of_range_is_clamped_or_removed() -> None:
@@ -68,10 +68,31 @@ def test_missing_and_backwards_ends_are_filled_from_the_next_start() -> None:
 
 def test_without_a_probe_the_length_comes_from_the_answer_and_the_check_says_so() -> None:
     checked = check([seg(0, 1800, "A"), seg(1800, 4510, "B")], Kind.CHAPTERS, None)
-    assert checked.duration_s == 4510 and not checked.duration_probed
+    assert checked.duration_s == 4510 and checked.length_from is LengthFrom.ANSWER
     (finding,) = checked.findings
     assert finding.rule == "duration" and not finding.fixed
     assert "1:15:10" in finding.message and "not probed" in finding.message
+
+
+def test_a_length_the_player_read_is_checked_against_and_named() -> None:
+    # A gs:// video of 0:12 whose answer runs to 0:25: the player's length catches it.
+    answer = [seg(0, 6, "A"), seg(6, 25, "B"), seg(20, 25, "Ghost")]
+    checked = check(answer, Kind.CHAPTERS, 12, LengthFrom.PLAYER)
+    assert checked.duration_s == 12 and checked.length_from is LengthFrom.PLAYER
+    assert [(s.title, s.start_s, s.end_s) for s in checked.segments] == [
+        ("A", 0, 6),
+        ("B", 6, 12),
+    ]
+    length, *fixes = checked.findings
+    assert length.rule == "duration" and not length.fixed
+    assert "0:12" in length.message and "the player read" in length.message
+    assert [f.rule for f in fixes] == ["range", "range"]
+
+
+def test_no_length_and_no_times_leaves_the_length_unknown() -> None:
+    checked = check([], Kind.CHAPTERS, None, LengthFrom.PLAYER)
+    assert checked.duration_s is None and checked.length_from is None
+    assert checked.findings == ()
 
 
 def test_one_hour_video_with_times_beyond_sixty_minutes() -> None:
