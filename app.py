@@ -29,13 +29,21 @@ navigation = st.navigation(
             url_path="compare",
         ),
         st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
+        st.Page(
+            "pages/library.py",
+            title="Library",
+            icon=":material/video_library:",
+            url_path="library",
+        ),
     ]
 )
 follow.begin()
 with st.sidebar:
     st.markdown("## :material/movie: Reelscope")
-    running.show("running", resources.tasks(), resources.owner())
+    running_list = st.container()  # filled after the page: it knows what the page follows
     connection.show(describe_connection(resources.settings()))
     prefetch.show()
 navigation.run()
-follow.run()  # live work the page and the sidebar asked to follow, until it settles
+with running_list:
+    running.show("running", resources.tasks(), resources.owner())
+follow.run()  # live work the page (and then the Running list) asked to follow, until it settles

@@ -77,7 +77,7 @@ replay = resources.runs().get(st.session_state.get(REPLAY_KEY))
 def actions(run: StoredRun) -> None:
     ask, speed_col, play, json_col, md_col, remove = st.columns([2, 2, 2, 2, 2, 1])
     if ask.button("Open in Ask", key="history.rerun", icon=":material/edit:"):
-        history_table.load_into_ask(run.spec)
+        history_table.load_into_ask(run.spec, resources.library())
         st.switch_page("pages/ask.py")
     speed = speed_col.segmented_control(
         "Speed", SPEEDS, default=1.0, format_func=lambda s: f"{s:g}×", key="history.speed",

@@ -20,11 +20,19 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from reelscope.catalog import MediaFacts
 from reelscope.database import Database
-from reelscope.media import MediaProbe, MediaSource, SourceError, SourceKind, source_from_file
+from reelscope.media import (
+    Clip,
+    MediaProbe,
+    MediaSource,
+    SourceError,
+    SourceKind,
+    source_from_file,
+    source_from_link,
+)
 from reelscope.probe import ImageProbe, ProbeError, VideoProbe, probe_media
 from reelscope.spool import Spool, SpoolFull, is_content_hash
 from reelscope.tasks import LOCAL_OWNER
@@ -32,6 +40,18 @@ from reelscope.tasks import LOCAL_OWNER
 LIBRARY_DIRNAME = "media"
 LIBRARY_DB = "library.sqlite"
 DEFAULT_MAX_BYTES = 20_000_000_000  # 20 GB of uploads before the least used go
+
+class SourceLike(Protocol):
+    """What a kept run records of a source (reelscope.runs.SourceRef)."""
+
+    label: str
+    uri: str | None
+    sha256: str | None
+    start_s: float | None
+    end_s: float | None
+    fps: float | None
+    resolution: str | None
+
 
 References = Callable[[], Mapping[str, int]]
 """Where items are used by one store: library key ("sha256:<hex>" or a link's URI) -> how many
@@ -174,6 +194,32 @@ class MediaLibrary:
         """The item as a source a page can send (None when it is gone)."""
         item = self.get(key)
         return self._source_of(item) if item is not None else None
+
+    def sources_again(
+        self, refs: Sequence[SourceLike], *, owner: str = LOCAL_OWNER
+    ) -> tuple[list[tuple[MediaSource, Clip | None]], list[str]]:
+        """The sources a kept run used, each with the clip it was sent with, as far as the
+        library still has them; and, for each it cannot give back, why (to say to the user).
+
+        A link not kept yet (a run imported from elsewhere) is vetted again and kept.
+        """
+        found: list[tuple[MediaSource, Clip | None]] = []
+        missing: list[str] = []
+        for ref in refs:
+            key = f"sha256:{ref.sha256}" if ref.sha256 else ref.uri
+            source = self.source(key) if key else None
+            if source is None and ref.uri and not ref.sha256:
+                try:
+                    source = self.add_link(source_from_link(ref.uri), owner=owner)
+                except SourceError as problem:
+                    missing.append(f"{ref.label}: {problem}")
+                    continue
+            if source is None:
+                missing.append(f"{ref.label} is no longer in the library: add it again.")
+                continue
+            clip = Clip(ref.start_s, ref.end_s, ref.fps, ref.resolution)
+            found.append((source, None if clip.is_default else clip))
+        return found, missing
 
     def path(self, sha256: str) -> Path:
         """Where an upload's bytes are (whether or not they are still there)."""

@@ -1,9 +1,12 @@
 """The sidebar's "Running" list: the user's live work, wherever and whenever it was started.
 
 Every run, embedding job, map fit, shot-cut detection and upload still going for this user is
-listed, with Stop and Open, in every tab: a reloaded tab sees its runs at once. Each row is
-repainted in place by components/common/follow.py while its task lives. Open goes to the page
-that started the task, which takes it up (`take_opened`).
+listed, with Stop and Open, in every tab: a reloaded tab sees its runs at once. app.py draws
+the list after the page, so it knows whether the page follows live work of its own: then the
+rows are repainted by the same follower (components/common/follow.py); else the list looks
+again every POLL_S in a fragment of its own, so a page with nothing of its own going (History,
+Models, a second tab) is not kept running for work it only lists. Open goes to the page that
+started the task, which takes it up (`take_opened`).
 """
 
 from __future__ import annotations
@@ -30,13 +33,28 @@ _KIND_NAMES = {
     "staging": "Upload",
 }
 _OPENED_KEY = "running.opened.{}"
+POLL_S = 2.0  # how often the list looks again when the page follows nothing of its own
 
 
-def show(key: str, tasks: TaskRegistry, owner: str) -> list[Task]:
-    """The owner's live tasks, each with Stop and Open; the tasks listed."""
+def show(key: str, tasks: TaskRegistry, owner: str) -> None:
+    """The owner's live tasks, each with Stop and Open (call it after the page is drawn)."""
     live = tasks.tasks(owner=owner, live=True)
     if not live:
-        return []
+        return
+    if follow.watching():  # the page follows work of its own: the rows go with it
+        _rows(key, live, followed=True)
+        return
+    st.fragment(_polled, run_every=POLL_S)(key, tasks, owner)
+
+
+def _polled(key: str, tasks: TaskRegistry, owner: str) -> None:
+    live = tasks.tasks(owner=owner, live=True)
+    if not live:
+        st.rerun(scope="app")  # it all ended: the page settles, and this timer stops
+    _rows(key, live, followed=False)
+
+
+def _rows(key: str, live: list[Task], *, followed: bool) -> None:
     st.markdown(f"**Running** · {len(live)}")
     for task in live:
         with st.container(border=True, key=f"{key}.{task.id}"):
@@ -53,13 +71,13 @@ def show(key: str, tasks: TaskRegistry, owner: str) -> list[Task]:
             ):
                 st.session_state[_OPENED_KEY.format(task.origin)] = task.id
                 st.switch_page(page)
-            follow.watch(
-                task,
-                paint=lambda t=task, s=line: _paint(s, t),
-                heartbeat=_every_second(task, line),
-                settle=False,
-            )
-    return live
+            if followed:
+                follow.watch(
+                    task,
+                    paint=lambda t=task, s=line: _paint(s, t),
+                    heartbeat=_every_second(task, line),
+                    settle=False,
+                )
 
 
 def take_opened(origin: str) -> str | None:

@@ -18,14 +18,18 @@ from typing import Any
 import streamlit as st
 
 from components.common import kept, model_params
+from components.media import source_picker
 from reelscope.costs import format_usd
+from reelscope.library import MediaLibrary
 from reelscope.runs import RunSpec
 from reelscope.store import STATUSES, RunPage, RunQuery, Store
+from reelscope.untrusted import safe_inline
 
 PAGE_SIZE = 50
 ASK_PAGE = "pages/ask.py"
 ASK_PROMPT_KEY = "ask.prompt"
 ASK_PARAMS_KEY = "ask.params"
+ASK_SOURCES_KEY = "ask.sources"
 
 
 def show(key: str, store: Store) -> list[str]:
@@ -171,17 +175,23 @@ def _columns(page: RunPage) -> dict[str, list]:
     }
 
 
-def load_into_ask(spec: RunSpec) -> None:
-    """Put a kept run's prompt, model and parameters back on the Ask page.
+def load_into_ask(spec: RunSpec, library: MediaLibrary) -> None:
+    """Put a kept run's prompt, model, parameters and media back on the Ask page.
 
-    Each component sets its own values: the prompt box's kept value, and the parameter panel
-    through `model_params.load`. The sources are not restored: uploads were this session's or
-    another's spool, so the user adds them again.
+    Each component sets its own values: the prompt box's kept value, the parameter panel
+    through `model_params.load`, and the source picker through `source_picker.add_sources`
+    (each video with the clip it was sent with, from the media library; what the library no
+    longer has is said on the Ask page, with what to do).
     """
     kept.put(ASK_PROMPT_KEY, spec.prompt)
     model_params.load(
         ASK_PARAMS_KEY, spec.model_id, dataclasses.replace(spec.params, stream=spec.stream)
     )
+    found, missing = library.sources_again(spec.sources)
+    source_picker.add_sources(
+        ASK_SOURCES_KEY, [source for source, _ in found], [clip for _, clip in found]
+    )
+    kept.say_once(f"{ASK_SOURCES_KEY}.notices", [safe_inline(line) for line in missing])
 
 
 def date_label(moment: dt.datetime) -> str:

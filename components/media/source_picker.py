@@ -84,15 +84,20 @@ def show(
 
 
 def add_sources(key: str, sources: Sequence[MediaSource], clips: Sequence[Clip | None]) -> None:
-    """Put sources on the picker `key` (e.g. a kept run opened again), each with its clip.
-
-    Call it before the picker is drawn (a callback, or the page's top).
-    """
-    items_key = f"{key}.items"
-    st.session_state[items_key] = [Item(s.label, key=s.key) for s in sources]
+    """Put sources on the picker `key` instead of what it had (a kept run opened again), each
+    video with its clip. Call it before the picker is drawn (a callback, or another page)."""
+    st.session_state[f"{key}.items"] = [Item(s.label, key=s.key) for s in sources]
     for source, clip in zip(sources, clips, strict=True):
         if source.is_video and clip is not None:
             clip_settings.load(f"{key}.clip.{source.key}", clip)
+
+
+def add_keys(key: str, named_keys: Sequence[tuple[str, str]]) -> None:
+    """Add library items (name, library key) to the picker `key`, after what it has."""
+    items_key = f"{key}.items"
+    st.session_state.setdefault(items_key, [])
+    for name, item_key in named_keys:
+        _add(items_key, Item(name, key=item_key))
 
 
 def _uploader(key: str, items_key: str, media: MediaFacts, library: MediaLibrary) -> None:
@@ -120,7 +125,7 @@ def _uploader(key: str, items_key: str, media: MediaFacts, library: MediaLibrary
             if added.evicted:
                 notices.append(
                     "To make room in the library, removed what no run or collection uses: "
-                    + ", ".join(added.evicted)
+                    + ", ".join(safe_inline(name) for name in added.evicted)
                 )
             _add(items_key, Item(added.source.label, key=added.source.key))
     kept.say_once(f"{key}.notices", notices)

@@ -88,6 +88,31 @@ def test_a_run_made_on_ask_is_listed_opened_and_loaded_back_into_ask(connected, 
     assert app.slider(key="ask.params.temperature").value == 0.35
 
 
+def test_open_in_ask_brings_back_the_runs_video_with_its_clip_and_a_link(
+    connected, vertex, video_file
+):
+    app = start_app()
+    uploader = next(u for u in app.get("file_uploader") if u.key.startswith("ask.sources.uploads"))
+    uploader.upload(video_file.name, video_file.read_bytes(), "video/mp4")
+    app.run()
+    clip = next(k for k in app.session_state if str(k).endswith(".end") and "clip" in str(k))
+    app.text_input(key=clip).input("0:08").run()
+    app.text_input(key="ask.sources.link_text").input("gs://my-bucket/holiday.mp4")
+    app.button(key="ask.sources.add_link").click().run()
+    app.text_area(key="ask.prompt").input("Describe both.")
+    run_to_the_end(app)
+    sent = vertex.parts_of()
+
+    app.session_state["ask.sources.items"] = []  # a later visit: the page holds nothing now
+    open_history(app)
+    pick(app, 0)
+    app.button(key="history.rerun").click().run()
+    assert not app.exception, app.exception
+    assert app.text_input(key=clip).value == "0:08"
+    run_to_the_end(app)
+    assert vertex.parts_of() == sent, "the same media, clip and link, from the library"
+
+
 def test_search_narrows_the_table_and_two_runs_compare(no_settings, tmp_path):
     seed(
         tmp_path / "data",

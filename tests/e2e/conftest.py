@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = ROOT / "test-output"
@@ -112,7 +112,19 @@ def page(browser: Browser, app_url: str, vertex) -> Iterator[Page]:
     page.goto(app_url)
     wait_idle(page)
     yield page
+    stop_leftover_work(page, app_url)
     context.close()
+
+
+def stop_leftover_work(page: Page, app_url: str) -> None:
+    """Stop, as a user would from the sidebar's Running list, whatever a test left going (a
+    stream it did not wait for, a map fit): the server is shared by the tests that follow."""
+    page.goto(f"{app_url}/models")
+    page.get_by_role("heading", name="Models").wait_for(timeout=30_000)
+    stops = page.locator('[class*="st-key-running-stop-"] button')
+    while left := stops.count():
+        stops.first.click()
+        expect(stops).to_have_count(left - 1, timeout=15_000)
 
 
 def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:

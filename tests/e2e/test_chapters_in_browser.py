@@ -181,7 +181,25 @@ def test_one_hour_chapters_past_sixty_minutes_render_seek_and_export(
 ):
     vertex.set_reply(json.dumps({"chapters": HOUR_CHAPTERS}), chunks=4)
     open_chapters(page, app_url)
-    player = get_chapters(page, one_hour_and_a_quarter, 3)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        str(one_hour_and_a_quarter)
+    )
+    wait_idle(page)
+    # 1:16:40 with sound is past every current model's limit: refused where the user looks,
+    # with its fix, the video section left open and nothing sent (the page once skipped it).
+    refusal = page.get_by_text("takes at most 45:00 with audio")
+    expect(refusal.first).to_be_visible()
+    expect(page.get_by_role("button", name="Get chapters")).to_be_disabled()
+    expect(
+        page.get_by_role("textbox", name="End")
+    ).to_be_visible()  # the section with the clip is open
+    assert not vertex.requests
+    page.get_by_role("textbox", name="End").fill("44:00")
+    page.get_by_role("textbox", name="End").press("Enter")
+    wait_idle(page)
+    expect(refusal).to_have_count(0)
+    player = press_get_chapters(page, 3)
+    assert vertex.last_request().parts[0]["videoMetadata"]["endOffset"] == "2640s"
     video = player.locator("video.rs-video")
     assert player.locator(".rs-chapter").nth(2).get_attribute("title") == "1:01:00 Questions"
     expect(player.locator(".rs-item").nth(2)).to_contain_text("1:01:00–1:15:10")
