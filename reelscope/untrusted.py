@@ -16,7 +16,8 @@ What Streamlit 1.67's renderer does to a Markdown string (read from its frontend
   without its label or attributes. So `background:red` lost ":red".
 - `:material/icon:` becomes an icon (the text `:material/` is replaced in the whole source first,
   inside code too); `:streamlit:` becomes Streamlit's logo, an `<img>` with a data: URI; emoji
-  shortcodes (`:smile:`) become emoji whenever the source holds any `:word:`.
+  shortcodes (`:smile:`) become emoji whenever the source holds any `:word:`, a time included
+  (`1:15:10`). These three match the rendered text, where escapes are already gone.
 - `$…$` and `$$…$$` are KaTeX math when the source holds a pair that Pandoc would call math.
 - A fenced code block whose language is `mermaid` is drawn as a diagram, in an `<img>`.
 - ` -> `, ` <= `, ` -- ` and friends become arrows and dashes (left alone here: they read the
@@ -27,10 +28,10 @@ So, outside code (code spans and blocks are left byte for byte):
 - an image becomes the link it contains: `![x](u)` -> `[x](u)` (no stray "!"); an `![` that
   opens no image keeps its "!" through an escape that renders as "!";
 - every `<` that could open an HTML tag is escaped;
-- a colon that could start a directive or end a shortcode is escaped (`\\:` renders ":");
-  `:material/` gets its slash escaped; `:streamlit:` and `:material_x:` (matched in the rendered
-  text, where escapes are gone) get an invisible word joiner after their first colon, as do
-  shortcodes when code elsewhere in the text would make Streamlit load its emoji plugin;
+- a colon that could start a directive is escaped (`\\:` renders ":"); `:material/` gets its
+  slash escaped; a `:word:` that could be a shortcode, the logo or an icon (a word with a
+  letter in it, and `+1`, `-1`, `100`, `1234`) gets an invisible word joiner after its first
+  colon; times like `1:15:10` are left as they are;
 - a `$` that is not part of a math pair is escaped, so "$5 and $6" stays money;
 - a `mermaid` fence is shown as a code block (its language becomes `text`).
 
@@ -61,7 +62,6 @@ WORD_JOINER = "\u2060"  # invisible; breaks a pattern Streamlit matches in the r
 _SPECIAL = re.compile(r"[\\`$!<:|]|(?i:https?://|www\.)(?=[\w-])")
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_SHORTCODE_CHARS = _ASCII_LETTERS | frozenset("0123456789_+-")  # JavaScript's \w, "+" and "-"
 # CommonMark autolinks, kept as they are: no escapes are processed inside them.
 _AUTOLINK = re.compile(
     r"<(?:[A-Za-z][A-Za-z0-9+.\-]{1,31}:[^\s<>]*"
@@ -74,9 +74,8 @@ _URL_END = re.compile(r"[\s<]")
 _URL_MAY_FOLLOW = frozenset("([]*_~")
 # Matched by Streamlit in the rendered text, so escapes cannot stop them: broken by a joiner.
 _TEXT_PATTERN = re.compile(r"streamlit:|material_\w+:", re.ASCII)
-_SHORTCODE_AHEAD = re.compile(r"[\w+-]+:", re.ASCII)
-# The test Streamlit runs on the whole source before loading its emoji plugin.
-_EMOJI_TRIGGER = re.compile(r":(?!material/|streamlit:)[\w+-][\w+-]*:", re.ASCII)
+# After a colon: a name remark-emoji could know (every one has a letter, but for these four).
+_SHORTCODE = re.compile(r"(?:[\w-]*[A-Za-z][\w-]*|\+1|-1|100|1234):", re.ASCII)
 _MERMAID = re.compile(r"\w+", re.ASCII)
 _FENCE_LINE = re.compile(r"^(.*?(?:`{3,}|~{3,}))(.*?)(\r?\n?)$", re.DOTALL)
 _OPENER = re.compile(r"(\\*)(?:!\[|<[A-Za-z/!?])")
@@ -130,8 +129,6 @@ def _safe(text: str, *, inline: bool) -> str:
     if not _ACTIVE.search(text):
         return text  # nothing Streamlit would render as anything but text
     marked, markers = _escape(text, respect_code=True, inline=inline)
-    if _EMOJI_TRIGGER.search(marked):  # code or math would load the emoji plugin
-        marked, markers = _escape(text, respect_code=True, inline=inline, emoji=True)
     safe = _resolve_images(marked, markers)
     if safe is not None:
         return safe
@@ -250,9 +247,7 @@ def _is_mermaid(info: str) -> bool:
     return word is not None and word.group().lower() == "mermaid"
 
 
-def _escape(
-    text: str, *, respect_code: bool, inline: bool, emoji: bool = False
-) -> tuple[str, _Markers]:
+def _escape(text: str, *, respect_code: bool, inline: bool) -> tuple[str, _Markers]:
     """The text rewritten line by line, image openers outside code replaced by markers."""
     clash = respect_code and _MARKER.search(text) is not None
     markers = _Markers(usable=respect_code and not clash)
@@ -261,7 +256,7 @@ def _escape(
         roles, units, mermaid = _structure(text, len(lines))
     else:
         roles, units, mermaid = ["text"] * len(lines), {}, set()
-    scanner = _Scanner(markers, inline=inline, emoji=emoji)
+    scanner = _Scanner(markers, inline=inline)
     out: list[str] = []
     index = 0
     while index < len(lines):
@@ -313,10 +308,9 @@ def _plain_fence(line: str) -> str:
 class _Scanner:
     """Rewrites one run of inline text; leaves escapes, code spans, math and autolinks be."""
 
-    def __init__(self, markers: _Markers, *, inline: bool, emoji: bool) -> None:
+    def __init__(self, markers: _Markers, *, inline: bool) -> None:
         self._markers = markers
         self._inline = inline
-        self._emoji = emoji
 
     def scan(self, text: str) -> str:
         out: list[str] = []
@@ -353,14 +347,14 @@ class _Scanner:
 
     def _colon(self, text: str, start: int, out: list[str]) -> int:
         ahead = text[start + 1 :]
-        if _TEXT_PATTERN.match(ahead) or (self._emoji and _SHORTCODE_AHEAD.match(ahead)):
+        if _SHORTCODE.match(ahead):
             out.append(":" + WORD_JOINER)
         elif ahead.startswith("material/"):
             out.append("\\:material\\/")
             return start + len(":material/")
         elif text[start - 1 : start] == "]":
             out.append(":")  # a link reference definition, `[label]: url`, stays one
-        elif ahead[:1] in _ASCII_LETTERS or _closes_shortcode(text, start):
+        elif ahead[:1] in _ASCII_LETTERS:
             out.append("\\:")
         else:
             out.append(":")
@@ -378,14 +372,6 @@ class _Scanner:
         url = re.sub(r"!(?=\[)", lambda _: self._markers.next(), url)
         out.append(re.sub(r":(?=streamlit:|material_\w+:)", ":" + WORD_JOINER, url))
         return end
-
-
-def _closes_shortcode(text: str, colon: int) -> bool:
-    """Whether the colon at `colon` ends a `:word:` (what Streamlit takes for an emoji)."""
-    pos = colon - 1
-    while pos >= 0 and text[pos] in _SHORTCODE_CHARS:
-        pos -= 1
-    return pos < colon - 1 and pos >= 0 and text[pos] == ":"
 
 
 def _angle(text: str, start: int, out: list[str]) -> int:

@@ -67,20 +67,20 @@ CASES = [
     Case(
         "shortcodes, icons and the logo stay text",
         "Use :smile: and :+1: and :material/home: and :material_home: and :streamlit: here",
-        "Use \\:smile\\: and :+1\\: and \\:material\\/home: and :\u2060material_home\\: and "
-        ":\u2060streamlit\\: here",
+        "Use :\u2060smile: and :\u2060+1: and \\:material\\/home: and :\u2060material_home: and "
+        ":\u2060streamlit: here",
         "Use :smile: and :+1: and :material/home: and :material_home: and :streamlit: here",
     ),
     Case(
-        "a shortcode in code loads the emoji plugin; text shortcodes still stay",
+        "a time loads the emoji plugin; the shortcode stays text and the time as written",
         "At 10:30:45, `a[1:2:3]` and :smile: here",
-        "At 10:\u206030\\:45, `a[1:2:3]` and :\u2060smile\\: here",
+        "At 10:30:45, `a[1:2:3]` and :\u2060smile: here",
         "At 10:30:45, a[1:2:3] and :smile: here",
     ),
     Case(
         "times, ratios and URLs are left as they are",
         "Ratio 16:9 at 0:03, note: done, https://example.com:8080/a:red and x:y:z",
-        "Ratio 16:9 at 0:03, note: done, https://example.com:8080/a:red and x\\:y\\:z",
+        "Ratio 16:9 at 0:03, note: done, https://example.com:8080/a:red and x:\u2060y\\:z",
         "Ratio 16:9 at 0:03, note: done, https://example.com:8080/a:red and x:y:z",
         raw_harmful=False,  # what must not change: no escape shows, no link changes
     ),

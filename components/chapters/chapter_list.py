@@ -1,6 +1,7 @@
 """The list under the player: each item's time (a button that seeks), title, text, nearest cut.
 
-Model-written text goes through `safe_markdown` (no images, no HTML); a click on a time calls
+Model-written text goes through `reelscope.untrusted` (a title or a speaker on one line, a
+summary as Markdown: no images, no HTML); a click on a time calls
 `player.seek` in a callback, so the browser seeks without waiting for the page to redraw.
 """
 
@@ -15,7 +16,7 @@ from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
 from reelscope.chapters.shots import nearest_cut
 from reelscope.chapters.timestamps import format_clock
-from reelscope.untrusted import safe_markdown
+from reelscope.untrusted import safe_inline, safe_markdown
 
 
 def show(
@@ -72,7 +73,7 @@ def _row(key, index, segment, kind, player_key, cuts, playing: bool) -> None:
         span = f"{clock}–{format_clock(segment.end_s)}" if segment.end_s is not None else clock
         value = f" · {segment.value:g}" if segment.value is not None else ""
         mark = "▶ " if playing else ""
-        st.markdown(f"{mark}**{safe_markdown(segment.title) or '—'}**{value}")
+        st.markdown(f"{mark}**{safe_inline(segment.title) or '—'}**{value}")
         details = [span]
         if kind in (Kind.CHAPTERS, Kind.MOMENTS, Kind.EVENTS) and cuts is not None:
             details.append(cut_distance(segment.start_s, cuts))
@@ -81,7 +82,7 @@ def _row(key, index, segment, kind, player_key, cuts, playing: bool) -> None:
             st.markdown(safe_markdown(segment.summary))
         if segment.speech:
             st.caption(
-                f"{'Said' if kind is Kind.CHAPTERS else 'Who'}: {safe_markdown(segment.speech)}"
+                f"{'Said' if kind is Kind.CHAPTERS else 'Who'}: {safe_inline(segment.speech)}"
             )
 
 
@@ -96,6 +97,6 @@ def paint_live(slot, segments: Sequence[Segment], *, status: str) -> None:
         st.caption(status)
         for segment in segments:
             st.markdown(
-                f"`{format_clock(segment.start_s)}` **{safe_markdown(segment.title) or '—'}**"
-                + (f" — {safe_markdown(segment.summary)}" if segment.summary else "")
+                f"`{format_clock(segment.start_s)}` **{safe_inline(segment.title) or '—'}**"
+                + (f" — {safe_inline(segment.summary)}" if segment.summary else "")
             )
