@@ -69,9 +69,13 @@ _AUTOLINK = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*)>"
 )
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
-# A GFM autolink literal runs to whitespace or "<"; it may follow these (micromark's rule).
-_URL_END = re.compile(r"[\s<]")
-_URL_MAY_FOLLOW = frozenset("([]*_~")
+# A GFM autolink literal runs to whitespace or "<". micromark starts one at "http" after
+# anything but a letter, and at "www." only after these (or whitespace).
+_URL_END = re.compile(r"[\s<\ufeff]")
+# Ends a GFM autolink literal (JavaScript's \s holds it) and shows nothing: put between a link
+# and the "<" after it, it keeps the escape of that "<" out of the link.
+_ZERO_WIDTH_SPACE = "\ufeff"
+_WWW_MAY_FOLLOW = re.compile(r"[\s(\[\]*_~]").match
 # Matched by Streamlit in the rendered text, so escapes cannot stop them: broken by a joiner.
 _TEXT_PATTERN = re.compile(r"streamlit:|material_\w+:", re.ASCII)
 # After a colon: a name remark-emoji could know (every one has a letter, but for these four).
@@ -363,7 +367,9 @@ class _Scanner:
     def _url(self, text: str, start: int, out: list[str]) -> int:
         """A GFM autolink literal is taken as it is written (an escape would show, and change
         the link); only image openers and the patterns matched in rendered text are broken."""
-        if start > 0 and not (text[start - 1].isspace() or text[start - 1] in _URL_MAY_FOLLOW):
+        before = text[start - 1 : start]
+        www = text[start] in "wW"
+        if before and (before in _ASCII_LETTERS if not www else not _WWW_MAY_FOLLOW(before)):
             out.append(text[start])
             return start + 1
         end_match = _URL_END.search(text, start)
@@ -371,6 +377,8 @@ class _Scanner:
         url = text[start:end]
         url = re.sub(r"!(?=\[)", lambda _: self._markers.next(), url)
         out.append(re.sub(r":(?=streamlit:|material_\w+:)", ":" + WORD_JOINER, url))
+        if text.startswith("<", end) and not _AUTOLINK.match(text, end):
+            out.append(_ZERO_WIDTH_SPACE)
         return end
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WORD_JOINER = "\u2060"
+ZERO_WIDTH_SPACE = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class Case:
     name: str
     text: str  # what the model (or an import) wrote
     markdown: str  # what safe_markdown (or safe_inline) gives
-    seen: str  # what the browser shows of it, whitespace collapsed, word joiners removed
+    seen: str  # what the browser shows of it, whitespace collapsed, zero-width marks removed
     inline: bool = False  # through safe_inline rather than safe_markdown
     raw_harmful: bool = True  # shown unsanitised, Streamlit fetches, draws or loses something
 
@@ -102,6 +103,13 @@ CASES = [
         "\\<img src=http://127.0.0.1:9/raw> and \\<b>bold\\</b>",
         "<img src=http://127.0.0.1:9/raw> and <b>bold</b>",
         raw_harmful=False,  # Streamlit shows raw HTML as text already
+    ),
+    Case(
+        "a tag right after a link: no backslash in the link",
+        "Ran fetch('http://127.0.0.1:9/a')</script> then <b>",
+        "Ran fetch('http://127.0.0.1:9/a')\ufeff\\</script> then \\<b>",
+        "Ran fetch('http://127.0.0.1:9/a')</script> then <b>",
+        raw_harmful=False,
     ),
     Case(
         "code spans stay byte for byte, with no backslash before a pipe",

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.e2e.conftest import ROOT, running_app, wait_idle
-from tests.untrusted_cases import CASES, WORD_JOINER
+from tests.untrusted_cases import CASES, WORD_JOINER, ZERO_WIDTH_SPACE
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def shown(page: Page, index: int) -> dict:
 
 
 def seen(text: str) -> str:
-    return " ".join(text.replace(WORD_JOINER, "").split())
+    return " ".join(text.replace(WORD_JOINER, "").replace(ZERO_WIDTH_SPACE, "").split())
 
 
 def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:
