@@ -19,6 +19,7 @@ from reelscope.media import check_sources
 from reelscope.parameters import defaults_for
 from reelscope.runs import Run, RunSpec, SourceRef
 from reelscope.store.runs import cost_of
+from reelscope.untrusted import safe_inline
 
 app_frame.run_through_entrypoint()
 
@@ -73,7 +74,7 @@ def metrics_line(model: Model, state: RunState) -> str:
         f"out {usage.output_tokens:,}" if usage and usage.output_tokens is not None else None,
         f"thinking {usage.thinking_tokens:,}" if usage and usage.thinking_tokens else None,
         cost_text(model, state),
-        ", ".join(sorted(set(state.finish_reasons.values()))) or None,
+        safe_inline(", ".join(sorted(set(state.finish_reasons.values())))) or None,  # server's
     ]
     return " · ".join(cell for cell in cells if cell) or "No usage reported."
 

@@ -209,7 +209,7 @@ def _metrics(state: RunState) -> None:
     cells = [
         ("Time to first token", _seconds(state.time_to_first_token)),
         ("Tokens / s", f"{state.tokens_per_second:,.0f}" if state.tokens_per_second else "–"),
-        ("Finish", ", ".join(sorted(set(state.finish_reasons.values()))) or "–"),
+        ("Finish", safe_inline(", ".join(sorted(set(state.finish_reasons.values())))) or "–"),
         ("Prompt tokens", _count(usage.prompt_tokens if usage else None)),
         ("Output tokens", _count(usage.output_tokens if usage else None)),
         ("Thinking tokens", _count(usage.thinking_tokens if usage else None)),

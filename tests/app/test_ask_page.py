@@ -177,6 +177,8 @@ def test_the_servers_error_message_and_finish_reason_are_shown_sanitised(connect
     vertex.on_request(lambda request: [chunk])
     run_to_the_end(app)
     assert f"The model stopped with finish reason {sanitised}." in texts(app.warning)
+    finish = next(m for m in app.metric if m.label == "Finish")
+    assert finish.value == sanitised
 
 
 def test_run_without_connection_says_what_to_set_up(no_settings):

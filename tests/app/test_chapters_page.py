@@ -131,3 +131,16 @@ def test_a_chart_answer_shows_its_quantity_unit_and_notes_sanitised(connected, v
     timeline = [c for c in app.get("plotly_chart") if "chapters.timeline" in c.proto.id]
     hovers = json.loads(timeline[0].proto.spec)["data"][0]["hovertext"]
     assert hovers == ["0:01: 2 &lt;b&gt;two&lt;/b&gt; ![n](http://127.0.0.1:9/n)"]
+
+
+def test_the_youtube_notes_quote_the_models_titles_sanitised(connected, vertex, video_file):
+    """Why no YouTube list is offered names each short chapter by its (untrusted) title."""
+    hostile = "![t](http://127.0.0.1:9/t.png) :streamlit:"
+    chapters = [{**CHAPTERS[0], "title": hostile}, CHAPTERS[1]]
+    vertex.set_reply(json.dumps({"chapters": chapters}), chunks=3)
+    app = open_page()
+    upload(app, video_file.read_bytes())
+    get_chapters(app)
+    notes = texts(app.caption)
+    assert "'[t](http://127.0.0.1:9/t.png) :\u2060streamlit:' (0:00) lasts 4 s" in notes
+    assert "![t]" not in notes
