@@ -32,7 +32,8 @@ So, outside code (code spans and blocks are left byte for byte):
   slash escaped; a `:word:` that could be a shortcode, the logo or an icon (a word with a
   letter in it, and `+1`, `-1`, `100`, `1234`) gets an invisible word joiner after its first
   colon; times like `1:15:10` are left as they are;
-- a `$` that is not part of a math pair is escaped, so "$5 and $6" stays money;
+- a `$` that is not part of a math pair is escaped, so "$5 and $6" stays money; a backtick
+  that opens no code span is escaped, so it cannot pair with one the page adds next to it;
 - a `mermaid` fence is shown as a code block (its language becomes `text`).
 
 The one thing left as Streamlit shows it: `:material/` inside code reads `:material_` (Streamlit
@@ -395,13 +396,16 @@ def _code_span(text: str, start: int, out: list[str]) -> int:
     """A code span opening at `start`, copied as it is; returns its end.
 
     As in CommonMark, it closes at the next run of exactly as many backticks; with none, the
-    run is literal text.
+    run is literal text, and escaped, so it cannot pair with a backtick the page puts after it
+    (a caption joining two labels, say).
     """
     run_end = _run_end(text, start, "`")
     close_end = _closing_run(text, run_end, "`", run_end - start)
-    end = close_end if close_end is not None else run_end
-    out.append(text[start:end])
-    return end
+    if close_end is None:
+        out.append("\\`" * (run_end - start))
+        return run_end
+    out.append(text[start:close_end])
+    return close_end
 
 
 def _dollar(text: str, start: int, out: list[str]) -> int:

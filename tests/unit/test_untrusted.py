@@ -210,6 +210,15 @@ def test_safe_inline_renders_no_block_and_no_image(text):
     assert "\n" not in safe_inline(text)
 
 
+def test_labels_joined_on_one_line_do_not_pair_their_backticks():
+    """A caption joins two labels: a lone backtick in each must not make a code span of what
+    lies between (it would show the other label's escapes as written)."""
+    quantity, unit = safe_inline("tick` ![q](http://h/q) <b>"), safe_inline("<i> tock`")
+    rendered = RENDERER.render(f"Chart: {quantity} ({unit})")
+    assert "<code>" not in rendered and "\\" not in rendered, rendered
+    assert safe_inline("a `b` c") == "a `b` c"  # a code span that closes stays one
+
+
 def test_safe_inline_keeps_emphasis_and_escapes_pipes_outside_code_only():
     assert safe_inline("*very* good | `a|b`") == "*very* good \\| `a|b`"
 
