@@ -20,7 +20,7 @@ from reelscope.generation.events import StopReason
 from reelscope.generation.runner import Target
 from reelscope.media import MediaSource
 from reelscope.media_rules import check_for_model
-from reelscope.untrusted import safe_markdown
+from reelscope.untrusted import safe_inline
 
 app_frame.run_through_entrypoint()
 
@@ -159,7 +159,7 @@ def show_findings(checked: Checked, reading: Reading, moved: int) -> None:
     if reading.note:
         st.warning(reading.note, icon=":material/content_cut:")
     for problem in reading.parsed.problems:
-        st.warning(safe_markdown(problem), icon=":material/error:")
+        st.warning(safe_inline(problem), icon=":material/error:")
     if moved:
         st.info(f"Snapped {moved} start{'s' if moved > 1 else ''} onto shot cuts.")
     if not checked.findings:
@@ -170,7 +170,7 @@ def show_findings(checked: Checked, reading: Reading, moved: int) -> None:
         )
     for finding in checked.findings:
         icon = ":material/build:" if finding.fixed else ":material/info:"
-        (st.warning if finding.fixed else st.info)(safe_markdown(finding.message), icon=icon)
+        (st.warning if finding.fixed else st.info)(safe_inline(finding.message), icon=icon)
 
 
 def player_segments(kind: Kind, segments, duration: float | None) -> list[tuple[float, float, str]]:
@@ -277,7 +277,8 @@ def results(video: MediaSource) -> None:
             hide_index=True,
         )  # fmt: skip
     if mode.kind is Kind.SERIES and header:
-        st.caption(f"Chart: {header.get('quantity', '')} ({header.get('unit', '')})")
+        quantity, unit = (safe_inline(header.get(name, "")) for name in ("quantity", "unit"))
+        st.caption(f"Chart: {quantity} ({unit})")
     if checked.segments:
         st.subheader("Export", divider="gray")
         chapter_exports.show(

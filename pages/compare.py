@@ -30,6 +30,7 @@ from reelscope.generation.state import RunState
 from reelscope.media_rules import CheckedSources, check_for_model
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run
+from reelscope.untrusted import safe_inline
 
 app_frame.run_through_entrypoint()
 
@@ -77,7 +78,7 @@ def metrics_line(model: Model, state: RunState) -> str:
         f"out {usage.output_tokens:,}" if usage and usage.output_tokens is not None else None,
         f"thinking {usage.thinking_tokens:,}" if usage and usage.thinking_tokens else None,
         cost_text(model, state),
-        ", ".join(sorted(set(state.finish_reasons.values()))) or None,
+        safe_inline(", ".join(sorted(set(state.finish_reasons.values())))) or None,  # server's
     ]
     return " · ".join(cell for cell in cells if cell) or "No usage reported."
 

@@ -41,6 +41,7 @@ LIBRARY_DIRNAME = "media"
 LIBRARY_DB = "library.sqlite"
 DEFAULT_MAX_BYTES = 20_000_000_000  # 20 GB of uploads before the least used go
 
+
 class SourceLike(Protocol):
     """What a kept run records of a source (reelscope.runs.SourceRef)."""
 

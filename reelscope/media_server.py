@@ -6,6 +6,9 @@ survives Streamlit's module reloads and needs no registry shared between the scr
 the server. The route serves the files the media library keeps (by content hash, only from
 inside the library's folder) and `gs://` objects, all in ranges: a seek in a one-hour video
 asks for a few hundred kilobytes, never the whole file, and nothing is read whole into memory.
+A pasted https link is served too (`link:`), fetched by the server through
+`reelscope/linkfetch.py` (every hop checked, the checked address pinned, size and time capped):
+the browser never loads a third-party URL, so no answer can redirect it into the user's network.
 
 Why stream `gs://` through the app rather than hand out Cloud Storage signed URLs: signing needs
 a service-account key or the IAM signBlob permission, which a `gcloud auth
@@ -38,6 +41,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from reelscope.library import library_dir
+from reelscope.linkfetch import Limits, LinkFetcher, LinkFetchError, LinkResponse
 from reelscope.settings import Settings
 from reelscope.spool import is_content_hash
 from reelscope.storage import StagingError, iter_range, object_size
@@ -56,6 +60,8 @@ _KEY_CONTEXT = b"reelscope media links v1"
 _MIME = re.compile(r"^(video|image|audio)/[A-Za-z0-9.+-]{1,60}$|^text/vtt$")
 _MAC_BYTES = 16
 MEDIA_SCHEME = "media:"
+LINK_SCHEME = "link:"
+_CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 
 class MediaLinkError(ValueError):
@@ -68,7 +74,7 @@ class RangeNotSatisfiable(ValueError):
 
 @dataclass(frozen=True)
 class SignedMedia:
-    source: str  # media:<sha256> (a file the media library keeps), or gs://BUCKET/OBJECT
+    source: str  # media:<sha256> (a library file), gs://BUCKET/OBJECT or link:<https URL>
     mime_type: str
     expires: int  # Unix seconds
 
@@ -126,6 +132,13 @@ def library_source(sha256: str) -> str:
     return MEDIA_SCHEME + sha256
 
 
+def link_source(url: str) -> str:
+    """The source naming an https link, which the route fetches through the guarded fetch."""
+    if not url.lower().startswith("https://"):
+        raise MediaLinkError("Only https:// links are previewed.")
+    return LINK_SCHEME + url
+
+
 def url_path(token: str, base_path: str = "") -> str:
     """The path the browser loads, with server.baseUrlPath in front when there is one."""
     base = base_path.strip("/")
@@ -180,12 +193,15 @@ def routes(
     base_path: str = "",
     *,
     max_range_bytes: int = MAX_RANGE_BYTES,
+    links: LinkFetcher | None = None,
 ) -> list[Route]:
     """The media route, for st.App(routes=...): GET and HEAD `/<base>/app/static/reelscope/…`.
 
     `settings` is called per request, so a changed data folder or emulator host takes effect.
+    `links` fetches `link:` sources (its resolver and connector are the tests' to replace).
     """
-    endpoint = MediaEndpoint(key, settings, max_range_bytes)
+    links = links or LinkFetcher(limits=Limits(max_bytes=max_range_bytes))
+    endpoint = MediaEndpoint(key, settings, max_range_bytes, links)
     # A bound method: Starlette wraps functions and methods as request handlers.
     return [Route(url_path("{token}", base_path), endpoint.serve, methods=["GET", "HEAD"])]
 
@@ -193,10 +209,17 @@ def routes(
 class MediaEndpoint:
     """The ASGI endpoint behind the route: verify the token, then serve a file or an object."""
 
-    def __init__(self, key: bytes, settings: Callable[[], Settings], max_range_bytes: int) -> None:
+    def __init__(
+        self,
+        key: bytes,
+        settings: Callable[[], Settings],
+        max_range_bytes: int,
+        links: LinkFetcher,
+    ) -> None:
         self._key = key
         self._settings = settings
         self._cap = max_range_bytes
+        self._links = links
 
     async def serve(self, request: Request) -> Response:
         try:
@@ -219,7 +242,12 @@ class MediaEndpoint:
             gone = "This file is no longer in the media library; add it again."
             folder = library_dir(current.data_dir)
             return _serve_file(folder, name, media, headers, self._cap, gone)
-        return PlainTextResponse("Only kept files and gs:// objects are served.", 403)
+        if media.source.startswith(LINK_SCHEME):
+            url = media.source.removeprefix(LINK_SCHEME)
+            return await _serve_link(request, url, headers, self._cap, self._links)
+        return PlainTextResponse(
+            "Only kept files, gs:// objects and checked links are served.", 403
+        )
 
 
 def _serve_file(
@@ -285,6 +313,85 @@ async def _serve_object(
         return Response(status_code=status, headers=headers, media_type=media.mime_type)
     body = iter_range(client, media.source, start, end)
     return StreamingResponse(body, status, headers=headers, media_type=media.mime_type)
+
+
+async def _serve_link(
+    request: Request, url: str, headers: dict[str, str], cap: int, links: LinkFetcher
+) -> Response:
+    """A checked https link, fetched by the server in bounded ranges and passed on."""
+    asked = _single_span(request.headers.get("range"))
+    start = asked[0] if asked else 0
+    end = start + cap - 1 if asked is None or asked[1] is None else min(asked[1], start + cap - 1)
+    head = request.method == "HEAD"
+    try:
+        answer = await run_in_threadpool(
+            links.open, url, byte_range=f"bytes={start}-{end}", head=head
+        )
+    except LinkFetchError as problem:
+        return PlainTextResponse(str(problem), problem.status)
+    try:
+        status, length, extra = _link_answer(answer, asked, start, cap)
+    except LinkFetchError as problem:
+        answer.close()
+        return PlainTextResponse(str(problem), problem.status)
+    headers |= extra | {"content-length": str(length)}
+    if head or length == 0:
+        answer.close()
+        return Response(status_code=status, headers=headers, media_type=answer.mime_type)
+    return StreamingResponse(
+        answer.chunks(length), status, headers=headers, media_type=answer.mime_type
+    )
+
+
+def _single_span(header: str | None) -> tuple[int, int | None] | None:
+    """The (start, end or None) of a one-range `bytes=N-[M]` header; None for anything else,
+    which is then ignored as RFC 9110 allows (a suffix range, several ranges, another unit)."""
+    match = re.fullmatch(r"\s*bytes\s*=\s*(\d+)\s*-\s*(\d*)\s*", header or "")
+    if not match or (match.group(2) and int(match.group(2)) < int(match.group(1))):
+        return None
+    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
+
+
+def _link_answer(
+    answer: LinkResponse, asked: tuple[int, int | None] | None, start: int, cap: int
+) -> tuple[int, int, dict[str, str]]:
+    """(status, body length, headers) for the browser: a true answer to what it asked (a range,
+    or the whole file when it asked none), at most `cap` bytes of it."""
+    if answer.status == 416:
+        return 416, 0, {"content-range": answer.content_range or "bytes */*"}
+    end, total = _link_span(answer, start, cap)
+    ranges = {"accept-ranges": "bytes"} if answer.accepts_ranges else {}
+    if asked is None:
+        if total == end + 1:  # the whole file (an image, say) fits in one answer
+            return 200, total, ranges
+        raise LinkFetchError(f"The file is larger than the {_mib(cap)} a preview loads.")
+    size = "*" if total is None else str(total)
+    return 206, end - start + 1, {**ranges, "content-range": f"bytes {start}-{end}/{size}"}
+
+
+def _link_span(answer: LinkResponse, start: int, cap: int) -> tuple[int, int | None]:
+    """The last byte passed on, and the file's size (None when the server keeps it to itself).
+
+    The link's server may honour the range asked (206) or not (200, the file from its start).
+    """
+    if answer.status == 206:
+        span = _CONTENT_RANGE.match(answer.content_range or "")
+        if not span or int(span.group(1)) != start or int(span.group(2)) < start:
+            raise LinkFetchError("The link's server answered another range than the one asked.")
+        total = None if span.group(3) == "*" else int(span.group(3))
+        return min(int(span.group(2)), start + cap - 1), total
+    if start > 0:
+        raise LinkFetchError(
+            "The link's server does not serve byte ranges: only its first "
+            f"{_mib(cap)} can be previewed."
+        )
+    if not answer.content_length:
+        raise LinkFetchError("The link's server did not say the file's size: no preview.")
+    return min(cap, answer.content_length) - 1, answer.content_length
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MiB"
 
 
 @functools.lru_cache(maxsize=4)

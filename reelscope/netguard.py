@@ -10,8 +10,10 @@ the browser (or a later server-side fetch) reach into a private network. So:
 - a link whose host cannot be resolved here (no DNS, an internal name elsewhere) is allowed,
   since Vertex AI resolves it on its own side, but is never previewed: we cannot vouch for it.
 
-A preview is a best effort against the name's addresses now; a name may resolve differently
-later (DNS rebinding), which is why the verdict refuses on *any* private address.
+A verdict is taken against the name's addresses now; a name may resolve differently later (DNS
+rebinding), which is why it refuses on *any* private address, and why a preview is fetched by
+the server through `reelscope/linkfetch.py`, which checks every hop with `destination` and
+connects to the very addresses it checked.
 """
 
 from __future__ import annotations
@@ -39,6 +41,19 @@ _ONLY_PUBLIC = (
 )
 
 
+class LinkRefused(ValueError):
+    """A link that must not be fetched; the message says why and what to do instead."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where an https link leads, checked: its host name, port and every address, all public."""
+
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class LinkVerdict:
     """Whether a link may be sent to Vertex AI (`allowed`) and loaded by the browser."""
@@ -56,31 +71,33 @@ def system_resolve(host: str) -> list[str]:
 def check_link(url: str, resolve: Resolver = system_resolve) -> LinkVerdict:
     """The verdict on an http(s) link: refused when it points at a non-public address."""
     try:
-        parts = urlsplit(url.strip())
-        parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
-    except ValueError:
-        return _refuse(f"{url} is not a well-formed link.")
-    if parts.scheme.lower() not in ("http", "https"):
-        return _refuse(f"{url} is not an http(s) link.")
-    if "@" in parts.netloc or _AMBIGUOUS & set(parts.netloc):
-        return _refuse(
-            f"{url} has a user name, escapes or spaces in its host; paste the plain link."
-        )
-    host = _normalised_host(parts.hostname or "")
-    if host is None:
-        return _refuse(f"{url} has no valid host name.")
-    if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
-        return _refuse(f"{host} names this machine or its metadata server. {_ONLY_PUBLIC}")
-    try:
-        literal = _ip_literal(host)
-    except ValueError:
-        return _refuse(f"{host} looks like an IP address but is not a valid one.")
+        host, _port = _host_of(url, ("http", "https"))
+        literal = _public_literal(host)
+    except LinkRefused as refused:
+        return _refuse(str(refused))
     if literal is not None:
-        why = non_public_reason(literal)
-        if why:
-            return _refuse(f"{host} is {why}. {_ONLY_PUBLIC}")
         return LinkVerdict(True, True, f"{host} is a public address.")
     return _check_name(host, resolve)
+
+
+def destination(url: str, resolve: Resolver = system_resolve) -> Destination:
+    """Where an https link leads, its host resolved once: every address public, or LinkRefused.
+
+    A fetch then connects to these addresses and no others, so the name cannot be resolved
+    again to somewhere else (DNS rebinding).
+    """
+    host, port = _host_of(url, ("https",))
+    literal = _public_literal(host)
+    if literal is not None:
+        return Destination(host, port, (str(literal),))
+    addresses = _resolved(host, resolve)
+    if not addresses:
+        raise LinkRefused(f"{host} could not be resolved here, so it is not fetched.")
+    for address in addresses:
+        why = non_public_reason(address)
+        if why:
+            raise LinkRefused(f"{host} resolves to {address}, {why}. {_ONLY_PUBLIC}")
+    return Destination(host, port, tuple(str(a) for a in addresses))
 
 
 def non_public_reason(address: IPAddress) -> str | None:
@@ -108,11 +125,52 @@ def non_public_reason(address: IPAddress) -> str | None:
     return None
 
 
-def _check_name(host: str, resolve: Resolver) -> LinkVerdict:
+def _host_of(url: str, schemes: tuple[str, ...]) -> tuple[str, int]:
+    """The link's host as a browser would see it, and its port; LinkRefused when the link is
+    malformed, ambiguous, of another scheme, or names this machine."""
     try:
-        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host)]
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise LinkRefused(f"{url} is not a well-formed link.") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        raise LinkRefused(f"{url} is not an {' or '.join(s + '://' for s in schemes)} link.")
+    if "@" in parts.netloc or _AMBIGUOUS & set(parts.netloc):
+        raise LinkRefused(
+            f"{url} has a user name, escapes or spaces in its host; paste the plain link."
+        )
+    host = _normalised_host(parts.hostname or "")
+    if host is None:
+        raise LinkRefused(f"{url} has no valid host name.")
+    if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
+        raise LinkRefused(f"{host} names this machine or its metadata server. {_ONLY_PUBLIC}")
+    return host, port or (443 if scheme == "https" else 80)
+
+
+def _public_literal(host: str) -> IPAddress | None:
+    """The address when the host is one (LinkRefused unless it is public); None for a name."""
+    try:
+        literal = _ip_literal(host)
+    except ValueError as exc:
+        raise LinkRefused(f"{host} looks like an IP address but is not a valid one.") from exc
+    if literal is not None:
+        why = non_public_reason(literal)
+        if why:
+            raise LinkRefused(f"{host} is {why}. {_ONLY_PUBLIC}")
+    return literal
+
+
+def _resolved(host: str, resolve: Resolver) -> list[IPAddress]:
+    """The name's addresses, once; none when it does not resolve here."""
+    try:
+        return [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host)]
     except (OSError, UnicodeError, ValueError):
-        addresses = []
+        return []
+
+
+def _check_name(host: str, resolve: Resolver) -> LinkVerdict:
+    addresses = _resolved(host, resolve)
     if not addresses:
         return LinkVerdict(
             True,

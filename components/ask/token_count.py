@@ -6,11 +6,13 @@ import streamlit as st
 
 from reelscope.catalog import Model
 from reelscope.generation.events import RunError
+from reelscope.untrusted import safe_inline
 
 
 def show(result: int | RunError, model: Model) -> None:
     if isinstance(result, RunError):
-        st.error(f"Could not count tokens. {result.message}\n\n{result.hint}")
+        # the server's message is untrusted text; the hint is ours
+        st.error(f"Could not count tokens. {safe_inline(result.message)}\n\n{result.hint}")
         return
     limit = model.input_token_limit
     if limit and result > limit:

@@ -10,6 +10,7 @@ import streamlit as st
 from reelscope.chapters.exports import to_json, to_markdown, to_srt, to_webvtt, to_youtube
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
+from reelscope.untrusted import safe_inline
 
 
 def show(
@@ -59,7 +60,7 @@ def show(
         width="stretch",
         help="A chapter list for a YouTube description: first at 0:00, at least 3, each 10 s+.",
     )
-    for problem in youtube.problems:
-        st.caption(f":material/info: YouTube list not offered: {problem}")
+    for problem in youtube.problems:  # they quote the model's titles
+        st.caption(f":material/info: YouTube list not offered: {safe_inline(problem)}")
     for note in youtube.notes:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {safe_inline(note)}")

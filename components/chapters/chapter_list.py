@@ -3,7 +3,8 @@
 Under a video in the player, the list is part of the player (`items`): a click on a time seeks
 in the browser at once, with no script run, and the item playing now is marked there. Without
 a player that seeks (a YouTube video, or no media route) `show` draws the same list as text.
-Model-written text is shown as text in the player, and through `safe_markdown` here.
+Model-written text is shown as text in the player, and here through `reelscope.untrusted`
+(a title or a speaker on one line, a summary as Markdown: no images, no HTML).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
 from reelscope.chapters.shots import nearest_cut
 from reelscope.clock import MAX_DECIMALS, clock
-from reelscope.untrusted import safe_markdown
+from reelscope.untrusted import safe_inline, safe_markdown
 
 _CUT_KINDS = (Kind.CHAPTERS, Kind.MOMENTS, Kind.EVENTS)
 
@@ -84,6 +85,6 @@ def paint_live(slot, segments: Sequence[Segment], *, status: str) -> None:
         st.caption(status)
         for segment in segments:
             st.markdown(
-                f"`{clock(segment.start_s)}` **{safe_markdown(segment.title) or '—'}**"
-                + (f" — {safe_markdown(segment.summary)}" if segment.summary else "")
+                f"`{clock(segment.start_s)}` **{safe_inline(segment.title) or '—'}**"
+                + (f" — {safe_inline(segment.summary)}" if segment.summary else "")
             )

@@ -63,7 +63,8 @@ def outcome_messages(state: RunState, max_output_tokens: int | None) -> list[tup
         messages.append((_STOP_MESSAGES[state.stop_reason] + kept, "info"))
     if state.retries:
         messages.append((_retries_message(state), "info"))
-    messages.extend((_blocked_message(block), "warning") for block in state.blocked)
+    # Reasons, categories and error messages are the server's words: untrusted, like the answer.
+    messages.extend((safe_inline(_blocked_message(block)), "warning") for block in state.blocked)
     for index, reason in sorted(state.finish_reasons.items()):
         if reason == "MAX_TOKENS":
             messages.append((_max_tokens_message(state, max_output_tokens), "warning"))
@@ -72,7 +73,8 @@ def outcome_messages(state: RunState, max_output_tokens: int | None) -> list[tup
         elif reason not in ("STOP", "SAFETY") and not any(
             b.candidate == index for b in state.blocked
         ):
-            messages.append((f"The model stopped with finish reason {reason}.", "warning"))
+            stopped = f"The model stopped with finish reason {safe_inline(reason)}."
+            messages.append((stopped, "warning"))
     if state.ended_early and state.error is None:
         messages.append(
             (
@@ -88,7 +90,8 @@ def outcome_messages(state: RunState, max_output_tokens: int | None) -> list[tup
             else ""
         )
         kept = " The text that arrived is kept above." if state.text else ""
-        messages.append((f"{prefix}{state.error.message}{kept}\n\n{state.error.hint}", "error"))
+        message = safe_inline(state.error.message)
+        messages.append((f"{prefix}{message}{kept}\n\n{state.error.hint}", "error"))
     return messages
 
 
@@ -96,7 +99,7 @@ def _retries_message(state: RunState) -> str:
     count = len(state.retries)
     retries = f"{count} retr{'y' if count == 1 else 'ies'}"
     if state.completed:
-        return f"Answered after {retries}: {state.retries[-1].reason}"
+        return f"Answered after {retries}: {safe_inline(state.retries[-1].reason)}"
     if state.error is not None:
         return f"Gave up after {retries}."  # the error itself is said once, below
     return f"Stopped after {retries}, before any answer arrived."
@@ -137,7 +140,7 @@ def paint_status(slot, state: RunState, elapsed: float) -> None:
         last = state.retries[-1]
         wait = max(last.at + last.delay_s - elapsed, 0.0)
         slot.warning(
-            f"{last.reason} Retrying in {wait:.1f} s "
+            f"{safe_inline(last.reason)} Retrying in {wait:.1f} s "
             f"(attempt {last.attempt + 1} of {last.max_attempts})…",
             icon=":material/autorenew:",
         )

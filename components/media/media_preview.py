@@ -3,8 +3,12 @@
 Videos play in the seekable player, loaded in ranges from the media route that `serve.py`
 mounts (`reelscope/media_server.py`). Started any other way (`streamlit run app.py`, AppTest)
 the route does not exist, and the launcher's flag says so: a small upload then falls back to
-st.video (which reads the file into memory, so only small ones), and a larger file or a
-`gs://` video gets a caption saying to start Reelscope with `make run`.
+st.video (which reads the file into memory, so only small ones), and a larger file, a `gs://`
+video or an https link gets a caption saying to start Reelscope with `make run`.
+
+An https link is never loaded by the browser itself: the route fetches it through the guarded
+fetch (`reelscope/linkfetch.py`), so a link that redirects to a private address, or a name that
+resolves to one later, reaches nothing inside the user's network.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from components.media import player
 from components.media.player import PlayerState
 from reelscope import media_server
 from reelscope.media import MediaSource, SourceKind
+from reelscope.untrusted import safe_inline
 
 # Set by serve.py through st.App(secrets=...): process-wide, and it survives module reloads.
 ROUTE_FLAG = "reelscope_media_route"
@@ -31,7 +36,7 @@ def show(source: MediaSource, *, key: str) -> PlayerState | None:
         st.video(source.uri)  # YouTube's own embed
         return None
     if source.kind is SourceKind.HTTPS and not source.previewable:
-        st.caption(f"{source.uri} is sent to Vertex AI as a link; no preview of an unchecked host.")
+        st.caption(_not_previewed(source))
         return None
     url = media_url(source)
     if url is not None:
@@ -50,11 +55,9 @@ def show(source: MediaSource, *, key: str) -> PlayerState | None:
 def media_url(source: MediaSource, *, base_path: str | None = None) -> str | None:
     """The URL a browser loads this source from, or None when this server cannot serve it.
 
-    Uploads and gs:// objects get a signed link to the media route (with server.baseUrlPath in
-    front, for the player); an https link passed by the link guard is loaded as it is.
+    Uploads, gs:// objects and https links the link guard passed get a signed link to the media
+    route (with server.baseUrlPath in front, for the player).
     """
-    if source.kind is SourceKind.HTTPS:
-        return source.uri if source.previewable else None
     token = sign(source)
     if token is None:
         return None
@@ -63,7 +66,8 @@ def media_url(source: MediaSource, *, base_path: str | None = None) -> str | Non
 
 
 def sign(source: MediaSource) -> str | None:
-    """A media route token for an upload or a gs:// object; None without the route."""
+    """A media route token for an upload, a gs:// object or a checked https link; None
+    without the route."""
     if not route_mounted():
         return None
     if source.sha256 is not None and source.path is not None:  # staged too: the local copy
@@ -73,6 +77,8 @@ def sign(source: MediaSource) -> str | None:
             return None
     elif source.kind is SourceKind.GCS and source.uri:
         target = source.uri
+    elif source.kind is SourceKind.HTTPS and source.previewable and source.uri:
+        target = media_server.link_source(source.uri)  # fetched by the server, every hop checked
     else:
         return None
     return media_server.sign(target, source.mime_type, link_key())
@@ -111,12 +117,10 @@ def _clip_range(source: MediaSource) -> player.Clip | None:
 def _image(source: MediaSource) -> None:
     if source.path is not None:
         st.image(str(source.path))
-    elif source.kind is SourceKind.HTTPS and source.previewable:
-        st.image(source.uri)
     elif (token := sign(source)) is not None:
         st.image(media_server.url_path(token))  # st.image adds the base path itself
     else:
-        st.caption(f"{source.uri}: Vertex AI reads it; to preview it here, {LAUNCH_HINT}.")
+        st.caption(_not_previewed(source))
 
 
 def _without_route(source: MediaSource) -> None:
@@ -126,4 +130,12 @@ def _without_route(source: MediaSource) -> None:
     elif source.path is not None:
         st.caption(f"No preview of a file this large here; to preview it, {LAUNCH_HINT}.")
     else:
-        st.caption(f"{source.uri}: Vertex AI reads it; to preview it here, {LAUNCH_HINT}.")
+        st.caption(_not_previewed(source))
+
+
+def _not_previewed(source: MediaSource) -> str:
+    """Why a link has no preview here: unchecked, or no media route to fetch it through."""
+    link = safe_inline(source.uri or source.label)
+    if source.kind is SourceKind.HTTPS and not source.previewable:
+        return f"{link} is sent to Vertex AI as a link; no preview of an unchecked host."
+    return f"{link}: Vertex AI reads it; to preview it here, {LAUNCH_HINT}."

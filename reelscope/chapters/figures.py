@@ -1,7 +1,8 @@
 """Every mode's answer for one video on one time axis (Plotly): bars, markers, a line, cuts.
 
-Built here, without Streamlit, so a test can read the figure. Hover text is the model's text
-as plain data (Plotly escapes it); no HTML is written into labels.
+Built here, without Streamlit, so a test can read the figure. Every string on it (the model's
+titles and values, the modes' names) goes through `plot_text`: Plotly reads a subset of HTML in
+labels and hovers (links, styles), so markup must reach it escaped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import plotly.graph_objects as go
 from reelscope.chapters.modes import Kind
 from reelscope.chapters.parse import Segment
 from reelscope.clock import clock
+from reelscope.untrusted import plot_text
 
 _BAR_KINDS = (Kind.CHAPTERS, Kind.CAPTIONS, Kind.EVENTS)
 _COLOURS = {
@@ -34,7 +36,7 @@ def timeline_figure(
     Each point carries its start time as `customdata`, so a click can seek the player there.
     """
     figure = go.Figure()
-    rows = [name for name, (kind, _) in tracks.items() if kind is not Kind.SERIES]
+    rows = [plot_text(name) for name, (kind, _) in tracks.items() if kind is not Kind.SERIES]
     for name, (kind, segments) in tracks.items():
         if kind is Kind.SERIES:
             figure.add_trace(_series(name, segments))
@@ -69,16 +71,16 @@ def timeline_figure(
 def _bars(name: str, kind: Kind, segments: Sequence[Segment], duration_s: float | None) -> go.Bar:
     ends = [s.end_s if s.end_s is not None else (duration_s or s.start_s + 1) for s in segments]
     return go.Bar(
-        name=name,
-        y=[name] * len(segments),
+        name=plot_text(name),
+        y=[plot_text(name)] * len(segments),
         x=[max(e - s.start_s, 0.5) for s, e in zip(segments, ends, strict=True)],
         base=[s.start_s for s in segments],
         orientation="h",
         marker={"color": _COLOURS[kind], "line": {"width": 1, "color": "#0e1117"}},
         customdata=[s.start_s for s in segments],
-        hovertext=[f"{clock(s.start_s)} {s.title}" for s in segments],
+        hovertext=[plot_text(f"{clock(s.start_s)} {s.title}") for s in segments],
         hoverinfo="text",
-        text=[s.title for s in segments],
+        text=[plot_text(s.title) for s in segments],
         textposition="inside",
         insidetextanchor="start",
     )
@@ -86,13 +88,13 @@ def _bars(name: str, kind: Kind, segments: Sequence[Segment], duration_s: float 
 
 def _markers(name: str, kind: Kind, segments: Sequence[Segment]) -> go.Scatter:
     return go.Scatter(
-        name=name,
+        name=plot_text(name),
         x=[s.start_s for s in segments],
-        y=[name] * len(segments),
+        y=[plot_text(name)] * len(segments),
         mode="markers",
         marker={"symbol": "diamond", "size": 12, "color": _COLOURS[kind]},
         customdata=[s.start_s for s in segments],
-        hovertext=[f"{clock(s.start_s)} {s.title}" for s in segments],
+        hovertext=[plot_text(f"{clock(s.start_s)} {s.title}") for s in segments],
         hoverinfo="text",
     )
 
@@ -100,14 +102,14 @@ def _markers(name: str, kind: Kind, segments: Sequence[Segment]) -> go.Scatter:
 def _series(name: str, segments: Sequence[Segment]) -> go.Scatter:
     points = [s for s in segments if s.value is not None]
     return go.Scatter(
-        name=name,
+        name=plot_text(name),
         x=[s.start_s for s in points],
         y=[s.value for s in points],
         yaxis="y2",
         mode="lines+markers",
         line={"shape": "hv", "color": _COLOURS[Kind.SERIES]},
         customdata=[s.start_s for s in points],
-        hovertext=[f"{clock(s.start_s)}: {s.value:g} {s.title}" for s in points],
+        hovertext=[plot_text(f"{clock(s.start_s)}: {s.value:g} {s.title}") for s in points],
         hoverinfo="text",
     )
 

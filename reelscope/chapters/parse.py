@@ -78,15 +78,36 @@ def parse_answer(text: str, kind: Kind) -> Parsed:
 
 
 def strip_fences(text: str) -> str:
-    """The JSON inside `text`: from its first `{` or `[`, up to a closing code fence if any."""
+    """The JSON inside `text`: from its first `{` or `[`, up to a closing code fence if any
+    (one outside the JSON's strings: a summary may hold a fence of its own)."""
     starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
     if not starts:
         return ""
     body = text[min(starts) :]
-    closing = body.find("```")
+    closing = _fence_outside_strings(body)
     if closing >= 0:
         body = body[:closing]
     return body.rstrip().rstrip("`")
+
+
+def _fence_outside_strings(body: str) -> int:
+    """Where the first ``` outside a JSON string is, or -1."""
+    if "```" not in body:
+        return -1
+    in_string = escaped = False
+    for index, char in enumerate(body):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif body.startswith("```", index):
+            return index
+    return -1
 
 
 def _load(body: str) -> tuple[Any, bool]:

@@ -163,6 +163,27 @@ def test_errors_become_clear_messages(connected, vertex, status, message, expect
     assert app.text_area(key="ask.prompt").value == "Hi"
 
 
+HOSTILE = "![x](http://127.0.0.1:9/leak.png) <img src=x> :red[gone]"
+
+
+def test_the_servers_error_message_and_finish_reason_are_shown_sanitised(connected, vertex):
+    """An error message or a finish reason is the server's text: untrusted, like the answer."""
+    vertex.fail(400, HOSTILE)
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Hi")
+    run_to_the_end(app)
+    sanitised = "[x](http://127.0.0.1:9/leak.png) \\<img src=x> \\:red[gone]"
+    assert f"Vertex AI refused the request: {sanitised}" in texts(app.error)
+
+    chunk = {"candidates": [{"index": 0, "finishReason": HOSTILE}]}
+    chunk["candidates"][0]["content"] = {"role": "model", "parts": [{"text": "Hello."}]}
+    vertex.on_request(lambda request: [chunk])
+    run_to_the_end(app)
+    assert f"The model stopped with finish reason {sanitised}." in texts(app.warning)
+    finish = next(m for m in app.metric if m.label == "Finish")
+    assert finish.value == sanitised
+
+
 def test_run_without_connection_says_what_to_set_up(no_settings):
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")

@@ -184,3 +184,35 @@ def test_an_edited_prompt_is_saved_as_my_mode(connected, vertex):
     assert app.text_area(key="chapters.mode.prompt.user:goals").value == "Only goals."
     fresh = open_page()  # a new session reads the saved mode from the data folder
     assert "Goals (yours)" in fresh.selectbox(key="chapters.mode.mode").options
+
+
+def test_a_chart_answer_shows_its_quantity_unit_and_notes_sanitised(connected, vertex, video_file):
+    """The model names the chart's quantity and unit and writes its notes: all untrusted."""
+    answer = {
+        "quantity": "![q](http://127.0.0.1:9/q.png) people",
+        "unit": ":red[count] <img src=http://127.0.0.1:9/u>",
+        "points": [{"time": "00:01", "value": 2, "note": "<b>two</b> ![n](http://127.0.0.1:9/n)"}],
+    }
+    vertex.set_reply(json.dumps(answer), chunks=3)
+    app = open_page()
+    app.selectbox(key="chapters.mode.mode").select("people").run()
+    upload(app, video_file.read_bytes())
+    get_chapters(app)
+    chart = "Chart: [q](http://127.0.0.1:9/q.png) people (\\:red[count] \\<img src=http://127.0.0.1:9/u>)"
+    assert chart in texts(app.caption)
+    timeline = [c for c in app.get("plotly_chart") if "chapters.timeline" in c.proto.id]
+    hovers = json.loads(timeline[0].proto.spec)["data"][0]["hovertext"]
+    assert hovers == ["0:01: 2 &lt;b&gt;two&lt;/b&gt; ![n](http://127.0.0.1:9/n)"]
+
+
+def test_the_youtube_notes_quote_the_models_titles_sanitised(connected, vertex, video_file):
+    """Why no YouTube list is offered names each short chapter by its (untrusted) title."""
+    hostile = "![t](http://127.0.0.1:9/t.png) :streamlit:"
+    chapters = [{**CHAPTERS[0], "title": hostile}, CHAPTERS[1]]
+    vertex.set_reply(json.dumps({"chapters": chapters}), chunks=3)
+    app = open_page()
+    upload(app, video_file.read_bytes())
+    get_chapters(app)
+    notes = texts(app.caption)
+    assert "'[t](http://127.0.0.1:9/t.png) :\u2060streamlit:' (0:00) lasts 4 s" in notes
+    assert "![t]" not in notes

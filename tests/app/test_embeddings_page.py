@@ -453,8 +453,8 @@ def test_a_hostile_import_is_shown_as_written_and_renders_no_html_or_image(
     assert not [m for m in shown_markdown(selected) if renders_unsafe(m)]
     assert not [c for c in captions if "\n" in c], "one line each: no heading, list or table"
     assert any(c.startswith("gs://b/\\<script>alert(1)\\</script>.mp4: to play") for c in captions)
-    assert any("\\<a href=" in c and "clip\\</a> # heading.mp4" in c for c in captions)
-    assert "image · \\![x](http://127.0.0.1:9/i.png) \\| a \\| table \\|" in captions
+    assert any("\\<a href=" in c and "\\</a> # heading.mp4" in c for c in captions)
+    assert "image · [x](http://127.0.0.1:9/i.png) \\| a \\| table \\|" in captions
     assert HOSTILE_TEXT in [t.value for t in selected.text], "a text prints as it is written"
     assert [r.rpc for r in vertex.requests] == ["embedContent"], "the search, and nothing else"
 

@@ -40,6 +40,20 @@ def test_json_in_code_fences_or_followed_by_prose(wrapped: str) -> None:
     assert len(parsed.segments) == 3
 
 
+def test_a_code_fence_inside_a_summary_does_not_end_the_json() -> None:
+    """Model text is anything: a summary may hold a fenced block, or a title three backticks."""
+    chapters = [
+        {**CHAPTERS[0], "summary": 'Shows:\n```mermaid\ngraph TD; A-->B\n```\nand "quotes\\"'},
+        {**CHAPTERS[1], "title": "```"},
+        CHAPTERS[2],
+    ]
+    for wrapped in (json.dumps({"chapters": chapters}), f"```json\n{json.dumps(chapters)}\n```"):
+        parsed = parse_answer(wrapped, Kind.CHAPTERS)
+        assert parsed.whole, wrapped
+        assert [s.title for s in parsed.segments] == ["Red", "```", "Blue"]
+        assert parsed.segments[0].summary.startswith("Shows:\n```mermaid")
+
+
 def test_a_bare_array_is_read_too() -> None:
     assert len(parse_answer(json.dumps(CHAPTERS), Kind.CHAPTERS).segments) == 3
 
