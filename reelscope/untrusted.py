@@ -482,4 +482,9 @@ def literal(text: str) -> str:
     Streamlit's `:color[…]` directives and `:icon:` codes). For untrusted words placed inside
     Markdown the app writes, such as a diff's `:red-background[…]`."""
     line = " ".join(str(text).split())
-    return "".join("\\" + char if char in _ASCII_PUNCTUATION else char for char in line)
+    # Escapes are resolved before Streamlit looks for `:streamlit:`-style codes in the text:
+    # a colon also gets a word joiner after it, so no code can form.
+    return "".join(
+        "\\:" + WORD_JOINER if char == ":" else "\\" + char if char in _ASCII_PUNCTUATION else char
+        for char in line
+    )

@@ -124,7 +124,12 @@ def too_long(model: Model, estimate: TokenEstimate, counted: int | None) -> str 
 
 
 def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
-    """A finished run's usage and cost beside its estimate (nothing while it is live)."""
+    """A finished run's usage and cost beside its estimate (nothing while it is live).
+
+    It always takes one place on the page, empty or not: a next run's view then replaces the
+    last run's figures at once, instead of leaving them on screen, dimmed, while it waits.
+    """
+    slot = st.empty()
     if run is None or not run.done:
         return
     estimated = run.spec.extra.get("estimate")
@@ -137,7 +142,7 @@ def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
         price = None
     output = (usage.output_tokens or 0) + (usage.thinking_tokens or 0)
     cost = usage_cost(price, usage)
-    with st.container(border=True, key=f"{key}.box"):
+    with slot.container(border=True, key=f"{key}.box"):
         st.markdown("**This run: estimate and actual**")
         columns = st.columns(4)
         columns[0].metric("Estimated at Run", f"{estimated['input_tokens']:,}")

@@ -22,7 +22,7 @@ from reelscope.runs import Run, RunSpec, SourceRef
 from reelscope.store import STORE_FILENAME, open_store
 from reelscope.store.transfer import export_json
 from reelscope.tasks import registry
-from reelscope.untrusted import renders_unsafe
+from reelscope.untrusted import WORD_JOINER, renders_unsafe
 from tests.app.conftest import start_app, texts
 from tests.app.test_ask_page import run_to_the_end
 
@@ -129,7 +129,8 @@ def test_search_narrows_the_table_and_two_runs_compare(no_settings, tmp_path):
     compared = texts(app.markdown)
     assert "Run 1" in compared and "Run 2" in compared
     # The words that differ, marked in Markdown (no raw HTML), their punctuation escaped.
-    assert ":red-background[~~04\\:00~~]" in compared and ":green-background[03\\:20]" in compared
+    assert ":red-background[~~04\\:\u206000~~]" in compared
+    assert ":green-background[03\\:\u206020]" in compared
     [params] = [d.value for d in app.dataframe if "Parameter" in d.value.columns]
     assert list(params["Parameter"]) == ["prompt"]
 
@@ -441,10 +442,13 @@ CLOSERS = {"removed": "~~]", "added": "]"}
 
 def read_diff(markdown: str) -> list[tuple[str, str]]:
     """(mark, words) of one side of a diff, read as Streamlit's Markdown reads it: escapes
-    first; the diff's own marks are the only markup allowed, anything else fails."""
+    first, word joiners unseen; the diff's own marks are the only markup allowed."""
     pieces, mark, words, index = [], "same", "", 0
     while index < len(markdown):
         rest = markdown[index:]
+        if rest.startswith(WORD_JOINER):  # invisible: read as nothing
+            index += 1
+            continue
         if rest.startswith("\\"):
             words, index = words + rest[1], index + 2
             continue

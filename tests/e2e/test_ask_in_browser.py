@@ -47,7 +47,9 @@ def test_streamed_answer_grows_and_stop_keeps_the_partial_text(page: Page, verte
     assert second > first > 0, "the answer should grow while it streams"
 
     pressed = time.time()
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role(
+        "button", name="Stop", exact=True
+    ).click()
     expect(page.get_by_text("Stopped by you.")).to_be_visible(timeout=10_000)
     wait_idle(page)
     kept = answer_text(page)
@@ -143,7 +145,9 @@ def test_run_is_disabled_while_the_answer_streams_and_enabled_after_stop(page: P
     expect(page.locator(".st-key-ask-answer")).to_contain_text("word003", timeout=15_000)
     run = page.get_by_role("button", name="Run", exact=True)
     expect(run).to_be_disabled()
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_test_id("stMainBlockContainer").get_by_role(
+        "button", name="Stop", exact=True
+    ).click()
     expect(page.get_by_text("Stopped by you.")).to_be_visible(timeout=10_000)
     expect(run).to_be_enabled()
     vertex.set_reply("The second answer.", chunks=2)
@@ -166,3 +170,18 @@ def test_a_visit_to_another_page_mid_stream_leaves_the_run_going(page: Page, ver
     expect(page.get_by_text("Stopped")).to_have_count(0)
     assert vertex.last_request().answer.how == "complete"
     assert len(vertex.requests) == 1
+
+
+def test_a_new_runs_retries_show_nothing_of_the_last_runs_figures(page: Page, vertex):
+    vertex.set_reply("The first answer.", chunks=2)
+    ask(page, "First question")
+    expect(page.get_by_text("Time to first token")).to_be_visible(timeout=15_000)
+    wait_idle(page)
+    vertex.fail(429, times=1)  # the next run waits a second, retrying
+    vertex.set_reply("The second answer.", chunks=2)
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.get_by_text("Retrying in")).to_be_visible(timeout=10_000)
+    # Not merely dimmed: the last run's metrics and figures are no longer on the page.
+    expect(page.get_by_text("Time to first token")).to_have_count(0)
+    expect(page.get_by_text("The first answer.")).to_have_count(0)
+    expect(page.locator(".st-key-ask-answer")).to_have_text("The second answer.", timeout=15_000)

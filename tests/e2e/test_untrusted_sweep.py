@@ -379,7 +379,7 @@ def test_history_keeps_opens_and_compares_hostile_runs(
     )
     wait_idle(tab)
     tab.get_by_role("button", name="Import", exact=True).click()
-    expect(tab.get_by_text("Imported 1 run(s)")).to_be_visible(timeout=15_000)
+    expect(tab.get_by_text("Imported 1 run, marked imported")).to_be_visible(timeout=15_000)
 
     pick_rows(tab, 0)  # the imported run: opened as it was shown
     view = tab.locator(".st-key-history-run")
@@ -431,6 +431,8 @@ def test_embeddings_shows_a_hostile_imported_collection_as_text(
 
     area = tab.wait_for_function(ALL_POINTS_JS, timeout=15_000).json_value()
     assert area["points"] == 3, area
+    tab.locator(".st-key-emb-map .js-plotly-plot").first.hover()  # the toolbar shows on hover
+    tab.locator('.st-key-emb-map .modebar [data-title="Lasso Select"]').click()
     corners = [(area["left"], area["top"]), (area["right"], area["top"]),
                (area["right"], area["bottom"]), (area["left"], area["bottom"])]  # fmt: skip
     tab.mouse.move(*corners[0])

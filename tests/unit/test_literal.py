@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-from reelscope.untrusted import literal, renders_unsafe
+from reelscope.untrusted import WORD_JOINER, literal, renders_unsafe
 
 RENDERER = (
     MarkdownIt("commonmark", {"html": True})
@@ -41,7 +41,7 @@ def rendered_text(markdown: str) -> str:
     if not out:
         return ""
     assert out.startswith("<p>") and out.endswith("</p>"), out  # one paragraph, no other block
-    return html.unescape(out[3:-4])
+    return html.unescape(out[3:-4]).replace(WORD_JOINER, "")  # invisible: read as nothing
 
 
 @given(st.text(alphabet=MARKUP, max_size=40) | st.sampled_from(HOSTILE))
