@@ -1,7 +1,7 @@
 """Shot cuts of an uploaded video: detected once in the background, kept in the media library.
 
 The detection is a task (reelscope/chapters/shots.CutTask): it goes on while the page is used,
-is listed in the sidebar's Running list, and its status line is followed in place; the page
+is listed in the sidebar's Running list, and its status line is polled (follow.poll); the page
 settles once the cuts are in. A video's cuts are detected once, whichever page or session asks.
 """
 
@@ -49,11 +49,5 @@ def show(source: MediaSource) -> tuple[float, ...] | None:
         )
     if task.status is TaskState.DONE:
         return task.cuts  # kept in the library too: the next run reads them there
-    line = st.empty()
-
-    def paint() -> None:
-        line.caption(f":material/content_cut: {task.progress().text}")
-
-    paint()
-    follow.watch(task, paint=paint, heartbeat=paint)
+    follow.poll(task, lambda t: st.caption(f":material/content_cut: {t.progress().text}"))
     return None

@@ -1,23 +1,26 @@
-"""Following live work: the one way a page watches its tasks (runs, jobs, map fits, cuts, staging).
+"""Following live work: the one module a page follows its tasks with, at two speeds.
 
-A component that shows a task draws its slots where they belong on the page and asks for the
-task to be followed; app.py follows everything asked for once the page is drawn:
+A run streams: its answer must reach the screen as each chunk arrives. A component draws its
+slots where they belong and asks for the run to be followed; app.py, once the page is drawn,
+follows every run asked for in this script run:
 
     slot = st.empty()
     follow.watch(run, paint=lambda: draw_answer(slot, run), heartbeat=lambda: draw_status(...))
-    ...
-    follow.run()  # app.py, after the page
 
-While any watched task is live, each task's `paint` runs when the task says it changed (woken by
-the task, not by a timer; at most ~30 paints a second), and each `heartbeat` at least every
-HEARTBEAT_S. Every paint is a point where Streamlit can interrupt this script run for a newer
-one (a click, a slider, a page visit): the tasks go on in the core regardless, and the next
-script run follows them again. When a task watched with `settle=True` ends, or every watched
-task has ended, the page reruns once so that it settles (buttons grey out, outcomes show).
+Each `paint` runs when the run says it changed (woken by the run, not by a timer; at most ~30
+paints a second), each `heartbeat` at least every HEARTBEAT_S. Every paint is a point where
+Streamlit can interrupt the script run for a newer one (a click, a slider, a page visit); the
+run goes on in the core regardless, and the next script run follows it again. When a run
+watched with `settle=True` ends, or every watched run has ended, the page reruns once.
 
-Why not a fragment with run_every: each fragment rerun costs the browser 100–300 ms before its
-output shows (measured in Chromium, bench/chunk_to_screen.py), against ~15 ms for an element
-painted in place inside a running script.
+Work that moves in steps for seconds or minutes (staging, shot cuts, an embedding job, a map
+fit) is polled instead: `follow.poll(task, draw)` draws its view in a fragment that looks again
+every POLL_S and reruns the page once the task ends. The page's own script run then finishes:
+it stays responsive and nothing of an earlier run lingers on screen, dimmed, for minutes.
+
+Why not poll runs too: each fragment rerun costs the browser 100–300 ms before its output shows
+(measured in Chromium, bench/chunk_to_screen.py), against ~15 ms for an element painted in
+place inside a running script.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import streamlit as st
 from reelscope.tasks import Task, Watch, follow
 
 _WATCHED_KEY = "reelscope.follow.watched"
+POLL_S = 0.5  # how often a polled task's view looks again
 
 Paint = Callable[[], None]
 
@@ -71,3 +75,20 @@ def run() -> None:
     pulse = st.empty()  # drawn each beat, so Streamlit can always interrupt this script run
     follow(watched, beat=pulse.empty)
     st.rerun()
+
+
+def poll(task: Task | None, draw: Callable[[Task], None], *, settle: bool = True) -> None:
+    """Draw `task`'s view now and, while it runs, again every POLL_S in a fragment of its
+    own; once it ends, the page reruns (unless `settle=False`) so that it settles."""
+    if task is None:
+        return
+    if task.done:
+        draw(task)
+        return
+    st.fragment(_poll_once, run_every=POLL_S)(task, draw, settle)
+
+
+def _poll_once(task: Task, draw: Callable[[Task], None], settle: bool) -> None:
+    draw(task)
+    if task.done and settle:
+        st.rerun(scope="app")

@@ -1,8 +1,8 @@
 """Shows an embedding job: a progress bar that moves while it runs, Cancel, then the outcome.
 
 The job is a task (reelscope/embeddings/jobs.py) on the core's threads, not in this script run:
-the bar is painted in place by components/common/follow.py as the job's counts change, and the
-page settles once it ends (the map shows the new rows).
+its view is polled (components/common/follow.poll) while it runs, and the page settles once it
+ends (the map shows the new rows).
 """
 
 from __future__ import annotations
@@ -26,18 +26,14 @@ def show(key: str, job: EmbedJob | None) -> None:
             disabled=job.done,
             on_click=job.cancel,
         )
-        slot, result = st.empty(), st.empty()
-        details = job.details()
-        _paint(slot, details)
-        if job.done:
-            with result.container():
-                outcome(details)
-            return
-        follow.watch(job, paint=lambda: _paint(slot, job.details()))
+        follow.poll(job, _view)
 
 
-def _paint(slot, progress: JobProgress) -> None:
-    slot.progress(min(progress.fraction, 1.0), text=progress_text(progress))
+def _view(job: EmbedJob) -> None:
+    details = job.details()
+    st.progress(min(details.fraction, 1.0), text=progress_text(details))
+    if job.done:
+        outcome(details)
 
 
 def outcome(progress: JobProgress) -> None:

@@ -1,8 +1,8 @@
-"""The UMAP fit while the PCA preview is on screen: a status line followed in place, and the page
+"""The UMAP fit while the PCA preview is on screen: its status line, polled, and the page
 settles (the map replaces the preview) once the fit has stored the map.
 
-The fit is a task (reelscope/embeddings/maps.MapFit), followed by components/common/follow.py
-like any other: a click, a selection or a page visit interrupts nothing but this script run.
+The fit is a task (reelscope/embeddings/maps.MapFit), followed with components/common/follow.poll
+like any other task that moves in steps: the page's own script run finishes meanwhile.
 """
 
 from __future__ import annotations
@@ -17,10 +17,4 @@ def show(fit: MapFit | None) -> None:
     """The fit's status line, painted as it goes; the page reruns when the map is stored."""
     if fit is None or fit.done:
         return
-    line = st.empty()
-
-    def paint() -> None:
-        line.caption(fit.progress().text)
-
-    paint()
-    follow.watch(fit, paint=paint, heartbeat=paint)
+    follow.poll(fit, lambda task: st.caption(task.progress().text))

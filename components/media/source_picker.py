@@ -37,7 +37,7 @@ from reelscope.mime import EXTENSION_MIME_TYPES
 from reelscope.probe import VideoProbe
 from reelscope.settings import Settings
 from reelscope.staging import StagingTask
-from reelscope.tasks import TaskState
+from reelscope.tasks import Task, TaskState
 from reelscope.untrusted import safe_inline
 
 
@@ -311,20 +311,18 @@ def _staging(source: MediaSource, media: MediaFacts) -> str | None:
     progress = task.progress()
     if task.status is TaskState.DONE:
         return None  # the library has its gs:// URI now: the next run sends it so
-    bar = st.empty()
-
-    def paint() -> None:
-        now = task.progress()
-        if now.running:
-            bar.progress(now.fraction or 0.0, text=now.text)
-        else:
-            bar.caption(now.text)
-
-    paint()
-    follow.watch(task, paint=paint)
+    follow.poll(task, _staging_line)
     if progress.running:
         return f"{source.label} is being staged to gs://{settings.bucket}: wait for it to finish."
     return progress.text
+
+
+def _staging_line(task: Task) -> None:
+    now = task.progress()
+    if now.running:
+        st.progress(now.fraction or 0.0, text=now.text)
+    else:
+        st.caption(now.text)
 
 
 def _retry(source: MediaSource) -> bool:

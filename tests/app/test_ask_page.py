@@ -499,8 +499,10 @@ def test_a_large_upload_is_staged_once_and_sent_by_its_gs_uri(bucket, vertex, tm
     digest = hashlib.sha256(big.read_bytes()).hexdigest()
     uri = f"gs://{bucket}/reelscope/{digest}.mp4"
     app = start_app()
-    upload(app, "big.mp4", big.read_bytes())  # staged by a task the page follows to its end
+    upload(app, "big.mp4", big.read_bytes())  # staged by a task the page polls
     assert not app.exception, app.exception
+    assert registry().find("staging", digest).wait(30)
+    app.run()  # what the poll does once the upload is in
     assert f"big.mp4: uploaded to {uri}" in texts(app.caption)
     assert f"Staged: sent as {uri}" in texts(app.caption)
     assert "1:00 · 64×36" in texts(app.caption)  # the probe is kept
