@@ -38,7 +38,14 @@ st.title("Ask about a video")
 main, side = st.columns([3, 2], gap="large")
 
 with side, st.container(border=True):
-    model, params = model_params.show("ask.params", catalog, today, settings.location)
+    model, params = model_params.show(
+        "ask.params",
+        catalog,
+        today,
+        settings.location,
+        system_instructions=True,
+        on_reset=lambda: clip_settings.reset_request_resolution("ask.media_resolution"),
+    )
     resolution = clip_settings.request_resolution("ask.media_resolution", model)
 
 with main:
@@ -51,7 +58,9 @@ with main:
         height=120,
     )
     findings = check_request(sources, model, catalog.media, bucket=settings.bucket)
-    request_id = estimate_view.fingerprint(model, sources, prompt, resolution)
+    request_id = estimate_view.fingerprint(
+        model, sources, prompt, resolution, params.system_instruction
+    )
     problems = refused + blocking(findings)
     if not model.is_callable(today):
         problems.append(f"{model.name} is retired: pick a current model to run.")
@@ -72,7 +81,9 @@ with main:
                 counted = count_prompt_tokens(client, request, target)
             estimate_view.remember_count(ESTIMATE_KEY, request_id, counted)
 
-    estimate = estimate_view.show(ESTIMATE_KEY, model, sources, prompt, resolution, request_id)
+    estimate = estimate_view.show(
+        ESTIMATE_KEY, model, sources, prompt, resolution, request_id, params.system_instruction
+    )
     counted = estimate_view.counted_for(ESTIMATE_KEY, request_id)
     too_long = estimate_view.too_long(model, estimate, counted)
     if too_long:

@@ -76,7 +76,8 @@ with main:
         st.error(problem, icon=":material/block:")
 
     slot = f"{video.key}|{mode.id}" if video else ""
-    go_col, stop_col = st.columns([1, 4])
+    buttons = st.container(horizontal=True)  # each button as wide as its label: none cut
+    go_col, stop_col = buttons.empty(), buttons.empty()
     if go_col.button(f"Get {mode.name.lower()}", type="primary", disabled=bool(problems)):
         client = resources.connected_client(settings)
         if client is not None and video is not None:

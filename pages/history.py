@@ -19,6 +19,7 @@ from reelscope.store.transfer import (
     export_markdown,
     import_json,
 )
+from reelscope.untrusted import safe_inline
 
 app_frame.run_through_entrypoint()
 
@@ -122,6 +123,8 @@ if len(runs) == 1:
         st.caption(
             "Sources: " + ", ".join(f"{s.label} ({s.uri or 'upload'})" for s in run.spec.sources)
         )
+    if run.spec.params.system_instruction:
+        st.caption("System instructions: " + safe_inline(run.spec.params.system_instruction))
     actions(run)
 elif len(runs) == 2:
     run_compare.show("history.compare", runs)
