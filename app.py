@@ -34,5 +34,5 @@ navigation = st.navigation(
 with st.sidebar:
     st.markdown("## :material/movie: Reelscope")
     connection.show(describe_connection(resources.settings()))
-    prefetch.show()
 navigation.run()
+prefetch.show()  # after the page: what other pages need, loaded while the user reads this one
