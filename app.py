@@ -42,8 +42,8 @@ with st.sidebar:
     st.markdown("## :material/movie: Reelscope")
     running_list = st.container()  # filled after the page: it knows what the page follows
     connection.show(describe_connection(resources.settings()))
-    prefetch.show()
 navigation.run()
+prefetch.show()  # after the page: what other pages need, loaded while the user reads this one
 with running_list:
     running.show("running", resources.tasks(), resources.owner())
 follow.run()  # live work the page (and then the Running list) asked to follow, until it settles

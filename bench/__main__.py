@@ -25,6 +25,7 @@ MODULES = (
     "projection",
     "map_open",
     "first_map",
+    "map_prefetch",
     "query",
     "embed_job",
     # history (issue 9)

@@ -49,7 +49,14 @@ st.title("Ask about a video")
 main, side = st.columns([3, 2], gap="large")
 
 with side, st.container(border=True):
-    model, params = model_params.show("ask.params", catalog, today, settings.location)
+    model, params = model_params.show(
+        "ask.params",
+        catalog,
+        today,
+        settings.location,
+        system_instructions=True,
+        on_reset=lambda: clip_settings.reset_request_resolution("ask.media_resolution"),
+    )
     resolution = clip_settings.request_resolution("ask.media_resolution", model)
 
 with main:
@@ -62,7 +69,9 @@ with main:
         height=120,
     )
     checked = check_for_model(sources, model, catalog.media, bucket=settings.bucket)
-    request_id = estimate_view.fingerprint(model, sources, prompt, resolution)
+    request_id = estimate_view.fingerprint(
+        model, sources, prompt, resolution, params.system_instruction
+    )
     problems = refused + checked.problems
     if not model.is_callable(today):
         problems.append(f"{model.name} is retired: pick a current model to run.")
@@ -83,7 +92,9 @@ with main:
                 counted = count_prompt_tokens(client, request, target)
             estimate_view.remember_count(ESTIMATE_KEY, request_id, counted)
 
-    estimate = estimate_view.show(ESTIMATE_KEY, model, sources, prompt, resolution, request_id)
+    estimate = estimate_view.show(
+        ESTIMATE_KEY, model, sources, prompt, resolution, request_id, params.system_instruction
+    )
     counted = estimate_view.counted_for(ESTIMATE_KEY, request_id)
     too_long = estimate_view.too_long(model, estimate, counted)
     if too_long:

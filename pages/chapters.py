@@ -92,8 +92,8 @@ with main:
     entry = _runs_for_video().get(slot)
     current = runs.get(entry[0]) if entry else None
     live = current is not None and not current.done
-    go_col, stop_col = st.columns([1, 4])
-    go_slot = go_col.empty()
+    buttons = st.container(horizontal=True)  # each button as wide as its label: none cut
+    go_slot, stop_col = buttons.empty(), buttons.empty()
     clicked = go_slot.button(
         f"Get {mode.name.lower()}",
         type="primary",

@@ -39,9 +39,6 @@ st.caption(
 )
 
 info = collection_builder.open_collection(OPEN_KEY, store)
-if info is None:  # a map is what comes next: let the browser fetch Plotly's code meanwhile
-    with st.sidebar:
-        prefetch.show("emb.prefetch", prefetch.CHART_MODULES)
 with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
     plan = collection_builder.build(
         "emb.build", catalog.media, settings.embedding_model, store.blobs
@@ -152,5 +149,7 @@ if info is not None:
         with st.expander("Export", icon=":material/download:"):
             embedding_transfer.export("emb.export", collection)
 
+if info is None:  # a map is what comes next: let the browser fetch Plotly's code meanwhile
+    prefetch.show("emb-prefetch", prefetch.CHART_ELEMENTS)
 embedding_job.show("emb-job", job)
 map_follow.show(pending_map)

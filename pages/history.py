@@ -135,6 +135,8 @@ if len(runs) == 1:
     if run.spec.sources:
         sources = ", ".join(f"{s.label} ({s.uri or 'upload'})" for s in run.spec.sources)
         st.caption(safe_inline(f"Sources: {sources}"))
+    if run.spec.params.system_instruction:
+        st.caption("System instructions: " + safe_inline(run.spec.params.system_instruction))
     actions(run)
 elif len(runs) == 2:
     run_compare.show("history.compare", runs)

@@ -34,6 +34,7 @@ class Range:
     min: float
     max: float
     default: float
+    note: str | None = None  # what the catalog says about this default, shown beside it
 
     def clamp(self, value: float) -> float:
         return min(max(value, self.min), self.max)
@@ -118,6 +119,7 @@ class Model:
     top_k_fixed: int | None = None
     candidate_count: Range | None = None
     thinking: ThinkingSpec | None = None
+    system_instruction: bool = True  # takes a system instruction (systemInstruction)
     videos_per_prompt: int | None = None
     video_seconds_with_audio: int | None = None
     video_seconds_without_audio: int | None = None
@@ -242,6 +244,7 @@ def _parse_model(raw: Mapping[str, Any]) -> Model:
         top_k_fixed=top_k_fixed,
         candidate_count=_range(raw, "candidate_count", where),
         thinking=_thinking(raw.get("thinking"), where),
+        system_instruction=_flag(raw, "system_instruction", where, default=True),
         videos_per_prompt=raw.get("videos_per_prompt"),
         video_seconds_with_audio=raw.get("video_seconds_with_audio"),
         video_seconds_without_audio=raw.get("video_seconds_without_audio"),
@@ -355,7 +358,10 @@ def _range(raw: Mapping[str, Any], key: str, where: str) -> Range | None:
         raise CatalogError(f"{where}: {key} needs min, max and default") from None
     if not low <= default <= high:
         raise CatalogError(f"{where}: {key} default {default} is outside {low}–{high}")
-    return Range(low, high, default)
+    note = spec.get("note")
+    if note is not None and not (isinstance(note, str) and note.strip()):
+        raise CatalogError(f"{where}: {key} note must be a sentence")
+    return Range(low, high, default, note)
 
 
 def _thinking(spec: Mapping[str, Any] | None, where: str) -> ThinkingSpec | None:
@@ -381,6 +387,13 @@ def _thinking(spec: Mapping[str, Any] | None, where: str) -> ThinkingSpec | None
             control="budget", budget=budget, default_budget=default, can_disable=can_disable
         )
     raise CatalogError(f"{where}: thinking control must be 'level' or 'budget'")
+
+
+def _flag(raw: Mapping[str, Any], key: str, where: str, *, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise CatalogError(f"{where}: {key} must be true or false")
+    return value
 
 
 def _date(value: Any, where: str, key: str) -> dt.date | None:

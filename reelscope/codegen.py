@@ -1,10 +1,15 @@
 """Get code: the current request as a google-genai Python script and as a curl command.
 
-The curl body is not assembled by hand: it is what google-genai itself puts on the wire, built by
-the SDK's own request converter (`_GenerateContentParameters_to_vertex`, then its dict and
-base64 encoding steps), so the command sends byte for byte the JSON the app sends. The Python
-script rebuilds the same `types.Content` / `types.GenerateContentConfig` objects, so the SDK
-produces that same body when it runs. Tests prove both against the emulator's request log.
+The curl body is Vertex AI's REST request (GenerateContentRequest) written from the project's
+own request, `GenerationRequest`, with public APIs only: google-genai's types are pydantic
+models whose aliases are the REST field names, so `model_dump(mode="json", by_alias=True)`
+writes each part and setting as the service reads it (bytes as URL-safe base64, as the SDK
+sends them). The request's config is split the way the REST body is: GenerationConfig's fields
+under `generationConfig`, the request-level ones (system instruction, safety settings, …) beside
+`contents`. The SDK writes a few nested keys in snake_case where this writes camelCase; the
+service reads both (SDK-NOTES.md). One thing the SDK adds is written here too: the property
+order of a response schema's objects. The Python script rebuilds the same `types.Content` /
+`types.GenerateContentConfig` objects. Tests prove both against the emulator's request log.
 """
 
 from __future__ import annotations
@@ -14,12 +19,10 @@ import hashlib
 import json
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pydantic
-from google.genai import _common, types
-from google.genai import models as genai_models
+from google.genai import types
 
 from reelscope.generation.request import GenerationRequest
 from reelscope.media import MediaSource
@@ -30,36 +33,71 @@ PROJECT_PLACEHOLDER = "your-project-id"
 INLINE_CURL_MAX = 64_000  # a larger body goes to request.json rather than into the command
 _WIDTH = 80  # a constructor longer than this is written one argument per line
 _INDENT = "    "
+# Where a GenerateContentConfig field goes in the REST body: GenerationConfig's own fields under
+# generationConfig; these beside contents. Anything else set is refused rather than dropped.
+_GENERATION_FIELDS = frozenset(types.GenerationConfig.model_fields)
+_REQUEST_FIELDS = frozenset(
+    {"system_instruction", "safety_settings", "tools", "tool_config", "labels", "cached_content"}
+)
 
 
-@dataclass(frozen=True)
-class _VertexWire:
-    """What google-genai's request converters read from their client: the mode and the target.
-
-    A stand-in, so a body can be built with no credentials and no HTTP client (the converters
-    only read `vertexai`, `project` and `location` for a generate request).
-    """
-
-    project: str
-    location: str
-    vertexai: bool = True
+class UnwritableRequest(ValueError):
+    """The request holds a setting Get code cannot place in a REST body."""
 
 
-def request_body(request: GenerationRequest, project: str | None, location: str) -> dict[str, Any]:
-    """The JSON body google-genai sends for `request`, as a dict (inline bytes base64 encoded)."""
-    params = types._GenerateContentParameters(
-        model=request.model_id, contents=request.contents, config=request.config
-    )
-    wire = _VertexWire(project or PROJECT_PLACEHOLDER, location)
-    body = genai_models._GenerateContentParameters_to_vertex(wire, params, None, params)
-    # The SDK's own next steps: drop routing keys (_url, _query) and the config hack, then
-    # turn models into dicts and bytes into URL-safe base64.
-    body = {k: v for k, v in body.items() if not k.startswith("_") and k != "config"}
-    return _common.encode_unserializable_types(_common.convert_to_dict(body))
+def check_writable(request: GenerationRequest) -> None:
+    """Raise UnwritableRequest if the request's config holds a field with no place in the body."""
+    unplaced = sorted(_set_fields(request.config) - _GENERATION_FIELDS - _REQUEST_FIELDS)
+    if unplaced:
+        raise UnwritableRequest(f"Get code cannot write {', '.join(unplaced)} into a REST body.")
 
 
-def request_json(request: GenerationRequest, project: str | None, location: str) -> str:
-    return json.dumps(request_body(request, project, location), indent=2, ensure_ascii=False)
+def request_body(request: GenerationRequest) -> dict[str, Any]:
+    """Vertex AI's REST body for `request`, as a JSON-ready dict."""
+    check_writable(request)
+    config = request.config
+    set_fields = _set_fields(config)
+    body = {"contents": [_wire(content) for content in request.contents]}
+    body |= _wire(config, include=set_fields & _REQUEST_FIELDS)
+    generation = _wire(config, include=set_fields & _GENERATION_FIELDS)
+    if "responseSchema" in generation:
+        _order_properties(generation["responseSchema"])
+    if generation:
+        body["generationConfig"] = generation
+    return body
+
+
+def _order_properties(schema: dict[str, Any]) -> None:
+    """Give each object schema of several properties and no `propertyOrdering` one, in the
+    order its properties were declared: google-genai adds it so before sending (the model then
+    writes the keys in that order), so the body says what the app's request says."""
+    if "anyOf" in schema:
+        for option in schema["anyOf"]:
+            _order_properties(option)
+        return  # google-genai orders the options, not the union itself
+    properties = schema.get("properties") or {}
+    for child in properties.values():
+        _order_properties(child)
+    for child in (schema.get("items"), schema.get("additionalProperties")):
+        if isinstance(child, dict):
+            _order_properties(child)
+    for child in schema.get("prefixItems") or ():
+        _order_properties(child)
+    if schema.get("type") == "OBJECT" and len(properties) > 1:
+        schema.setdefault("propertyOrdering", list(properties))
+
+
+def _set_fields(config: types.GenerateContentConfig) -> set[str]:
+    return {name for name, value in config if value is not None}
+
+
+def _wire(model: pydantic.BaseModel, include: set[str] | None = None) -> dict[str, Any]:
+    """A google-genai object as REST JSON: camelCase names, enums by name, bytes in base64."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True, include=include)
+
+
+def request_json(request: GenerationRequest) -> str:
+    return json.dumps(request_body(request), indent=2, ensure_ascii=False)
 
 
 def request_url(
@@ -99,7 +137,7 @@ def curl_command(
         lines.append(f"  --data-binary @{shlex.quote(body_file)}")
         return " \\\n".join(lines)
     lines.append("  --data-binary @- <<'EOF'")
-    return " \\\n".join(lines) + "\n" + request_json(request, project, location) + "\nEOF"
+    return " \\\n".join(lines) + "\n" + request_json(request) + "\nEOF"
 
 
 def curl_fits_inline(request: GenerationRequest) -> bool:

@@ -26,6 +26,8 @@ THINKING_OFF = "off"
 # Parameters bounded by a catalog range of the same name on the model.
 RANGED_PARAMETERS = ("temperature", "top_p", "top_k", "max_output_tokens", "candidate_count")
 SAMPLING_PARAMETERS = ("temperature", "top_p", "top_k")
+# What follows the model's default across a model switch while the user has left it there.
+_FOLLOW_DEFAULTS = (*RANGED_PARAMETERS, "thinking_level", "thinking_budget")
 
 
 def takes(model: Model, parameter: str) -> bool:
@@ -33,8 +35,9 @@ def takes(model: Model, parameter: str) -> bool:
     and the field sent. The one place this is decided (UI, clamping and request all ask here).
 
     `parameter` is a GenerationParams field name. Sampling parameters on a model whose backend
-    ignores them, a fixed top-K (no range), and fields absent from the model's catalog entry
-    are not taken; stop sequences, safety and streaming are taken by every model.
+    ignores them, a fixed top-K (no range), fields absent from the model's catalog entry and
+    system instructions on a model the catalog marks without them are not taken; stop
+    sequences, safety and streaming are taken by every model.
     """
     if parameter in SAMPLING_PARAMETERS and model.sampling_ignored:
         return False
@@ -45,6 +48,8 @@ def takes(model: Model, parameter: str) -> bool:
         return thinking is not None and thinking.control == "level"
     if parameter == "thinking_budget":
         return thinking is not None and thinking.control == "budget"
+    if parameter == "system_instruction":
+        return model.system_instruction
     if parameter in ("stop_sequences", "safety", "stream"):
         return True
     raise ValueError(f"Unknown generation parameter {parameter!r}")
@@ -70,6 +75,7 @@ class GenerationParams:
     thinking_budget: str | int | None = None
     safety: dict[str, str] = field(default_factory=dict)
     stream: bool = True
+    system_instruction: str = ""  # sent as the request's systemInstruction, where taken
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,26 @@ def defaults_for(model: Model) -> GenerationParams:
         thinking_level=thinking.default_level if takes(model, "thinking_level") else None,
         thinking_budget=thinking.default_budget if takes(model, "thinking_budget") else None,
     )
+
+
+def switch_model(
+    old: Model | None, new: Model, params: GenerationParams, stop_sequences_max: int = 5
+) -> tuple[GenerationParams, list[Adjustment]]:
+    """`params`, set on `old`, carried to `new`: a value still at `old`'s default becomes `new`'s
+    default (1.0 on Gemini 3.5 Flash is 0.4 on Gemini 1.0 Pro Vision), the rest is fitted into
+    `new`'s ranges by clamp_to, which says what changed and why.
+    """
+    if old is not None:
+        before, after = defaults_for(old), defaults_for(new)
+        params = replace(
+            params,
+            **{
+                name: getattr(after, name)
+                for name in _FOLLOW_DEFAULTS
+                if getattr(params, name) == getattr(before, name)
+            },
+        )
+    return clamp_to(new, params, stop_sequences_max)
 
 
 def clamp_to(

@@ -18,16 +18,24 @@ from reelscope.catalog import Catalog, Model, Price
 from reelscope.costs import Cost, describe_price, format_usd, usage_cost
 from reelscope.estimate import TokenEstimate
 from reelscope.generation.events import RunError
+from reelscope.generation.request import sent_instruction
 from reelscope.media import MediaSource
 from reelscope.media_rules import estimate_sources, fit_proposals
 from reelscope.runs import Run, SourceRef
 
 
 def fingerprint(
-    model: Model, sources: Sequence[MediaSource], prompt: str, resolution: str | None
+    model: Model,
+    sources: Sequence[MediaSource],
+    prompt: str,
+    resolution: str | None,
+    system_instruction: str = "",
 ) -> str:
     """Identifies a request's content: a count is shown only for the request it counted."""
-    return repr((model.id, [SourceRef.of(s) for s in sources], prompt.strip(), resolution))
+    instruction = sent_instruction(model, system_instruction)
+    return repr(
+        (model.id, [SourceRef.of(s) for s in sources], prompt.strip(), resolution, instruction)
+    )
 
 
 def remember_count(key: str, request_id: str, result: int | RunError) -> None:
@@ -41,27 +49,32 @@ def show(
     prompt: str,
     resolution: str | None,
     request_id: str,
+    system_instruction: str = "",
 ) -> TokenEstimate:
-    """The estimate (and the count, if any) for this request; proposals when it does not fit."""
-    estimate = estimate_sources(model, sources, prompt, resolution)
+    """The estimate (and the count, if any) for this request; proposals when it does not fit.
+
+    The system instruction, where the model takes one, is text the model reads: counted as such.
+    """
+    text = "\n".join(filter(None, (sent_instruction(model, system_instruction), prompt)))
+    estimate = estimate_sources(model, sources, text, resolution)
     kept = st.session_state.get(f"{key}.counted")
     counted = kept[1] if kept and kept[0] == request_id else None
     with st.container(border=True, key=f"{key}.box"):
         st.markdown("**Before sending**")
-        columns = st.columns(4)
-        columns[0].metric("Estimated tokens", f"{estimate.total:,}", help=breakdown(estimate))
-        columns[1].metric(
-            "Counted tokens",
-            f"{counted:,}" if isinstance(counted, int) else "–",
-            help="Vertex AI's countTokens answer for this request: press Count tokens.",
-        )
-        share = estimate.share_of_limit
-        columns[2].metric("Share of context", _share(share) if share is not None else "–")
-        columns[3].metric(
-            "Input cost",
-            format_usd(estimate.cost.input_usd),
-            help=cost_breakdown(estimate.cost) or None,
-        )
+        with _metric_row():
+            _metric("Estimated tokens", f"{estimate.total:,}", help=breakdown(estimate))
+            _metric(
+                "Counted tokens",
+                f"{counted:,}" if isinstance(counted, int) else "–",
+                help="Vertex AI's countTokens answer for this request: press Count tokens.",
+            )
+            share = estimate.share_of_limit
+            _metric("Share of context", _share(share) if share is not None else "–")
+            _metric(
+                "Input cost",
+                format_usd(estimate.cost.input_usd),
+                help=cost_breakdown(estimate.cost) or None,
+            )
         st.caption(breakdown(estimate))
         st.caption(price_text(model, estimate.price))
         for note in estimate.notes:
@@ -69,8 +82,18 @@ def show(
         if counted is not None:
             token_count.show(counted, model)
         if too_long(model, estimate, counted if isinstance(counted, int) else None):
-            _too_long(model, estimate, sources, prompt, resolution)
+            _too_long(model, estimate, sources, text, resolution)
     return estimate
+
+
+# Metrics side by side, each as wide as its label and value, wrapping onto a second line where
+# the layout is narrow: in four equal columns "Estimated tokens" was cut to "Estimated to…".
+def _metric_row() -> Any:
+    return st.container(horizontal=True, gap="medium")
+
+
+def _metric(label: str, value: str, **options: Any) -> None:
+    st.metric(label, value, width="content", **options)
 
 
 def breakdown(estimate: TokenEstimate) -> str:
@@ -144,17 +167,17 @@ def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
     cost = usage_cost(price, usage)
     with slot.container(border=True, key=f"{key}.box"):
         st.markdown("**This run: estimate and actual**")
-        columns = st.columns(4)
-        columns[0].metric("Estimated at Run", f"{estimated['input_tokens']:,}")
-        difference = usage.prompt_tokens - estimated["input_tokens"]
-        columns[1].metric(
-            "Actual input tokens",
-            f"{usage.prompt_tokens:,}",
-            delta=f"{difference:+,} vs estimate",
-            delta_color="off",
-        )
-        columns[2].metric("Actual output", f"{output:,}", help="Output plus thinking.")
-        columns[3].metric("Actual cost", format_usd(cost.total_usd))
+        with _metric_row():
+            _metric("Estimated at Run", f"{estimated['input_tokens']:,}")
+            difference = usage.prompt_tokens - estimated["input_tokens"]
+            _metric(
+                "Actual input tokens",
+                f"{usage.prompt_tokens:,}",
+                delta=f"{difference:+,} vs estimate",
+                delta_color="off",
+            )
+            _metric("Actual output", f"{output:,}", help="Output plus thinking.")
+            _metric("Actual cost", format_usd(cost.total_usd))
         st.caption(actual_text(cost))
 
 

@@ -1,7 +1,7 @@
 """Get code: the current request as a Python script and a curl command, ready to copy.
 
-Both come from reelscope.codegen: the curl body is google-genai's own wire JSON for the request,
-so what a user copies sends exactly what the app sends. Each code block has Streamlit's copy
+Both come from reelscope.codegen: the curl body is Vertex AI's REST body for the request the app
+sends, so what a user copies asks exactly what the app asks. Each code block has Streamlit's copy
 button; the script and the body can also be downloaded (a body with large inline media only
 that way, so the page does not carry megabytes of base64).
 """
@@ -79,8 +79,13 @@ def _curl(key: str, request: GenerationRequest, settings: Settings, stream: bool
         "location": settings.location,
         "stream": stream,
     }
+    try:
+        codegen.check_writable(request)
+    except codegen.UnwritableRequest as problem:
+        st.warning(f"{problem} Use the Python script instead.", icon=":material/code_off:")
+        return
     if codegen.curl_fits_inline(request):
-        st.caption("The exact JSON body the app sends, with a token from gcloud.")
+        st.caption("The request the app sends, as REST JSON, with a token from gcloud.")
         st.code(codegen.curl_command(request, **where), language="bash")
     else:
         mb = codegen.inline_bytes(request) / 1e6
@@ -91,7 +96,7 @@ def _curl(key: str, request: GenerationRequest, settings: Settings, stream: bool
         st.code(codegen.curl_command(request, body_file=BODY_FILE, **where), language="bash")
     st.download_button(
         f"Download {BODY_FILE}",
-        lambda: codegen.request_json(request, settings.project, settings.location),
+        lambda: codegen.request_json(request),  # encoded only when asked: it may be megabytes
         file_name=BODY_FILE,
         mime="application/json",
         key=f"{key}.body_file",

@@ -67,21 +67,26 @@ def bind(
 
     Before the widget is drawn: if Streamlit still holds the widget's value, that is what the
     user sees, so it is kept (this also repairs a change whose callback an interrupted rerun
-    skipped). Otherwise (first draw, a control hidden until now, a page visit) the widget is
-    seeded from the kept value, or from `default` when nothing is kept. The returned arguments
-    ask Streamlit to hold the value across pages too (persist_state="session") and give an
-    on_change that keeps the user's change first, then calls `on_change(*args)` if given.
+    skipped). Otherwise (first draw, a control hidden until now, a page visit) the kept value is
+    used, or `default` when nothing is kept. Either way the widget is handed that value. The
+    returned arguments ask Streamlit to hold the value across pages too
+    (persist_state="session") and give an on_change that keeps the user's change first, then
+    calls `on_change(*args)` if given.
     Pass no `value=`/`index=` to the widget: its key is its value.
     """
     state = st.session_state
-    if state.get(key) is not None:
-        state[kept_key(key)] = state[key]
+    current = state.get(key)
+    if current is not None:
+        state[kept_key(key)] = current
     else:
         current = state.get(kept_key(key))
         if current is None:
             current = state[kept_key(key)] = default
-        if current is not None:
-            state[key] = current
+    if current is not None:
+        # Set even when Streamlit holds the same value: a widget whose bounds changed (a slider
+        # for another model) is a new widget to Streamlit, which would draw it at its own
+        # default (a slider's minimum) unless the value is set before it is drawn.
+        state[key] = current
     return {
         "key": key,
         "persist_state": "session",

@@ -1,18 +1,22 @@
 """The model picker and its parameters, each control bounded by that model's catalog entry.
 
 The component owns its values: kept under `{key}.…` by components.common.kept and handed to its
-widgets, so they survive page visits. Switching model clamps them into the new model's ranges
-(and says once what changed); "Reset to defaults" writes the model's defaults.
+widgets, so they survive page visits. Switching model moves a value left at the old model's
+default to the new one's and clamps the rest into the new model's ranges (and says once what
+changed); "Reset to defaults" writes the model's defaults. Where asked, it also holds the
+system instructions: text the user wrote, which Reset leaves alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
 
 from components.common import kept
-from reelscope.catalog import Catalog, Model, Status
+from reelscope.catalog import Catalog, Model, Range, Status
 from reelscope.parameters import (
     RANGED_PARAMETERS,
     SAFETY_CATEGORIES,
@@ -23,6 +27,7 @@ from reelscope.parameters import (
     clamp_to,
     defaults_for,
     range_for,
+    switch_model,
     takes,
 )
 
@@ -41,6 +46,9 @@ _HELP = {
     "thinking": "How much the model reasons before answering: more is slower and costs more "
     "tokens, and can give better answers on hard questions.",
     "stream": "Show the answer as it is generated, rather than all at once at the end.",
+    "system_instruction": "How the model should behave for the whole request: a role, a tone, "
+    "a format, rules. Sent apart from the prompt, as the request's system instruction.",
+    "reset": "This model's default parameters. The system instructions stay as they are.",
 }
 
 
@@ -51,18 +59,22 @@ def show(
     location: str,
     *,
     default_model_id: str | None = None,
+    system_instructions: bool = False,
+    on_reset: Callable[[], None] | None = None,
 ) -> tuple[Model, GenerationParams]:
     """Model and parameters as the user set them (values already inside the model's ranges).
 
     The component keeps its values under `{key}.…` (components.common.kept), so they survive a visit
     to another page and controls hidden for the current model. `default_model_id`: the model
-    picked before the user picks one (the catalog's default otherwise).
+    picked before the user picks one (the catalog's default otherwise). `system_instructions`
+    adds their box (otherwise none are sent); `on_reset` runs when Reset is pressed, for the
+    page's other parameter controls (each component resets its own).
     """
     model_key = f"{key}.model"
     if not kept.has(model_key):
         first = catalog.get(default_model_id or catalog.default_model_id)
         kept.put(model_key, first.id)
-        _keep(key, defaults_for(first))
+        _keep(key, first, defaults_for(first))
 
     show_retired = st.toggle("Show retired models", **kept.bind(f"{key}.show_retired", False))
     current = catalog.get(kept.value(model_key))
@@ -76,12 +88,16 @@ def show(
         **kept.bind(model_key, on_change=_on_model_change, args=(key, catalog)),
     )
     model = catalog.get(kept.value(model_key))
+    if kept.value(f"{key}.fitted_for") != model.id:  # an interrupted rerun skipped the callback
+        _on_model_change(key, catalog)
     _model_notice(model, today, location)
     for change in kept.take_once(f"{key}.adjustments"):  # said once, then gone
         st.info(change, icon=":material/tune:")
 
     stop_max = catalog.media.stop_sequences_max
     _fit_kept(key, model, stop_max)
+    if system_instructions:
+        _system_instruction_box(key, model)
     _sampling_controls(key, model)
     _output_controls(key, model, stop_max)
     _thinking_controls(key, model)
@@ -94,8 +110,14 @@ def show(
                 **kept.bind(f"{key}.safety.{category}", "DEFAULT"),
             )
     st.toggle("Stream the answer", help=_HELP["stream"], **kept.bind(f"{key}.stream", True))
-    st.button("Reset to defaults", key=f"{key}.reset", on_click=_reset, args=(key, catalog))
-    params, changes = clamp_to(model, _read(key), stop_max)
+    st.button(
+        "Reset to defaults",
+        key=f"{key}.reset",
+        help=_HELP["reset"],
+        on_click=_reset,
+        args=(key, catalog, on_reset),
+    )
+    params, changes = clamp_to(model, _read(key, system_instructions), stop_max)
     for change in changes:  # only free-text fields can be out of range here
         st.warning(f"Sent as {change}.", icon=":material/tune:")
     return model, params
@@ -142,6 +164,23 @@ def _model_notice(model: Model, today: dt.date, location: str) -> None:
         )
 
 
+def _system_instruction_box(key: str, model: Model) -> None:
+    taken = takes(model, "system_instruction")
+    st.text_area(
+        "System instructions",
+        height=90,
+        placeholder="You are a sports analyst. Answer in short bullet points.",
+        help=_HELP["system_instruction"],
+        disabled=not taken,
+        **kept.bind(f"{key}.system_instruction", ""),
+    )
+    if not taken:
+        st.caption(
+            f"{model.name} takes no system instructions: yours are kept here, not sent. "
+            "Put them in the prompt, or pick another model."
+        )
+
+
 def _sampling_controls(key: str, model: Model) -> None:
     if model.sampling_ignored:
         st.info(
@@ -156,15 +195,29 @@ def _sampling_controls(key: str, model: Model) -> None:
             t.min,
             t.max,
             step=0.05,
-            help=_HELP["temperature"],
+            help=_with_default(_HELP["temperature"], model, t),
             **kept.bind(f"{key}.temperature", t.default),
         )
+        _note(t)
     if p := range_for(model, "top_p"):
         st.slider(
-            "Top-P", p.min, p.max, step=0.01, help=_HELP["top_p"], **kept.bind(f"{key}.top_p")
+            "Top-P",
+            p.min,
+            p.max,
+            step=0.01,
+            help=_with_default(_HELP["top_p"], model, p),
+            **kept.bind(f"{key}.top_p", p.default),
         )
+        _note(p)
     if k := range_for(model, "top_k"):
-        st.slider("Top-K", int(k.min), int(k.max), help=_HELP["top_k"], **kept.bind(f"{key}.top_k"))
+        st.slider(
+            "Top-K",
+            int(k.min),
+            int(k.max),
+            help=_with_default(_HELP["top_k"], model, k),
+            **kept.bind(f"{key}.top_k", int(k.default)),
+        )
+        _note(k)
     elif model.top_k_fixed is not None:
         st.caption(f"Top-K is fixed at {model.top_k_fixed} on this model.")
     else:
@@ -178,9 +231,10 @@ def _output_controls(key: str, model: Model, stop_max: int) -> None:
             int(m.min),
             int(m.max),
             step=256,
-            help=_HELP["max_output_tokens"],
+            help=_with_default(_HELP["max_output_tokens"], model, m),
             **kept.bind(f"{key}.max_output_tokens", int(m.default)),
         )
+        _note(m)
     st.text_area(
         f"Stop sequences (one per line, at most {stop_max})",
         height=68,
@@ -195,6 +249,16 @@ def _output_controls(key: str, model: Model, stop_max: int) -> None:
             help=_HELP["candidate_count"],
             **kept.bind(f"{key}.candidate_count", 1),
         )
+
+
+def _with_default(text: str, model: Model, spec: Range) -> str:
+    return f"{text}\n\nDefault on {model.name}: {spec.default:,g}."
+
+
+def _note(spec: Range) -> None:
+    """The catalog's word on this default, where it has one (e.g. an unusual default)."""
+    if spec.note:
+        st.caption(spec.note)
 
 
 def _thinking_controls(key: str, model: Model) -> None:
@@ -227,8 +291,9 @@ def _thinking_controls(key: str, model: Model) -> None:
         )
 
 
-def _read(key: str) -> GenerationParams:
-    """The parameters as kept (the truth; widgets only show them)."""
+def _read(key: str, system_instructions: bool = True) -> GenerationParams:
+    """The parameters as kept (the truth; widgets only show them); the system instruction only
+    where the box is shown."""
 
     def get(name: str, default: object = None) -> object:
         found = kept.value(f"{key}.{name}")
@@ -247,6 +312,7 @@ def _read(key: str) -> GenerationParams:
         thinking_budget=get("thinking_budget") if mode == _CUSTOM else mode,
         safety={c: get(f"safety.{c}", "DEFAULT") for c in SAFETY_CATEGORIES},
         stream=get("stream", True),
+        system_instruction=str(get("system_instruction", "")) if system_instructions else "",
     )
 
 
@@ -256,10 +322,17 @@ def load(key: str, model_id: str, params: GenerationParams) -> None:
     Call it from a callback or before the component is drawn in this run.
     """
     kept.put(f"{key}.model", model_id)
-    _keep(key, params)
+    kept.put(f"{key}.fitted_for", model_id)
+    _keep_values(key, params)
 
 
-def _keep(key: str, params: GenerationParams) -> None:
+def _keep(key: str, model: Model, params: GenerationParams) -> None:
+    """Keep `params`, fitted to `model`, as the component's values."""
+    kept.put(f"{key}.fitted_for", model.id)
+    _keep_values(key, params)
+
+
+def _keep_values(key: str, params: GenerationParams) -> None:
     """Keep `params` as the component's values (and show them in any live widget)."""
     budget = params.thinking_budget
     values: dict[str, object] = {
@@ -272,6 +345,7 @@ def _keep(key: str, params: GenerationParams) -> None:
         "thinking_level": params.thinking_level,
         "thinking_mode": _CUSTOM if isinstance(budget, int) else budget,
         "stream": params.stream,
+        "system_instruction": params.system_instruction,
         **{f"safety.{c}": params.safety.get(c, "DEFAULT") for c in SAFETY_CATEGORIES},
     }
     if isinstance(budget, int):  # otherwise the last custom budget stays for the slider
@@ -295,13 +369,23 @@ def _fit_kept(key: str, model: Model, stop_max: int) -> None:
 
 def _on_model_change(key: str, catalog: Catalog) -> None:
     model = catalog.get(kept.value(f"{key}.model"))
-    fitted, changes = clamp_to(model, _read(key), catalog.media.stop_sequences_max)
-    _keep(key, fitted)
+    try:
+        previous = catalog.get(kept.value(f"{key}.fitted_for"))
+    except KeyError:
+        previous = None
+    fitted, changes = switch_model(previous, model, _read(key), catalog.media.stop_sequences_max)
+    _keep(key, model, fitted)
     kept.say_once(
         f"{key}.adjustments", [f"Adjusted for {model.name}: {change}" for change in changes]
     )
 
 
-def _reset(key: str, catalog: Catalog) -> None:
+def _reset(key: str, catalog: Catalog, then: Callable[[], None] | None) -> None:
     model = catalog.get(kept.value(f"{key}.model"))
-    _keep(key, defaults_for(model))
+    written = kept.value(f"{key}.system_instruction") or ""
+    _keep(key, model, replace(defaults_for(model), system_instruction=written))
+    if takes(model, "thinking_budget") and model.thinking.budget is not None:
+        # the custom budget's slider too, so "custom" starts again from the default
+        kept.put(f"{key}.thinking_budget", int(model.thinking.budget.default))
+    if then is not None:
+        then()

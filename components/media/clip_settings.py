@@ -95,6 +95,11 @@ def request_resolution(key: str, model: Model) -> str | None:
     return None if choice == DEFAULT_LEVEL else choice
 
 
+def reset_request_resolution(key: str) -> None:
+    """Back to the model's own default (nothing sent): for the parameter panel's Reset."""
+    kept.put(key, DEFAULT_LEVEL)
+
+
 def _offset(text: str, what: str, label: str, problems: list[str]) -> float | None:
     try:
         return _parse(text or "", what)

@@ -198,13 +198,12 @@ class MultimodalEmbedder:
         )
 
     def embed(self, call: EmbedCall) -> list[Segment]:
-        from google.protobuf import json_format
-
         instance, parameters = multimodal_request(call, self.dimension)
         answer = self._client.predict(
             endpoint=self._endpoint, instances=[instance], parameters=parameters
         )
-        prediction = json_format.MessageToDict(answer._pb.predictions[0])
+        # proto-plus's public to_dict turns the Struct predictions into plain dicts and lists
+        prediction = type(answer).to_dict(answer)["predictions"][0]
         if call.kind is ItemKind.TEXT:
             return [Segment(_vector(prediction["textEmbedding"]))]
         if call.kind is ItemKind.IMAGE:

@@ -1,7 +1,8 @@
 """Building a generation request (parts + GenerateContentConfig) from what the user chose.
 
 Only what the model takes is sent: sampling parameters the model ignores, fields it rejects
-(candidate count on 3.7/3.8 Flash) and a fixed top-k never go on the wire.
+(candidate count on 3.7/3.8 Flash, system instructions on 1.0 Pro Vision) and a fixed top-k
+never go on the wire.
 """
 
 from __future__ import annotations
@@ -137,7 +138,16 @@ def build_config(
         fields["safety_settings"] = safety
     if media_resolution in MEDIA_RESOLUTIONS and takes_media_resolution(model):
         fields["media_resolution"] = types.MediaResolution(f"MEDIA_RESOLUTION_{media_resolution}")
+    instruction = sent_instruction(model, params.system_instruction)
+    if instruction:
+        # A Content with no role, as Vertex AI's REST samples write systemInstruction.
+        fields["system_instruction"] = types.Content(parts=[types.Part.from_text(text=instruction)])
     return types.GenerateContentConfig(**fields)
+
+
+def sent_instruction(model: Model, text: str) -> str:
+    """The system instruction as sent to `model`: trimmed, or "" where none is sent."""
+    return text.strip() if takes(model, "system_instruction") else ""
 
 
 def _thinking_config(model: Model, params: GenerationParams) -> types.ThinkingConfig | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from google.genai import Client
+from google.genai import Client, types
 
 from reelscope.generation.errors import classify
 from reelscope.generation.events import RunError
@@ -13,9 +13,16 @@ from reelscope.generation.runner import Target
 def count_prompt_tokens(
     client: Client, request: GenerationRequest, target: Target
 ) -> int | RunError:
-    """The prompt's token count as Vertex AI measures it, or why it could not be counted."""
+    """The prompt's token count as Vertex AI measures it, or why it could not be counted.
+
+    The system instruction is part of the prompt the model reads, so it is counted too.
+    """
+    instruction = request.config.system_instruction
+    config = types.CountTokensConfig(system_instruction=instruction) if instruction else None
     try:
-        response = client.models.count_tokens(model=request.model_id, contents=request.contents)
+        response = client.models.count_tokens(
+            model=request.model_id, contents=request.contents, config=config
+        )
     except Exception as exc:
         return classify(
             exc, model_id=request.model_id, project=target.project, location=target.location

@@ -103,10 +103,43 @@ def test_source_picker_refuses_an_oversized_upload_with_the_way_out(
     assert "sources=[('upload', None, 'video/mp4')]" in texts(app.text)  # kept in the library
 
 
-def test_the_prefetcher_names_only_streamlits_element_modules(tmp_path):
+def prefetch_app():
+    import streamlit as st
+
     from components.common import prefetch
 
-    for name in ("DataFrame.-f9-1zS0.js", "DateInput.B1.js", "index.esm.X.js", "DataFrameX.a.js"):
-        (tmp_path / name).write_text("")
-    assert prefetch.module_files(tmp_path) == ("DataFrame.-f9-1zS0.js", "DateInput.B1.js")
-    assert prefetch.module_files(tmp_path / "missing") == ()
+    st.title("The page")
+    if st.session_state.get("idle"):  # what the browser's idle signal makes the fragment run
+        with st.container(key="reelscope-prefetch"):
+            prefetch.draw_hidden("reelscope-prefetch", prefetch.HISTORY_ELEMENTS)
+    else:
+        prefetch.show()
+
+
+def test_the_prefetcher_waits_hidden_after_the_page_then_draws_the_elements_once():
+    app = AppTest.from_function(prefetch_app, default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    *page, hidden = app.main.children.values()
+    assert [type(e).__name__ for e in page] == ["Title"]
+    assert not [e for e in hidden.children.values() if type(e).__name__ == "Dataframe"]
+    style = [e.proto.body for e in app.get("html")]  # in the event container: no space taken
+    assert style == ["<style>.st-key-reelscope-prefetch { display: none; }</style>"]
+
+    app.session_state["idle"] = True
+    app.run()
+    *_, hidden = app.main.children.values()
+    kinds = [type(e).__name__ for e in hidden.children.values()]
+    assert kinds == ["Dataframe", "Multiselect", "DateInput", "ButtonGroup"]
+    app.session_state["idle"] = False
+    app.run()  # the tab has the code now: later runs draw nothing more
+    assert [type(e).__name__ for e in app.main.children.values()] == ["Title"]
+
+
+def test_the_prefetcher_refuses_a_key_that_is_not_a_css_class():
+    import pytest
+
+    from components.common import prefetch
+
+    with pytest.raises(ValueError, match="lower case"):
+        prefetch.show("My key")

@@ -315,6 +315,8 @@ def shown_strings(app, markdown=False) -> list[str]:
         proto = getattr(node, "proto", None)
         if proto is None or not hasattr(proto, "ListFields"):
             continue
+        if node.type == "html":
+            continue  # the app's own st.html (the prefetcher's style rule), never model text
         if node.type == "dataframe":
             if markdown:
                 continue

@@ -149,3 +149,77 @@ def test_the_picker_names_a_preview_model_once(connected):
     assert "Gemini 3.7 Flash · retiring" in options
     assert "Gemini 3 Pro (preview) · retired" in options
     assert not [o for o in options if o.count("preview") > 1]
+
+
+# ---------------------------------------------------------------- defaults, notes and Reset
+
+
+def returned(app: AppTest) -> str:
+    return next(t for t in texts(app.text).splitlines() if t.startswith("params="))
+
+
+def test_a_models_own_default_is_shown_and_returned_with_its_note():
+    app = start_component()
+    app.toggle(key="p.show_retired").set_value(True).run()
+    app.selectbox(key="p.model").set_value("gemini-1.0-pro-vision").run()
+    # 3.5 Flash's default 1.0 was never touched: 1.0 Pro Vision's own default replaces it
+    assert app.slider(key="p.temperature").value == 0.4
+    assert "temperature=0.4," in returned(app)
+    assert "Its default is 0.4" in texts(app.caption)
+    assert "Default on Gemini 1.0 Pro Vision: 0.4." in app.slider(key="p.temperature").help
+    assert "Adjusted for" not in texts(app.info), "nothing the user set was changed"
+
+
+def test_a_value_the_user_set_survives_a_slider_whose_range_changed():
+    app = start_component()
+    app.slider(key="p.temperature").set_value(0.8).run()
+    app.toggle(key="p.show_retired").set_value(True).run()
+    app.selectbox(key="p.model").set_value("gemini-1.0-pro-vision").run()  # 0–2 becomes 0–1
+    assert app.slider(key="p.temperature").value == 0.8
+    assert "temperature=0.8," in returned(app), "what is sent is what the slider shows"
+
+
+def set_every_control(app: AppTest) -> None:
+    app.slider(key="ask.params.temperature").set_value(0.3).run()
+    app.slider(key="ask.params.top_p").set_value(0.5).run()
+    app.number_input(key="ask.params.max_output_tokens").set_value(1024).run()
+    app.text_area(key="ask.params.stop_sequences").input("END").run()
+    app.number_input(key="ask.params.candidate_count").set_value(3).run()
+    app.segmented_control(key="ask.params.thinking_level").set_value("LOW").run()
+    app.selectbox(key="ask.params.safety.HARM_CATEGORY_HARASSMENT").set_value("BLOCK_NONE").run()
+    app.toggle(key="ask.params.stream").set_value(False).run()
+    app.selectbox(key="ask.media_resolution").set_value("HIGH").run()
+
+
+PANEL = (
+    "temperature", "top_p", "max_output_tokens", "stop_sequences", "candidate_count",
+    "thinking_level", "safety.HARM_CATEGORY_HARASSMENT", "stream",
+)  # fmt: skip
+
+
+def panel_values(app: AppTest) -> dict[str, object]:
+    values = {name: app.session_state[f"ask.params.{name}"] for name in PANEL}
+    return values | {"media_resolution": app.selectbox(key="ask.media_resolution").value}
+
+
+def test_reset_puts_every_control_of_the_panel_back_media_resolution_included(connected):
+    fresh = panel_values(start_app())
+    app = start_app()
+    set_every_control(app)
+    changed = panel_values(app)
+    assert all(changed[name] != fresh[name] for name in fresh), changed
+    app.button(key="ask.params.reset").click().run()
+    assert panel_values(app) == fresh
+    assert app.selectbox(key="ask.media_resolution").value == "Default"
+
+
+def test_reset_starts_a_custom_thinking_budget_again_from_its_default():
+    app = start_component()
+    app.toggle(key="p.show_retired").set_value(True).run()
+    app.selectbox(key="p.model").set_value("gemini-2.5-pro").run()
+    app.radio(key="p.thinking_mode").set_value("custom").run()
+    app.slider(key="p.thinking_budget").set_value(4096).run()
+    app.button(key="p.reset").click().run()
+    assert app.radio(key="p.thinking_mode").value == "dynamic"
+    app.radio(key="p.thinking_mode").set_value("custom").run()
+    assert app.slider(key="p.thinking_budget").value == 128

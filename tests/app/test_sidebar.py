@@ -29,6 +29,7 @@ def test_every_page_opens_without_settings(no_settings):
     assert not app.exception
     assert app.title[0].value == "Models"
     assert "Not connected" in texts(app.sidebar.markdown), "every run goes through app.py"
+    # the page's two tables; after them, app.py's hidden prefetch draws one more
     parameters, availability = (frame.value for frame in app.dataframe[:2])
     assert "gemini-3.8-flash" in set(parameters["ID"])
     vision = parameters.set_index("ID").loc["gemini-1.0-pro-vision"]

@@ -103,6 +103,7 @@ def test_every_model_cites_a_source():
         ),
         (lambda d: d["models"][0].update(thinking={"control": "dial"}), "thinking control"),
         (lambda d: d["models"][0].update(shutdown="soon"), "TOML date"),
+        (lambda d: d["models"][0].update(system_instruction="no"), "system_instruction"),
     ],
 )
 def test_malformed_catalog_is_refused_with_the_field_named(raw, mutate, message):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import base64
 import hashlib
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,18 +103,72 @@ def test_no_project_gives_a_placeholder_and_non_streaming_call():
     ast.parse(script)
 
 
-def test_body_is_the_sdk_wire_format():
-    body = codegen.request_body(sample_request(), "p", "global")
+def test_body_is_vertex_ais_rest_request():
+    body = codegen.request_body(sample_request())
+    assert list(body) == ["contents", "safetySettings", "generationConfig"]
     parts = body["contents"][0]["parts"]
-    assert list(parts[0]) == ["inlineData"]
-    assert parts[1]["fileData"]["file_uri"] == "gs://b/v.mov"  # the SDK writes it snake_case
-    assert parts[1]["videoMetadata"]["start_offset"] == "1s"
+    assert parts[0] == {"inlineData": {"data": "AAAAGGZ0eXBtcDQyIG5vdCByZWFsbHkgYSB2aWRlbw==",
+                                       "mimeType": "video/mp4"}}  # fmt: skip
+    assert parts[1]["fileData"] == {"fileUri": "gs://b/v.mov", "mimeType": "video/quicktime"}
+    assert parts[1]["videoMetadata"] == {"startOffset": "1s", "endOffset": "9.5s", "fps": 0.5}
+    assert parts[3] == {"text": "Describe it."}
     config = body["generationConfig"]
     assert config["responseSchema"] == {"items": {"type": "STRING"}, "type": "ARRAY"}
-    assert config["thinkingConfig"] == {"thinking_level": "HIGH"}
+    assert config["thinkingConfig"] == {"thinkingLevel": "HIGH"}
+    assert (config["temperature"], config["maxOutputTokens"]) == (0.2, 900)
+    assert config["stopSequences"] == ["###"]
     assert body["safetySettings"] == [
         {"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_LOW_AND_ABOVE"}
     ]
+
+
+def test_inline_bytes_are_url_safe_base64_as_the_sdk_sends_them():
+    blob = b"\xfb\xff\xfe\xfb"  # standard base64 would hold "+" and "/"
+    data = codegen.request_body(sample_request(blob=blob))["contents"][0]["parts"][0]
+    assert data["inlineData"]["data"] == base64.urlsafe_b64encode(blob).decode()
+
+
+def test_system_instruction_goes_beside_contents_and_into_the_script(tmp_path):
+    params = GenerationParams(system_instruction="Answer in French.\nBe brief.")
+    request = build_request(MODEL, checked(MODEL, []), "Describe it.", params)
+    body = codegen.request_body(request)
+    assert body["systemInstruction"] == {"parts": [{"text": "Answer in French.\nBe brief."}]}
+    assert "systemInstruction" not in body["generationConfig"]
+    script = codegen.python_snippet(request, project="p", location="global")
+    assert "system_instruction=" in script
+    assert rebuilt(script, tmp_path)["config"] == request.config
+
+
+def sent_schema(schema: types.Schema) -> dict:
+    request = sample_request()
+    config = request.config.model_copy(update={"response_schema": schema})
+    return codegen.request_body(replace(request, config=config))["generationConfig"][
+        "responseSchema"
+    ]
+
+
+def test_object_schemas_carry_their_property_order_as_the_sdk_sends_it():
+    text = types.Schema(type=types.Type.STRING)
+    pair = types.Schema(type=types.Type.OBJECT, properties={"when": text, "what": text})
+    nested = types.Schema(
+        type=types.Type.ARRAY,
+        items=types.Schema(type=types.Type.OBJECT, properties={"moment": pair}),
+    )
+    sent = sent_schema(nested)
+    assert "propertyOrdering" not in sent["items"]  # one property: nothing to order
+    assert sent["items"]["properties"]["moment"]["propertyOrdering"] == ["when", "what"]
+    given = pair.model_copy(update={"property_ordering": ["what", "when"]})
+    assert sent_schema(given)["propertyOrdering"] == ["what", "when"]  # the request's own
+
+
+def test_a_setting_with_no_place_in_the_body_is_refused_not_dropped():
+    request = sample_request()
+    odd = replace(
+        request,
+        config=request.config.model_copy(update={"service_tier": types.ServiceTier.STANDARD}),
+    )
+    with pytest.raises(codegen.UnwritableRequest, match="service_tier"):
+        codegen.request_body(odd)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +195,7 @@ def test_curl_heredoc_holds_the_body_even_with_eof_in_the_prompt():
     head, _, rest = command.partition("<<'EOF'\n")
     body, _, tail = rest.rpartition("\nEOF")
     assert tail == ""
-    assert json.loads(body) == codegen.request_body(request, "p", "global")
+    assert json.loads(body) == codegen.request_body(request)
     assert "$(gcloud auth print-access-token)" in head
 
 

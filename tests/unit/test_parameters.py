@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from reelscope.catalog import load_catalog
@@ -7,6 +9,7 @@ from reelscope.parameters import (
     clamp_to,
     defaults_for,
     range_for,
+    switch_model,
     takes,
 )
 
@@ -44,6 +47,24 @@ def test_switching_to_a_narrower_model_clamps_and_says_why():
     assert fitted.top_k == 32  # the new model takes top-k: its default
     assert [c.parameter for c in changes] == ["Temperature"]
     assert "0–1" in str(changes[0])
+
+
+def test_a_switch_moves_values_left_at_the_old_default_to_the_new_one():
+    flash, vision = model("gemini-3.5-flash"), model("gemini-1.0-pro-vision")
+    untouched = defaults_for(flash)
+    moved, changes = switch_model(flash, vision, untouched)
+    assert (moved.temperature, moved.top_p, moved.top_k) == (0.4, 1.0, 32)
+    assert changes == []  # the user set none of them: nothing to say
+    chosen, changes = switch_model(flash, vision, replace(untouched, temperature=0.7))
+    assert (chosen.temperature, chosen.top_p) == (0.7, 1.0)  # the user's value stays
+    assert changes == []
+
+
+def test_a_switch_with_no_known_old_model_only_clamps():
+    params = GenerationParams(temperature=1.0, top_p=0.95)
+    assert switch_model(None, model("gemini-1.0-pro-vision"), params) == clamp_to(
+        model("gemini-1.0-pro-vision"), params
+    )
 
 
 def test_values_inside_the_range_are_kept_without_a_message():
@@ -107,7 +128,12 @@ def test_at_most_five_stop_sequences():
             {"temperature", "top_p", "top_k", "candidate_count", "thinking_budget"},
         ),
         ("gemini-2.5-flash", {"temperature", "thinking_budget"}, {"thinking_level", "top_k"}),
-        ("gemini-1.0-pro-vision", {"top_k"}, {"thinking_level", "thinking_budget"}),
+        (
+            "gemini-1.0-pro-vision",
+            {"top_k"},
+            {"thinking_level", "thinking_budget", "system_instruction"},
+        ),
+        ("gemini-1.5-pro", {"system_instruction"}, set()),
     ],
 )
 def test_takes_decides_which_parameters_a_model_takes(model_id, taken, not_taken):

@@ -164,6 +164,27 @@ def test_thinking_is_sent_the_way_the_model_takes_it(model):
         assert thinking is None
 
 
+@pytest.mark.parametrize("model", CATALOG.models, ids=lambda m: m.id)
+def test_the_system_instruction_is_sent_exactly_to_models_that_take_it(model):
+    params = GenerationParams(system_instruction="  You are a film critic.\n")
+    sent = build_config(model, params).system_instruction
+    if takes(model, "system_instruction"):
+        assert sent == types.Content(parts=[types.Part(text="You are a film critic.")])
+    else:
+        assert sent is None
+    assert (
+        build_config(model, GenerationParams(system_instruction=" \n ")).system_instruction is None
+    )
+
+
+def test_the_system_instruction_stays_out_of_the_contents():
+    model = CATALOG.get("gemini-3.5-flash")
+    params = GenerationParams(system_instruction="Be brief.")
+    request = build_request(model, checked(model, [VIDEO_GCS]), "describe", params)
+    texts = [part.text for part in request.contents[0].parts if part.text]
+    assert texts == ["describe"]
+
+
 def test_out_of_range_values_are_fitted_on_the_wire_too():
     model = CATALOG.get("gemini-1.0-pro-vision")  # temperature 0–1
     assert build_config(model, GenerationParams(temperature=1.8)).temperature == 1.0
