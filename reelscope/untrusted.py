@@ -482,9 +482,18 @@ def literal(text: str) -> str:
     Streamlit's `:color[…]` directives and `:icon:` codes). For untrusted words placed inside
     Markdown the app writes, such as a diff's `:red-background[…]`."""
     line = " ".join(str(text).split())
-    # Escapes are resolved before Streamlit looks for `:streamlit:`-style codes in the text:
-    # a colon also gets a word joiner after it, so no code can form.
-    return "".join(
-        "\\:" + WORD_JOINER if char == ":" else "\\" + char if char in _ASCII_PUNCTUATION else char
-        for char in line
-    )
+    # Escapes are resolved before Streamlit looks for `:streamlit:`-style codes in the text: a
+    # colon before a letter also gets an (invisible) word joiner, so no code can form.
+    out = []
+    for index, char in enumerate(line):
+        if char in _ASCII_PUNCTUATION:
+            out.append("\\" + char)
+            if char == ":" and _starts_name(line[index + 1 : index + 2]):
+                out.append(WORD_JOINER)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _starts_name(char: str) -> bool:
+    return char.isalpha() or char == "_"

@@ -143,7 +143,9 @@ def test_run_is_disabled_while_the_answer_streams_and_enabled_after_stop(page: P
     vertex.set_reply(LONG_REPLY, chunks=200, chunk_delay=0.04)
     ask(page, "First question")
     expect(page.locator(".st-key-ask-answer")).to_contain_text("word003", timeout=15_000)
-    run = page.get_by_role("button", name="Run", exact=True)
+    # The page as drawn by the script run going on (not an element of the last one, greyed out).
+    current = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])')
+    run = current.get_by_role("button", name="Run", exact=True)
     expect(run).to_be_disabled()
     page.get_by_test_id("stMainBlockContainer").get_by_role(
         "button", name="Stop", exact=True

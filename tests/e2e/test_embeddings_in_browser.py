@@ -174,9 +174,10 @@ def test_build_map_select_and_play_a_segment(
     )
     map_box = page.locator(".st-key-emb-map")
     expect(map_box.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
-    wait_idle(page, timeout_ms=UMAP_WAIT_MS)  # the page follows the UMAP fit, then reruns
+    # The page polls the UMAP fit, and reruns once the map is stored.
+    expect(page.get_by_text(f"UMAP map of {rows:,} rows")).to_be_visible(timeout=UMAP_WAIT_MS)
+    wait_idle(page)
     expect(page.get_by_text("PCA preview")).to_have_count(0)
-    expect(page.get_by_text(f"UMAP map of {rows:,} rows")).to_be_visible()
 
     point = page.evaluate(POINT_JS, TARGET)
     assert point is not None, "the segment's point is on the map, named in its hover"
@@ -230,7 +231,7 @@ def exported_and_imported_back(page: Page, tmp_path: Path, rows: int) -> None:
     page.get_by_role("button", name="Import", exact=True).click()
     wait_idle(page, timeout_ms=UMAP_WAIT_MS)
     expect(page.get_by_label("Open a collection")).to_have_value(re.compile("^Imported again · "))
-    expect(page.get_by_text(f"UMAP map of {rows:,} rows")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(f"UMAP map of {rows:,} rows")).to_be_visible(timeout=UMAP_WAIT_MS)
 
 
 def select_point(page: Page, target: str):
