@@ -13,11 +13,14 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from components.common import follow
 from components.media.player import ListItem
-from reelscope.chapters.modes import Kind
+from reelscope.chapters.analysis import read_state
+from reelscope.chapters.modes import Kind, Mode
 from reelscope.chapters.parse import Segment
 from reelscope.chapters.shots import nearest_cut
 from reelscope.clock import MAX_DECIMALS, clock
+from reelscope.runs import Run
 from reelscope.untrusted import safe_inline, safe_markdown
 
 _CUT_KINDS = (Kind.CHAPTERS, Kind.MOMENTS, Kind.EVENTS)
@@ -88,3 +91,23 @@ def paint_live(slot, segments: Sequence[Segment], *, status: str) -> None:
                 f"`{clock(segment.start_s)}` **{safe_inline(segment.title) or '—'}**"
                 + (f" — {safe_inline(segment.summary)}" if segment.summary else "")
             )
+
+
+def follow_live(key: str, run: Run, mode: Mode) -> None:
+    """While `run` streams: its items painted in place as each JSON object completes, and a
+    status line that ages (components/common/follow.py follows it after the page)."""
+    status, answer = st.empty(), live_slot(key)
+
+    def paint() -> None:
+        reading = read_state(run.state(), mode)
+        count = len(reading.parsed.segments)
+        paint_live(answer, reading.parsed.segments, status=f"{count} received so far…")
+
+    def heartbeat() -> None:
+        state = run.state()
+        waited = run.elapsed() - state.request_sent_at
+        text = "Waiting for the first token…" if state.first_token_at is None else "Streaming…"
+        status.caption(f"{text} {waited:.1f} s")
+
+    paint()
+    follow.watch(run, paint=paint, heartbeat=heartbeat)

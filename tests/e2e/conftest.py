@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = ROOT / "test-output"
@@ -125,6 +125,12 @@ def stop_leftover_work(page: Page, app_url: str) -> None:
     while left := stops.count():
         stops.first.click()
         expect(stops).to_have_count(left - 1, timeout=15_000)
+
+
+def current(page: Page) -> Locator:
+    """The page as the script run going on draws it: a rerun that polled work starts may be
+    under way, and its predecessor's elements wait, greyed out (data-stale), to be replaced."""
+    return page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])')
 
 
 def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:

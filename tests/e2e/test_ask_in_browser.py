@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import running_app, screenshot, wait_idle
+from tests.e2e.conftest import current, running_app, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -143,9 +143,7 @@ def test_run_is_disabled_while_the_answer_streams_and_enabled_after_stop(page: P
     vertex.set_reply(LONG_REPLY, chunks=200, chunk_delay=0.04)
     ask(page, "First question")
     expect(page.locator(".st-key-ask-answer")).to_contain_text("word003", timeout=15_000)
-    # The page as drawn by the script run going on (not an element of the last one, greyed out).
-    current = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])')
-    run = current.get_by_role("button", name="Run", exact=True)
+    run = current(page).get_by_role("button", name="Run", exact=True)
     expect(run).to_be_disabled()
     page.get_by_test_id("stMainBlockContainer").get_by_role(
         "button", name="Stop", exact=True

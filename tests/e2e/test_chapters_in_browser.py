@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from reelscope.settings import Settings
 from reelscope.vertex import make_storage_client
-from tests.e2e.conftest import OUTPUT_DIR, running_app, wait_idle
+from tests.e2e.conftest import OUTPUT_DIR, current, running_app, wait_idle
 from tests.media_files import make_long_video, make_video
 
 pytestmark = pytest.mark.e2e
@@ -64,7 +64,7 @@ def get_chapters(page: Page, path: Path, count: int) -> Locator:
 
 
 def press_get_chapters(page: Page, count: int) -> Locator:
-    page.get_by_role("button", name="Get chapters").click()
+    current(page).get_by_role("button", name="Get chapters").click()
     player = page.locator(".rs-player")
     expect(player.locator(".rs-item")).to_have_count(count, timeout=30_000)
     wait_idle(page)
