@@ -32,6 +32,8 @@ MODULES = (
     "store_overhead",
     "history_open",
     "side_by_side",
+    # a server that runs for weeks (issue 13)
+    "soak",
 )
 
 

@@ -156,7 +156,7 @@ def embeddings(app: AppTest, *, build: bool) -> None:
     opened = "emb.open:kept" in app.session_state and app.session_state["emb.open:kept"]
     if build and not opened:
         app.text_input(key="emb.build.name").input("Soak notes")
-        app.text_area(key="emb.build.texts").input("\n".join(TEXTS))
+        app.text_area(key="emb.build.texts").input("\n".join(TEXTS)).run()
         app.button(key="emb.build.go").click().run()
         return
     options = app.selectbox(key="emb.open").options

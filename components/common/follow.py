@@ -68,9 +68,13 @@ def watching() -> list[Task]:
 
 def run() -> None:
     """Follow every watched task until one that settles the page ends, or all have ended;
-    then rerun the page once. Returns at once when nothing is live."""
+    then rerun the page once. Returns at once when nothing was watched.
+
+    A run that ended while the page was drawn still gets its last paint and the rerun: it was
+    drawn live, and the page must not be left showing it so.
+    """
     watched: list[Watch] = st.session_state.pop(_WATCHED_KEY, [])
-    if all(w.task.done for w in watched):
+    if not watched:
         return
     pulse = st.empty()  # drawn each beat, so Streamlit can always interrupt this script run
     follow(watched, beat=pulse.empty)

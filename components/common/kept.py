@@ -41,15 +41,17 @@ def has(key: str) -> bool:
     return kept_key(key) in st.session_state
 
 
-def put(key: str, new: Any) -> None:
+def put(key: str, new: Any, *, redraw: bool = False) -> None:
     """Keep `new` for `key` and show it in the widget if one is alive.
 
     Call it from a callback (on_change, on_click) or before the widget is drawn in this run:
-    Streamlit refuses to change a widget that was already drawn.
+    Streamlit refuses to change a widget that was already drawn. `redraw`: hand the widget its
+    value even when it holds the same one, as when its bounds are about to change (another
+    model's slider is a new widget to Streamlit, drawn at its own default otherwise).
     """
     state = st.session_state
     state[kept_key(key)] = new
-    if key in state and state[key] != new:  # a live widget, or one Streamlit holds for later
+    if key in state and (redraw or state[key] != new):  # a live widget, or one held for later
         if new is None:
             del state[key]  # the widget falls back to its own default when drawn again
         else:
@@ -77,16 +79,17 @@ def bind(
     state = st.session_state
     current = state.get(key)
     if current is not None:
+        # Streamlit holds what the user sees: keep it, and never write it back (a value set
+        # here is pushed to the browser, where it would undo keys pressed since this rerun
+        # began). A control whose bounds change is given its value by whoever changes them
+        # (`put`, e.g. on a change of model).
         state[kept_key(key)] = current
     else:
         current = state.get(kept_key(key))
         if current is None:
             current = state[kept_key(key)] = default
-    if current is not None:
-        # Set even when Streamlit holds the same value: a widget whose bounds changed (a slider
-        # for another model) is a new widget to Streamlit, which would draw it at its own
-        # default (a slider's minimum) unless the value is set before it is drawn.
-        state[key] = current
+        if current is not None:
+            state[key] = current
     return {
         "key": key,
         "persist_state": "session",

@@ -351,7 +351,7 @@ def _keep_values(key: str, params: GenerationParams) -> None:
     if isinstance(budget, int):  # otherwise the last custom budget stays for the slider
         values["thinking_budget"] = budget
     for name, value in values.items():
-        kept.put(f"{key}.{name}", value)
+        kept.put(f"{key}.{name}", value, redraw=True)
 
 
 def _fit_kept(key: str, model: Model, stop_max: int) -> None:

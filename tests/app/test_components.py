@@ -143,3 +143,24 @@ def test_the_prefetcher_refuses_a_key_that_is_not_a_css_class():
 
     with pytest.raises(ValueError, match="lower case"):
         prefetch.show("My key")
+
+
+def follow_page():
+    import streamlit as st
+
+    from components.common import follow
+    from reelscope.tasks import Task, TaskState
+
+    follow.begin()
+    task = st.session_state.setdefault("task", Task(label="quick"))
+    slot = st.empty()
+    slot.text(f"done={task.done}")
+    if not task.done:
+        follow.watch(task, paint=lambda: slot.text(f"done={task.done}"))
+        task.finish(TaskState.DONE)  # it ends after its view was drawn, before it is followed
+    follow.run()
+
+
+def test_a_task_that_ends_before_it_is_followed_still_leaves_the_page_showing_its_end():
+    app = start(follow_page)
+    assert [t.value for t in app.text] == ["done=True"]
