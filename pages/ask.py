@@ -79,8 +79,8 @@ with main:
         st.info(note, icon=":material/info:")
     problems_slot = st.container()
 
-    run_col, stop_col, count_col = st.columns([1, 1, 4])
-    run_slot, stop_slot, count_slot = run_col.empty(), stop_col.empty(), count_col.empty()
+    buttons = st.container(horizontal=True)  # each button as wide as its label: none cut
+    run_slot, stop_slot, count_slot = buttons.empty(), buttons.empty(), buttons.empty()
     count_clicked = count_slot.button(
         "Count tokens", key="ask.count", disabled=bool(problems), type="tertiary"
     )

@@ -149,12 +149,12 @@ ids = st.session_state.get(RUN_IDS_KEY) or []
 shown: list[Run | None] = [runs.get(ids[i]) if i < len(ids) else None for i in range(count)]
 busy = any(run is not None and not run.done for run in shown)
 
-run_col, stop_col, _ = st.columns([1, 1, 4])
-run_slot = run_col.empty()
+buttons = st.container(horizontal=True)  # each button as wide as its label: none cut
+run_slot = buttons.empty()
 run_clicked = run_slot.button(
     "Run side by side", type="primary", disabled=bool(problems) or busy, key="compare.run"
 )
-stop_all_slot = stop_col.empty()
+stop_all_slot = buttons.empty()
 
 if run_clicked and not (prompt.strip() or sources):
     st.warning("Write a prompt or add a video first.")

@@ -483,7 +483,8 @@ def literal(text: str) -> str:
     Markdown the app writes, such as a diff's `:red-background[…]`."""
     line = " ".join(str(text).split())
     # Escapes are resolved before Streamlit looks for `:streamlit:`-style codes in the text: a
-    # colon before a letter also gets an (invisible) word joiner, so no code can form.
+    # colon that could open one (`:smile:`, `:100:`, `:+1:`) also gets an (invisible) word
+    # joiner, so no code can form.
     out = []
     for index, char in enumerate(line):
         if char in _ASCII_PUNCTUATION:
@@ -496,4 +497,5 @@ def literal(text: str) -> str:
 
 
 def _starts_name(char: str) -> bool:
-    return char.isalpha() or char == "_"
+    """Whether `char` can follow the colon of an emoji or icon code (remark-emoji: `[\\w+-]`)."""
+    return char.isalnum() or char in "_+-"

@@ -20,6 +20,12 @@ from tests.vertex_emulator import VertexEmulator, write_static_adc
 TEST_PROJECT = "test-project"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The browser tests last: the fast suites answer first, and Playwright's event loop (it
+    runs in the main thread until the session's browser closes) is never there under them."""
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid)
+
+
 @pytest.fixture(scope="session")
 def vertex_server() -> Iterator[VertexEmulator]:
     with VertexEmulator() as emulator:

@@ -43,8 +43,8 @@ def show(key: str, prompt_key: str | None = None) -> str | None:
         st.caption(safe_markdown(chosen.text).replace("\n", "  \n"))
         for name in prompts.parse_variables(chosen.text):
             st.text_input(f"{{{name}}}", **kept.bind(f"{key}.var.{name}", _default(name)))
-        use_col, delete_col = st.columns(2)
-        use_col.button(
+        row = st.container(horizontal=True)  # each button as wide as its label: none cut
+        row.button(
             "Use this prompt",
             key=f"{key}.use",
             type="primary",
@@ -53,7 +53,7 @@ def show(key: str, prompt_key: str | None = None) -> str | None:
             icon=":material/input:",
         )
         if isinstance(chosen, Prompt) and not chosen.built_in and store is not None:
-            delete_col.button(
+            row.button(
                 "Delete",
                 key=f"{key}.delete",
                 on_click=_delete,

@@ -77,7 +77,10 @@ def open_collection(key: str, store: EmbeddingStore) -> CollectionInfo | None:
         format_func=lambda cid: "— none —" if cid == NEW else _describe(infos[cid]),
         **kept.bind(key, NEW),
     )
-    return infos.get(kept.value(key, NEW))
+    info = infos.get(kept.value(key, NEW))
+    if info is not None:
+        st.caption(f"{info.count:,} row{'s' if info.count != 1 else ''}")
+    return info
 
 
 def request_open(key: str, collection_id: str) -> None:
@@ -95,10 +98,14 @@ def _pending_key(key: str) -> str:
 
 def _describe(info: CollectionInfo) -> str:
     """One option of the picker. Options are plain text (never Markdown) in Streamlit, but an
-    imported file names its collection: kept to one short line."""
+    imported file names its collection: kept to one short line.
+
+    Nothing that changes goes in it (its row count does, while a job adds rows): Streamlit
+    holds a selectbox's value as the option's label, and a label that changed under it no
+    longer names an option, so the collection would close."""
     name = " ".join(info.name.split())
     name = name if len(name) <= NAME_SHOWN_MAX else name[: NAME_SHOWN_MAX - 1] + "…"
-    return f"{name} · {info.model_label} · {info.dimension}-d · {info.count:,} rows"
+    return f"{name} · {info.model_label} · {info.dimension}-d"
 
 
 def build(key: str, media: MediaFacts, default_model_id: str, blobs) -> Plan:

@@ -29,7 +29,7 @@ SNIPPETS = [
     "an orange", "teal water", "a dog on a beach", "a city at night", "snow on a roof",
 ]  # fmt: skip
 TARGET = "4.0–8.0 s"  # the second 4 s segment of the three-scene video
-UMAP_WAIT_MS = 600_000  # a fresh server compiles numba first: ~45 s idle, minutes under load
+UMAP_WAIT_MS = 300_000  # a fresh server compiles numba first: ~45 s idle, minutes under load
 
 POINT_JS = """
 (target) => {
