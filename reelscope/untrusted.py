@@ -62,6 +62,9 @@ WORD_JOINER = "\u2060"  # invisible; breaks a pattern Streamlit matches in the r
 
 _SPECIAL = re.compile(r"[\\`$!<:|]|(?i:https?://|www\.)(?=[\w-])")
 _ASCII_PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# What follows the colon that opens an emoji code (remark-emoji: `:[\w+-]+:`) or an icon code
+# (`:material/name:`): a name, then the closing colon.
+_OPENS_CODE = re.compile(r"[\w+-][\w+/-]*:")
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 # CommonMark autolinks, kept as they are: no escapes are processed inside them.
 _AUTOLINK = re.compile(
@@ -483,19 +486,15 @@ def literal(text: str) -> str:
     Markdown the app writes, such as a diff's `:red-background[…]`."""
     line = " ".join(str(text).split())
     # Escapes are resolved before Streamlit looks for `:streamlit:`-style codes in the text: a
-    # colon that could open one (`:smile:`, `:100:`, `:+1:`) also gets an (invisible) word
-    # joiner, so no code can form.
+    # colon that opens one (`:smile:`, `:100:`, `:+1:`, `:material/star:`) also gets an
+    # (invisible) word joiner, so no code can form. Other colons get none: one inside a bare
+    # URL (`host:9/x`) would end up in the link GFM makes of it.
     out = []
     for index, char in enumerate(line):
         if char in _ASCII_PUNCTUATION:
             out.append("\\" + char)
-            if char == ":" and _starts_name(line[index + 1 : index + 2]):
+            if char == ":" and _OPENS_CODE.match(line, index + 1):
                 out.append(WORD_JOINER)
         else:
             out.append(char)
     return "".join(out)
-
-
-def _starts_name(char: str) -> bool:
-    """Whether `char` can follow the colon of an emoji or icon code (remark-emoji: `[\\w+-]`)."""
-    return char.isalnum() or char in "_+-"

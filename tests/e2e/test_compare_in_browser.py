@@ -95,6 +95,7 @@ def test_three_columns_stream_and_one_stops_alone(page: Page, app_url, vertex, v
     requests = {r.model: r for r in vertex.requests}
     assert requests[MODELS[1]].answer.wait(5), log
     assert requests[MODELS[1]].answer.how == "client_closed", log
+    assert all(requests[MODELS[i]].answer.wait(5) for i in (0, 2)), log
     assert requests[MODELS[0]].answer.how == requests[MODELS[2]].answer.how == "complete"
     assert all(requests[m].parts[0]["inlineData"]["mimeType"] == "video/mp4" for m in MODELS)
     screenshot(page, "compare-one-stopped")

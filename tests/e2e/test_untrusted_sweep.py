@@ -89,9 +89,14 @@ ALL_POINTS_JS = """
   if (!gd || !gd._fullLayout || !gd._fullData || !gd._fullData.length) return null;
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const box = gd.getBoundingClientRect();
-  return {left: box.left + xa._offset + 4, right: box.left + xa._offset + xa._length - 4,
-          top: box.top + ya._offset + 4, bottom: box.top + ya._offset + ya._length - 4,
-          points: gd._fullData[0].x.length};
+  const trace = gd._fullData[0];
+  // Plotly pads its ranges by about a marker's radius: a point can sit a few pixels from the
+  // edge, so the lasso runs 1 px inside it (and every point is checked to be inside).
+  return {left: box.left + xa._offset + 1, right: box.left + xa._offset + xa._length - 1,
+          top: box.top + ya._offset + 1, bottom: box.top + ya._offset + ya._length - 1,
+          points: trace.x.length,
+          at: Array.from(trace.x, (x, i) => [box.left + xa._offset + xa.l2p(x),
+                                             box.top + ya._offset + ya.l2p(trace.y[i])])};
 }
 """
 
@@ -429,16 +434,24 @@ def test_embeddings_shows_a_hostile_imported_collection_as_text(
     expect(plot).to_be_visible(timeout=60_000)
     wait_idle(tab)
 
-    area = tab.wait_for_function(ALL_POINTS_JS, timeout=15_000).json_value()
-    assert area["points"] == 3, area
     tab.locator(".st-key-emb-map .js-plotly-plot").first.hover()  # the toolbar shows on hover
     tab.locator('.st-key-emb-map .modebar [data-title="Lasso Select"]').click()
-    corners = [(area["left"], area["top"]), (area["right"], area["top"]),
-               (area["right"], area["bottom"]), (area["left"], area["bottom"])]  # fmt: skip
-    tab.mouse.move(*corners[0])
+    # Read where the points are once the hover has scrolled the map into view, not before.
+    area = tab.wait_for_function(ALL_POINTS_JS, timeout=15_000).json_value()
+    assert area["points"] == 3, area
+    inside = [area["left"] < x < area["right"] and area["top"] < y < area["bottom"]
+              for x, y in area["at"]]  # fmt: skip
+    assert all(inside), area
+    # A lasso around the whole plot: every point. Its corners are its only vertices, and it
+    # starts on the top edge off any point's x: Plotly's polygon test can miss a point that
+    # sits exactly under a vertex (PCA puts three points symmetric about the middle).
+    start = (area["left"] + 0.37 * (area["right"] - area["left"]), area["top"])
+    corners = [(area["right"], area["top"]), (area["right"], area["bottom"]),
+               (area["left"], area["bottom"]), (area["left"], area["top"])]  # fmt: skip
+    tab.mouse.move(*start)
     tab.mouse.down()
-    for x, y in [*corners[1:], corners[0]]:  # a lasso around the whole plot: every point
-        tab.mouse.move(x, y, steps=8)
+    for x, y in [*corners, start]:
+        tab.mouse.move(x, y)
     tab.mouse.up()
     expect(tab.locator('[class*="st-key-emb-selection-row-"]')).to_have_count(3, timeout=15_000)
     texts = plot.evaluate(CHART_TEXTS_JS)

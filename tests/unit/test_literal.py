@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import string
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -62,3 +63,21 @@ def test_no_punctuation_is_left_unescaped(text):
             continue
         assert markdown[index] not in string.punctuation, markdown
         index += 1
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        (":smile:", True),
+        (":100:", True),
+        (":+1:", True),
+        (":material/warning:", True),
+        ("at 12:30:45", True),  # ":30:" has the shape of a code
+        ("04:00", False),
+        ("http://127.0.0.1:9/leak.png", False),  # a joiner would land in the link GFM makes
+        ("ratio 1:2 end", False),
+        ("note: here", False),
+    ],
+)
+def test_a_joiner_follows_only_a_colon_that_opens_a_code(text, joined):
+    assert (WORD_JOINER in literal(text)) is joined
