@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test test-fast lint format browser bench clean
+.PHONY: run test test-fast lint format browser bench deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test-fast: $(VENV)/.dev-installed lint
 
 bench: $(VENV)/.dev-installed browser
 	$(BIN)/python -m bench
+
+# Reelscope on Cloud Run behind IAP (README.md, "Deploy to Cloud Run"): GOOGLE_CLOUD_PROJECT,
+# REGION, SERVICE and the rest are read by the script; DRY_RUN=1 prints every command instead.
+deploy:
+	@bash scripts/deploy.sh
 
 clean:
 	rm -rf $(VENV) test-output

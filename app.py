@@ -8,6 +8,8 @@ from components.common import connection, follow, prefetch, resources, running
 from reelscope.vertex import describe_connection
 
 st.set_page_config(page_title="Reelscope", page_icon="🎞️", layout="wide")
+# Before anything is drawn: in IAP mode, a session without a verified user stops here.
+owner = resources.owner()
 
 navigation = st.navigation(
     [
@@ -45,5 +47,5 @@ with st.sidebar:
 navigation.run()
 prefetch.show()  # after the page: what other pages need, loaded while the user reads this one
 with running_list:
-    running.show("running", resources.tasks(), resources.owner())
+    running.show("running", resources.tasks(), owner)
 follow.run()  # live work the page (and then the Running list) asked to follow, until it settles

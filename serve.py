@@ -3,6 +3,10 @@
 The route (reelscope/media_server.py) streams uploads and gs:// objects to the player in byte
 ranges. `streamlit run app.py` still works, without it: previews then fall back to st.video
 for small files (components/media/media_preview.py says so where it matters).
+
+With REELSCOPE_AUTH=iap the whole app sits behind reelscope/iap_gate.py: a request without a
+valid IAP assertion gets no page and no session. Settings that cannot say who the users are
+stop the server here, before it answers anything.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from components.common import resources
 from components.media import media_preview
-from reelscope import media_server, projection
+from reelscope import iap_gate, identity, media_server, projection
 
 # What pages import on first use, imported before the server answers instead: they made a fresh
 # server's first Embeddings map ~2.5 s slower (scikit-learn for the PCA preview, ~1.5 s;
@@ -40,6 +45,19 @@ async def lifespan(_app: st.App) -> AsyncIterator[None]:
     yield
 
 
+def middleware() -> list[Middleware]:
+    """The IAP gate in IAP mode, nothing locally; AuthConfigError stops the server."""
+    verifier = identity.check_auth_settings(resources.settings())
+    if verifier is None:
+        return []
+    base_url_path = str(st.config.get_option("server.baseUrlPath") or "")
+    return [
+        Middleware(
+            iap_gate.IapGate, verifier=verifier, open_paths=iap_gate.open_paths(base_url_path)
+        )
+    ]
+
+
 app = st.App(
     "app.py",
     routes=media_server.routes(
@@ -47,6 +65,7 @@ app = st.App(
         resources.settings,
         str(st.config.get_option("server.baseUrlPath") or ""),
     ),
+    middleware=middleware(),
     lifespan=lifespan,
     # A flag the pages read through st.secrets: process-wide, kept across module reloads.
     secrets={media_preview.ROUTE_FLAG: True},

@@ -36,6 +36,16 @@ ENV_WARM_UP_UMAP = "REELSCOPE_WARM_UP_UMAP"  # "false": no umap warm-up at serve
 ENV_LIBRARY_MAX_GB = "REELSCOPE_LIBRARY_MAX_GB"  # uploads kept before the least used go
 DEFAULT_LIBRARY_MAX_GB = 20.0
 DEFAULT_EMBEDDING_MODEL = "gemini-embedding-2"  # the model Google's newest API reference lists
+# Who the user is (reelscope/identity.py): "local", one user on this machine, or "iap", each
+# request's user verified from Identity-Aware Proxy's signed assertion.
+ENV_AUTH = "REELSCOPE_AUTH"
+ENV_IAP_AUDIENCE = "REELSCOPE_IAP_AUDIENCE"  # /projects/NUMBER/locations/REGION/services/NAME
+ENV_IAP_CERTS_URL = "REELSCOPE_IAP_CERTS_URL"  # IAP's public keys; the tests serve their own
+AUTH_LOCAL = "local"
+AUTH_IAP = "iap"
+# IAP's keys as {key id: PEM}: the form google-auth verifies by itself (the JWK form at
+# .../public_key-jwk needs PyJWT besides, and google-auth ignores the clock skew there).
+DEFAULT_IAP_CERTS_URL = "https://www.gstatic.com/iap/verify/public_key"
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,11 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL  # new embedding collections use it
     warm_up_umap: bool = True  # ~45 s of CPU at server start, so the first UMAP map is quick
     library_max_bytes: int = int(DEFAULT_LIBRARY_MAX_GB * 1e9)  # the media library's cap
+    # Kept as written (lower-cased): an unknown mode must stop the server, not fall back to
+    # "local" and let everyone in as its one user (identity.check_auth_settings says so).
+    auth: str = AUTH_LOCAL
+    iap_audience: str | None = None
+    iap_certs_url: str = DEFAULT_IAP_CERTS_URL
 
     @property
     def endpoint(self) -> str:
@@ -112,6 +127,9 @@ def load_settings(
         library_max_bytes=int(
             _positive_float(read(ENV_LIBRARY_MAX_GB), DEFAULT_LIBRARY_MAX_GB) * 1e9
         ),
+        auth=(read(ENV_AUTH) or AUTH_LOCAL).lower(),
+        iap_audience=read(ENV_IAP_AUDIENCE),
+        iap_certs_url=read(ENV_IAP_CERTS_URL) or DEFAULT_IAP_CERTS_URL,
     )
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+# The server's start and stop live in tests/app_server.py, which other tests use without
+# Playwright; the browser tests and the benches still import them from here.
+from tests.app_server import ROOT as ROOT
+from tests.app_server import running_app as running_app
+
 OUTPUT_DIR = ROOT / "test-output"
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 # Without the background-networking flags Chromium keeps calling Google's hosts (SDK-NOTES.md).
@@ -29,52 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
-                if answer.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"Streamlit did not become healthy at {url}")
-
-
-@contextlib.contextmanager
-def running_app(
-    settings_env: dict[str, str], log_path: Path, script: Path = ROOT / "serve.py"
-) -> Iterator[str]:
-    """The app, started the way `make run` starts it, configured by environment only.
-
-    Unless `settings_env` says otherwise, without the umap warm-up: ~45 s of CPU at every
-    server start would skew the timings of tests that have nothing to do with embeddings.
-    """
-    settings_env = {"REELSCOPE_WARM_UP_UMAP": "false", **settings_env}
-    port = _free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **settings_env}, stdout=log, stderr=log
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, process)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
