@@ -13,10 +13,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+# The logs of the last servers started, for a failing test's report (tests/e2e/conftest.py).
+RECENT_LOGS: deque[Path] = deque(maxlen=4)
 
 
 def free_port() -> int:
@@ -61,6 +66,7 @@ def serving(
     command: Sequence[str], env: dict[str, str], log_path: Path, port: int
 ) -> Iterator[str]:
     """Runs `command` from the repository root until it answers health on `port`; stops it."""
+    RECENT_LOGS.append(log_path)
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"

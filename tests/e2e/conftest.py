@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from tests.app_server import RECENT_LOGS
+
 # The server's start and stop live in tests/app_server.py, which other tests use without
 # Playwright; the browser tests and the benches still import them from here.
 from tests.app_server import ROOT as ROOT
@@ -26,6 +28,23 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+LOG_TAIL_LINES = 60
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failing browser test's report ends with what the last app servers logged (their
+    tracebacks, warnings): on CI that is all there is to read afterwards."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    for log in RECENT_LOGS:
+        if log.exists():
+            lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            report.sections.append((f"app server log {log.parent.name}", "\n".join(lines)))
 
 
 @pytest.fixture(scope="session")

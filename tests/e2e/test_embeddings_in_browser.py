@@ -263,7 +263,8 @@ def _play_in_new_tab(other: Page, app_url: str, name: str) -> None:
     selected = select_point(other, TARGET)
     video = selected.locator("video.rs-video")
     expect(video).to_have_count(1, timeout=15_000)
-    assert "/app/static/reelscope/" in (video.get_attribute("src") or "")
+    # The player sets its source once its data arrives: wait for it, do not read it at once.
+    expect(video).to_have_attribute("src", re.compile(r"/app/static/reelscope/"))
     played = video.evaluate(PLAY_JS)
     assert "error" not in played, played
     assert 4.0 - 0.05 <= played["before"] < 4.5, played
