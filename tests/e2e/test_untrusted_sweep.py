@@ -259,12 +259,8 @@ def test_ask_shows_a_hostile_answer_and_finish_reason_as_text(
 
 
 def run_and_come_back(page: Page, vertex, button: str) -> None:
-    """Press `button`; once its run has ended, visit Models and come back, as a user may.
-
-    On this branch the Chapters page does not always settle when a run ends (its last rerun is
-    lost, seen both after a chapters run and after a chart run; reported to the lead): the
-    visit draws the page again from what the session keeps, which is what is checked here.
-    """
+    """Press `button`; once its run has ended, visit Models and come back, as a user may: the
+    page is drawn again from what the session keeps, and that is what is checked here."""
     sent = len(vertex.requests)
     page.get_by_role("button", name=button).click()
     deadline = time.monotonic() + 30
