@@ -18,12 +18,15 @@ Run with `python -m bench.soak` (about 20 minutes); SOAK_SESSIONS / SOAK_RUNS sh
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,6 +53,8 @@ def main() -> None:
             print(f"session {number + 1} done ({time.monotonic() - started:.0f} s)", flush=True)
         final = idle_figures(registry)
         print(f"after session {SESSIONS}: {describe(final)}", flush=True)
+        print(f"threads added: {added(baseline['thread_names'], final['thread_names'])}")
+        print(f"descriptors added: {added(baseline['fd_targets'], final['fd_targets'])}")
     rss_growth = (final["rss_kb"] - baseline["rss_kb"]) / baseline["rss_kb"] * 100
     print(f"bench soak_rss_first_session_mb: {baseline['rss_kb'] / 1024:.1f}")
     print(f"bench soak_rss_last_session_mb: {final['rss_kb'] / 1024:.1f}")
@@ -184,7 +189,33 @@ def idle_figures(registry) -> dict[str, int]:
         "rss_kb": int(fields["VmRSS"][0]),
         "threads": int(fields["Threads"][0]),
         "fds": len(os.listdir("/proc/self/fd")),
+        "thread_names": sorted(_os_thread_names()),
+        "fd_targets": sorted(_fd_targets()),
     }
+
+
+def _os_thread_names() -> list[str]:
+    """Every OS thread's name, native ones too (a BLAS or Arrow pool), Python's by its name."""
+    python = {t.native_id: t.name for t in threading.enumerate()}
+    names = []
+    for tid in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError):
+            comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+            names.append(python.get(int(tid), f"native:{comm}"))
+    return names
+
+
+def _fd_targets() -> list[str]:
+    targets = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            targets.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return targets
+
+
+def added(before: list[str], after: list[str]) -> list[str]:
+    """What `after` holds more of than `before` (a multiset difference), to name a leak."""
+    return sorted((Counter(after) - Counter(before)).elements())
 
 
 def describe(figures: dict[str, int]) -> str:
