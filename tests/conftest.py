@@ -8,13 +8,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from reelscope.settings import Settings
+from reelscope.store import PriceOf, Store, open_store
 from tests.media_files import make_image, make_video
+from tests.postgres import PostgresCluster, postgres_cluster
 from tests.vertex_emulator import VertexEmulator, write_static_adc
 
 TEST_PROJECT = "test-project"
@@ -55,6 +57,41 @@ def emulator_settings(vertex: VertexEmulator, adc_file: Path, tmp_path: Path) ->
         data_dir=tmp_path / "data",
         request_timeout_s=30,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL 15 cluster for the session (tests/postgres.py); it fails, never
+    skips, where PostgreSQL is not installed: `make test` installs it."""
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
+    """Opens run history stores on one backend: `open_at("main", price_of)`. The same name
+    opens the same database again (a restart); each name is its own data folder and, on
+    PostgreSQL, its own fresh database."""
+    cluster: PostgresCluster | None = (
+        request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    )
+    urls: dict[str, str] = {}
+    opened: list[Store] = []
+
+    def open_at(name: str = "main", price_of: PriceOf | None = None) -> Store:
+        url = None
+        if cluster is not None:
+            url = urls.get(name) or urls.setdefault(name, cluster.new_database())
+        store = open_store(tmp_path / name, price_of=price_of, database_url=url)
+        opened.append(store)
+        return store
+
+    yield open_at
+    for store in opened:
+        store.close()
+    if cluster is not None:
+        for url in urls.values():
+            cluster.drop_database(url)
 
 
 @pytest.fixture(scope="session")

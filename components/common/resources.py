@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import streamlit as st
 
 from reelscope import identity
 from reelscope.catalog import Catalog, load_catalog
+from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.store import EmbeddingStore
 from reelscope.library import MediaLibrary, library_dir, move_old_files
 from reelscope.runs import Runs
@@ -94,9 +94,14 @@ def _runs(data_dir: Path) -> Runs:
     return Runs(registry(), on_start=_recorder(data_dir))
 
 
-@st.cache_resource(show_spinner=False)
 def store(data_dir: Path) -> Store:
-    """The run history and saved prompts of a data folder: opened once per process."""
+    """The run history and saved prompts: in the PostgreSQL that REELSCOPE_DATABASE_URL names
+    (shared by every instance), else in the data folder; opened once per process."""
+    return _store(data_dir, settings().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(data_dir: Path, database_url: str | None) -> Store:
     models = catalog()
 
     def price_of(model_id: str):
@@ -105,14 +110,14 @@ def store(data_dir: Path) -> Store:
         except KeyError:
             return None
 
-    return open_store(data_dir, price_of=price_of)
+    return open_store(data_dir, price_of=price_of, database_url=database_url)
 
 
 def _recorder(data_dir: Path) -> Recorder | None:
     """Runs go on without history if its file cannot be opened (the History page says why)."""
     try:
         return store(data_dir).recorder
-    except (OSError, RuntimeError, sqlite3.Error):
+    except (OSError, RuntimeError, *DATABASE_ERRORS):
         return None
 
 
@@ -128,7 +133,7 @@ def _library(data_dir: Path, max_bytes: int) -> MediaLibrary:
     move_old_files(data_dir, kept)
     kept.add_references("collections", embedding_store(data_dir).media_references)
     # Without a readable history there are no runs to count (the History page says why).
-    with contextlib.suppress(OSError, RuntimeError, sqlite3.Error):
+    with contextlib.suppress(OSError, RuntimeError, *DATABASE_ERRORS):
         kept.add_references("runs", store(data_dir).runs.media_references)
     return kept
 
