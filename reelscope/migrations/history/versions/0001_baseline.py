@@ -17,6 +17,8 @@ Revises:
 
 from alembic import op
 
+from reelscope.migrations import finish_user_version_migrations
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -91,23 +93,9 @@ CREATE INDEX runs_output_trigrams ON runs USING gin (output_text gin_trgm_ops)
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        _upgrade_sqlite(bind.connection.driver_connection)
+        from reelscope.store.schema import MIGRATIONS  # the user_version steps, as they were
+
+        finish_user_version_migrations(bind.connection.driver_connection, MIGRATIONS)
     else:
         for statement in _POSTGRESQL.split(";"):
             op.execute(statement)
-
-
-def _upgrade_sqlite(connection) -> None:
-    from reelscope.store.schema import MIGRATIONS  # the user_version migrations, as they were
-
-    current = connection.execute("PRAGMA user_version").fetchone()[0]
-    if current > len(MIGRATIONS):
-        raise RuntimeError(f"user_version {current} is newer than this Reelscope knows")
-    for migration in MIGRATIONS[current:]:
-        if callable(migration):
-            migration(connection)
-        else:
-            for statement in migration.split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-    connection.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
