@@ -68,20 +68,39 @@ def postgres() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store_opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[..., Store]]:
-    """Opens run history stores on one backend: `open_at("main", price_of)`. The same name
-    opens the same database again (a restart); each name is its own data folder and, on
-    PostgreSQL, its own fresh database."""
+def database_url_for(
+    request: pytest.FixtureRequest,
+) -> Iterator[Callable[[str], str | None]]:
+    """The backend a test runs on, as `database_url_for(name)`: None on SQLite (each store's
+    file in its data folder), else the URL of a fresh PostgreSQL database for that name (the
+    same name, the same database: a restart, or a second instance)."""
     cluster: PostgresCluster | None = (
         request.getfixturevalue("postgres") if request.param == "postgresql" else None
     )
     urls: dict[str, str] = {}
+
+    def url_for(name: str) -> str | None:
+        if cluster is None:
+            return None
+        return urls.get(name) or urls.setdefault(name, cluster.new_database())
+
+    yield url_for
+    if cluster is not None:
+        for url in urls.values():
+            cluster.drop_database(url)  # WITH (FORCE): a store left open does not hold it
+
+
+@pytest.fixture
+def store_opener(
+    database_url_for: Callable[[str], str | None], tmp_path: Path
+) -> Iterator[Callable[..., Store]]:
+    """Opens run history stores on one backend: `open_at("main", price_of)`. The same name
+    opens the same database again (a restart); each name is its own data folder and, on
+    PostgreSQL, its own fresh database."""
     opened: list[Store] = []
 
     def open_at(name: str = "main", price_of: PriceOf | None = None) -> Store:
-        url = None
-        if cluster is not None:
-            url = urls.get(name) or urls.setdefault(name, cluster.new_database())
+        url = database_url_for(name)
         store = open_store(tmp_path / name, price_of=price_of, database_url=url)
         opened.append(store)
         return store
@@ -89,9 +108,6 @@ def store_opener(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cal
     yield open_at
     for store in opened:
         store.close()
-    if cluster is not None:
-        for url in urls.values():
-            cluster.drop_database(url)
 
 
 @pytest.fixture(scope="session")

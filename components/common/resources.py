@@ -124,12 +124,13 @@ def _recorder(data_dir: Path) -> Recorder | None:
 def library() -> MediaLibrary:
     """The media library of the data folder: every upload and link, kept once by hash."""
     current = settings()
-    return _library(current.data_dir, current.library_max_bytes)
+    return _library(current.data_dir, current.library_max_bytes, current.database_url)
 
 
 @st.cache_resource(show_spinner=False)
-def _library(data_dir: Path, max_bytes: int) -> MediaLibrary:
-    kept = MediaLibrary(library_dir(data_dir), max_bytes)
+def _library(data_dir: Path, max_bytes: int, database_url: str | None) -> MediaLibrary:
+    # With REELSCOPE_DATABASE_URL the index is shared; the bytes stay in this data folder.
+    kept = MediaLibrary(library_dir(data_dir), max_bytes, database_url)
     move_old_files(data_dir, kept)
     kept.add_references("collections", embedding_store(data_dir).media_references)
     # Without a readable history there are no runs to count (the History page says why).
