@@ -197,7 +197,12 @@ class Session:
         self.connection = connection
         self.dialect: str = connection.dialect.name
 
-    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> CursorResult:
+    def execute(
+        self, sql: str, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
+    ) -> CursorResult:
+        """One statement; with a list of parameter sets, one executemany for them all."""
+        if isinstance(params, Sequence):
+            return self.connection.execute(_text(sql), list(params))
         return self.connection.execute(_text(sql), dict(params or {}))
 
 

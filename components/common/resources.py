@@ -139,10 +139,15 @@ def _library(data_dir: Path, max_bytes: int, database_url: str | None) -> MediaL
     return kept
 
 
-@st.cache_resource(show_spinner=False)
 def embedding_store(data_dir: Path) -> EmbeddingStore:
-    """The embedding collections of a data folder: opened once per process."""
-    return EmbeddingStore(data_dir)
+    """The embedding collections of a data folder (their metadata in the shared PostgreSQL when
+    REELSCOPE_DATABASE_URL is set; the vectors stay in the folder): opened once per process."""
+    return _embedding_store(data_dir, settings().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _embedding_store(data_dir: Path, database_url: str | None) -> EmbeddingStore:
+    return EmbeddingStore(data_dir, database_url)
 
 
 def today() -> dt.date:
