@@ -1,13 +1,12 @@
 """The one way to open a store's database: SQLite in the data folder, or a shared PostgreSQL.
 
-`SharedDatabase` (the run history) is an SQLAlchemy Engine for a URL: the SQLite file in the data
-folder by default, PostgreSQL (psycopg 3) when `REELSCOPE_DATABASE_URL` is set, with the same
-store code and the same Alembic migrations (reelscope/migrations/) run when it opens.
+Every store (the run history, the media library's index, the embedding collections' metadata)
+is a `SharedDatabase`: an SQLAlchemy Engine for a URL, the store's SQLite file in the data
+folder by default, or PostgreSQL (psycopg 3) when `REELSCOPE_DATABASE_URL` is set, with the same
+store code and the same Alembic migrations (reelscope/migrations/<store>) run when it opens.
 
-`Database` (the media library, embedding collections) is SQLite only. Both use WAL so that
-readers never block the run workers that write, and a busy timeout so that concurrent writers
-wait rather than fail. `Database` keeps `PRAGMA user_version` as the schema version, moved
-forward by an ordered list of migrations, each in its own transaction. A file that is not a
+On SQLite: WAL so that readers never block the run workers that write, a busy timeout so that
+concurrent writers wait rather than fail, BEGIN IMMEDIATE for writes; a file that is not a
 readable database is moved aside (never deleted) and a new one started, and the caller is told.
 
 Connections come from a bounded pool (SQLAlchemy's QueuePool) and go back to it after each use:
@@ -21,7 +20,7 @@ import contextlib
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,135 +33,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import QueuePool
 
-Migration = str | Callable[[sqlite3.Connection], None]
 BUSY_TIMEOUT_MS = 10_000
 POOL_SIZE = 4  # connections kept open for reuse
 POOL_OVERFLOW = 12  # more lent at once when busy, closed when given back
-
-
-class Database:
-    """A database file and its schema. Thread-safe: connections are lent from a bounded pool."""
-
-    def __init__(
-        self,
-        path: Path,
-        migrations: Sequence[Migration],
-        *,
-        pool_size: int = POOL_SIZE,
-        max_overflow: int = POOL_OVERFLOW,
-    ) -> None:
-        self.path = path
-        self.moved_aside: Path | None = None  # where an unreadable file went, if one did
-        self._migrations = tuple(migrations)
-        self._pool_size, self._max_overflow = pool_size, max_overflow
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._pool = self._new_pool()
-        try:
-            self._migrate()
-        except sqlite3.DatabaseError:
-            self.close()
-            self.moved_aside = _move_aside(path)
-            self._pool = self._new_pool()
-            self._migrate()
-
-    @property
-    def version(self) -> int:
-        return self.fetchone("PRAGMA user_version")[0]
-
-    @contextlib.contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection lent from the pool for the block, and given back after it."""
-        lent = self._pool.connect()
-        try:
-            yield lent.dbapi_connection
-        finally:
-            lent.close()
-
-    def fetchone(self, sql: str, args: Sequence[object] = ()) -> sqlite3.Row | None:
-        with self.connect() as connection:
-            return connection.execute(sql, args).fetchone()
-
-    def fetchall(
-        self, sql: str, args: Sequence[object] = (), *, tuples: bool = False
-    ) -> list[sqlite3.Row] | list[tuple]:
-        """Every row (as plain tuples with `tuples`: ~3x faster to build than sqlite3.Row)."""
-        with self.connect() as connection:
-            cursor = connection.execute(sql, args)
-            if tuples:
-                cursor.row_factory = None
-            return cursor.fetchall()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed on success, rolled back on error."""
-        with self.connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-
-    @property
-    def open_connections(self) -> int:
-        """Connections the pool holds now, lent or idle (bounded by its size and overflow)."""
-        return self._pool.checkedin() + self._pool.checkedout()
-
-    def close(self) -> None:
-        self._pool.dispose()
-
-    def _new_pool(self) -> QueuePool:
-        return QueuePool(
-            lambda: _connect(self.path),
-            pool_size=self._pool_size,
-            max_overflow=self._max_overflow,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
-
-    def _migrate(self) -> None:
-        with self.connect() as connection:
-            self._apply_migrations(connection)
-
-    def _apply_migrations(self, connection: sqlite3.Connection) -> None:
-        connection.execute("PRAGMA quick_check").fetchall()  # raises on a damaged file
-        current = connection.execute("PRAGMA user_version").fetchone()[0]
-        if current > len(self._migrations):
-            raise RuntimeError(
-                f"{self.path} has schema version {current}, newer than this Reelscope "
-                f"({len(self._migrations)}). Upgrade Reelscope, or point REELSCOPE_DATA_DIR "
-                "at another folder."
-            )
-        for version, migration in enumerate(self._migrations[current:], start=current + 1):
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                if callable(migration):
-                    migration(connection)
-                else:
-                    for statement in _statements(migration):
-                        connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {version}")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    # Autocommit mode: transactions are explicit (Database.transaction), never implicit.
-    connection = sqlite3.connect(
-        path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
-    connection.row_factory = sqlite3.Row
-    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA synchronous = NORMAL")
-    connection.execute("PRAGMA foreign_keys = ON")
-    return connection
-
-
-def _statements(script: str) -> list[str]:
-    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _move_aside(path: Path) -> Path:
@@ -175,8 +48,6 @@ def _move_aside(path: Path) -> Path:
             sidecar.rename(aside.with_name(aside.name + suffix))
     return aside
 
-
-# --- SharedDatabase: one store on SQLite or PostgreSQL, through SQLAlchemy and Alembic ---
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -234,16 +105,20 @@ class SharedDatabase:
             self.path = Path(self.url.database)
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._engine = self._new_engine()
+        if self.path is not None and self.path.exists():
+            try:
+                self._check_readable()
+            except DATABASE_ERRORS:
+                self.close()  # not a database we can read: keep it, start a new one
+                self.moved_aside = _move_aside(self.path)
+                self._engine = self._new_engine()
+        # A migration that fails leaves the file as it was (one transaction) and is raised:
+        # the file is readable, so it is not moved aside.
         try:
             self._migrate()
-        except DATABASE_ERRORS:
-            if self.path is None or not self.path.exists():
-                self.close()
-                raise
-            self.close()  # not a database we can read: keep it, start a new one
-            self.moved_aside = _move_aside(self.path)
-            self._engine = self._new_engine()
-            self._migrate()
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def revision(self) -> str | None:
@@ -304,14 +179,16 @@ class SharedDatabase:
             event.listen(engine, "begin", _sqlite_begin)
         return engine
 
+    def _check_readable(self) -> None:
+        """Raises if the SQLite file is not a database (its connection's PRAGMAs fail first)."""
+        with self._engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA quick_check").fetchall()
+
     def _migrate(self) -> None:
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS_DIR / self.schema))
         config.attributes["version_table"] = self.version_table
         with self._engine.connect() as connection:
-            if self.dialect == SQLITE:
-                connection.exec_driver_sql("PRAGMA quick_check").fetchall()  # a damaged file
-                connection.rollback()
             connection.execution_options(**{_WRITE: True})
             with connection.begin():
                 if self.dialect == POSTGRESQL:

@@ -23,6 +23,7 @@ from reelscope.embeddings.items import (
 from reelscope.embeddings.models import GEMINI, MULTIMODAL, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow, unique_name
 from reelscope.embeddings.transfer import export_npy, export_parquet, import_file
+from tests.legacy_database import UserVersionDatabase
 
 SHA = "5e" * 32
 
@@ -270,10 +271,9 @@ def test_owners_the_vector_cache_and_projections_are_kept_on_both_backends(
 
 
 def test_an_embeddings_file_from_before_alembic_is_kept(tmp_path):
-    from reelscope.database import Database
     from reelscope.embeddings.store import DATABASE_FILE, MIGRATIONS
 
-    old = Database(tmp_path / "data" / "embeddings" / DATABASE_FILE, MIGRATIONS)
+    old = UserVersionDatabase(tmp_path / "data" / "embeddings" / DATABASE_FILE, MIGRATIONS)
     with old.transaction() as tx:
         tx.execute(
             "INSERT INTO collections (id, name, model_id, dimension, created_at, updated_at) "

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from reelscope.catalog import load_catalog
-from reelscope.database import Database
 from reelscope.library import LIBRARY_DB, MIGRATIONS, SCHEMA, MediaLibrary
 from reelscope.media import SourceKind, source_from_link
+from tests.legacy_database import UserVersionDatabase
 
 LINK = "gs://bucket/match.mp4"
 
@@ -54,7 +54,7 @@ def test_links_and_uploads_are_kept_with_their_owner_facts_cuts_and_copies(libra
 
 
 def test_an_index_from_before_alembic_is_kept(tmp_path):
-    old = Database(tmp_path / "media" / LIBRARY_DB, MIGRATIONS)
+    old = UserVersionDatabase(tmp_path / "media" / LIBRARY_DB, MIGRATIONS)
     with old.transaction() as tx:
         tx.execute(
             "INSERT INTO items (key, kind, name, mime_type, owner, added_at, used_at, uri) "

@@ -9,12 +9,13 @@ import threading
 import pytest
 import sqlalchemy
 
-from reelscope.database import Database, SharedDatabase, sqlite_url
+from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.generation.events import Completed, TextDelta, to_record
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec
 from reelscope.store import SCHEMA, STORE_FILENAME, RunQuery, open_store
 from reelscope.store.schema import MIGRATIONS
+from tests.legacy_database import UserVersionDatabase
 
 HEAD = "0002"
 
@@ -30,7 +31,7 @@ def test_a_file_made_by_the_user_version_store_is_upgraded_in_place_keeping_ever
     """Today's file (user_version 4, no Alembic table) is recognised, not rebuilt: its runs,
     events, prompts and search index stay, and it gains owners."""
     path = tmp_path / STORE_FILENAME
-    old = Database(path, MIGRATIONS)  # exactly how the store opened it before Alembic
+    old = UserVersionDatabase(path, MIGRATIONS)  # exactly how the store opened it before Alembic
     record = RunSpec("gemini-2.5-pro", "Where is the goalkeeper?", GenerationParams()).to_record()
     events = [TextDelta(0.1, "He dives "), TextDelta(0.2, "left."), Completed(0.3)]
     with old.transaction() as tx:

@@ -16,7 +16,6 @@ import pytest
 import sqlalchemy
 
 from reelscope.catalog import Price
-from reelscope.database import Database
 from reelscope.generation.events import (
     Completed,
     EndedEarly,
@@ -42,6 +41,7 @@ from reelscope.store.transfer import (
     export_markdown,
     import_json,
 )
+from tests.legacy_database import UserVersionDatabase
 
 SHA = "ab" * 32
 PRICE = Price(1.0, 4.0, dt.date(2025, 1, 1), "test price", ())
@@ -92,7 +92,7 @@ def test_a_new_file_gets_the_whole_schema(tmp_path):
 
 def test_a_version_1_file_is_migrated_and_its_runs_become_searchable(tmp_path):
     path = tmp_path / STORE_FILENAME
-    old = Database(path, MIGRATIONS[:1])
+    old = UserVersionDatabase(path, MIGRATIONS[:1])
     record = spec("Where is the goalkeeper?").to_record()
     with old.transaction() as tx:
         tx.execute(
@@ -117,7 +117,7 @@ def test_a_version_1_file_is_migrated_and_its_runs_become_searchable(tmp_path):
 
 def test_a_version_2_file_keeps_every_event_of_its_runs_in_order(tmp_path):
     path = tmp_path / STORE_FILENAME
-    old = Database(path, MIGRATIONS[:2])
+    old = UserVersionDatabase(path, MIGRATIONS[:2])
     record = spec("Describe").to_record()
     events = [TextDelta(0.1, "one "), TextDelta(0.2, "two"), Completed(0.3)]
     with old.transaction() as tx:
@@ -270,7 +270,7 @@ def test_a_stream_that_ended_early_is_kept_as_incomplete_not_completed(store):
 
 def test_a_version_3_file_calls_its_streams_that_ended_early_incomplete(tmp_path):
     path = tmp_path / STORE_FILENAME
-    old = Database(path, MIGRATIONS[:3])
+    old = UserVersionDatabase(path, MIGRATIONS[:3])
     record = json.dumps(spec().to_record())
     runs = {
         "early": [TextDelta(0.1, "cut "), EndedEarly(0.2), Completed(0.21)],
