@@ -36,19 +36,6 @@ from sqlalchemy.pool import QueuePool
 BUSY_TIMEOUT_MS = 10_000
 POOL_SIZE = 4  # connections kept open for reuse
 POOL_OVERFLOW = 12  # more lent at once when busy, closed when given back
-
-
-def _move_aside(path: Path) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    aside = path.with_name(f"{path.name}.unreadable-{stamp}")
-    path.rename(aside)
-    for suffix in ("-wal", "-shm"):
-        sidecar = path.with_name(path.name + suffix)
-        if sidecar.exists():
-            sidecar.rename(aside.with_name(aside.name + suffix))
-    return aside
-
-
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -247,3 +234,14 @@ def _sqlite_begin(connection: Connection) -> None:
     # SQLITE_BUSY whatever the busy timeout, where BEGIN IMMEDIATE waits its turn.
     immediate = connection.get_execution_options().get(_WRITE)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.unreadable-{stamp}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        sidecar = path.with_name(path.name + suffix)
+        if sidecar.exists():
+            sidecar.rename(aside.with_name(aside.name + suffix))
+    return aside
