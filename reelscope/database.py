@@ -116,6 +116,12 @@ class SharedDatabase:
             ).get_current_revision()
 
     @property
+    def shared(self) -> bool:
+        """Whether other servers may use this database at the same time (PostgreSQL), or only
+        this one (a SQLite file in its data folder)."""
+        return self.dialect != SQLITE
+
+    @property
     def version_table(self) -> str:
         # One table per store, so that stores can share one PostgreSQL database.
         return f"alembic_version_{self.schema}"

@@ -57,8 +57,13 @@ class Store:
         self.moved_aside: Path | None = self.db.moved_aside
         self.runs = RunRepo(self.db, price_of)
         self.prompts = PromptRepo(self.db)
-        self.interrupted = self.runs.close_interrupted()  # left running by a stopped server
-        self.runs.purge_deleted()  # deletes not undone before the last server stopped
+        self.interrupted = 0
+        if not self.db.shared:
+            # One server uses the file: what it left running died with it, and the deletes its
+            # sessions could still undo went with them. A shared database's running runs and
+            # pending deletes may be another live instance's: left to that instance.
+            self.interrupted = self.runs.close_interrupted()
+            self.runs.purge_deleted()
         self.recorder = Recorder(self.db, self.runs, app_version())
 
     @property

@@ -199,3 +199,24 @@ def test_a_plain_postgresql_url_is_read_with_psycopg_3(postgres):
     assert db.revision == HEAD
     db.close()
     postgres.drop_database(url)
+
+
+def test_an_instance_starting_leaves_another_instances_live_run_and_pending_deletes(postgres):
+    url = postgres.new_database()
+    a = open_store(postgres.folder / "unused-a", database_url=url)
+    live = Run(RunSpec("gemini-3.5-flash", "streaming on A", GenerationParams()))
+    a.recorder(live)
+    live.append(TextDelta(0.1, "half "))
+    deleted = finished_run("deleted on A, undoable")
+    a.runs.record_whole(deleted, "0.1.0", "local")
+    a.runs.delete([deleted.id])
+    assert a.recorder.flush(5)
+
+    b = open_store(postgres.folder / "unused-b", database_url=url)
+    assert b.interrupted == 0 and b.runs.get(live.id).status == "running"
+    assert a.runs.restore([deleted.id]) == [deleted.id], "A's undo still works"
+    live.append(Completed(0.2))
+    assert a.recorder.flush(5) and b.runs.get(live.id).status == "completed"
+    a.close()
+    b.close()
+    postgres.drop_database(url)

@@ -231,6 +231,9 @@ def test_a_run_cut_by_a_server_stop_is_closed_as_interrupted_at_the_next_start(s
     store.close()  # the server is gone; the run never ended
 
     again = store_opener()
+    if again.db.shared:  # another instance may be streaming it: a start leaves it alone
+        assert again.interrupted == 0 and again.runs.get(run.id).status == "running"
+        return
     assert again.interrupted == 1
     stored = again.runs.get(run.id)
     assert stored.status == "interrupted" and stored.state().text == "half "
