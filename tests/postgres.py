@@ -50,10 +50,12 @@ class PostgresCluster:
             "initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
             "--locale=C.UTF-8", "--no-sync",
         )  # fmt: skip
-        # No Unix socket (its default folder needs root), fsync off (throwaway data), and
+        # The Unix socket in the cluster's own folder (the default one needs root): Cloud Run
+        # reaches Cloud SQL that way (…?host=/cloudsql/…). fsync off (throwaway data), and
         # enough connections for several stores' pools at once.
         options = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='' "
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+            f"-c unix_socket_directories={self.folder} "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
             "-c max_connections=200"
         )
@@ -65,6 +67,11 @@ class PostgresCluster:
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def socket_url(self, url: str) -> str:
+        """The same database through the Unix socket, written as Cloud SQL's URLs are."""
+        database = sqlalchemy.make_url(url).database
+        return f"postgresql+psycopg://postgres@/{database}?host={self.folder}&port={self.port}"
 
     def new_database(self) -> str:
         """A new, empty database; its URL."""

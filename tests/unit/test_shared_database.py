@@ -220,3 +220,15 @@ def test_an_instance_starting_leaves_another_instances_live_run_and_pending_dele
     a.close()
     b.close()
     postgres.drop_database(url)
+
+
+def test_a_cloud_sql_style_url_reaches_the_server_through_its_unix_socket(postgres):
+    """`…@/DB?host=/cloudsql/PROJECT:REGION:INSTANCE`, as make deploy writes it: no host name,
+    the socket's folder as `host`."""
+    url = postgres.new_database()
+    store = open_store(postgres.folder / "unused", database_url=postgres.socket_url(url))
+    assert store.db.revision == HEAD
+    address = store.db.fetchone("SELECT inet_server_addr()")[0]
+    assert address is None, "a Unix socket has no server address"
+    store.close()
+    postgres.drop_database(url)
