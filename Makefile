@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test test-fast lint format browser bench deploy clean
+.PHONY: run test test-fast lint format browser postgres bench deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(VENV)/.runtime-installed
 browser:
 	@bash scripts/ensure-browser.sh $(BIN)
 
+# The store suite runs on SQLite and on a throwaway PostgreSQL 15 (tests/postgres.py).
+postgres:
+	@bash scripts/ensure-postgres.sh
+
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -36,14 +40,14 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: $(VENV)/.dev-installed browser lint
+test: $(VENV)/.dev-installed browser postgres lint
 	$(BIN)/python -m pytest
 
 # The inner loop: everything but the browser tests (tests/e2e), no Chromium needed.
-test-fast: $(VENV)/.dev-installed lint
+test-fast: $(VENV)/.dev-installed postgres lint
 	$(BIN)/python -m pytest -m "not e2e"
 
-bench: $(VENV)/.dev-installed browser
+bench: $(VENV)/.dev-installed browser postgres
 	$(BIN)/python -m bench
 
 # Reelscope on Cloud Run behind IAP (README.md, "Deploy to Cloud Run"): GOOGLE_CLOUD_PROJECT,

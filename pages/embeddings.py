@@ -55,7 +55,9 @@ with st.expander("Build a new collection", expanded=info is None, icon=":materia
         embedder = emb.connected_embedder(settings, plan.model.id, plan.dimension)
         if embedder is not None:
             try:
-                created = store.create(plan.name, plan.model.id, plan.dimension)
+                created = store.create(
+                    plan.name, plan.model.id, plan.dimension, owner=resources.owner()
+                )
                 emb.keep_job(
                     start_job(
                         store, embedder, created.id, plan.items,

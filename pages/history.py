@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import streamlit as st
 
 from components.common import app_frame, resources, run_view
 from components.history import history_table, run_compare, undo_notice
+from reelscope.database import DATABASE_ERRORS
 from reelscope.runs import Run
 from reelscope.runs.replay import SPEEDS, replay_info, start_replay
 from reelscope.store import StoredRun, app_version
@@ -31,7 +30,7 @@ VIEW_KEY = "history-run"
 st.title("History")
 try:
     store = resources.store(resources.settings().data_dir)
-except (OSError, RuntimeError, sqlite3.Error) as problem:
+except (OSError, RuntimeError, *DATABASE_ERRORS) as problem:
     st.error(f"Run history is unavailable: {problem}", icon=":material/error:")
     st.stop()
 if store.moved_aside is not None:

@@ -2,11 +2,12 @@
 
 Uploads are stored under `<data_dir>/media/<sha256>` (streamed in, hashed as they are written,
 renamed into place: reelscope/spool.py), probed once, and listed with what the probe found in
-`media/library.sqlite`; links are kept by URI. Every page that takes media offers the library,
-so a video uploaded on Ask is one click away on Chapters, Side by side and Embeddings, after a
-reload and after a restart. Runs and collections refer to items by hash or URI (their stores
-say how often: `References`). A size cap evicts the least recently used uploads that nothing
-refers to, and says which; what is referred to is never evicted.
+`media/library.sqlite` (or, with REELSCOPE_DATABASE_URL, in the shared PostgreSQL: the index
+only; the bytes stay in this folder); links are kept by URI. Every page that takes media offers
+the library, so a video uploaded on Ask is one click away on Chapters, Side by side and
+Embeddings, after a reload and after a restart. Runs and collections refer to items by hash or
+URI (their stores say how often: `References`). A size cap evicts the least recently used
+uploads that nothing refers to, and says which; what is referred to is never evicted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from reelscope.catalog import MediaFacts
-from reelscope.database import Database
+from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.media import (
     Clip,
     MediaProbe,
@@ -39,6 +40,7 @@ from reelscope.tasks import LOCAL_OWNER
 
 LIBRARY_DIRNAME = "media"
 LIBRARY_DB = "library.sqlite"
+SCHEMA = "library"  # its migrations: reelscope/migrations/library
 DEFAULT_MAX_BYTES = 20_000_000_000  # 20 GB of uploads before the least used go
 
 
@@ -58,6 +60,7 @@ References = Callable[[], Mapping[str, int]]
 """Where items are used by one store: library key ("sha256:<hex>" or a link's URI) -> how many
 of its records (runs, collections) refer to it."""
 
+# The user_version steps of a library.sqlite from before Alembic; migration 0001 finishes them.
 MIGRATIONS = (
     """
     CREATE TABLE items (
@@ -123,11 +126,13 @@ class Added:
 class MediaLibrary:
     """A data folder's library. Thread-safe."""
 
-    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES, database_url: str | None = None
+    ) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self._files = Spool(self.root, max_bytes=max_bytes)
-        self.db = Database(self.root / LIBRARY_DB, MIGRATIONS)
+        self.db = SharedDatabase(database_url or sqlite_url(self.root / LIBRARY_DB), SCHEMA)
         self._references: dict[str, References] = {}
         self._lock = threading.Lock()  # eviction and adding: one at a time
 
@@ -181,14 +186,15 @@ class MediaLibrary:
 
     def items(self, owner: str | None = None, limit: int = 500) -> list[LibraryItem]:
         """The kept items, most recently used first."""
-        where, args = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
+        where, args = ("WHERE owner = :owner", {"owner": owner}) if owner is not None else ("", {})
         rows = self.db.fetchall(
-            f"SELECT * FROM items {where} ORDER BY used_at DESC LIMIT ?", (*args, limit)
+            f"SELECT * FROM items {where} ORDER BY used_at DESC LIMIT :limit",
+            {**args, "limit": limit},
         )
         return [_item(row) for row in rows]
 
     def get(self, key: str) -> LibraryItem | None:
-        row = self.db.fetchone("SELECT * FROM items WHERE key = ?", (key,))
+        row = self.db.fetchone("SELECT * FROM items WHERE key = :key", {"key": key})
         return _item(row) if row else None
 
     def source(self, key: str) -> MediaSource | None:
@@ -243,16 +249,22 @@ class MediaLibrary:
     def touch(self, key: str) -> None:
         """Mark an item used now (the least recently used go first under the cap)."""
         with self.db.transaction() as tx:
-            tx.execute("UPDATE items SET used_at = ? WHERE key = ?", (_now(), key))
+            tx.execute(
+                "UPDATE items SET used_at = :now WHERE key = :key", {"now": _now(), "key": key}
+            )
 
     def set_staged(self, sha256: str, uri: str) -> None:
         with self.db.transaction() as tx:
-            tx.execute("UPDATE items SET staged_uri = ? WHERE sha256 = ?", (uri, sha256))
+            tx.execute(
+                "UPDATE items SET staged_uri = :uri WHERE sha256 = :sha256",
+                {"uri": uri, "sha256": sha256},
+            )
 
     def set_cuts(self, sha256: str, cuts: Sequence[float]) -> None:
         with self.db.transaction() as tx:
             tx.execute(
-                "UPDATE items SET cuts = ? WHERE sha256 = ?", (json.dumps(list(cuts)), sha256)
+                "UPDATE items SET cuts = :cuts WHERE sha256 = :sha256",
+                {"cuts": json.dumps(list(cuts)), "sha256": sha256},
             )
 
     def delete(self, key: str) -> bool:
@@ -261,7 +273,7 @@ class MediaLibrary:
         if item is None:
             return False
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM items WHERE key = ?", (key,))
+            tx.execute("DELETE FROM items WHERE key = :key", {"key": key})
         if item.sha256:
             self._files.discard(item.sha256)
         return True
@@ -273,21 +285,21 @@ class MediaLibrary:
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO items (key, kind, name, mime_type, owner, added_at, used_at, sha256,"
-                " size, uri, probe) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET used_at = excluded.used_at",
-                (
-                    source.key,
-                    str(source.kind if source.sha256 is None else SourceKind.UPLOAD),
-                    source.label,
-                    source.mime_type,
-                    owner,
-                    now,
-                    now,
-                    source.sha256,
-                    source.size,
-                    source.uri if source.sha256 is None else None,
-                    _probe_json(source.probe),
-                ),
+                " size, uri, probe) VALUES (:key, :kind, :name, :mime_type, :owner, :now, :now,"
+                " :sha256, :size, :uri, :probe)"
+                " ON CONFLICT (key) DO UPDATE SET used_at = excluded.used_at",
+                {
+                    "key": source.key,
+                    "kind": str(source.kind if source.sha256 is None else SourceKind.UPLOAD),
+                    "name": source.label,
+                    "mime_type": source.mime_type,
+                    "owner": owner,
+                    "now": now,
+                    "sha256": source.sha256,
+                    "size": source.size,
+                    "uri": source.uri if source.sha256 is None else None,
+                    "probe": _probe_json(source.probe),
+                },
             )
 
     def _source_of(self, item: LibraryItem) -> MediaSource | None:
@@ -329,10 +341,12 @@ class MediaLibrary:
         for key, name, sha256 in rows:
             if self._files.total_bytes + incoming <= self.max_bytes:
                 break
-            if used.get(key):
+            # Only what this folder holds frees room in it: with a shared index (PostgreSQL),
+            # another instance's uploads are not this one's to evict.
+            if used.get(key) or sha256 not in self._files:
                 continue
             with self.db.transaction() as tx:
-                tx.execute("DELETE FROM items WHERE key = ?", (key,))
+                tx.execute("DELETE FROM items WHERE key = :key", {"key": key})
             self._files.discard(sha256)
             evicted.append(name)
         return tuple(evicted)
@@ -385,6 +399,7 @@ def _probe_from(text: str | None) -> MediaProbe | None:
 
 
 def _item(row) -> LibraryItem:
+    row = row._mapping
     cuts = json.loads(row["cuts"]) if row["cuts"] else None
     return LibraryItem(
         key=row["key"],

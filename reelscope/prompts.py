@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reelscope.store import Prompt, Store, parse_variables
+from reelscope.tasks import LOCAL_OWNER
 
 
 class PromptError(ValueError):
@@ -125,9 +126,16 @@ def fill(text: str, values: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def save(store: Store, name: str, text: str, prompt_id: str | None = None) -> Prompt:
+def save(
+    store: Store,
+    name: str,
+    text: str,
+    prompt_id: str | None = None,
+    *,
+    owner: str = LOCAL_OWNER,
+) -> Prompt:
     """Save (or update) a user prompt; PromptError says what is wrong."""
     try:
-        return store.prompts.save(name, text, prompt_id=prompt_id)
+        return store.prompts.save(name, text, prompt_id=prompt_id, owner=owner)
     except ValueError as problem:
         raise PromptError(str(problem)) from problem

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
 DEFAULT_LOCATION = "global"  # several current Gemini models are served only there
@@ -18,6 +18,8 @@ ENV_LOCATION = "GOOGLE_CLOUD_LOCATION"
 ENV_BASE_URL = "GOOGLE_VERTEX_BASE_URL"
 ENV_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 ENV_DATA_DIR = "REELSCOPE_DATA_DIR"
+# The run history in a shared PostgreSQL (postgresql+psycopg://…); unset: SQLite in the data folder.
+ENV_DATABASE_URL = "REELSCOPE_DATABASE_URL"
 ENV_STORAGE_EMULATOR = "STORAGE_EMULATOR_HOST"
 ENV_BUCKET = "REELSCOPE_BUCKET"  # staging bucket for uploads above the inline limit
 ENV_TIMEOUT = "REELSCOPE_REQUEST_TIMEOUT"
@@ -57,6 +59,7 @@ class Settings:
     vertex_base_url: str | None = None
     credentials_file: str | None = None
     data_dir: Path = Path(DEFAULT_DATA_DIR)
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
     storage_emulator_host: str | None = None
     request_timeout_s: float = DEFAULT_TIMEOUT_S
     gcloud_config_dir: Path | None = None  # where `gcloud auth application-default login` writes
@@ -117,6 +120,7 @@ def load_settings(
         vertex_base_url=(read(ENV_BASE_URL) or "").rstrip("/") or None,
         credentials_file=read(ENV_CREDENTIALS),
         data_dir=Path(read(ENV_DATA_DIR) or DEFAULT_DATA_DIR).expanduser(),
+        database_url=read(ENV_DATABASE_URL),
         storage_emulator_host=read(ENV_STORAGE_EMULATOR),
         request_timeout_s=_positive_float(read(ENV_TIMEOUT), DEFAULT_TIMEOUT_S),
         gcloud_config_dir=_gcloud_config_dir(environ),

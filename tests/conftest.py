@@ -8,13 +8,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from reelscope.settings import Settings
+from reelscope.store import PriceOf, Store, open_store
 from tests.media_files import make_image, make_video
+from tests.postgres import PostgresCluster, postgres_cluster
 from tests.vertex_emulator import VertexEmulator, write_static_adc
 
 TEST_PROJECT = "test-project"
@@ -55,6 +57,57 @@ def emulator_settings(vertex: VertexEmulator, adc_file: Path, tmp_path: Path) ->
         data_dir=tmp_path / "data",
         request_timeout_s=30,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL 15 cluster for the session (tests/postgres.py); it fails, never
+    skips, where PostgreSQL is not installed: `make test` installs it."""
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url_for(
+    request: pytest.FixtureRequest,
+) -> Iterator[Callable[[str], str | None]]:
+    """The backend a test runs on, as `database_url_for(name)`: None on SQLite (each store's
+    file in its data folder), else the URL of a fresh PostgreSQL database for that name (the
+    same name, the same database: a restart, or a second instance)."""
+    cluster: PostgresCluster | None = (
+        request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    )
+    urls: dict[str, str] = {}
+
+    def url_for(name: str) -> str | None:
+        if cluster is None:
+            return None
+        return urls.get(name) or urls.setdefault(name, cluster.new_database())
+
+    yield url_for
+    if cluster is not None:
+        for url in urls.values():
+            cluster.drop_database(url)  # WITH (FORCE): a store left open does not hold it
+
+
+@pytest.fixture
+def store_opener(
+    database_url_for: Callable[[str], str | None], tmp_path: Path
+) -> Iterator[Callable[..., Store]]:
+    """Opens run history stores on one backend: `open_at("main", price_of)`. The same name
+    opens the same database again (a restart); each name is its own data folder and, on
+    PostgreSQL, its own fresh database."""
+    opened: list[Store] = []
+
+    def open_at(name: str = "main", price_of: PriceOf | None = None) -> Store:
+        url = database_url_for(name)
+        store = open_store(tmp_path / name, price_of=price_of, database_url=url)
+        opened.append(store)
+        return store
+
+    yield open_at
+    for store in opened:
+        store.close()
 
 
 @pytest.fixture(scope="session")

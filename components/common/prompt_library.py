@@ -9,12 +9,11 @@ text of that widget as a named prompt in the store. The component owns the keys 
 
 from __future__ import annotations
 
-import sqlite3
-
 import streamlit as st
 
 from components.common import kept, resources
 from reelscope import prompts
+from reelscope.database import DATABASE_ERRORS
 from reelscope.store import Prompt, Store
 from reelscope.untrusted import safe_markdown
 
@@ -112,7 +111,7 @@ def _use(key: str, items: dict[str, Prompt | prompts.ReadyPrompt], prompt_key: s
 def _save(key: str, store: Store, prompt_key: str) -> None:
     name = kept.value(f"{key}.save_name") or ""
     try:
-        saved = prompts.save(store, name, kept.value(prompt_key) or "")
+        saved = prompts.save(store, name, kept.value(prompt_key) or "", owner=resources.owner())
     except prompts.PromptError as problem:
         kept.say_once(f"{key}.errors", [str(problem)])
         return
@@ -144,7 +143,7 @@ def _store() -> Store | None:
     data_dir = resources.settings().data_dir
     try:
         store = resources.store(data_dir)
-    except (OSError, RuntimeError, sqlite3.Error):
+    except (OSError, RuntimeError, *DATABASE_ERRORS):
         return None
     _install_ready(str(data_dir), store)
     return store

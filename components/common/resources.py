@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import streamlit as st
 
 from reelscope import identity
 from reelscope.catalog import Catalog, load_catalog
+from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.store import EmbeddingStore
 from reelscope.library import MediaLibrary, library_dir, move_old_files
 from reelscope.runs import Runs
@@ -94,9 +94,14 @@ def _runs(data_dir: Path) -> Runs:
     return Runs(registry(), on_start=_recorder(data_dir))
 
 
-@st.cache_resource(show_spinner=False)
 def store(data_dir: Path) -> Store:
-    """The run history and saved prompts of a data folder: opened once per process."""
+    """The run history and saved prompts: in the PostgreSQL that REELSCOPE_DATABASE_URL names
+    (shared by every instance), else in the data folder; opened once per process."""
+    return _store(data_dir, settings().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(data_dir: Path, database_url: str | None) -> Store:
     models = catalog()
 
     def price_of(model_id: str):
@@ -105,38 +110,44 @@ def store(data_dir: Path) -> Store:
         except KeyError:
             return None
 
-    return open_store(data_dir, price_of=price_of)
+    return open_store(data_dir, price_of=price_of, database_url=database_url)
 
 
 def _recorder(data_dir: Path) -> Recorder | None:
     """Runs go on without history if its file cannot be opened (the History page says why)."""
     try:
         return store(data_dir).recorder
-    except (OSError, RuntimeError, sqlite3.Error):
+    except (OSError, RuntimeError, *DATABASE_ERRORS):
         return None
 
 
 def library() -> MediaLibrary:
     """The media library of the data folder: every upload and link, kept once by hash."""
     current = settings()
-    return _library(current.data_dir, current.library_max_bytes)
+    return _library(current.data_dir, current.library_max_bytes, current.database_url)
 
 
 @st.cache_resource(show_spinner=False)
-def _library(data_dir: Path, max_bytes: int) -> MediaLibrary:
-    kept = MediaLibrary(library_dir(data_dir), max_bytes)
+def _library(data_dir: Path, max_bytes: int, database_url: str | None) -> MediaLibrary:
+    # With REELSCOPE_DATABASE_URL the index is shared; the bytes stay in this data folder.
+    kept = MediaLibrary(library_dir(data_dir), max_bytes, database_url)
     move_old_files(data_dir, kept)
     kept.add_references("collections", embedding_store(data_dir).media_references)
     # Without a readable history there are no runs to count (the History page says why).
-    with contextlib.suppress(OSError, RuntimeError, sqlite3.Error):
+    with contextlib.suppress(OSError, RuntimeError, *DATABASE_ERRORS):
         kept.add_references("runs", store(data_dir).runs.media_references)
     return kept
 
 
-@st.cache_resource(show_spinner=False)
 def embedding_store(data_dir: Path) -> EmbeddingStore:
-    """The embedding collections of a data folder: opened once per process."""
-    return EmbeddingStore(data_dir)
+    """The embedding collections of a data folder (their metadata in the shared PostgreSQL when
+    REELSCOPE_DATABASE_URL is set; the vectors stay in the folder): opened once per process."""
+    return _embedding_store(data_dir, settings().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _embedding_store(data_dir: Path, database_url: str | None) -> EmbeddingStore:
+    return EmbeddingStore(data_dir, database_url)
 
 
 def today() -> dt.date:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.common import resources
 from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.store import Collection, CollectionInfo, EmbeddingStore
 from reelscope.untrusted import safe_inline
@@ -114,7 +115,7 @@ def _import(store: EmbeddingStore, files, name: str) -> CollectionInfo:
         labels = by_suffix.get(".json")
         if labels is not None and main_path.suffix == ".npy":
             (Path(folder) / f"{stem}.json").write_bytes(labels.getvalue())
-        return import_file(store, main_path, name.strip() or None)
+        return import_file(store, main_path, name.strip() or None, owner=resources.owner())
 
 
 def _stem(name: str) -> str:

@@ -1,8 +1,10 @@
-"""Collections in the data folder: metadata and the vector cache in SQLite, vectors in .npy.
+"""Collections in the data folder: metadata and the vector cache in SQLite (or, with
+REELSCOPE_DATABASE_URL, in the shared PostgreSQL), vectors in .npy.
 
 Layout under `<data_dir>/embeddings/`:
-- `embeddings.sqlite` (reelscope.database: WAL, migrations): collections, their rows (what each
-  vector is: kind, label, source, segment times), the vector cache and stored projections;
+- `embeddings.sqlite` (reelscope.database.SharedDatabase, Alembic migrations in
+  reelscope/migrations/embeddings): collections with their owner, their rows (what each vector
+  is: kind, label, source, segment times), the vector cache and stored projections;
 - `collections/<id>/vectors.npy`: the collection's (n, d) float32 matrix, memory-mapped on
   open, so a collection of 50k × 1408 reopens in milliseconds (see bench/map_open.py);
 - `collections/<id>/projection-<key>.npy`: stored map coordinates;
@@ -19,15 +21,15 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from reelscope.database import Database
+from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.embeddings.items import (
     EMBEDDINGS_DIRNAME,
     BlobStore,
@@ -36,6 +38,7 @@ from reelscope.embeddings.items import (
     blobs_dir,
 )
 from reelscope.embeddings.models import EMBEDDING_MODELS, Segment, check_dimension
+from reelscope.tasks import LOCAL_OWNER
 
 ROWS_FILE = "rows.arrow"  # a columnar copy of the rows table: what a map opens
 ROW_COLUMNS = (
@@ -43,7 +46,10 @@ ROW_COLUMNS = (
     "blob_sha", "uri",
 )  # fmt: skip
 IMPORTED_MODEL = "imported"  # a collection of vectors from a file: searchable by its own rows
+DATABASE_FILE = "embeddings.sqlite"
+SCHEMA = "embeddings"  # its migrations: reelscope/migrations/embeddings
 
+# The user_version steps of an embeddings.sqlite from before Alembic; migration 0001 finishes them.
 MIGRATIONS = (
     """
     CREATE TABLE collections (
@@ -82,6 +88,7 @@ class CollectionInfo:
     created_at: str
     updated_at: str
     imported: bool
+    owner: str = LOCAL_OWNER
 
     @property
     def model_label(self) -> str:
@@ -195,7 +202,7 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 class VectorCache:
     """Vectors by (model, content, segment window, dimension): a repeat makes no call."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: SharedDatabase) -> None:
         self._db = database
 
     @staticmethod
@@ -204,11 +211,12 @@ class VectorCache:
 
     def get(self, call_key: str, dimension: int) -> list[Segment] | None:
         row = self._db.fetchone(
-            "SELECT count, dimension, spans, vectors FROM cache WHERE key = ?",
-            (self.key(call_key, dimension),),
+            "SELECT count, dimension, spans, vectors FROM cache WHERE key = :key",
+            {"key": self.key(call_key, dimension)},
         )
         if row is None:
             return None
+        row = row._mapping
         vectors = np.frombuffer(row["vectors"], dtype=np.float32).reshape(row["count"], -1)
         spans = np.frombuffer(row["spans"], dtype=np.float64).reshape(row["count"], 2)
         return [
@@ -221,31 +229,39 @@ class VectorCache:
         spans = np.array([[_nan(s.start_s), _nan(s.end_s)] for s in segments], dtype=np.float64)
         with self._db.transaction() as tx:
             tx.execute(
-                "INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    self.key(call_key, dimension),
-                    vectors.shape[1],
-                    len(segments),
-                    spans.tobytes(),
-                    vectors.tobytes(),
-                    _now(),
-                ),
+                "INSERT INTO cache (key, dimension, count, spans, vectors, created_at) "
+                "VALUES (:key, :dimension, :count, :spans, :vectors, :now) "
+                "ON CONFLICT (key) DO UPDATE SET dimension = excluded.dimension, "
+                "count = excluded.count, spans = excluded.spans, vectors = excluded.vectors, "
+                "created_at = excluded.created_at",
+                {
+                    "key": self.key(call_key, dimension),
+                    "dimension": vectors.shape[1],
+                    "count": len(segments),
+                    "spans": spans.tobytes(),
+                    "vectors": vectors.tobytes(),
+                    "now": _now(),
+                },
             )
 
 
 class EmbeddingStore:
     """Every collection of one data folder. Thread-safe (jobs write from worker threads)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
         self.root = data_dir / EMBEDDINGS_DIRNAME
-        self.db = Database(self.root / "embeddings.sqlite", MIGRATIONS)
+        # With a shared database the metadata is shared; the .npy vectors stay in this folder.
+        self.db = SharedDatabase(database_url or sqlite_url(self.root / DATABASE_FILE), SCHEMA)
         self.blobs = BlobStore(blobs_dir(data_dir))
         self.cache = VectorCache(self.db)
 
     # -- collections --
 
-    def create(self, name: str, model_id: str, dimension: int) -> CollectionInfo:
-        """A new, empty collection, named `name`, or "name (2)" when that name is taken."""
+    def create(
+        self, name: str, model_id: str, dimension: int, *, owner: str = LOCAL_OWNER
+    ) -> CollectionInfo:
+        """A new, empty collection of `owner`'s, named `name`, or "name (2)" when that name is
+        taken."""
         name = " ".join(name.split())  # one line: it names the collection in a picker
         if not name:
             raise EmbeddingError("Give the collection a name.")
@@ -260,16 +276,17 @@ class EmbeddingStore:
             taken = {row[0] for row in tx.execute("SELECT name FROM collections")}
             tx.execute(
                 "INSERT INTO collections (id, name, model_id, dimension, created_at, updated_at,"
-                " imported) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    collection_id,
-                    unique_name(name, taken),
-                    model_id,
-                    dimension,
-                    now,
-                    now,
-                    int(model_id == IMPORTED_MODEL),
-                ),
+                " imported, owner) VALUES (:id, :name, :model_id, :dimension, :now, :now,"
+                " :imported, :owner)",
+                {
+                    "id": collection_id,
+                    "name": unique_name(name, taken),
+                    "model_id": model_id,
+                    "dimension": dimension,
+                    "now": now,
+                    "imported": int(model_id == IMPORTED_MODEL),
+                    "owner": owner,
+                },
             )
         return self.info(collection_id)
 
@@ -278,18 +295,19 @@ class EmbeddingStore:
         return [_info(r) for r in rows]
 
     def info(self, collection_id: str) -> CollectionInfo | None:
-        row = self.db.fetchone("SELECT * FROM collections WHERE id = ?", (collection_id,))
+        row = self.db.fetchone("SELECT * FROM collections WHERE id = :id", {"id": collection_id})
         return _info(row) if row else None
 
     def rename(self, collection_id: str, name: str) -> None:
         with self.db.transaction() as tx:
             tx.execute(
-                "UPDATE collections SET name = ? WHERE id = ?", (name.strip(), collection_id)
+                "UPDATE collections SET name = :name WHERE id = :id",
+                {"name": name.strip(), "id": collection_id},
             )
 
     def delete(self, collection_id: str) -> None:
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM collections WHERE id = ?", (collection_id,))
+            tx.execute("DELETE FROM collections WHERE id = :id", {"id": collection_id})
         folder = self._folder(collection_id)
         if folder.exists():
             for child in folder.iterdir():
@@ -356,30 +374,40 @@ class EmbeddingStore:
         os.replace(temp, folder / "vectors.npy")
         _write_rows_file(folder / ROWS_FILE, rows)
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM rows WHERE collection_id = ?", (collection_id,))
-            tx.executemany(
-                "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        collection_id,
-                        i,
-                        str(r.kind),
-                        r.label,
-                        r.source,
-                        r.source_key,
-                        r.start_s,
-                        r.end_s,
-                        r.text,
-                        r.mime_type,
-                        r.blob_sha,
-                        r.uri,
-                    )
-                    for i, r in enumerate(rows)
-                ],
-            )
+            tx.execute("DELETE FROM rows WHERE collection_id = :id", {"id": collection_id})
+            if rows:  # one executemany for every row
+                tx.execute(
+                    "INSERT INTO rows (collection_id, row, kind, label, source, source_key, "
+                    "start_s, end_s, text, mime_type, blob_sha, uri) VALUES (:collection_id, "
+                    ":row, :kind, :label, :source, :source_key, :start_s, :end_s, :text, "
+                    ":mime_type, :blob_sha, :uri)",
+                    [
+                        {
+                            "collection_id": collection_id,
+                            "row": i,
+                            "kind": str(r.kind),
+                            "label": r.label,
+                            "source": r.source,
+                            "source_key": r.source_key,
+                            "start_s": r.start_s,
+                            "end_s": r.end_s,
+                            "text": r.text,
+                            "mime_type": r.mime_type,
+                            "blob_sha": r.blob_sha,
+                            "uri": r.uri,
+                        }
+                        for i, r in enumerate(rows)
+                    ],
+                )
             tx.execute(
-                "UPDATE collections SET count = ?, content_hash = ?, updated_at = ? WHERE id = ?",
-                (len(rows), digest.hexdigest()[:32], _now(), collection_id),
+                "UPDATE collections SET count = :count, content_hash = :hash, updated_at = :now "
+                "WHERE id = :id",
+                {
+                    "count": len(rows),
+                    "hash": digest.hexdigest()[:32],
+                    "now": _now(),
+                    "id": collection_id,
+                },
             )
         return self.info(collection_id)
 
@@ -389,13 +417,13 @@ class EmbeddingStore:
         self, collection_id: str, key: str
     ) -> tuple[np.ndarray, str, str | None] | None:
         row = self.db.fetchone(
-            "SELECT method, note FROM projections WHERE collection_id = ? AND key = ?",
-            (collection_id, key),
+            "SELECT method, note FROM projections WHERE collection_id = :id AND key = :key",
+            {"id": collection_id, "key": key},
         )
         path = self._folder(collection_id) / f"projection-{key}.npy"
         if row is None or not path.exists():
             return None
-        return np.load(path), row["method"], row["note"]
+        return np.load(path), row.method, row.note
 
     def save_projection(
         self,
@@ -413,9 +441,13 @@ class EmbeddingStore:
         os.replace(temp, folder / f"projection-{key}.npy")
         with self.db.transaction() as tx:
             tx.execute(
-                "INSERT OR REPLACE INTO projections VALUES (?, ?, ?, ?, ?)",
-                (collection_id, key, method, note, params),
-            )
+                "INSERT INTO projections (collection_id, key, method, note, params) "
+                "VALUES (:id, :key, :method, :note, :params) "
+                "ON CONFLICT (collection_id, key) DO UPDATE SET method = excluded.method, "
+                "note = excluded.note, params = excluded.params",
+                {"id": collection_id, "key": key, "method": method, "note": note,
+                 "params": params},
+            )  # fmt: skip
 
     # -- helpers --
 
@@ -425,9 +457,8 @@ class EmbeddingStore:
     def _rows_from_db(self, collection_id: str) -> RowTable:
         records = self.db.fetchall(
             "SELECT kind, label, source, source_key, start_s, end_s, text, mime_type, blob_sha,"
-            " uri FROM rows WHERE collection_id = ? ORDER BY row",
-            (collection_id,),
-            tuples=True,  # ~3x faster than sqlite3.Row at 50k rows
+            " uri FROM rows WHERE collection_id = :id ORDER BY row",
+            {"id": collection_id},
         )
         columns = list(zip(*records, strict=True)) if records else [()] * 10
         return RowTable(
@@ -463,7 +494,8 @@ def rows_of(rows: RowTable, indices: Iterable[int]) -> list[NewRow]:
     return [_row_of(rows, int(i)) for i in indices]
 
 
-def _info(row: sqlite3.Row) -> CollectionInfo:
+def _info(row: Any) -> CollectionInfo:
+    row = row._mapping
     return CollectionInfo(
         id=row["id"],
         name=row["name"],
@@ -474,6 +506,7 @@ def _info(row: sqlite3.Row) -> CollectionInfo:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         imported=bool(row["imported"]),
+        owner=row["owner"],
     )
 
 

@@ -30,6 +30,7 @@ from reelscope.embeddings.store import (
     NewRow,
 )
 from reelscope.spool import is_content_hash
+from reelscope.tasks import LOCAL_OWNER
 
 META_KEY = b"reelscope"
 COLUMNS = (
@@ -89,9 +90,15 @@ def export_npy(collection: Collection, folder: Path, stem: str = "collection") -
 
 
 def import_file(
-    store: EmbeddingStore, path: Path, name: str | None = None, labels_path: Path | None = None
+    store: EmbeddingStore,
+    path: Path,
+    name: str | None = None,
+    labels_path: Path | None = None,
+    *,
+    owner: str = LOCAL_OWNER,
 ) -> CollectionInfo:
-    """Open a file of vectors as a new collection. Raises EmbeddingError saying what to fix."""
+    """Open a file of vectors as a new collection of `owner`'s. Raises EmbeddingError saying
+    what to fix."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         vectors, rows, meta = _read_parquet(path)
@@ -110,7 +117,7 @@ def import_file(
     if model is None or vectors.shape[1] not in model.dimensions:
         model_id = IMPORTED_MODEL  # unknown space: searchable by its own points only
     title = name or _text(meta.get("name")) or path.stem
-    info = store.create(title, model_id, vectors.shape[1])
+    info = store.create(title, model_id, vectors.shape[1], owner=owner)
     return store.add(info.id, rows, vectors)
 
 

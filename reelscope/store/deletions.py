@@ -13,10 +13,10 @@ stops purges at its next start (`Store`), so no hidden run outlives every page t
 from __future__ import annotations
 
 import logging
-import sqlite3
 import weakref
 from collections.abc import Iterable
 
+from reelscope.database import DATABASE_ERRORS
 from reelscope.store.runs import RunRepo
 
 _log = logging.getLogger(__name__)
@@ -75,6 +75,6 @@ def _purge(repo: RunRepo, steps: list[list[str]]) -> int:
         return 0
     try:
         return repo.purge_deleted(ids)
-    except sqlite3.Error:  # from a finaliser: the next server start purges them instead
+    except DATABASE_ERRORS:  # from a finaliser: the next server start purges them instead
         _log.warning("Could not purge %d deleted runs; the next start will.", len(ids))
         return 0

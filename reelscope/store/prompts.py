@@ -10,7 +10,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from reelscope.database import Database
+from reelscope.database import SharedDatabase
+from reelscope.tasks import LOCAL_OWNER
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -24,6 +25,7 @@ class Prompt:
     built_in: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    owner: str = LOCAL_OWNER
 
 
 def parse_variables(text: str) -> tuple[str, ...]:
@@ -40,19 +42,22 @@ def parse_variables(text: str) -> tuple[str, ...]:
 
 
 class PromptRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SharedDatabase) -> None:
         self._db = db
 
     def list(self, *, built_in: bool | None = None) -> list[Prompt]:
         """Built-ins first, then the user's, each by name."""
-        where, args = ("WHERE built_in = ?", (int(built_in),)) if built_in is not None else ("", ())
+        where, args = "", {}
+        if built_in is not None:
+            where, args = "WHERE built_in = :built_in", {"built_in": int(built_in)}
+        # lower(): case-blind order on both dialects (SQLite's COLLATE NOCASE is its own).
         rows = self._db.fetchall(
-            f"SELECT * FROM prompts {where} ORDER BY built_in DESC, name COLLATE NOCASE", args
+            f"SELECT * FROM prompts {where} ORDER BY built_in DESC, lower(name), name", args
         )
         return [_prompt(row) for row in rows]
 
     def get(self, prompt_id: str) -> Prompt | None:
-        row = self._db.fetchone("SELECT * FROM prompts WHERE id = ?", (prompt_id,))
+        row = self._db.fetchone("SELECT * FROM prompts WHERE id = :id", {"id": prompt_id})
         return _prompt(row) if row else None
 
     def save(
@@ -62,8 +67,10 @@ class PromptRepo:
         *,
         prompt_id: str | None = None,
         variables: Sequence[str] | None = None,
+        owner: str = LOCAL_OWNER,
     ) -> Prompt:
-        """Insert a user prompt (no `prompt_id`) or update one; ValueError says what is wrong."""
+        """Insert a user prompt (no `prompt_id`) or update one; ValueError says what is wrong.
+        `owner` is who saves a new one (an update keeps the prompt's owner)."""
         name, text = name.strip(), text.strip()
         if not name:
             raise ValueError("Give the prompt a name.")
@@ -76,16 +83,19 @@ class PromptRepo:
                 prompt_id = uuid.uuid4().hex
                 tx.execute(
                     "INSERT INTO prompts (id, name, text, variables, built_in, created_at, "
-                    "updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                    (prompt_id, name, text, json.dumps(names), now, now),
-                )
+                    "updated_at, owner) VALUES (:id, :name, :text, :variables, 0, :now, :now, "
+                    ":owner)",
+                    {"id": prompt_id, "name": name, "text": text,
+                     "variables": json.dumps(names), "now": now, "owner": owner},
+                )  # fmt: skip
             else:
                 _refuse_built_in(tx, prompt_id, "changed")
                 updated = tx.execute(
-                    "UPDATE prompts SET name = ?, text = ?, variables = ?, updated_at = ? "
-                    "WHERE id = ?",
-                    (name, text, json.dumps(names), now, prompt_id),
-                ).rowcount
+                    "UPDATE prompts SET name = :name, text = :text, variables = :variables, "
+                    "updated_at = :now WHERE id = :id",
+                    {"name": name, "text": text, "variables": json.dumps(names), "now": now,
+                     "id": prompt_id},
+                ).rowcount  # fmt: skip
                 if not updated:
                     raise ValueError("That prompt no longer exists: save it as a new one.")
         found = self.get(prompt_id)
@@ -95,7 +105,7 @@ class PromptRepo:
     def delete(self, prompt_id: str) -> bool:
         with self._db.transaction() as tx:
             _refuse_built_in(tx, prompt_id, "deleted")
-            return tx.execute("DELETE FROM prompts WHERE id = ?", (prompt_id,)).rowcount > 0
+            return tx.execute("DELETE FROM prompts WHERE id = :id", {"id": prompt_id}).rowcount > 0
 
     def ensure_built_ins(self, items: Iterable[tuple[str, str, str]]) -> None:
         """Upsert the shipped prompts `(id, name, text)`: their text follows the code."""
@@ -104,22 +114,30 @@ class PromptRepo:
             for prompt_id, name, text in items:
                 tx.execute(
                     "INSERT INTO prompts (id, name, text, variables, built_in, created_at, "
-                    "updated_at) VALUES (?, ?, ?, ?, 1, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "updated_at) VALUES (:id, :name, :text, :variables, 1, :now, :now) "
+                    "ON CONFLICT (id) DO UPDATE SET "
                     "name = excluded.name, text = excluded.text, variables = excluded.variables, "
                     "built_in = 1, updated_at = CASE WHEN prompts.text = excluded.text "
                     "AND prompts.name = excluded.name THEN prompts.updated_at "
                     "ELSE excluded.updated_at END",
-                    (prompt_id, name, text, json.dumps(parse_variables(text)), now, now),
+                    {
+                        "id": prompt_id,
+                        "name": name,
+                        "text": text,
+                        "variables": json.dumps(parse_variables(text)),
+                        "now": now,
+                    },
                 )
 
 
 def _refuse_built_in(tx, prompt_id: str, done: str) -> None:
-    row = tx.execute("SELECT built_in FROM prompts WHERE id = ?", (prompt_id,)).fetchone()
+    row = tx.execute("SELECT built_in FROM prompts WHERE id = :id", {"id": prompt_id}).fetchone()
     if row and row[0]:
         raise ValueError(f"Ready prompts cannot be {done}: save a copy under another name.")
 
 
 def _prompt(row) -> Prompt:
+    row = row._mapping
     return Prompt(
         id=row["id"],
         name=row["name"],
@@ -128,6 +146,7 @@ def _prompt(row) -> Prompt:
         built_in=bool(row["built_in"]),
         created_at=dt.datetime.fromisoformat(row["created_at"]),
         updated_at=dt.datetime.fromisoformat(row["updated_at"]),
+        owner=row["owner"],
     )
 
 

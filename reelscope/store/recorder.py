@@ -19,7 +19,7 @@ import time
 import weakref
 from collections import deque
 
-from reelscope.database import Database
+from reelscope.database import SharedDatabase
 from reelscope.generation.events import Event, is_terminal
 from reelscope.runs.replay import REPLAY_OF
 from reelscope.runs.run import Run
@@ -33,7 +33,7 @@ WRITE_EVERY_S = 0.2  # after news, wait this long for more (unless a run ends): 
 class Recorder:
     """`Runs(registry, on_start=recorder)`: keeps every run it hears of. Thread-safe."""
 
-    def __init__(self, db: Database, repo: RunRepo, app_version: str) -> None:
+    def __init__(self, db: SharedDatabase, repo: RunRepo, app_version: str) -> None:
         self._db = db
         self._repo = repo
         self._app_version = app_version
@@ -131,7 +131,10 @@ class Recorder:
             try:
                 with self._db.transaction() as tx:
                     if new:
-                        self._repo.insert(tx, run_id, run.started_at, run.spec, self._app_version)
+                        self._repo.insert(
+                            tx, run_id, run.started_at, run.spec, self._app_version,
+                            owner=run.owner,
+                        )  # fmt: skip
                     self._repo.append_events(tx, run_id, seen, events)
                     if done:
                         state = run.state()

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from reelscope.catalog import Price
 from reelscope.costs import usage_cost
-from reelscope.database import Database
+from reelscope.database import SQLITE, Session, SharedDatabase
 from reelscope.generation.events import Event, TextDelta, Thought, from_record, to_record
 from reelscope.generation.state import RunState
 from reelscope.parameters import GenerationParams
 from reelscope.runs.replay import ended
 from reelscope.runs.run import Run, RunSpec, SourceRef
+from reelscope.tasks import LOCAL_OWNER
 
 # "completed": the model said it was done; "incomplete": the stream closed before it said so
 # (EndedEarly); "interrupted": the server stopped while the run streamed.
@@ -31,7 +31,7 @@ STATUSES = ("running", "completed", "incomplete", "failed", "stopped", "interrup
 PAGE_SIZE = 50
 _TABLE_COLUMNS = (
     "id, started_at, model_id, substr(prompt, 1, 300) AS prompt, status, finish_reason, "
-    "cost_usd, prompt_tokens, output_tokens, total_tokens, origin"
+    "cost_usd, prompt_tokens, output_tokens, total_tokens, origin, owner"
 )
 
 PriceOf = Callable[[str], Price | None]
@@ -63,6 +63,7 @@ class RunRow:
     output_tokens: int | None
     total_tokens: int | None
     origin: str
+    owner: str = LOCAL_OWNER
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class StoredRun:
     cost_usd: float | None = None
     app_version: str = ""
     origin: str = "local"
+    owner: str = LOCAL_OWNER
     error: str | None = None
     deleted: bool = False  # hidden by a delete that can still be undone
     extra: dict[str, Any] = field(default_factory=dict)
@@ -164,7 +166,7 @@ def status_of(state: RunState) -> str:
 
 
 class RunRepo:
-    def __init__(self, db: Database, price_of: PriceOf | None = None) -> None:
+    def __init__(self, db: SharedDatabase, price_of: PriceOf | None = None) -> None:
         self._db = db
         self._price_of = price_of or (lambda _model_id: None)
 
@@ -172,75 +174,89 @@ class RunRepo:
 
     def insert(
         self,
-        tx: sqlite3.Connection,
+        tx: Session,
         run_id: str,
         started_at: dt.datetime,
         spec: RunSpec,
         app_version: str,
         origin: str = "local",
+        owner: str = LOCAL_OWNER,
     ) -> None:
         tx.execute(
             "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, app_version, "
-            "origin) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
-            (run_id, _iso(started_at), spec.model_id, spec.prompt,
-             json.dumps(spec.to_record()), app_version, origin),
+            "origin, owner) VALUES (:id, :started_at, :model_id, :prompt, :spec, 'running', "
+            ":app_version, :origin, :owner)",
+            {"id": run_id, "started_at": _iso(started_at), "model_id": spec.model_id,
+             "prompt": spec.prompt, "spec": json.dumps(spec.to_record()),
+             "app_version": app_version, "origin": origin, "owner": owner},
         )  # fmt: skip
         now = _iso(dt.datetime.now(dt.UTC))
         for position, source in enumerate(spec.sources):
             if source.sha256:  # kept once however many runs use it; the bytes stay on disk
                 tx.execute(
-                    "INSERT OR IGNORE INTO attachments (sha256, size, mime_type, label, "
-                    "first_seen) VALUES (?, ?, ?, ?, ?)",
-                    (source.sha256, source.size, source.mime_type, source.label, now),
-                )
+                    "INSERT INTO attachments (sha256, size, mime_type, label, first_seen) "
+                    "VALUES (:sha256, :size, :mime_type, :label, :now) "
+                    "ON CONFLICT (sha256) DO NOTHING",
+                    {"sha256": source.sha256, "size": source.size,
+                     "mime_type": source.mime_type, "label": source.label, "now": now},
+                )  # fmt: skip
             tx.execute(
                 "INSERT INTO run_sources (run_id, position, kind, label, mime_type, uri, sha256) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, position, source.kind, source.label, source.mime_type, source.uri,
-                 source.sha256),
+                "VALUES (:run_id, :position, :kind, :label, :mime_type, :uri, :sha256)",
+                {"run_id": run_id, "position": position, "kind": source.kind,
+                 "label": source.label, "mime_type": source.mime_type, "uri": source.uri,
+                 "sha256": source.sha256},
             )  # fmt: skip
 
     def append_events(
-        self, tx: sqlite3.Connection, run_id: str, first_seq: int, events: Sequence[Event]
+        self, tx: Session, run_id: str, first_seq: int, events: Sequence[Event]
     ) -> None:
         """Events `first_seq`, `first_seq + 1`, … of the run, as one batch row."""
         if events:
             tx.execute(
-                "INSERT INTO event_batches (run_id, first_seq, count, events) VALUES (?, ?, ?, ?)",
-                (run_id, first_seq, len(events), _DUMPS([_event_record(e) for e in events])),
-            )
+                "INSERT INTO event_batches (run_id, first_seq, count, events) "
+                "VALUES (:run_id, :first_seq, :count, :events)",
+                {"run_id": run_id, "first_seq": first_seq, "count": len(events),
+                 "events": _DUMPS([_event_record(e) for e in events])},
+            )  # fmt: skip
 
     def summarise(
-        self, tx: sqlite3.Connection, run_id: str, model_id: str, state: RunState, status: str
+        self, tx: Session, run_id: str, model_id: str, state: RunState, status: str
     ) -> None:
         """Fill the table's columns from the folded state (when the run ends)."""
         usage = state.usage
         tx.execute(
-            "UPDATE runs SET status = ?, finish_reason = ?, output_text = ?, prompt_tokens = ?, "
-            "output_tokens = ?, thinking_tokens = ?, total_tokens = ?, cost_usd = ?, error = ?, "
-            "ended_at = ? WHERE id = ?",
-            (
-                status,
-                ", ".join(sorted(set(state.finish_reasons.values()))) or None,
-                "\n\n".join(state.texts[i] for i in sorted(state.texts)),
-                usage.prompt_tokens if usage else None,
-                usage.output_tokens if usage else None,
-                usage.thinking_tokens if usage else None,
-                usage.total_tokens if usage else None,
-                usage_cost(self._price_of(model_id), usage).total_usd,
-                state.error.message if state.error else None,
-                state.ended_at,
-                run_id,
-            ),
+            "UPDATE runs SET status = :status, finish_reason = :finish_reason, "
+            "output_text = :output_text, prompt_tokens = :prompt_tokens, "
+            "output_tokens = :output_tokens, thinking_tokens = :thinking_tokens, "
+            "total_tokens = :total_tokens, cost_usd = :cost_usd, error = :error, "
+            "ended_at = :ended_at WHERE id = :id",
+            {
+                "status": status,
+                "finish_reason": ", ".join(sorted(set(state.finish_reasons.values()))) or None,
+                "output_text": "\n\n".join(state.texts[i] for i in sorted(state.texts)),
+                "prompt_tokens": usage.prompt_tokens if usage else None,
+                "output_tokens": usage.output_tokens if usage else None,
+                "thinking_tokens": usage.thinking_tokens if usage else None,
+                "total_tokens": usage.total_tokens if usage else None,
+                "cost_usd": usage_cost(self._price_of(model_id), usage).total_usd,
+                "error": state.error.message if state.error else None,
+                "ended_at": state.ended_at,
+                "id": run_id,
+            },
         )
 
-    def record_whole(self, run: Run | StoredRun, app_version: str, origin: str) -> None:
-        """Keep a finished run in one transaction (an import, a test's fixture)."""
+    def record_whole(
+        self, run: Run | StoredRun, app_version: str, origin: str, owner: str | None = None
+    ) -> None:
+        """Keep a finished run in one transaction (an import, a test's fixture); its owner is
+        `owner`, else the run's own."""
         events = run.events() if isinstance(run, Run) else run.events
         state = RunState.of(events)
         status = status_of(state) if state.done else "interrupted"
+        owner = owner or run.owner
         with self._db.transaction() as tx:
-            self.insert(tx, run.id, run.started_at, run.spec, app_version, origin)
+            self.insert(tx, run.id, run.started_at, run.spec, app_version, origin, owner)
             self.append_events(tx, run.id, 0, events)
             self.summarise(tx, run.id, run.spec.model_id, state, status)
 
@@ -259,14 +275,15 @@ class RunRepo:
     def search(self, query: RunQuery) -> RunPage:
         if query.text.strip():
             self._index_for_search()
-        where, args = _where(query)
+        where, args = _where(query, self._db.dialect)
         with self._db.connect() as connection:
             count = connection.execute(f"SELECT count(*) FROM runs WHERE {where}", args)
             total = count.fetchone()[0]
+            # rowid: SQLite's own; on PostgreSQL an identity column of that name (migration 0001)
             rows = connection.execute(
                 f"SELECT {_TABLE_COLUMNS} FROM runs WHERE {where} "
-                "ORDER BY started_at DESC, rowid DESC LIMIT ? OFFSET ?",
-                (*args, max(1, query.limit), max(0, query.offset)),
+                "ORDER BY started_at DESC, rowid DESC LIMIT :limit OFFSET :offset",
+                {**args, "limit": max(1, query.limit), "offset": max(0, query.offset)},
             ).fetchall()
         return RunPage([_row(r) for r in rows], total)
 
@@ -274,8 +291,11 @@ class RunRepo:
         """Put the runs the search index lacks into it (schema.v3): a search sees every run.
 
         Streams leave indexing to the first search after them: a few runs' worth here, where
-        it would have cost every stream on the thread it shares with its recorder.
+        it would have cost every stream on the thread it shares with its recorder. PostgreSQL
+        keeps its trigram indexes up to date by itself: nothing to do there.
         """
+        if self._db.dialect != SQLITE:
+            return
         unindexed = "SELECT 1 FROM runs WHERE search_indexed = 0 LIMIT 1"
         if self._db.fetchone(unindexed) is None:
             return
@@ -297,12 +317,14 @@ class RunRepo:
 
     def get(self, run_id: str) -> StoredRun | None:
         with self._db.connect() as connection:
-            row = connection.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = connection.execute("SELECT * FROM runs WHERE id = :id", {"id": run_id}).fetchone()
             batches = connection.execute(
-                "SELECT events FROM event_batches WHERE run_id = ? ORDER BY first_seq", (run_id,)
+                "SELECT events FROM event_batches WHERE run_id = :id ORDER BY first_seq",
+                {"id": run_id},
             ).fetchall()
         if row is None:
             return None
+        row = row._mapping
         events = [from_record(record) for (batch,) in batches for record in json.loads(batch)]
         return StoredRun(
             id=row["id"],
@@ -314,6 +336,7 @@ class RunRepo:
             cost_usd=row["cost_usd"],
             app_version=row["app_version"],
             origin=row["origin"],
+            owner=row["owner"],
             error=row["error"],
             deleted=row["deleted_at"] is not None,
         )
@@ -322,15 +345,14 @@ class RunRepo:
         """The table rows of these runs, deleted or not, in the order given (gone ones left out)."""
         if not ids:
             return []
-        found = self._db.fetchall(
-            f"SELECT {_TABLE_COLUMNS} FROM runs WHERE id IN ({', '.join('?' * len(ids))})", ids
-        )
+        names, args = _in_list("id", ids)
+        found = self._db.fetchall(f"SELECT {_TABLE_COLUMNS} FROM runs WHERE id IN ({names})", args)
         by_id = {row.id: row for row in map(_row, found)}
         return [by_id[i] for i in ids if i in by_id]
 
     def event_count(self, run_id: str) -> int:
         found = self._db.fetchone(
-            "SELECT coalesce(sum(count), 0) FROM event_batches WHERE run_id = ?", (run_id,)
+            "SELECT coalesce(sum(count), 0) FROM event_batches WHERE run_id = :id", {"id": run_id}
         )
         return found[0]
 
@@ -361,20 +383,20 @@ class RunRepo:
                 return tx.execute("DELETE FROM runs WHERE deleted_at IS NOT NULL").rowcount
             return sum(
                 tx.execute(
-                    "DELETE FROM runs WHERE id = ? AND deleted_at IS NOT NULL", (run_id,)
+                    "DELETE FROM runs WHERE id = :id AND deleted_at IS NOT NULL", {"id": run_id}
                 ).rowcount
                 for run_id in ids
             )
 
     def _mark(self, ids: Iterable[str], deleted_at: str | None) -> list[str]:
-        update = "UPDATE runs SET deleted_at = ? WHERE id = ? AND deleted_at IS " + (
+        update = "UPDATE runs SET deleted_at = :deleted_at WHERE id = :id AND deleted_at IS " + (
             "NULL" if deleted_at else "NOT NULL"
         )
         with self._db.transaction() as tx:
             return [
                 run_id
                 for run_id in dict.fromkeys(ids)
-                if tx.execute(update, (deleted_at, run_id)).rowcount
+                if tx.execute(update, {"deleted_at": deleted_at, "id": run_id}).rowcount
             ]
 
 
@@ -393,34 +415,61 @@ def _event_record(event: Event) -> dict[str, Any]:
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def _where(query: RunQuery) -> tuple[str, list[Any]]:
-    clauses, args = ["deleted_at IS NULL"], []
+def _in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """`:prefix0, :prefix1, …` and their values, for an `IN (…)` both dialects read."""
+    args = {f"{prefix}{i}": value for i, value in enumerate(values)}
+    return ", ".join(f":{name}" for name in args), args
+
+
+def _where(query: RunQuery, dialect: str) -> tuple[str, dict[str, Any]]:
+    clauses, args = ["deleted_at IS NULL"], {}
     if query.models:
-        clauses.append(f"model_id IN ({', '.join('?' * len(query.models))})")
-        args.extend(query.models)
+        names, values = _in_list("model", query.models)
+        clauses.append(f"model_id IN ({names})")
+        args.update(values)
     if query.statuses:
-        clauses.append(f"status IN ({', '.join('?' * len(query.statuses))})")
-        args.extend(query.statuses)
+        names, values = _in_list("status", query.statuses)
+        clauses.append(f"status IN ({names})")
+        args.update(values)
     if query.since:
-        clauses.append("started_at >= ?")
-        args.append(query.since.isoformat())
+        clauses.append("started_at >= :since")
+        args["since"] = query.since.isoformat()
     if query.until:
-        clauses.append("started_at < ?")
-        args.append((query.until + dt.timedelta(days=1)).isoformat())
-    terms = query.text.split()
-    if terms and all(len(t) >= 3 for t in terms):
-        # Trigram FTS: each term anywhere in the prompt or the answer, quoted (no FTS syntax).
-        clauses.append("rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH ?)")
-        args.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in terms))
-    else:
-        for term in terms:  # too short for trigrams: a scan, still bounded by LIMIT
-            clauses.append("(prompt LIKE ? ESCAPE '\\' OR output_text LIKE ? ESCAPE '\\')")
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            args.extend((pattern, pattern))
+        clauses.append("started_at < :until")
+        args["until"] = (query.until + dt.timedelta(days=1)).isoformat()
+    clause, text_args = _text_search(query.text.split(), dialect)
+    if clause:
+        clauses.append(clause)
+        args.update(text_args)
     return " AND ".join(clauses), args
 
 
-def _row(row: sqlite3.Row) -> RunRow:
+def _text_search(terms: list[str], dialect: str) -> tuple[str, dict[str, Any]]:
+    """Each term anywhere in the prompt or the answer, any case: the one place search differs.
+
+    SQLite: the FTS5 trigram index (schema.v2) for terms of 3 characters or more, each quoted
+    (no FTS syntax leaks in); shorter ones scan with LIKE (ASCII case-insensitive in SQLite).
+    PostgreSQL: ILIKE, which the pg_trgm GIN indexes (migration 0001) serve for terms of 3 or
+    more characters; shorter ones scan there too. Either way the page's LIMIT bounds it.
+    """
+    if not terms:
+        return "", {}
+    if dialect == SQLITE and all(len(t) >= 3 for t in terms):
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        return "rowid IN (SELECT rowid FROM runs_fts WHERE runs_fts MATCH :match)", {"match": match}
+    like = "ILIKE" if dialect != SQLITE else "LIKE"
+    clauses, args = [], {}
+    for i, term in enumerate(terms):
+        clauses.append(
+            f"(prompt {like} :term{i} ESCAPE '\\' OR output_text {like} :term{i} ESCAPE '\\')"
+        )
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        args[f"term{i}"] = f"%{escaped}%"
+    return " AND ".join(clauses), args
+
+
+def _row(row: Any) -> RunRow:
+    row = row._mapping
     return RunRow(
         id=row["id"],
         started_at=dt.datetime.fromisoformat(row["started_at"]),
@@ -433,6 +482,7 @@ def _row(row: sqlite3.Row) -> RunRow:
         output_tokens=row["output_tokens"],
         total_tokens=row["total_tokens"],
         origin=row["origin"],
+        owner=row["owner"],
     )
 
 

@@ -24,10 +24,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reelscope.database import Database
-from reelscope.store import STORE_FILENAME, open_store
+from reelscope.database import SharedDatabase, sqlite_url
+from reelscope.store import SCHEMA, STORE_FILENAME, open_store
 from reelscope.store.runs import RunRepo
-from reelscope.store.schema import MIGRATIONS
 from tests.app.conftest import start_app
 from tests.app.test_history_page import delete_button, open_history, pick, seed, table
 
@@ -137,7 +136,7 @@ def check(app, model: Model, data_dir, prompts: dict[str, str]) -> None:
     assert sorted(app.session_state[PICKED_KEY]) == sorted(model.picked)
     assert (delete_button(app) is None) == (not model.picked)
     # The file as it is: opening a Store would purge every deleted run, as a server start does.
-    database = Database(data_dir / STORE_FILENAME, MIGRATIONS)
+    database = SharedDatabase(sqlite_url(data_dir / STORE_FILENAME), SCHEMA)
     try:
         for run_id in prompts.values():
             kept = RunRepo(database).get(run_id)

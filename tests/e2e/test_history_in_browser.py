@@ -7,10 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from reelscope.database import Database
-from reelscope.store import STORE_FILENAME
+from reelscope.database import SharedDatabase, sqlite_url
+from reelscope.store import SCHEMA, STORE_FILENAME
 from reelscope.store.runs import RunRepo
-from reelscope.store.schema import MIGRATIONS
 from tests.app.test_history_page import seed
 from tests.e2e.conftest import running_app, screenshot, wait_idle
 
@@ -102,7 +101,7 @@ def test_the_ask_page_fetches_the_history_tables_code_before_history_is_opened(p
 
 def kept_runs(data_dir) -> dict[str, bool]:
     """Run id -> deleted, read from the file as it is (a Store would purge deleted runs)."""
-    database = Database(data_dir / STORE_FILENAME, MIGRATIONS)
+    database = SharedDatabase(sqlite_url(data_dir / STORE_FILENAME), SCHEMA)
     try:
         rows = database.fetchall("SELECT id FROM runs")
         return {row[0]: RunRepo(database).get(row[0]).deleted for row in rows}

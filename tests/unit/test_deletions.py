@@ -10,15 +10,13 @@ import pytest
 from reelscope.generation.events import Completed, TextDelta
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec
-from reelscope.store import RunQuery, open_store
+from reelscope.store import RunQuery
 from reelscope.store.deletions import PendingDeletes
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = open_store(tmp_path)
-    yield opened
-    opened.close()
+def store(store_opener):  # on SQLite and on PostgreSQL (tests/conftest.py)
+    return store_opener()
 
 
 def runs(store, count: int) -> list[str]:

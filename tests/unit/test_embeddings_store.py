@@ -1,9 +1,12 @@
-"""Collections: persistence, replacement by source, export/import round trips, windows."""
+"""Collections: persistence, replacement by source, export/import round trips, windows.
+
+The tests that take `open_collections` run twice: metadata in SQLite in the data folder, and in
+a throwaway PostgreSQL (tests/conftest.py); the vectors are .npy files in the folder either way.
+"""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,15 +20,31 @@ from reelscope.embeddings.items import (
     text_items,
     video_windows,
 )
-from reelscope.embeddings.models import GEMINI, MULTIMODAL
+from reelscope.embeddings.models import GEMINI, MULTIMODAL, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow, unique_name
 from reelscope.embeddings.transfer import export_npy, export_parquet, import_file
+from tests.legacy_database import UserVersionDatabase
 
 SHA = "5e" * 32
 
 
-def _filled(tmp_path: Path, n: int = 5, model: str = "multimodalembedding@001"):
-    store = EmbeddingStore(tmp_path / "data")
+@pytest.fixture
+def open_collections(database_url_for, tmp_path):
+    """`open_collections()`: the collections of `tmp_path/data` on this test's backend (again:
+    another store on the same folder and database, as a restarted server opens it)."""
+    opened: list[EmbeddingStore] = []
+
+    def open_again() -> EmbeddingStore:
+        opened.append(EmbeddingStore(tmp_path / "data", database_url_for("main")))
+        return opened[-1]
+
+    yield open_again
+    for store in opened:
+        store.db.close()
+
+
+def _filled(open_collections, n: int = 5, model: str = "multimodalembedding@001"):
+    store = open_collections()
     info = store.create("films", model, 1408)
     rows = [NewRow(kind="video", label="a.mp4", source="a.mp4", source_key="sha256:a",
                    start_s=4.0 * i, end_s=4.0 * i + 4, mime_type="video/mp4", blob_sha=SHA)
@@ -35,31 +54,31 @@ def _filled(tmp_path: Path, n: int = 5, model: str = "multimodalembedding@001"):
     return store, info.id, vectors
 
 
-def test_rows_of_a_source_are_replaced_not_duplicated(tmp_path):
-    store, cid, _ = _filled(tmp_path)
+def test_rows_of_a_source_are_replaced_not_duplicated(open_collections, tmp_path):
+    store, cid, _ = _filled(open_collections)
     store.add(cid, [NewRow(kind="video", label="a.mp4", source="a.mp4", source_key="sha256:a",
                            start_s=0, end_s=8)], np.ones((1, 1408), np.float32))  # fmt: skip
     collection = store.open(cid)
     assert len(collection.rows) == 1 and collection.rows.end_s.tolist() == [8.0]
 
 
-def test_wrong_dimension_refused(tmp_path):
-    store, cid, _ = _filled(tmp_path)
+def test_wrong_dimension_refused(open_collections, tmp_path):
+    store, cid, _ = _filled(open_collections)
     with pytest.raises(EmbeddingError, match="one vector space"):
         store.add(cid, [NewRow(kind="text", label="x", source="x", source_key="x")],
                   np.ones((1, 256), np.float32))  # fmt: skip
 
 
-def test_rows_read_from_sqlite_when_the_arrow_copy_is_gone(tmp_path):
-    store, cid, _ = _filled(tmp_path)
+def test_rows_read_from_the_database_when_the_arrow_copy_is_gone(open_collections, tmp_path):
+    store, cid, _ = _filled(open_collections)
     (store.root / "collections" / cid / "rows.arrow").unlink()
-    rows = EmbeddingStore(tmp_path / "data").open(cid).rows
+    rows = open_collections().open(cid).rows
     assert rows.start_s.tolist() == [0.0, 4.0, 8.0, 12.0, 16.0]
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "npy"])
-def test_export_import_round_trip(tmp_path, fmt):
-    store, cid, vectors = _filled(tmp_path)
+def test_export_import_round_trip(open_collections, tmp_path, fmt):
+    store, cid, vectors = _filled(open_collections)
     collection = store.open(cid)
     if fmt == "parquet":
         path = export_parquet(collection, tmp_path / "out.parquet")
@@ -74,7 +93,7 @@ def test_export_import_round_trip(tmp_path, fmt):
     assert again.rows.blob_sha == [SHA] * 5, "the kept file: where it is kept, it plays again"
 
 
-def test_any_parquet_of_vectors_with_labels_opens(tmp_path):
+def test_any_parquet_of_vectors_with_labels_opens(open_collections, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -82,21 +101,21 @@ def test_any_parquet_of_vectors_with_labels_opens(tmp_path):
         {"name": ["cat", "dog", "car"], "embedding": [[1.0, 0, 0], [0.9, 0.1, 0], [0, 0, 1]]}
     )
     pq.write_table(table, tmp_path / "mine.parquet")
-    store = EmbeddingStore(tmp_path / "data")
+    store = open_collections()
     info = import_file(store, tmp_path / "mine.parquet")
     assert info.model_id == "imported" and info.dimension == 3 and info.count == 3
     assert store.open(info.id).rows.label == ["cat", "dog", "car"]
 
 
-def test_npy_with_a_plain_label_list(tmp_path):
+def test_npy_with_a_plain_label_list(open_collections, tmp_path):
     np.save(tmp_path / "v.npy", np.eye(4, dtype=np.float32))
     (tmp_path / "v.json").write_text(json.dumps(["a", "b", "c", "d"]))
-    info = import_file(EmbeddingStore(tmp_path / "data"), tmp_path / "v.npy")
+    info = import_file(open_collections(), tmp_path / "v.npy")
     assert info.count == 4
 
 
-def test_bad_files_say_what_to_do(tmp_path):
-    store = EmbeddingStore(tmp_path / "data")
+def test_bad_files_say_what_to_do(open_collections, tmp_path):
+    store = open_collections()
     (tmp_path / "x.csv").write_text("a,b")
     with pytest.raises(EmbeddingError, match="parquet"):
         import_file(store, tmp_path / "x.csv")
@@ -122,21 +141,21 @@ def test_a_taken_name_gets_the_first_free_number(name, taken, expected):
     assert unique_name(name, taken) == expected
 
 
-def test_collections_are_created_with_unique_one_line_names(tmp_path):
-    store = EmbeddingStore(tmp_path / "data")
+def test_collections_are_created_with_unique_one_line_names(open_collections, tmp_path):
+    store = open_collections()
     names = [store.create(n, "imported", 4).name for n in ("Films", " Films ", "films\n", "A\n b")]
     assert names == ["Films", "Films (2)", "films (3)", "A b"]
     with pytest.raises(EmbeddingError, match="Give the collection a name"):
         store.create(" \n ", "imported", 4)
 
 
-def test_an_export_imported_twice_gets_a_new_name_each_time(tmp_path):
-    store, cid, _ = _filled(tmp_path)
+def test_an_export_imported_twice_gets_a_new_name_each_time(open_collections, tmp_path):
+    store, cid, _ = _filled(open_collections)
     path = export_parquet(store.open(cid), tmp_path / "out.parquet")
     assert [import_file(store, path).name for _ in range(2)] == ["films (2)", "films (3)"]
 
 
-def test_a_hostile_file_is_read_into_the_types_its_columns_have(tmp_path):
+def test_a_hostile_file_is_read_into_the_types_its_columns_have(open_collections, tmp_path):
     rows = [
         {"kind": "video", "label": 7, "source": ["a", "list"], "start_s": "0; DROP", "end_s": -4,
          "mime_type": "text/html", "uri": "gs://b/v.mp4", "blob_sha": "../../etc/passwd"},
@@ -148,7 +167,7 @@ def test_a_hostile_file_is_read_into_the_types_its_columns_have(tmp_path):
     np.save(tmp_path / "v.npy", np.eye(4, dtype=np.float32))
     text = json.dumps({"name": ["not", "text"], "model_id": {"x": 1}, "rows": rows})
     (tmp_path / "v.json").write_text(text.replace("NaN", "null"))
-    store = EmbeddingStore(tmp_path / "data")
+    store = open_collections()
     info = import_file(store, tmp_path / "v.npy")
     assert (info.name, info.model_id) == ("v", "imported")
     got = store.open(info.id).rows
@@ -165,18 +184,18 @@ def test_a_hostile_file_is_read_into_the_types_its_columns_have(tmp_path):
     "labels",
     [{"rows": "not a list"}, {"labels": {"a": 1}}],
 )
-def test_labels_that_are_not_lists_say_so(tmp_path, labels):
+def test_labels_that_are_not_lists_say_so(open_collections, tmp_path, labels):
     np.save(tmp_path / "v.npy", np.eye(2, dtype=np.float32))
     (tmp_path / "v.json").write_text(json.dumps(labels))
     with pytest.raises(EmbeddingError, match="must be lists, one per vector"):
-        import_file(EmbeddingStore(tmp_path / "data"), tmp_path / "v.npy")
+        import_file(open_collections(), tmp_path / "v.npy")
 
 
-def test_a_parquet_of_odd_vectors_or_metadata_says_what_is_wrong(tmp_path):
+def test_a_parquet_of_odd_vectors_or_metadata_says_what_is_wrong(open_collections, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    store = EmbeddingStore(tmp_path / "data")
+    store = open_collections()
     table = pa.table({"label": ["a", "b"], "vector": [["1", "<img src=x>"], ["3", "4"]]})
     pq.write_table(table, tmp_path / "words.parquet")
     with pytest.raises(EmbeddingError, match="must hold numbers") as refused:
@@ -221,3 +240,46 @@ def test_unknown_length_is_noted():
 def test_text_items_one_per_line():
     assert [i.text for i in text_items("a\n\n b \n")] == ["a", "b"]
     assert check_item(text_items("x")[0], GEMINI, 3072) == []
+
+
+def test_owners_the_vector_cache_and_projections_are_kept_on_both_backends(
+    open_collections, tmp_path
+):
+    store = open_collections()
+    mine = store.create("Films", "imported", 3, owner="ann@example.com")
+    np.save(tmp_path / "v.npy", np.eye(3, dtype=np.float32))
+    imported = import_file(store, tmp_path / "v.npy", owner="bob@example.com")
+    again = open_collections()  # a restart
+    assert (again.info(mine.id).owner, again.info(imported.id).owner) == (
+        "ann@example.com",
+        "bob@example.com",
+    )
+    assert again.db.revision == "0002"
+
+    segments = [Segment(np.arange(4, dtype=np.float32), 0.0, 4.0), Segment(np.ones(4), None, None)]
+    store.cache.put("call", 4, segments)
+    store.cache.put("call", 4, segments[:1])  # a repeat replaces
+    [kept] = again.cache.get("call", 4)
+    assert np.array_equal(kept.vector, segments[0].vector) and (kept.start_s, kept.end_s) == (0, 4)
+    assert again.cache.get("other", 4) is None
+
+    coords = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]], dtype=np.float32)
+    for method in ("pca", "umap"):  # the second replaces the first
+        store.save_projection(imported.id, "2d", coords, method, None, "{}")
+    loaded, method, note = again.load_projection(imported.id, "2d")
+    assert np.array_equal(loaded, coords) and (method, note) == ("umap", None)
+
+
+def test_an_embeddings_file_from_before_alembic_is_kept(tmp_path):
+    from reelscope.embeddings.store import DATABASE_FILE, MIGRATIONS
+
+    old = UserVersionDatabase(tmp_path / "data" / "embeddings" / DATABASE_FILE, MIGRATIONS)
+    with old.transaction() as tx:
+        tx.execute(
+            "INSERT INTO collections (id, name, model_id, dimension, created_at, updated_at) "
+            "VALUES ('c1', 'Old', 'imported', 3, '2025-01-01', '2025-01-01')"
+        )
+    old.close()
+    store = EmbeddingStore(tmp_path / "data")
+    assert [(c.id, c.name, c.owner) for c in store.collections()] == [("c1", "Old", "local")]
+    store.db.close()

@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 
 from reelscope import prompts
-from reelscope.store import open_store
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = open_store(tmp_path)
-    yield opened
-    opened.close()
+def store(store_opener):  # on SQLite and on PostgreSQL (tests/conftest.py)
+    return store_opener()
 
 
 def test_ready_prompts_cover_the_five_tasks_and_ask_for_mm_ss():
@@ -59,13 +56,13 @@ def test_every_ready_prompt_fills_with_defaults_and_a_question():
         assert "{" not in filled, prompt.name
 
 
-def test_saved_prompts_persist_with_their_variables(store, tmp_path):
+def test_saved_prompts_persist_with_their_variables(store, store_opener):
     prompts.install_ready(store)
     prompts.install_ready(store)  # once per process in the app; harmless twice
     saved = prompts.save(store, "Recap", "Recap it for {audience} in {language}.")
     assert saved.variables == ("audience", "language")
 
-    reopened = open_store(tmp_path)
+    reopened = store_opener()
     try:
         library = prompts.library(reopened)
         assert [p.id for p in library[: len(prompts.READY_PROMPTS)]] == [

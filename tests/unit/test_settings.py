@@ -13,6 +13,15 @@ def test_defaults_when_nothing_is_set():
     assert settings.endpoint == "https://aiplatform.googleapis.com"
     assert settings.data_dir == Path("data")
     assert settings.request_timeout_s == DEFAULT_TIMEOUT_S
+    assert settings.database_url is None  # SQLite in the data folder: `make run` needs no server
+
+
+def test_a_database_url_is_read_and_never_shown_in_the_settings_repr():
+    url = "postgresql+psycopg://reelscope:s3cret@/reelscope?host=/cloudsql/p:r:i"
+    settings = load_settings({"REELSCOPE_DATABASE_URL": f" {url} "})
+    assert settings.database_url == url
+    assert "s3cret" not in repr(settings)
+    assert load_settings({}, {"REELSCOPE_DATABASE_URL": url}).database_url == url
 
 
 def test_environment_wins_over_secrets_and_secrets_fill_the_gaps():
