@@ -96,6 +96,12 @@ class Task:
         with self._condition:
             return self._version
 
+    @property
+    def ended_at(self) -> float | None:
+        """When it ended (time.monotonic()), or None while it runs."""
+        with self._condition:
+            return self._ended
+
     def elapsed(self) -> float:
         with self._condition:
             end = self._ended

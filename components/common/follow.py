@@ -25,13 +25,15 @@ place inside a running script.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import streamlit as st
 
-from reelscope.tasks import Task, Watch, follow
+from reelscope.tasks import Task, Watch, follow, registry
 
 _WATCHED_KEY = "reelscope.follow.watched"
+_BEGAN_KEY = "reelscope.follow.began"  # when this script run began (time.monotonic())
 POLL_S = 0.5  # how often a polled task's view looks again
 
 Paint = Callable[[], None]
@@ -40,6 +42,7 @@ Paint = Callable[[], None]
 def begin() -> None:
     """Forget what the last script run watched (app.py calls it before the page)."""
     st.session_state[_WATCHED_KEY] = []
+    st.session_state[_BEGAN_KEY] = time.monotonic()
 
 
 def watch(
@@ -54,10 +57,22 @@ def watch(
     `paint` redraws its view when it changed; `heartbeat` redraws what ages on its own (an
     elapsed time). `settle=False`: its end alone does not rerun the page (its paint shows the
     outcome), e.g. one column of several, or a row of the sidebar's list.
+
+    Call it for an ended task too: one that ended while this script run was drawing may have
+    been drawn live higher up the page (a disabled Run button), so the page reruns once.
     """
-    if task is None or task.done:
+    if task is None or (task.done and not _ended_during_this_run(task)):
         return
     st.session_state.setdefault(_WATCHED_KEY, []).append(Watch(task, paint, heartbeat, settle))
+
+
+def _ended_during_this_run(task: Task) -> bool:
+    """A task of the process's registry (live work, not a run rebuilt from the store, which
+    "ends" as it is rebuilt) that ended after this script run began."""
+    ended, began = task.ended_at, st.session_state.get(_BEGAN_KEY)
+    if ended is None or began is None or ended < began:
+        return False
+    return registry().get(task.id) is task
 
 
 def watching() -> list[Task]:
@@ -88,6 +103,7 @@ def poll(task: Task | None, draw: Callable[[Task], None], *, settle: bool = True
         return
     if task.done:
         draw(task)
+        watch(task, settle=settle)  # it may have ended while the page drew it running
         return
     st.fragment(_poll_once, run_every=POLL_S)(task, draw, settle)
 

@@ -40,6 +40,7 @@ def show(key: str, run: Run | None, max_output_tokens: int | None = None) -> Non
     if run.done:
         with outcome.container():
             show_outcome(state, max_output_tokens)
+        follow.watch(run)  # settles the page if the run ended while it was being drawn
         return
     paint_status(status, state, run.elapsed())
     follow.watch(

@@ -15,6 +15,5 @@ from reelscope.embeddings.maps import MapFit
 
 def show(fit: MapFit | None) -> None:
     """The fit's status line, painted as it goes; the page reruns when the map is stored."""
-    if fit is None or fit.done:
-        return
-    follow.poll(fit, lambda task: st.caption(task.progress().text))
+    if fit is not None:  # polled even if it just ended: the page drew its preview as pending
+        follow.poll(fit, lambda task: st.caption(task.progress().text))

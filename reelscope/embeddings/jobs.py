@@ -166,7 +166,8 @@ class EmbedJob(Task):
 
     def cancel(self) -> bool:
         """Stop now: the state turns cancelled at once; nothing new is sent."""
-        self._cancel.set()
+        with self._lock:  # a call is either counted as started before this, or never starts
+            self._cancel.set()
         return self.finish(TaskState.CANCELLED)
 
     # -- the work --
@@ -214,9 +215,9 @@ class EmbedJob(Task):
 
     def _call_one(self, state: _ItemState, n: int, call: EmbedCall) -> None:
         for attempt in range(self._retry.attempts):
-            if self._cancel.is_set() or state.failure:
-                return
             with self._lock:
+                if self._cancel.is_set() or state.failure:
+                    return
                 self._calls += 1
             try:
                 segments = self._embedder.embed(call)

@@ -90,7 +90,7 @@ class Run(Task):
         self._run_started = clock()
         self._events: list[Event] = []
         self._fold = RunState()
-        self._ended = threading.Event()  # waiting for the end must not wake on every chunk
+        self._end_event = threading.Event()  # waiting for the end must not wake on every chunk
         self._cancel = threading.Event()
         self._cancel_hooks: list[Callable[[], None]] = []
         self._listeners: list[Callable[[Run, Event], None]] = []
@@ -113,7 +113,8 @@ class Run(Task):
             self._version += 1
             if self._fold.done:
                 self._state = _task_status(self._fold)
-                self._ended.set()
+                self._ended = time.monotonic()  # Task.ended_at
+                self._end_event.set()
             self._condition.notify_all()
             listeners = list(self._listeners)
             watchers = list(self._watchers.values())
@@ -193,7 +194,7 @@ class Run(Task):
 
     def wait_done(self, timeout: float) -> bool:
         """Block until the run has ended or `timeout` passes; whether it ended."""
-        return self._ended.wait(timeout)
+        return self._end_event.wait(timeout)
 
     def release(self) -> None:
         """Forgotten by the registry: its events are kept by the store, not in memory."""

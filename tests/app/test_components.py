@@ -164,3 +164,30 @@ def follow_page():
 def test_a_task_that_ends_before_it_is_followed_still_leaves_the_page_showing_its_end():
     app = start(follow_page)
     assert [t.value for t in app.text] == ["done=True"]
+
+
+def ends_while_drawn_app():
+    """A page that draws a task as running, the task ending before the page asks to follow
+    it (as a run can end between a disabled Run button and the answer below it)."""
+    import streamlit as st
+
+    from components.common import follow
+    from reelscope.tasks import Task, TaskState, registry
+
+    follow.begin()
+    draws = st.session_state["draws"] = st.session_state.get("draws", 0) + 1
+    if "task" not in st.session_state:
+        task = st.session_state["task"] = registry().add(Task(owner="test", label="t"))
+    task = st.session_state["task"]
+    st.text(f"draw {draws}: {'running' if not task.done else 'ended'}")
+    task.finish(TaskState.DONE)  # ends while this script run is drawing it
+    follow.watch(task)
+    follow.run()
+
+
+def test_a_task_that_ends_while_the_page_draws_it_running_reruns_the_page_once():
+    app = start(ends_while_drawn_app)
+    assert app.session_state["draws"] == 2, "one rerun, then it settles"
+    assert texts(app.text) == "draw 2: ended"
+    app.run()
+    assert app.session_state["draws"] == 3  # nothing ended during this run: no rerun

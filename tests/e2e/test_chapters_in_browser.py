@@ -104,15 +104,16 @@ def seeks_and_plays(
 ) -> None:
     """Do `action`: the video's next seek lands near `target`, and it plays.
 
-    Read from the video's own `seeked` event, not by polling where it is: under a full test
-    run's load a poll can miss the moment the video passes by while it plays on.
+    Read from the video's own `seeking` event, where currentTime is the seek's target, not by
+    polling where it is nor at `seeked`: under a full test run's load the video can play on
+    for most of a second before a late handler reads it.
     """
     handle = video.element_handle()
     page.wait_for_function("v => !v.seeking", arg=handle)  # an earlier seek has landed
     handle.evaluate(
         """v => {
             delete v.dataset.landed;
-            v.addEventListener('seeked', () => { v.dataset.landed = v.currentTime; },
+            v.addEventListener('seeking', () => { v.dataset.landed = v.currentTime; },
                                {once: true});
         }"""
     )
