@@ -59,6 +59,8 @@ class StorageProxy:
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self._lock = threading.Lock()
         self._drops = 0
+        self._drop_at: int | None = None  # drop the data chunk with this number (from 0)
+        self._chunks_seen = 0
         self.seen: list[Seen] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -78,15 +80,26 @@ class StorageProxy:
         with self._lock:
             self._drops += 1
 
+    def drop_chunk(self, number: int) -> None:
+        """Drop the data chunk with this number (0: the first) among those still to come."""
+        with self._lock:
+            self._drop_at = self._chunks_seen + number
+
     def chunks(self) -> list[Seen]:
         """The data chunks and status queries sent to upload sessions, in order."""
         with self._lock:
             return [seen for seen in self.seen if seen.method == "PUT" and seen.content_range]
 
     def _take_drop(self) -> bool:
+        """Whether to drop the data chunk being sent now."""
         with self._lock:
+            number = self._chunks_seen
+            self._chunks_seen += 1
             if self._drops:
                 self._drops -= 1
+                return True
+            if self._drop_at == number:
+                self._drop_at = None
                 return True
             return False
 
@@ -104,6 +117,7 @@ class StorageProxy:
                 return
 
             def do_OPTIONS(self) -> None:
+                proxy._record(Seen(self.command, None, 200))
                 self.send_response(200)
                 self._cors()
                 asked = self.headers.get("Access-Control-Request-Headers")
