@@ -23,7 +23,7 @@ with `make deploy`'s CORS configuration would (the same methods and exposed head
 forwards everything else unchanged. `drop_next_chunk()` makes it pass the first half of the
 next data chunk on to the emulator (Cloud Storage may keep part of an interrupted request) and
 then close the client's connection without an answer: what a network drop mid-chunk looks like
-to the browser.
+to the browser. `hold_chunk()` keeps a chunk waiting (an upload in flight, to cancel).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from __future__ import annotations
 import http.client
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -40,6 +40,17 @@ CORS_METHODS = "GET, HEAD, PUT, POST"
 CORS_EXPOSED = "Content-Type, Content-Range, Range, Location, X-Goog-Resumable"
 _CHUNK = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
+
+
+@dataclass
+class Hold:
+    """A data chunk kept waiting: `reached` once it arrived, sent on after `release`,
+    `passed` once the emulator answered it."""
+
+    number: int
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    passed: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,7 @@ class StorageProxy:
         self._drops = 0
         self._drop_at: int | None = None  # drop the data chunk with this number (from 0)
         self._chunks_seen = 0
+        self._hold: Hold | None = None
         self.seen: list[Seen] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -90,18 +102,28 @@ class StorageProxy:
         with self._lock:
             return [seen for seen in self.seen if seen.method == "PUT" and seen.content_range]
 
-    def _take_drop(self) -> bool:
-        """Whether to drop the data chunk being sent now."""
+    def hold_chunk(self, number: int) -> Hold:
+        """Keep the data chunk with this number (0: the next) waiting until released."""
+        with self._lock:
+            self._hold = Hold(self._chunks_seen + number)
+            return self._hold
+
+    def _take_drop(self) -> tuple[bool, Hold | None]:
+        """Whether to drop the data chunk being sent now, or hold it."""
         with self._lock:
             number = self._chunks_seen
             self._chunks_seen += 1
+            hold = self._hold if self._hold and self._hold.number == number else None
+            if hold is not None:
+                self._hold = None
+                return False, hold
             if self._drops:
                 self._drops -= 1
-                return True
+                return True, None
             if self._drop_at == number:
                 self._drop_at = None
-                return True
-            return False
+                return True, None
+            return False, None
 
     def _record(self, seen: Seen) -> None:
         with self._lock:
@@ -158,13 +180,21 @@ class StorageProxy:
                 body = self.rfile.read(length) if length else b""
                 content_range = self.headers.get("Content-Range")
                 chunk = _CHUNK.fullmatch(content_range or "")
-                if self.command == "PUT" and chunk and body and proxy._take_drop():
+                drop, hold = False, None
+                if self.command == "PUT" and chunk and body:
+                    drop, hold = proxy._take_drop()
+                if drop:
                     self._drop(body, int(chunk.group(1)), chunk.group(3))
                     proxy._record(Seen(self.command, content_range, None))
                     return
+                if hold is not None:
+                    hold.reached.set()
+                    hold.release.wait(60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "content-length"}
                 status, reply_headers, reply = self._upstream(self.command, body, headers)
                 proxy._record(Seen(self.command, content_range, status))
+                if hold is not None:
+                    hold.passed.set()
                 self.send_response(status)
                 for name, value in reply_headers:
                     if name.lower() not in _HOP_BY_HOP:

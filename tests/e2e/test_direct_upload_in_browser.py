@@ -72,6 +72,7 @@ def bucket_page(browser: Browser, bucket_app_url: str, vertex) -> Iterator[Page]
 def choose_large_file(page: Page) -> None:
     page.get_by_role("tab", name="Upload").click()
     page.get_by_role("radiogroup").get_by_text(LARGE_FILE, exact=True).click()
+    expect(page.get_by_role("radio", name=LARGE_FILE)).to_be_checked()
     expect(page.locator("input.ru-file")).to_be_attached(timeout=15_000)
     wait_idle(page)
 
@@ -148,3 +149,29 @@ def test_a_file_that_is_not_a_video_is_refused_before_anything_is_sent(
         re.compile(r"notes\.txt is a text/plain file: only videos and images"), timeout=15_000
     )
     assert proxy.chunks() == []
+
+
+def test_cancel_stops_an_upload_in_flight_and_nothing_is_stored(
+    bucket_page: Page, proxy: StorageProxy, bucket: str, big_video: Path
+) -> None:
+    page = bucket_page
+    choose_large_file(page)
+    client = make_storage_client(Settings(storage_emulator_host=proxy.base_url))
+    before = [blob.name for blob in client.list_blobs(bucket)]
+    hold = proxy.hold_chunk(1)  # the second chunk waits: the upload is in flight
+
+    page.locator("input.ru-file").set_input_files(str(big_video))
+    assert hold.reached.wait(30)
+    page.get_by_role("button", name="Cancel").click()
+
+    expect(page.locator(".ru-status")).to_have_text(
+        f"Upload of {big_video.name} cancelled; nothing was stored."
+    )
+    expect(page.get_by_role("button", name="Cancel")).to_be_hidden()
+    expect(page.locator("input.ru-file")).to_be_enabled()
+    hold.release.set()
+    assert hold.passed.wait(30)  # what was on its way arrived; the session was never finished
+    wait_idle(page)
+    assert [blob.name for blob in client.list_blobs(bucket)] == before
+    size, chunk = big_video.stat().st_size, BROWSER_CHUNK_BYTES
+    assert proxy.chunks()[-1].content_range == f"bytes {chunk}-{2 * chunk - 1}/{size}"
