@@ -23,6 +23,7 @@ from reelscope.direct_upload import (
     RESUMABLE_QUANTUM,
     UploadRefused,
     UploadSession,
+    _CheckedReader,
     check_upload,
     finish_upload,
     object_name,
@@ -283,3 +284,16 @@ def test_object_names_are_safe_and_bounded() -> None:
     assert long.endswith(".mp4") and len(long.rsplit("/", 1)[1]) == 100
     assert object_name("a", "   ", "id3").endswith("/id3/upload")
     assert object_name("a", "b", "i").split("/")[1] != object_name("b", "b", "i").split("/")[1]
+
+
+def test_bytes_that_do_not_read_back_as_stored_are_refused(client, bucket, media, video) -> None:
+    session = open_session(client, bucket, media, video)
+    send(session.url, video.read_bytes())
+    blob = client.bucket(bucket).get_blob(session.object_name)
+    assert blob is not None and blob.crc32c  # the emulator computes it, as Cloud Storage does
+    blob.crc32c = "AAAAAA=="  # what a corrupted read would be compared with
+
+    reader = _CheckedReader(blob, session)
+    with pytest.raises(UploadRefused, match="CRC32C"):
+        while reader.read(RESUMABLE_QUANTUM):
+            pass
