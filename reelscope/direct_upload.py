@@ -199,8 +199,9 @@ class _CheckedReader:
     """The object's bytes in ranges of one generation, checked against its CRC32C at the end."""
 
     def __init__(self, blob: storage.Blob, session: UploadSession) -> None:
-        # Pinned to the generation whose size was checked: a replacement cannot slip in.
-        self._reader = blob.open("rb", chunk_size=CHUNK_SIZE)
+        # Pinned to the generation whose size was checked: a replacement cannot slip in (the
+        # ranged reads fail with 412 instead).
+        self._reader = blob.open("rb", chunk_size=CHUNK_SIZE, if_generation_match=blob.generation)
         self._expected = blob.crc32c
         self._crc = google_crc32c.Checksum()
         self._read = 0

@@ -17,6 +17,7 @@ handlers/objects.py and server.py, and tried: tests/contract/test_direct_upload.
 - No CORS at all: no OPTIONS handler (a preflight gets 501) and no Access-Control-* header on
   any answer, whatever the bucket's `cors` field says. A browser cannot use it from a page.
 - `DELETE` on a session URL (Cloud Storage's cancel) answers 501.
+- Reads ignore `ifGenerationMatch` (a replaced object is read as it is now).
 
 So this proxy answers CORS preflights and adds the CORS headers to every answer as a bucket
 with `make deploy`'s CORS configuration would (the same methods and exposed headers), and

@@ -297,3 +297,24 @@ def test_bytes_that_do_not_read_back_as_stored_are_refused(client, bucket, media
     with pytest.raises(UploadRefused, match="CRC32C"):
         while reader.read(RESUMABLE_QUANTUM):
             pass
+
+
+def test_an_object_replaced_after_its_check_is_not_read(
+    client, bucket, media, video, library, monkeypatch
+) -> None:
+    data = video.read_bytes()
+    session = open_session(client, bucket, media, video)
+    send(session.url, data)
+    add_upload = library.add_upload
+
+    def replaced_first(*args, **kwargs):
+        other = bytes(reversed(data))  # the same size, other bytes, a new generation
+        client.bucket(bucket).blob(session.object_name).upload_from_string(other)
+        return add_upload(*args, **kwargs)
+
+    monkeypatch.setattr(library, "add_upload", replaced_first)
+    # Cloud Storage answers the pinned reads with 412; gcp-storage-emulator ignores
+    # ifGenerationMatch on reads, and there the CRC32C of the checked generation refuses it.
+    with pytest.raises(UploadRefused, match=r"refused the request|CRC32C"):
+        finish_upload(client, library, session, media, owner=OWNER)
+    assert library.items() == []
