@@ -16,6 +16,8 @@
 const uploaders = new Map(); // component root -> its uploader, across reruns
 const RETRIES = 6; // consecutive failures without progress before giving up
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
+const ASK_AGAIN = 4; // times a session is asked for again before giving up
+const ASK_AGAIN_MS = 5000;
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -54,14 +56,33 @@ function makeUploader(root) {
     busy(true);
     bar.value = 0;
     say(`Asking for an upload of ${file.name}…`);
-    u.trigger("request", {
+    const request = {
       nonce,
       name: file.name,
       size: file.size,
       type: file.type,
       origin: window.location.origin,
-    });
+    };
+    u.trigger("request", request);
+    askAgain(u.current, request, 0);
   });
+
+  // A trigger can go unheard (sent while the page is being redrawn): ask again, with the same
+  // nonce, while no answer has come; the server opens one session per nonce.
+  function askAgain(cur, request, times) {
+    setTimeout(() => {
+      if (cur !== u.current || cur.phase !== "asking") return;
+      if (times >= ASK_AGAIN) {
+        cur.phase = "failed";
+        busy(false);
+        input.value = "";
+        say("The server did not answer. Reload the page and try again.", "error");
+        return;
+      }
+      u.trigger("request", request);
+      askAgain(cur, request, times + 1);
+    }, ASK_AGAIN_MS);
+  }
 
   cancel.addEventListener("click", () => {
     const cur = u.current;

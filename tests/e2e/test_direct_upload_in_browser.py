@@ -70,6 +70,11 @@ def bucket_page(browser: Browser, bucket_app_url: str, vertex) -> Iterator[Page]
 
 
 def choose_large_file(page: Page) -> None:
+    # Once the browser is idle the app reruns a fragment to prefetch other pages' code
+    # (components/common/prefetch.py); a click in that moment was seen to be checked in the
+    # browser without the page drawing the uploader (1 run in ~8), so wait until it is done.
+    expect(page.locator('.st-key-reelscope-prefetch [data-testid="stDataFrame"]')).to_be_attached()
+    wait_idle(page)
     page.get_by_role("tab", name="Upload").click()
     page.get_by_role("radiogroup").get_by_text(LARGE_FILE, exact=True).click()
     expect(page.get_by_role("radio", name=LARGE_FILE)).to_be_checked()
@@ -161,7 +166,7 @@ def test_cancel_stops_an_upload_in_flight_and_nothing_is_stored(
     hold = proxy.hold_chunk(1)  # the second chunk waits: the upload is in flight
 
     page.locator("input.ru-file").set_input_files(str(big_video))
-    assert hold.reached.wait(30)
+    assert hold.reached.wait(30), (page.locator(".ru-status").text_content(), proxy.chunks())
     page.get_by_role("button", name="Cancel").click()
 
     expect(page.locator(".ru-status")).to_have_text(
