@@ -37,6 +37,10 @@ ENV_EMBEDDING_MODEL = "REELSCOPE_EMBEDDING_MODEL"
 ENV_WARM_UP_UMAP = "REELSCOPE_WARM_UP_UMAP"  # "false": no umap warm-up at server start
 ENV_LIBRARY_MAX_GB = "REELSCOPE_LIBRARY_MAX_GB"  # uploads kept before the least used go
 DEFAULT_LIBRARY_MAX_GB = 20.0
+# The largest file the browser may send straight to the bucket (components/media/direct_upload):
+# the server then copies it into the media library, on an instance whose files count as memory.
+ENV_UPLOAD_MAX_GB = "REELSCOPE_UPLOAD_MAX_GB"
+DEFAULT_UPLOAD_MAX_GB = 2.0
 DEFAULT_EMBEDDING_MODEL = "gemini-embedding-2"  # the model Google's newest API reference lists
 # Who the user is (reelscope/identity.py): "local", one user on this machine, or "iap", each
 # request's user verified from Identity-Aware Proxy's signed assertion.
@@ -68,6 +72,7 @@ class Settings:
     embedding_model: str = DEFAULT_EMBEDDING_MODEL  # new embedding collections use it
     warm_up_umap: bool = True  # ~45 s of CPU at server start, so the first UMAP map is quick
     library_max_bytes: int = int(DEFAULT_LIBRARY_MAX_GB * 1e9)  # the media library's cap
+    upload_max_bytes: int = int(DEFAULT_UPLOAD_MAX_GB * 1e9)  # one direct upload to the bucket
     # Kept as written (lower-cased): an unknown mode must stop the server, not fall back to
     # "local" and let everyone in as its one user (identity.check_auth_settings says so).
     auth: str = AUTH_LOCAL
@@ -131,6 +136,7 @@ def load_settings(
         library_max_bytes=int(
             _positive_float(read(ENV_LIBRARY_MAX_GB), DEFAULT_LIBRARY_MAX_GB) * 1e9
         ),
+        upload_max_bytes=int(_positive_float(read(ENV_UPLOAD_MAX_GB), DEFAULT_UPLOAD_MAX_GB) * 1e9),
         auth=(read(ENV_AUTH) or AUTH_LOCAL).lower(),
         iap_audience=read(ENV_IAP_AUDIENCE),
         iap_certs_url=read(ENV_IAP_CERTS_URL) or DEFAULT_IAP_CERTS_URL,

@@ -12,6 +12,7 @@ Every failure becomes a `StagingError` that says what to do; the UI shows it as 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -209,6 +210,13 @@ class _ChunkReader:
 
     def seek(self, offset: int, whence: int = 0) -> int:
         return self._handle.seek(offset, whence)
+
+
+def explained(
+    client: storage.Client, bucket: str, uri: str, *, writing: bool
+) -> contextlib.AbstractContextManager[None]:
+    """Turn Cloud Storage errors inside the block into a StagingError saying what to do."""
+    return _explained(client, bucket, uri, writing=writing)
 
 
 def _local_size(path: Path) -> int:

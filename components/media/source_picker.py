@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.common import follow, kept, resources
-from components.media import clip_settings, media_preview
+from components.media import clip_settings, direct_upload, media_preview
 from reelscope.catalog import MediaFacts, Model
 from reelscope.clock import clock
 from reelscope.library import LibraryItem, MediaLibrary
@@ -100,7 +100,40 @@ def add_keys(key: str, named_keys: Sequence[tuple[str, str]]) -> None:
         _add(items_key, Item(name, key=item_key))
 
 
+LARGE_FILE = "Large file (straight to Cloud Storage)"
+THROUGH_APP = "Through the app"
+
+
 def _uploader(key: str, items_key: str, media: MediaFacts, library: MediaLibrary) -> None:
+    """With a bucket, a choice: the browser sends a large file straight to Cloud Storage
+    (Cloud Run takes no request over 32 MiB), or st.file_uploader as on a laptop."""
+    if resources.settings().bucket:
+        way = st.radio(
+            "How to upload", [THROUGH_APP, LARGE_FILE], horizontal=True, key=f"{key}.upload_way"
+        )
+        if way == LARGE_FILE:
+            _direct_uploader(key, items_key, media)
+            return
+    _app_uploader(key, items_key, media, library)
+
+
+def _direct_uploader(key: str, items_key: str, media: MediaFacts) -> None:
+    finished = direct_upload.show(f"{key}.direct", media)
+    if finished is None:
+        return
+    if finished.evicted:
+        kept.say_once(f"{key}.notices", [_evicted_notice(finished.evicted)])
+    _add(items_key, Item(finished.item.name, key=finished.item.key))
+    st.rerun()
+
+
+def _evicted_notice(names: Sequence[str]) -> str:
+    return "To make room in the library, removed what no run or collection uses: " + ", ".join(
+        safe_inline(name) for name in names
+    )
+
+
+def _app_uploader(key: str, items_key: str, media: MediaFacts, library: MediaLibrary) -> None:
     round_key = f"{key}.upload_round"  # a new uploader widget after each intake: it empties
     st.session_state.setdefault(round_key, 0)
     uploaded = st.file_uploader(
@@ -123,10 +156,7 @@ def _uploader(key: str, items_key: str, media: MediaFacts, library: MediaLibrary
                 _add(items_key, Item(file.name, refusal=str(problem)))
                 continue
             if added.evicted:
-                notices.append(
-                    "To make room in the library, removed what no run or collection uses: "
-                    + ", ".join(safe_inline(name) for name in added.evicted)
-                )
+                notices.append(_evicted_notice(added.evicted))
             _add(items_key, Item(added.source.label, key=added.source.key))
     kept.say_once(f"{key}.notices", notices)
     st.session_state[round_key] += 1

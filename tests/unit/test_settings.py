@@ -47,6 +47,14 @@ def test_request_timeout_falls_back_on_nonsense(text, seconds):
     assert load_settings({"REELSCOPE_REQUEST_TIMEOUT": text}).request_timeout_s == seconds
 
 
+@pytest.mark.parametrize(
+    ("text", "limit"), [(None, 2_000_000_000), ("0.5", 500_000_000), ("lots", 2_000_000_000)]
+)
+def test_the_direct_upload_cap_is_read_in_gigabytes(text, limit):
+    environ = {"REELSCOPE_UPLOAD_MAX_GB": text} if text else {}
+    assert load_settings(environ).upload_max_bytes == limit
+
+
 def nothing_set_up(tmp_path: Path, **environ: str) -> Settings:
     """Settings on a machine with a home folder but no login, key file or metadata server."""
     return load_settings({"HOME": str(tmp_path), **environ}, product_name_file=tmp_path / "no-dmi")
