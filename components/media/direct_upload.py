@@ -33,6 +33,7 @@ from reelscope.direct_upload import (
     start_upload,
 )
 from reelscope.media import format_size
+from reelscope.untrusted import safe_inline
 
 _HTML = """
 <div class="ru-uploader">
@@ -122,7 +123,8 @@ def show(key: str, media: MediaFacts) -> FinishedUpload | None:
         return None
     session = sessions.pop(done["nonce"])
     try:
-        with st.spinner(f"Adding {session.name} to your library…"):
+        # A spinner's text is Markdown; a file's name is not: through the one sanitiser.
+        with st.spinner(f"Adding {safe_inline(session.name)} to your library…"):
             finished = finish_upload(client, resources.library(), session, media, owner=owner)
     except UploadRefused as refused:
         st.session_state[result_key] = {"nonce": done["nonce"], "error": str(refused)}
