@@ -34,6 +34,7 @@ from reelscope.media import (
     source_from_file,
     source_from_link,
 )
+from reelscope.owners import NotYours
 from reelscope.probe import ImageProbe, ProbeError, VideoProbe, probe_media
 from reelscope.spool import Spool, SpoolFull, is_content_hash
 from reelscope.tasks import LOCAL_OWNER
@@ -267,13 +268,22 @@ class MediaLibrary:
                 {"cuts": json.dumps(list(cuts)), "sha256": sha256},
             )
 
-    def delete(self, key: str) -> bool:
-        """Forget an item and remove its bytes; runs and collections keep their records."""
+    def delete(self, key: str, *, owner: str) -> bool:
+        """Forget `owner`'s item and remove its bytes; runs and collections keep their records.
+        False when it is gone already; NotYours (nothing removed) when it is someone else's:
+        the team shares the library, read-only, and only who added an item deletes it."""
         item = self.get(key)
         if item is None:
             return False
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM items WHERE key = :key", {"key": key})
+            deleted = tx.execute(
+                "DELETE FROM items WHERE key = :key AND owner = :owner",
+                {"key": key, "owner": owner},
+            ).rowcount
+        if not deleted:
+            if item.owner != owner:
+                raise NotYours(f"“{item.name}”")
+            return False
         if item.sha256:
             self._files.discard(item.sha256)
         return True

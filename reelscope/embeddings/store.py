@@ -38,6 +38,7 @@ from reelscope.embeddings.items import (
     blobs_dir,
 )
 from reelscope.embeddings.models import EMBEDDING_MODELS, Segment, check_dimension
+from reelscope.owners import NotYours
 from reelscope.tasks import LOCAL_OWNER
 
 ROWS_FILE = "rows.arrow"  # a columnar copy of the rows table: what a map opens
@@ -305,14 +306,25 @@ class EmbeddingStore:
                 {"name": name.strip(), "id": collection_id},
             )
 
-    def delete(self, collection_id: str) -> None:
+    def delete(self, collection_id: str, *, owner: str) -> bool:
+        """Delete `owner`'s collection and its files; False when it is gone already, NotYours
+        (nothing removed) when it is someone else's: the team sees it, its owner deletes it."""
         with self.db.transaction() as tx:
-            tx.execute("DELETE FROM collections WHERE id = :id", {"id": collection_id})
+            deleted = tx.execute(
+                "DELETE FROM collections WHERE id = :id AND owner = :owner",
+                {"id": collection_id, "owner": owner},
+            ).rowcount
+        if not deleted:
+            info = self.info(collection_id)
+            if info is not None and info.owner != owner:
+                raise NotYours(f"The collection “{info.name}”")
+            return False
         folder = self._folder(collection_id)
         if folder.exists():
             for child in folder.iterdir():
                 child.unlink()
             folder.rmdir()
+        return True
 
     def media_references(self) -> dict[str, int]:
         """Media library key ("sha256:<hex>", or a gs:// URI) -> how many collections use it."""

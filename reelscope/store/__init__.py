@@ -21,6 +21,7 @@ from reelscope.store.prompts import Prompt, PromptRepo, parse_variables
 from reelscope.store.recorder import REPLAY_OF, Recorder
 from reelscope.store.runs import (
     STATUSES,
+    Deleted,
     PriceOf,
     RunPage,
     RunQuery,
@@ -37,6 +38,7 @@ _PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 __all__ = [
     "REPLAY_OF",
     "STATUSES",
+    "Deleted",
     "Prompt",
     "Recorder",
     "RunPage",

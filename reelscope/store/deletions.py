@@ -1,13 +1,14 @@
 """Deletes on the History page: hidden at once, undoable step by step, then removed for good.
 
-    pending = PendingDeletes(store.runs)
-    pending.delete([run_id])        # a step: the runs leave every list (deleted_at is set)
+    pending = PendingDeletes(store.runs, owner)
+    pending.delete([run_id])        # a step: the owner's runs leave every list (deleted_at set)
     pending.undo()                  # the last step's runs come back; earlier steps stay undoable
     pending.finish()                # the user left the page: every pending run is purged
 
 Nothing deleted is lost before `finish`: each step can still be undone, in reverse order. A
 session that ends without `finish` (its tab closed) purges through a finaliser; a server that
 stops purges at its next start (`Store`), so no hidden run outlives every page that could undo it.
+Only the owner's runs are hidden, brought back and purged: others' are refused by the store.
 """
 
 from __future__ import annotations
@@ -17,16 +18,17 @@ import weakref
 from collections.abc import Iterable
 
 from reelscope.database import DATABASE_ERRORS
-from reelscope.store.runs import RunRepo
+from reelscope.store.runs import Deleted, RunRepo
 
 _log = logging.getLogger(__name__)
 
 
 class PendingDeletes:
-    def __init__(self, repo: RunRepo) -> None:
+    def __init__(self, repo: RunRepo, owner: str) -> None:
         self.repo = repo
+        self.owner = owner  # who deletes: the session's user
         self._steps: list[list[str]] = []
-        self._finalizer = weakref.finalize(self, _purge, repo, self._steps)
+        self._finalizer = weakref.finalize(self, _purge, repo, owner, self._steps)
         self._finalizer.atexit = False  # the next server start purges what is left
 
     @property
@@ -38,18 +40,19 @@ class PendingDeletes:
     def run_ids(self) -> list[str]:
         return [run_id for step in self._steps for run_id in step]
 
-    def delete(self, ids: Iterable[str]) -> list[str]:
-        """Hide these runs as one step; returns the ids hidden (not those already deleted)."""
-        hidden = self.repo.delete(ids)
-        if hidden:
-            self._steps.append(hidden)
-        return hidden
+    def delete(self, ids: Iterable[str]) -> Deleted:
+        """Hide the owner's runs among these as one step; returns what was hidden (not those
+        already deleted) and what was refused (others' runs)."""
+        deleted = self.repo.delete(ids, owner=self.owner)
+        if deleted.ids:
+            self._steps.append(deleted.ids)
+        return deleted
 
     def undo(self) -> list[str]:
         """Bring back the last step's runs; returns their ids."""
         if not self._steps:
             return []
-        return self.repo.restore(self._steps.pop())
+        return self.repo.restore(self._steps.pop(), owner=self.owner)
 
     def undo_all(self) -> list[str]:
         restored: list[str] = []
@@ -65,16 +68,16 @@ class PendingDeletes:
 
     def finish(self) -> int:
         """Remove every pending run for good; returns how many were removed."""
-        return _purge(self.repo, self._steps)
+        return _purge(self.repo, self.owner, self._steps)
 
 
-def _purge(repo: RunRepo, steps: list[list[str]]) -> int:
+def _purge(repo: RunRepo, owner: str, steps: list[list[str]]) -> int:
     ids = [run_id for step in steps for run_id in step]
     steps.clear()
     if not ids:
         return 0
     try:
-        return repo.purge_deleted(ids)
+        return repo.purge_deleted(ids, owner=owner)
     except DATABASE_ERRORS:  # from a finaliser: the next server start purges them instead
         _log.warning("Could not purge %d deleted runs; the next start will.", len(ids))
         return 0

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reelscope.database import SharedDatabase
+from reelscope.owners import NotYours
 from reelscope.tasks import LOCAL_OWNER
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -70,7 +71,7 @@ class PromptRepo:
         owner: str = LOCAL_OWNER,
     ) -> Prompt:
         """Insert a user prompt (no `prompt_id`) or update one; ValueError says what is wrong.
-        `owner` is who saves a new one (an update keeps the prompt's owner)."""
+        `owner` is who saves: a new prompt is theirs; only its owner updates one (NotYours)."""
         name, text = name.strip(), text.strip()
         if not name:
             raise ValueError("Give the prompt a name.")
@@ -92,20 +93,29 @@ class PromptRepo:
                 _refuse_built_in(tx, prompt_id, "changed")
                 updated = tx.execute(
                     "UPDATE prompts SET name = :name, text = :text, variables = :variables, "
-                    "updated_at = :now WHERE id = :id",
+                    "updated_at = :now WHERE id = :id AND owner = :owner",
                     {"name": name, "text": text, "variables": json.dumps(names), "now": now,
-                     "id": prompt_id},
+                     "id": prompt_id, "owner": owner},
                 ).rowcount  # fmt: skip
                 if not updated:
+                    _refuse_others(tx, prompt_id, owner)
                     raise ValueError("That prompt no longer exists: save it as a new one.")
         found = self.get(prompt_id)
         assert found is not None
         return found
 
-    def delete(self, prompt_id: str) -> bool:
+    def delete(self, prompt_id: str, *, owner: str) -> bool:
+        """Delete `owner`'s prompt; False when it is gone already, NotYours when it is someone
+        else's (left as it is), ValueError for a ready prompt."""
         with self._db.transaction() as tx:
             _refuse_built_in(tx, prompt_id, "deleted")
-            return tx.execute("DELETE FROM prompts WHERE id = :id", {"id": prompt_id}).rowcount > 0
+            deleted = tx.execute(
+                "DELETE FROM prompts WHERE id = :id AND owner = :owner",
+                {"id": prompt_id, "owner": owner},
+            ).rowcount
+            if not deleted:
+                _refuse_others(tx, prompt_id, owner)
+            return deleted > 0
 
     def ensure_built_ins(self, items: Iterable[tuple[str, str, str]]) -> None:
         """Upsert the shipped prompts `(id, name, text)`: their text follows the code."""
@@ -134,6 +144,12 @@ def _refuse_built_in(tx, prompt_id: str, done: str) -> None:
     row = tx.execute("SELECT built_in FROM prompts WHERE id = :id", {"id": prompt_id}).fetchone()
     if row and row[0]:
         raise ValueError(f"Ready prompts cannot be {done}: save a copy under another name.")
+
+
+def _refuse_others(tx, prompt_id: str, owner: str) -> None:
+    row = tx.execute("SELECT name, owner FROM prompts WHERE id = :id", {"id": prompt_id}).fetchone()
+    if row and row[1] != owner:
+        raise NotYours(f"The prompt “{row[0]}”", "Save a copy under another name to change it.")
 
 
 def _prompt(row) -> Prompt:

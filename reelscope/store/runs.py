@@ -48,6 +48,7 @@ class RunQuery:
     until: dt.date | None = None
     limit: int = PAGE_SIZE
     offset: int = 0
+    owner: str | None = None  # one user's runs ("Mine"); None: the whole team's
 
 
 @dataclass(frozen=True)
@@ -365,39 +366,68 @@ class RunRepo:
         )
         return {key: count for key, count in rows if key}
 
-    # -- deleting, with undo --
+    # -- deleting, with undo: only the owner's runs --
 
-    def delete(self, ids: Iterable[str]) -> list[str]:
-        """Hide runs from every list; `restore` brings them back until `purge_deleted`.
-        Returns the ids it hid (a run already deleted, or gone, is left as it is)."""
-        return self._mark(ids, _iso(dt.datetime.now(dt.UTC)))
-
-    def restore(self, ids: Iterable[str]) -> list[str]:
-        """Bring deleted runs back; returns the ids it brought back."""
-        return self._mark(ids, None)
-
-    def purge_deleted(self, ids: Iterable[str] | None = None) -> int:
-        """Remove deleted runs for good (these, or every deleted one); their events go too."""
+    def delete(self, ids: Iterable[str], *, owner: str) -> Deleted:
+        """Hide `owner`'s runs from every list; `restore` brings them back until
+        `purge_deleted`. Others' runs are refused and left as they are, as is a run already
+        deleted or gone."""
+        now = _iso(dt.datetime.now(dt.UTC))
+        hidden, refused = [], []
         with self._db.transaction() as tx:
-            if ids is None:
-                return tx.execute("DELETE FROM runs WHERE deleted_at IS NOT NULL").rowcount
-            return sum(
-                tx.execute(
-                    "DELETE FROM runs WHERE id = :id AND deleted_at IS NOT NULL", {"id": run_id}
+            for run_id in dict.fromkeys(ids):
+                done = tx.execute(
+                    "UPDATE runs SET deleted_at = :now "
+                    "WHERE id = :id AND owner = :owner AND deleted_at IS NULL",
+                    {"now": now, "id": run_id, "owner": owner},
                 ).rowcount
-                for run_id in ids
-            )
+                if done:
+                    hidden.append(run_id)
+                elif _owned_by_another(tx, run_id, owner):
+                    refused.append(run_id)
+        return Deleted(hidden, refused)
 
-    def _mark(self, ids: Iterable[str], deleted_at: str | None) -> list[str]:
-        update = "UPDATE runs SET deleted_at = :deleted_at WHERE id = :id AND deleted_at IS " + (
-            "NULL" if deleted_at else "NOT NULL"
-        )
+    def restore(self, ids: Iterable[str], *, owner: str) -> list[str]:
+        """Bring `owner`'s deleted runs back; returns the ids it brought back."""
         with self._db.transaction() as tx:
             return [
                 run_id
                 for run_id in dict.fromkeys(ids)
-                if tx.execute(update, {"deleted_at": deleted_at, "id": run_id}).rowcount
+                if tx.execute(
+                    "UPDATE runs SET deleted_at = NULL "
+                    "WHERE id = :id AND owner = :owner AND deleted_at IS NOT NULL",
+                    {"id": run_id, "owner": owner},
+                ).rowcount
             ]
+
+    def purge_deleted(self, ids: Iterable[str] | None = None, *, owner: str | None = None) -> int:
+        """Remove deleted runs for good, their events too: `owner`'s of these `ids`, or (no
+        ids: a server start, where nobody can undo any more) every deleted one."""
+        with self._db.transaction() as tx:
+            if ids is None:
+                return tx.execute("DELETE FROM runs WHERE deleted_at IS NOT NULL").rowcount
+            if owner is None:
+                raise ValueError("Purging chosen runs needs the owner they belong to.")
+            return sum(
+                tx.execute(
+                    "DELETE FROM runs WHERE id = :id AND owner = :owner AND deleted_at IS NOT NULL",
+                    {"id": run_id, "owner": owner},
+                ).rowcount
+                for run_id in ids
+            )
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a delete did: the runs it hid, and the runs it refused (someone else's)."""
+
+    ids: list[str]
+    refused: list[str]
+
+
+def _owned_by_another(tx: Session, run_id: str, owner: str) -> bool:
+    row = tx.execute("SELECT owner FROM runs WHERE id = :id", {"id": run_id}).fetchone()
+    return row is not None and row[0] != owner
 
 
 def _event_record(event: Event) -> dict[str, Any]:
@@ -423,6 +453,9 @@ def _in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
 
 def _where(query: RunQuery, dialect: str) -> tuple[str, dict[str, Any]]:
     clauses, args = ["deleted_at IS NULL"], {}
+    if query.owner is not None:
+        clauses.append("owner = :owner")
+        args["owner"] = query.owner
     if query.models:
         names, values = _in_list("model", query.models)
         clauses.append(f"model_id IN ({names})")

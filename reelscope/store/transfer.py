@@ -68,11 +68,12 @@ def export_comparison_markdown(runs: Sequence[StoredRun], params_table: str = ""
     return "\n".join(lines)
 
 
-def import_json(repo: RunRepo, text: str | bytes, app_version: str) -> ImportResult:
-    """Keep the run(s) of an exported file, marked imported; ImportRefused says why not.
+def import_json(repo: RunRepo, text: str | bytes, app_version: str, *, owner: str) -> ImportResult:
+    """Keep the run(s) of an exported file as `owner`'s, marked imported; ImportRefused says
+    why not.
 
-    A run already here is not imported twice: if it was deleted (undoable until its page is
-    left), it is restored; if it is listed, it is left as it is.
+    A run already here is not imported twice: if it was the owner's and deleted (undoable
+    until its page is left), it is restored; otherwise it is left as it is.
     """
     if len(text) > MAX_IMPORT_BYTES:
         raise ImportRefused("That file is too large to be an exported run (50 MB at most).")
@@ -99,10 +100,9 @@ def import_json(repo: RunRepo, text: str | bytes, app_version: str) -> ImportRes
     for run in runs:
         existing = repo.get(run.id)
         if existing is None:
-            repo.record_whole(run, run.app_version or app_version, origin="imported")
+            repo.record_whole(run, run.app_version or app_version, "imported", owner)
             result.kept.append(_found(repo, run.id))
-        elif existing.deleted:
-            repo.restore([run.id])
+        elif existing.deleted and repo.restore([run.id], owner=owner):
             result.restored.append(_found(repo, run.id))
         else:
             result.present.append(run.id)

@@ -19,6 +19,7 @@ from reelscope.chapters.modes import (
 )
 from reelscope.generation.request import build_request
 from reelscope.parameters import defaults_for
+from reelscope.tasks import LOCAL_OWNER
 from tests.requests import checked
 
 
@@ -70,7 +71,7 @@ def test_saved_modes_are_kept_in_a_file(tmp_path: Path) -> None:
     assert again.all()[: len(BUILTIN_MODES)] == list(BUILTIN_MODES)
     store.save("goals", Kind.MOMENTS, "Only headers.")  # same name: replaced
     assert [m.prompt for m in store.all() if not m.builtin] == ["Only headers."]
-    store.delete("user:goals")
+    assert store.delete("user:goals", owner=LOCAL_OWNER)
     assert [m for m in store.all() if not m.builtin] == []
 
 

@@ -12,6 +12,7 @@ from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec
 from reelscope.store import RunQuery
 from reelscope.store.deletions import PendingDeletes
+from reelscope.tasks import LOCAL_OWNER
 
 
 @pytest.fixture
@@ -36,9 +37,9 @@ def listed(store) -> set[str]:
 
 def test_each_delete_is_a_step_and_undo_brings_back_the_last_one(store):
     a, b, c = runs(store, 3)
-    pending = PendingDeletes(store.runs)
-    assert pending.delete([a]) == [a]
-    assert pending.delete([b, c, a]) == [b, c], "a run already deleted is not a new step's"
+    pending = PendingDeletes(store.runs, LOCAL_OWNER)
+    assert pending.delete([a]).ids == [a]
+    assert pending.delete([b, c, a]).ids == [b, c], "a run already deleted is not a new step's"
     assert listed(store) == set() and pending.steps == [(a,), (b, c)]
     assert pending.undo() == [b, c] and listed(store) == {b, c}
     assert pending.steps == [(a,)]
@@ -48,7 +49,7 @@ def test_each_delete_is_a_step_and_undo_brings_back_the_last_one(store):
 
 def test_undo_all_restores_every_step_and_finish_purges_only_what_is_pending(store):
     a, b, c = runs(store, 3)
-    pending = PendingDeletes(store.runs)
+    pending = PendingDeletes(store.runs, LOCAL_OWNER)
     pending.delete([a])
     pending.delete([b])
     assert sorted(pending.undo_all()) == sorted([a, b]) and listed(store) == {a, b, c}
@@ -59,21 +60,21 @@ def test_undo_all_restores_every_step_and_finish_purges_only_what_is_pending(sto
 
 def test_a_run_brought_back_another_way_leaves_its_step(store):
     a, b = runs(store, 2)
-    pending = PendingDeletes(store.runs)
+    pending = PendingDeletes(store.runs, LOCAL_OWNER)
     pending.delete([a, b])
-    store.runs.restore([a])  # an import of the same run
+    store.runs.restore([a], owner=LOCAL_OWNER)  # an import of the same run
     pending.forget([a])
     assert pending.steps == [(b,)] and pending.run_ids == [b]
     assert pending.undo() == [b] and listed(store) == {a, b}
     pending.delete([a])
-    store.runs.restore([a])
+    store.runs.restore([a], owner=LOCAL_OWNER)
     pending.forget([a])
     assert pending.steps == [], "a step left empty is no step"
 
 
 def test_a_dropped_session_purges_what_it_could_still_undo(store):
     a, b = runs(store, 2)
-    pending = PendingDeletes(store.runs)
+    pending = PendingDeletes(store.runs, LOCAL_OWNER)
     pending.delete([a])
     del pending
     gc.collect()

@@ -50,7 +50,7 @@ def test_links_and_uploads_are_kept_with_their_owner_facts_cuts_and_copies(libra
     again = library_at()  # a restart: the same index and folder
     assert again.get(f"sha256:{sha}").cuts == (4.0, 8.0)
     assert again.source(f"sha256:{sha}").kind is SourceKind.GCS
-    assert again.delete(link.key) and again.get(link.key) is None
+    assert again.delete(link.key, owner="ann@example.com") and again.get(link.key) is None
 
 
 def test_an_index_from_before_alembic_is_kept(tmp_path):

@@ -11,10 +11,12 @@ import sqlalchemy
 
 from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.generation.events import Completed, TextDelta, to_record
+from reelscope.owners import NotYours
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec
 from reelscope.store import SCHEMA, STORE_FILENAME, RunQuery, open_store
 from reelscope.store.schema import MIGRATIONS
+from reelscope.tasks import LOCAL_OWNER
 from tests.legacy_database import UserVersionDatabase
 
 HEAD = "0002"
@@ -134,8 +136,13 @@ def test_owners_are_written_for_runs_and_saved_prompts(store_opener):
     }
 
     saved = store.prompts.save("Recap", "Recap for {who}", owner="ann@example.com")
-    changed = store.prompts.save("Recap", "Recap, {who}", prompt_id=saved.id, owner="bob@x")
+    changed = store.prompts.save(
+        "Recap", "Recap, {who}", prompt_id=saved.id, owner="ann@example.com"
+    )
     assert saved.owner == changed.owner == "ann@example.com", "an edit keeps the owner"
+    with pytest.raises(NotYours, match="only its owner"):
+        store.prompts.save("Recap", "Mine now", prompt_id=saved.id, owner="bob@example.com")
+    assert store.prompts.get(saved.id).text == "Recap, {who}", "another's edit changes nothing"
     store.prompts.ensure_built_ins([("describe", "Describe", "Describe it.")])
     assert store.prompts.get("describe").owner == "local"
 
@@ -209,12 +216,12 @@ def test_an_instance_starting_leaves_another_instances_live_run_and_pending_dele
     live.append(TextDelta(0.1, "half "))
     deleted = finished_run("deleted on A, undoable")
     a.runs.record_whole(deleted, "0.1.0", "local")
-    a.runs.delete([deleted.id])
+    a.runs.delete([deleted.id], owner=LOCAL_OWNER)
     assert a.recorder.flush(5)
 
     b = open_store(postgres.folder / "unused-b", database_url=url)
     assert b.interrupted == 0 and b.runs.get(live.id).status == "running"
-    assert a.runs.restore([deleted.id]) == [deleted.id], "A's undo still works"
+    assert a.runs.restore([deleted.id], owner=LOCAL_OWNER) == [deleted.id], "A's undo still works"
     live.append(Completed(0.2))
     assert a.recorder.flush(5) and b.runs.get(live.id).status == "completed"
     a.close()

@@ -31,7 +31,7 @@ from reelscope.generation.events import (
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec, SourceRef
 from reelscope.runs.replay import INTERRUPTED, ended, replay_events
-from reelscope.store import STATUSES, STORE_FILENAME, RunQuery, open_store
+from reelscope.store import STATUSES, STORE_FILENAME, Deleted, RunQuery, open_store
 from reelscope.store.schema import MIGRATIONS
 from reelscope.store.transfer import (
     ImportRefused,
@@ -41,6 +41,7 @@ from reelscope.store.transfer import (
     export_markdown,
     import_json,
 )
+from reelscope.tasks import LOCAL_OWNER
 from tests.legacy_database import UserVersionDatabase
 
 SHA = "ab" * 32
@@ -378,7 +379,7 @@ def test_a_search_indexes_what_streams_left_and_finds_a_run_before_and_after_its
     assert store.runs.search(RunQuery(text="goalkeeper")).total == 1  # indexed once, not twice
     assert not on_sqlite or fts_matches_its_table(store)
 
-    store.runs.delete([live.id])
+    store.runs.delete([live.id], owner=LOCAL_OWNER)
     store.runs.purge_deleted()
     assert not on_sqlite or fts_matches_its_table(store), "a purged run leaves the index too"
     assert store.runs.search(RunQuery(text="goalkeeper")).total == 0
@@ -386,15 +387,17 @@ def test_a_search_indexes_what_streams_left_and_finds_a_run_before_and_after_its
 
 def test_delete_hides_runs_until_restored_and_purge_removes_their_events(store):
     first, second = kept(store), kept(store)
-    assert store.runs.delete([first.id, first.id]) == [first.id]
-    assert store.runs.delete([first.id]) == [], "a deleted run is not deleted again"
+    assert store.runs.delete([first.id, first.id], owner=LOCAL_OWNER) == Deleted([first.id], [])
+    again = store.runs.delete([first.id], owner=LOCAL_OWNER)
+    assert again == Deleted([], []), "a deleted run is not deleted again"
     assert [r.id for r in store.runs.search(RunQuery()).rows] == [second.id]
-    assert store.runs.restore([first.id, second.id]) == [first.id], "only what was deleted"
+    restored = store.runs.restore([first.id, second.id], owner=LOCAL_OWNER)
+    assert restored == [first.id], "only what was deleted"
     assert store.runs.search(RunQuery()).total == 2
-    store.runs.delete([first.id])
-    assert store.runs.purge_deleted([first.id]) == 1
+    store.runs.delete([first.id], owner=LOCAL_OWNER)
+    assert store.runs.purge_deleted([first.id], owner=LOCAL_OWNER) == 1
     assert store.runs.get(first.id) is None and store.runs.event_count(first.id) == 0
-    assert store.runs.purge_deleted([second.id]) == 0  # not deleted: left alone
+    assert store.runs.purge_deleted([second.id], owner=LOCAL_OWNER) == 0  # not deleted
 
 
 def test_prompts_saved_updated_deleted_and_built_ins_protected(store):
@@ -407,10 +410,13 @@ def test_prompts_saved_updated_deleted_and_built_ins_protected(store):
     assert [p.id for p in store.prompts.list()] == ["describe", mine.id]
     assert store.prompts.get("describe").text == "Describe it, with MM:SS."
     with pytest.raises(ValueError, match="Ready prompts"):
-        store.prompts.delete("describe")
+        store.prompts.delete("describe", owner=LOCAL_OWNER)
     with pytest.raises(ValueError, match="name"):
         store.prompts.save(" ", "text")
-    assert store.prompts.delete(mine.id) and store.prompts.list(built_in=False) == []
+    assert (
+        store.prompts.delete(mine.id, owner=LOCAL_OWNER)
+        and store.prompts.list(built_in=False) == []
+    )
 
 
 def test_export_and_import_round_trip_into_another_store(store, store_opener):
@@ -420,15 +426,15 @@ def test_export_and_import_round_trip_into_another_store(store, store_opener):
     exported = export_json(original, "0.1.0")
 
     elsewhere = store_opener("elsewhere")
-    [imported] = import_json(elsewhere.runs, exported, "0.1.0").kept
+    [imported] = import_json(elsewhere.runs, exported, "0.1.0", owner=LOCAL_OWNER).kept
     assert imported.origin == "imported"
     assert imported.events == original.events and imported.spec == original.spec
     assert imported.state().text == "One two" and imported.status == "completed"
     with pytest.raises(ImportRefused, match="already"):
-        import_json(elsewhere.runs, exported, "0.1.0")
+        import_json(elsewhere.runs, exported, "0.1.0", owner=LOCAL_OWNER)
     for bad in ("not json", '{"format": "other"}', '{"format": "reelscope.run", "run": {}}'):
         with pytest.raises(ImportRefused):
-            import_json(elsewhere.runs, bad, "0.1.0")
+            import_json(elsewhere.runs, bad, "0.1.0", owner=LOCAL_OWNER)
     elsewhere.close()
 
     markdown = export_markdown(original)
@@ -441,18 +447,18 @@ def test_export_and_import_round_trip_into_another_store(store, store_opener):
 def test_an_import_brings_back_a_deleted_run_and_skips_one_already_listed(store):
     first, second = kept(store, prompt="first"), kept(store, prompt="second")
     both = export_comparison_json([store.runs.get(first.id), store.runs.get(second.id)], "0.1.0")
-    store.runs.delete([first.id])
-    result = import_json(store.runs, both, "0.1.0")
+    store.runs.delete([first.id], owner=LOCAL_OWNER)
+    result = import_json(store.runs, both, "0.1.0", owner=LOCAL_OWNER)
     assert [r.id for r in result.restored] == [first.id] and result.present == [second.id]
     assert result.kept == [] and not store.runs.get(first.id).deleted
     assert store.runs.get(first.id).origin == "local", "the kept run, not a copy"
     assert result.summary() == "Brought back 1 run you had deleted. 1 run already in your history."
     with pytest.raises(ImportRefused, match="Every run in that file is already in your history"):
-        import_json(store.runs, both, "0.1.0")
+        import_json(store.runs, both, "0.1.0", owner=LOCAL_OWNER)
 
-    store.runs.delete([second.id])
-    store.runs.purge_deleted([second.id])
-    result = import_json(store.runs, both, "0.1.0")  # a purged run imports again
+    store.runs.delete([second.id], owner=LOCAL_OWNER)
+    store.runs.purge_deleted([second.id], owner=LOCAL_OWNER)
+    result = import_json(store.runs, both, "0.1.0", owner=LOCAL_OWNER)  # a purged run imports again
     assert [r.id for r in result.kept] == [second.id] and result.present == [first.id]
     assert store.runs.get(second.id).origin == "imported"
 
@@ -478,6 +484,6 @@ def test_an_import_with_a_missing_model_or_a_label_that_is_not_text_is_refused(
     target[path[-1]] = value
     elsewhere = store_opener("elsewhere")
     with pytest.raises(ImportRefused, match="damaged"):
-        import_json(elsewhere.runs, json.dumps(document), "0.1.0")
+        import_json(elsewhere.runs, json.dumps(document), "0.1.0", owner=LOCAL_OWNER)
     assert elsewhere.runs.count() == 0
     elsewhere.close()
