@@ -1,4 +1,7 @@
-"""History: every kept run, searched, opened as it was shown, re-run, compared, replayed."""
+"""History: every kept run, searched, opened as it was shown, re-run, compared, replayed.
+
+The user's own runs by default, the team's on a switch: others' runs open, replay, compare,
+export and go to Ask like one's own, but only their owner deletes them (the store refuses)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ TABLE_KEY = "history"
 DELETED_KEY = "history.deleted"  # the session's pending deletes, undoable until the page is left
 REPLAY_KEY = "history.replay_id"
 VIEW_KEY = "history-run"
+REFUSED_KEY = "history.refused"
+READ_ONLY = "Only a run's owner can delete it: your team's runs are read-only here."
 
 st.title("History")
 try:
@@ -41,16 +46,19 @@ if store.moved_aside is not None:
         icon=":material/warning:",
     )
 
-deletes = undo_notice.pending(DELETED_KEY, store)
+owner = resources.owner()
+deletes = undo_notice.pending(DELETED_KEY, store, owner)
 if not history_table.on_screen(TABLE_KEY):  # a first visit, or back from another page
     deletes.finish()  # deletes left undone there are final
 
 
 def delete(ids: list[str]) -> None:
     """Hide the runs (undoable), and pick nothing: the next row is not picked in their place."""
-    deletes.delete(ids)
+    refused = deletes.delete(ids).refused
     history_table.pick(TABLE_KEY, [])
     st.session_state.pop(REPLAY_KEY, None)
+    if refused:  # listed as the user's when drawn, another's by the click (an import elsewhere)
+        st.session_state[REFUSED_KEY] = len(refused)
 
 
 def restored(ids: list[str]) -> None:
@@ -61,15 +69,18 @@ with st.expander("Import a run", icon=":material/upload:"):
     uploaded = st.file_uploader("A run exported as JSON", type=["json"], key="history.import")
     if uploaded is not None and st.button("Import", key="history.import_go"):
         try:
-            result = import_json(store.runs, uploaded.getvalue(), app_version())
+            result = import_json(store.runs, uploaded.getvalue(), app_version(), owner=owner)
             deletes.forget(run.id for run in result.restored)
             st.success(result.summary())
         except ImportRefused as refused:  # its message may quote the file
             st.error(safe_inline(str(refused)), icon=":material/block:")
 
-undo_notice.show(DELETED_KEY, store, on_restore=restored)
-picked = history_table.show(TABLE_KEY, store)
+undo_notice.show(DELETED_KEY, store, owner, on_restore=restored)
+if refused_count := st.session_state.pop(REFUSED_KEY, 0):
+    st.error(f"{refused_count} of the runs picked stayed. {READ_ONLY}", icon=":material/block:")
+picked = history_table.show(TABLE_KEY, store, owner)
 runs = [run for run in map(store.runs.get, picked) if run is not None]
+yours = history_table.owned(runs, owner)
 replay = resources.runs().get(st.session_state.get(REPLAY_KEY))
 
 
@@ -98,7 +109,8 @@ def actions(run: StoredRun) -> None:
         "Download Markdown", export_markdown(run), f"{name}.md", "text/markdown",
         key="history.md", icon=":material/download:",
     )  # fmt: skip
-    remove.button("Delete", key="history.delete", on_click=delete, args=([run.id],))
+    if yours:
+        remove.button("Delete", key="history.delete", on_click=delete, args=([run.id],))
 
 
 def as_run(stored: StoredRun) -> Run:
@@ -149,11 +161,17 @@ elif len(runs) == 2:
         "Download comparison (Markdown)", export_comparison_markdown(runs, table),
         "reelscope-comparison.md", "text/markdown", key="history.cmp_md",
     )  # fmt: skip
-    remove.button("Delete both", key="history.delete2", on_click=delete, args=(picked,))
+    if yours:
+        remove.button("Delete both", key="history.delete2", on_click=delete, args=(picked,))
 elif len(runs) > 2:
     remove_note, remove = st.columns([6, 1])
     remove_note.caption("Pick one run to open it, or two to compare them.")
-    remove.button(f"Delete {len(runs)}", key="history.delete_n", on_click=delete, args=(picked,))
+    if yours:
+        remove.button(
+            f"Delete {len(runs)}", key="history.delete_n", on_click=delete, args=(picked,)
+        )
+if runs and not yours:
+    st.caption(READ_ONLY)
 
 info = replay_info(replay) if replay is not None else None
 if info is not None and (not runs or info["original_id"] == runs[0].id):

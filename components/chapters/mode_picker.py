@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.common import kept
+from components.common import kept, resources
 from reelscope.chapters.modes import Mode, ModeError, ModeStore
+from reelscope.owners import NotYours
+from reelscope.untrusted import safe_inline
 
 
 def show(key: str, store: ModeStore) -> tuple[Mode, str]:
     """The chosen mode and the prompt to send (the mode's, or the user's edit of it)."""
-    modes = store.all()
+    owner = resources.owner()
+    modes = store.all(owner)
     by_id = {m.id: m for m in modes}
     for note in kept.take_once(f"{key}.saved"):
         st.success(note, icon=":material/bookmark_added:")
@@ -41,17 +44,21 @@ def show(key: str, store: ModeStore) -> tuple[Mode, str]:
         name = st.text_input("Name", **kept.bind(f"{key}.new_name", ""))
         st.caption(f"Keeps this prompt with the {mode.kind} schema.")
         if st.button("Save", key=f"{key}.save"):
-            _save(key, store, name, mode, prompt)
+            _save(key, store, name, mode, prompt, owner)
         if not mode.builtin and st.button(f"Delete '{mode.name}'", key=f"{key}.delete"):
-            store.delete(mode.id)
+            try:
+                store.delete(mode.id, owner=owner)
+            except NotYours as refused:  # another session of the team changed the file
+                st.error(safe_inline(str(refused)))
+                return mode, prompt
             kept.put(f"{key}.mode", modes[0].id)
             st.rerun()
     return mode, prompt
 
 
-def _save(key: str, store: ModeStore, name: str, mode: Mode, prompt: str) -> None:
+def _save(key: str, store: ModeStore, name: str, mode: Mode, prompt: str, owner: str) -> None:
     try:
-        saved = store.save(name, mode.kind, prompt)
+        saved = store.save(name, mode.kind, prompt, owner=owner)
     except ModeError as problem:
         st.error(str(problem))
         return

@@ -14,8 +14,9 @@ import streamlit as st
 from components.common import kept, resources
 from reelscope import prompts
 from reelscope.database import DATABASE_ERRORS
+from reelscope.owners import NotYours
 from reelscope.store import Prompt, Store
-from reelscope.untrusted import safe_markdown
+from reelscope.untrusted import safe_inline, safe_markdown
 
 _SAVED = "saved"
 
@@ -51,12 +52,13 @@ def show(key: str, prompt_key: str | None = None) -> str | None:
             args=(key, items, prompt_key),
             icon=":material/input:",
         )
-        if isinstance(chosen, Prompt) and not chosen.built_in and store is not None:
+        owner = resources.owner()
+        if isinstance(chosen, Prompt) and _deletable(chosen, owner) and store is not None:
             row.button(
                 "Delete",
                 key=f"{key}.delete",
                 on_click=_delete,
-                args=(key, store, chosen),
+                args=(key, store, chosen, owner),
                 icon=":material/delete:",
             )
         for message in kept.take_once(f"{key}.notices"):
@@ -124,8 +126,17 @@ def _save(key: str, store: Store, prompt_key: str) -> None:
     )
 
 
-def _delete(key: str, store: Store, prompt: Prompt) -> None:
-    store.prompts.delete(prompt.id)
+def _deletable(prompt: Prompt, owner: str) -> bool:
+    """The team's saved prompts are everyone's to use; only their owner deletes them."""
+    return not prompt.built_in and prompt.owner == owner
+
+
+def _delete(key: str, store: Store, prompt: Prompt, owner: str) -> None:
+    try:
+        store.prompts.delete(prompt.id, owner=owner)
+    except NotYours as refused:
+        kept.say_once(f"{key}.errors", [safe_inline(str(refused))])
+        return
     kept.put(f"{key}.choice", prompts.READY_PROMPTS[0].id)
     kept.say_once(f"{key}.notices", [f"Deleted “{prompt.name}”."])
 

@@ -2,7 +2,9 @@
 
 Only one page of rows (PAGE_SIZE) is read and drawn, whatever the number of runs kept, so the
 page opens as fast over 10,000 runs as over ten. The search box looks in prompts and answers
-(FTS5); model, status and dates narrow it. Rows are picked in the table itself.
+(FTS5); model, status and dates narrow it. Rows are picked in the table itself. "Mine" lists the
+user's own runs (the default), "Team" everyone's, with an Owner column; the page keeps others'
+runs read-only (`owned`).
 
 What is picked is kept as run ids, not row numbers: when rows move (a run deleted or restored,
 a new run listed at the top, another page of the table) the pick follows its runs, or is
@@ -30,21 +32,17 @@ ASK_PAGE = "pages/ask.py"
 ASK_PROMPT_KEY = "ask.prompt"
 ASK_PARAMS_KEY = "ask.params"
 ASK_SOURCES_KEY = "ask.sources"
+MINE, TEAM = "Mine", "Team"
 
 
-def show(key: str, store: Store) -> list[str]:
-    """The table with its filters; the ids of the runs picked in it (in table order)."""
-    query = _filters(key, store)
+def show(key: str, store: Store, owner: str) -> list[str]:
+    """The table with its filters, `owner`'s runs or the team's; the ids of the runs picked in
+    it (in table order)."""
+    query = _filters(key, store, owner)
     picked = _picked_before(key)
     page = store.runs.search(query)
     if not page.total:
-        st.info(
-            "No runs match."
-            if _filtered(query)
-            else "No runs yet: every run on the Ask page "
-            "is kept here, with its answer, timings and cost.",
-            icon=":material/history:",
-        )
+        st.info(_nothing_listed(query), icon=":material/history:")
         _keep(key, [], [], [])
         return []
     _pager(key, page, query)
@@ -55,7 +53,7 @@ def show(key: str, store: Store) -> list[str]:
         st.session_state[_table(key)] = {"selection": {"rows": rows, "columns": [], "cells": []}}
     _keep(key, picked, shown, rows)
     st.dataframe(
-        _columns(page),
+        _columns(page, owner if query.owner is None else None),
         key=_table(key),
         on_select="rerun",
         selection_mode="multi-row",
@@ -114,7 +112,17 @@ def _keep(key: str, picked: list[str], shown: list[str], rows: list[int]) -> Non
     state[f"{key}.picked"], state[f"{key}.shown"], state[f"{key}.rows"] = picked, shown, rows
 
 
-def _filters(key: str, store: Store) -> RunQuery:
+def owned(runs: list[Any], owner: str) -> bool:
+    """Whether every one of these runs (rows or kept runs) is `owner`'s: only then may they be
+    deleted; the team's are read-only (the store refuses them anyway)."""
+    return all(run.owner == owner for run in runs)
+
+
+def _filters(key: str, store: Store, owner: str) -> RunQuery:
+    whose = st.segmented_control(
+        "Whose runs", [MINE, TEAM], help="Your own runs, or everyone's on your team (read-only).",
+        **kept.bind(f"{key}.whose", MINE),
+    )  # fmt: skip
     text_col, model_col, status_col, date_col = st.columns([3, 2, 2, 2])
     text = text_col.text_input(
         "Search", placeholder="words in the prompt or the answer", **kept.bind(f"{key}.text", "")
@@ -133,6 +141,7 @@ def _filters(key: str, store: Store) -> RunQuery:
         until=until or since,
         limit=PAGE_SIZE,
         offset=page_number * PAGE_SIZE,
+        owner=None if whose == TEAM else owner,  # deselected: back to the default, Mine
     )
 
 
@@ -158,12 +167,22 @@ def _turn(key: str, step: int) -> None:
     st.session_state[f"{key}.page"] = max(0, int(st.session_state.get(f"{key}.page", 0)) + step)
 
 
+def _nothing_listed(query: RunQuery) -> str:
+    if _filtered(query):
+        return "No runs match."
+    said = "No runs yet: every run on the Ask page is kept here, with its answer, timings and cost."
+    return said + (" Team lists your team's runs." if query.owner is not None else "")
+
+
 def _filtered(query: RunQuery) -> bool:
     return bool(query.text or query.models or query.statuses or query.since)
 
 
-def _columns(page: RunPage) -> dict[str, list]:
+def _columns(page: RunPage, team_of: str | None) -> dict[str, list]:
+    """The table's columns; in the team view (`team_of`: the user) an Owner column too, as
+    text (the grid renders no Markdown or HTML: an email is untrusted text)."""
     rows = page.rows
+    owners = {"Owner": [_owner_label(r.owner, team_of) for r in rows]} if team_of else {}
     return {
         "Date (UTC)": [r.started_at.replace(tzinfo=None) for r in rows],
         "Model": [r.model_id for r in rows],
@@ -172,7 +191,12 @@ def _columns(page: RunPage) -> dict[str, list]:
         "Finish": [r.finish_reason or "" for r in rows],
         "Tokens": [r.total_tokens for r in rows],
         "Cost": [format_usd(r.cost_usd) for r in rows],  # as Ask and Side by side write it
+        **owners,
     }
+
+
+def _owner_label(run_owner: str, user: str) -> str:
+    return "you" if run_owner == user else " ".join(run_owner.split())
 
 
 def load_into_ask(spec: RunSpec, library: MediaLibrary) -> None:

@@ -17,17 +17,21 @@ Restored = Callable[[list[str]], None]
 _LABEL_CHARS = 60
 
 
-def pending(key: str, store: Store) -> PendingDeletes:
-    """This session's pending deletes in `store`, made on first use."""
+def pending(key: str, store: Store, owner: str) -> PendingDeletes:
+    """This session's pending deletes of `owner`'s runs in `store`, made on first use."""
     current = st.session_state.get(key)
-    if not isinstance(current, PendingDeletes) or current.repo is not store.runs:
-        current = st.session_state[key] = PendingDeletes(store.runs)
+    if (
+        not isinstance(current, PendingDeletes)
+        or current.repo is not store.runs
+        or current.owner != owner
+    ):
+        current = st.session_state[key] = PendingDeletes(store.runs, owner)
     return current
 
 
-def show(key: str, store: Store, on_restore: Restored) -> None:
+def show(key: str, store: Store, owner: str, on_restore: Restored) -> None:
     """The notice, while any delete can be undone; `on_restore(ids)` hears what came back."""
-    deletes = pending(key, store)
+    deletes = pending(key, store, owner)
     steps = deletes.steps
     if not steps:
         return

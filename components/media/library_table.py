@@ -14,6 +14,7 @@ from components.media import source_picker
 from reelscope.clock import clock
 from reelscope.library import LibraryItem, MediaLibrary
 from reelscope.media import format_size
+from reelscope.owners import NotYours
 from reelscope.untrusted import safe_inline
 
 ASK_SOURCES_KEY = "ask.sources"
@@ -24,6 +25,8 @@ def show(key: str, library: MediaLibrary, owner: str) -> list[LibraryItem]:
     """The table and what can be done with the rows picked in it; the picked items."""
     for notice in kept.take_once(f"{key}.notices"):
         st.success(notice, icon=":material/check_circle:")
+    for refusal in kept.take_once(f"{key}.refusals"):
+        st.error(refusal, icon=":material/block:")
     items = library.items(owner)
     used = library.usage()
     _space(library, items)
@@ -49,7 +52,7 @@ def show(key: str, library: MediaLibrary, owner: str) -> list[LibraryItem]:
     rows = sorted(event.selection.rows) if event is not None else []
     picked = [items[i] for i in rows if i < len(items)]
     if picked:
-        _actions(key, library, picked, used)
+        _actions(key, library, picked, used, owner)
     else:
         st.caption("Pick rows to delete them or to put them on the Ask page.")
     return picked
@@ -100,7 +103,11 @@ def _uses(counts: dict[str, int]) -> str:
 
 
 def _actions(
-    key: str, library: MediaLibrary, picked: list[LibraryItem], used: dict[str, dict[str, int]]
+    key: str,
+    library: MediaLibrary,
+    picked: list[LibraryItem],
+    used: dict[str, dict[str, int]],
+    owner: str,
 ) -> None:
     in_use = [item for item in picked if used.get(item.key)]
     if in_use:
@@ -118,13 +125,20 @@ def _actions(
         f"Delete {len(picked)}",
         key=f"{key}.delete",
         on_click=_delete,
-        args=(key, library, [item.key for item in picked], [item.name for item in picked]),
+        args=(key, library, [item.key for item in picked], [item.name for item in picked], owner),
         icon=":material/delete:",
     )
 
 
-def _delete(key: str, library: MediaLibrary, keys: list[str], names: list[str]) -> None:
-    removed = [name for item_key, name in zip(keys, names, strict=True) if library.delete(item_key)]
+def _delete(key: str, library: MediaLibrary, keys: list[str], names: list[str], owner: str) -> None:
+    removed, refused = [], []
+    for item_key, name in zip(keys, names, strict=True):
+        try:
+            if library.delete(item_key, owner=owner):
+                removed.append(name)
+        except NotYours as problem:
+            refused.append(safe_inline(str(problem)))
     if removed:
         names = ", ".join(safe_inline(name) for name in removed)
         kept.say_once(f"{key}.notices", [f"Deleted {len(removed)}: {names}."])
+    kept.say_once(f"{key}.refusals", refused)
