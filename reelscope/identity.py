@@ -32,6 +32,7 @@ from reelscope.settings import (
     ENV_IAP_CERTS_URL,
     Settings,
 )
+from reelscope.tasks import LOCAL_OWNER
 
 ASSERTION_HEADER = "x-goog-iap-jwt-assertion"
 # Written by the gate once it has verified the assertion, after removing any a client sent.
@@ -118,6 +119,15 @@ def user_from_headers(headers: Mapping[str, str]) -> User | None:
     if not email:
         return None
     return User(email=email, subject=lowered.get(USER_SUBJECT_HEADER, "").strip())
+
+
+def acting_user(auth: str, headers: Mapping[str, str]) -> str | None:
+    """Who a request or session acts for: locally the one local user; otherwise the email the
+    gate verified (None when no gate saw it: act for nobody, never for the local user)."""
+    if auth == AUTH_LOCAL:
+        return LOCAL_OWNER
+    user = user_from_headers(headers)
+    return user.email if user is not None else None
 
 
 class IapVerifier:

@@ -1,10 +1,16 @@
 """Serving media to the browser: signed links and a Starlette route with HTTP Range support.
 
 The player loads a video from `/app/static/reelscope/<token>`. The token is stateless: an
-HMAC over (expiry, MIME type, source) with a key the launcher derives once per process, so it
-survives Streamlit's module reloads and needs no registry shared between the script thread and
-the server. The route serves the files the media library keeps (by content hash, only from
-inside the library's folder) and `gs://` objects, all in ranges: a seek in a one-hour video
+HMAC over (expiry, MIME type, user, source) with a key the launcher derives once per process, so
+it survives Streamlit's module reloads and needs no registry shared between the script thread
+and the server. A token is bound to the user it was signed for: the route answers it only to
+that user (behind IAP, the one the gate verified for the request; locally the one local user),
+so a link copied out of one user's page opens nothing for another. The team shares the media
+library read-only: any user of the deployment may be given a link to any file it keeps (a
+teammate's run opened from History plays its video), each link for that user alone.
+
+The route serves the files the media library keeps (by content hash, only from inside the
+library's folder) and `gs://` objects, all in ranges: a seek in a one-hour video
 asks for a few hundred kilobytes, never the whole file, and nothing is read whole into memory.
 A pasted https link is served too (`link:`), fetched by the server through
 `reelscope/linkfetch.py` (every hop checked, the checked address pinned, size and time capped):
@@ -40,6 +46,7 @@ from starlette.responses import FileResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from reelscope.identity import acting_user
 from reelscope.library import library_dir
 from reelscope.linkfetch import Limits, LinkFetcher, LinkFetchError, LinkResponse
 from reelscope.settings import Settings
@@ -56,7 +63,8 @@ TOKEN_BUCKET_S = 3600  # the same source signs to the same token for an hour: st
 # shorter 206 answers it, and they ask again as playback needs more. So a seek in a 1 GB video
 # reads at most this much, instead of streaming until the browser hangs up.
 MAX_RANGE_BYTES = 2 * 1024 * 1024
-_KEY_CONTEXT = b"reelscope media links v1"
+# v2: tokens name their user; a v1 token (no user) fails its MAC instead of being misread.
+_KEY_CONTEXT = b"reelscope media links v2"
 _MIME = re.compile(r"^(video|image|audio)/[A-Za-z0-9.+-]{1,60}$|^text/vtt$")
 _MAC_BYTES = 16
 MEDIA_SCHEME = "media:"
@@ -68,6 +76,9 @@ class MediaLinkError(ValueError):
     """A media link that is malformed, tampered with or expired."""
 
 
+NOT_YOURS = "This media link was issued to someone else: open the page yourself for your own."
+
+
 class RangeNotSatisfiable(ValueError):
     """The requested byte range lies outside the object."""
 
@@ -77,6 +88,7 @@ class SignedMedia:
     source: str  # media:<sha256> (a library file), gs://BUCKET/OBJECT or link:<https URL>
     mime_type: str
     expires: int  # Unix seconds
+    user: str  # the only user the route answers it for
 
 
 def link_key(secret: str) -> bytes:
@@ -95,15 +107,18 @@ def sign(
     mime_type: str,
     key: bytes,
     *,
+    user: str,
     ttl_s: int = DEFAULT_TTL_S,
     now: float | None = None,
 ) -> str:
-    """A URL-safe token naming `source`, valid for at least `ttl_s` seconds."""
+    """A URL-safe token naming `source` for `user` alone, valid for at least `ttl_s` seconds."""
     if not _MIME.match(mime_type):
         raise MediaLinkError(f"{mime_type!r} is not a media type Reelscope serves.")
+    if not user or "\n" in user:
+        raise MediaLinkError("A media link is signed for one user, named on one line.")
     current = time.time() if now is None else now
     expires = (math.floor(current / TOKEN_BUCKET_S) + 1) * TOKEN_BUCKET_S + ttl_s
-    payload = f"{expires}\n{mime_type}\n{source}".encode()
+    payload = f"{expires}\n{mime_type}\n{user}\n{source}".encode()
     mac = hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
     return f"{_b64(payload)}.{_b64(mac)}"
 
@@ -118,11 +133,11 @@ def verify(token: str, key: bytes, *, now: float | None = None) -> SignedMedia:
     expected = hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
     if not hmac.compare_digest(mac, expected):
         raise MediaLinkError("This media link was not issued by this server (or was altered).")
-    expires_text, mime_type, source = payload.decode().split("\n", 2)
+    expires_text, mime_type, user, source = payload.decode().split("\n", 3)
     expires = int(expires_text)
     if expires <= (time.time() if now is None else now):
         raise MediaLinkError("This media link has expired; reload the page for a fresh one.")
-    return SignedMedia(source=source, mime_type=mime_type, expires=expires)
+    return SignedMedia(source=source, mime_type=mime_type, expires=expires, user=user)
 
 
 def library_source(sha256: str) -> str:
@@ -226,13 +241,19 @@ class MediaEndpoint:
             media = verify(request.path_params["token"], self._key)
         except MediaLinkError as problem:
             return PlainTextResponse(str(problem), status_code=403)
+        current = self._settings()
+        # The gate verified the requester and said who in its own headers (a client's are
+        # removed); nobody verified is nobody's link. The answer names no one.
+        if acting_user(current.auth, request.headers) != media.user:
+            return PlainTextResponse(
+                NOT_YOURS, status_code=403, headers={"cache-control": "no-store"}
+            )
         headers = {
             # Private, short-lived links; and Chromium's HTTP cache, splitting a range between
             # cached and fetched parts, was measured fetching the same 2 MiB twice.
             "cache-control": "no-store",
             "x-content-type-options": "nosniff",
         }
-        current = self._settings()
         if media.source.startswith("gs://"):
             return await _serve_object(request, media, current, headers, self._cap)
         if media.source.startswith(MEDIA_SCHEME):

@@ -16,9 +16,9 @@ from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.store import EmbeddingStore
 from reelscope.library import MediaLibrary, library_dir, move_old_files
 from reelscope.runs import Runs
-from reelscope.settings import AUTH_LOCAL, Settings, load_settings
+from reelscope.settings import Settings, load_settings
 from reelscope.store import Recorder, Store, open_store
-from reelscope.tasks import LOCAL_OWNER, TaskRegistry, registry
+from reelscope.tasks import TaskRegistry, registry
 from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
 
 
@@ -65,9 +65,7 @@ def storage_client(current: Settings):
 def owner() -> str:
     """Who is using Reelscope: locally its one user; behind IAP, the email serve.py's gate
     verified for this session's connection (reelscope/identity.py)."""
-    if settings().auth == AUTH_LOCAL:
-        return LOCAL_OWNER
-    user = identity.user_from_headers(st.context.headers)
+    user = identity.acting_user(settings().auth, st.context.headers)
     if user is None:
         # No gate saw this session (`streamlit run app.py` in IAP mode): nobody to act for, and
         # never the local user, whose work everyone would then share.
@@ -76,7 +74,7 @@ def owner() -> str:
             "`streamlit run serve.py`, whose gate verifies each user."
         )
         st.stop()
-    return user.email
+    return user
 
 
 def tasks() -> TaskRegistry:

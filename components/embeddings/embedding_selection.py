@@ -82,7 +82,7 @@ def _route_url(collection: Collection, row: int, mime: str) -> str | None:
         target = media_server.library_source(sha)  # the library's copy, in any session
     else:
         return None
-    token = media_server.sign(target, mime, media_preview.link_key())
+    token = media_preview.sign_for_user(target, mime)
     return media_server.url_path(token, str(st.config.get_option("server.baseUrlPath") or ""))
 
 

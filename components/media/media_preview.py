@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.common import resources
 from components.media import player
 from components.media.player import PlayerState
 from reelscope import media_server
@@ -81,7 +82,13 @@ def sign(source: MediaSource) -> str | None:
         target = media_server.link_source(source.uri)  # fetched by the server, every hop checked
     else:
         return None
-    return media_server.sign(target, source.mime_type, link_key())
+    return sign_for_user(target, source.mime_type)
+
+
+def sign_for_user(target: str, mime_type: str) -> str:
+    """A media route token for `target`, good for this session's user alone (the route refuses
+    it to anyone else)."""
+    return media_server.sign(target, mime_type, link_key(), user=resources.owner())
 
 
 def link_key() -> bytes:

@@ -8,6 +8,7 @@ open for the platform's probes.
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import os
 import subprocess
@@ -15,13 +16,18 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from reelscope import media_server
+from reelscope.library import library_dir
+from reelscope.spool import Spool
 from tests.app_server import ROOT, running_app
 from tests.iap_keys import AUDIENCE, LocalIap, SigningKey, serving_keys
 
+ADA, BOB = "ada@example.com", "bob@example.com"
 SPOOFED = {
     "X-Goog-Authenticated-User-Email": "accounts.google.com:boss@example.com",
     "X-Goog-Authenticated-User-Id": "accounts.google.com:1",
@@ -34,13 +40,27 @@ def iap() -> Iterator[LocalIap]:
         yield served
 
 
+COOKIE_SECRET = "iap-server-test-secret"  # the server's media links are signed from it
+VIDEO = b"not really a video, served as bytes " * 100  # text: get() decodes answers
+
+
 @pytest.fixture(scope="module")
-def app_url(iap: LocalIap, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("data")
+    Spool(library_dir(data), max_bytes=10**6).put(VIDEO, "talk.mp4")  # a kept library file
+    return data
+
+
+@pytest.fixture(scope="module")
+def app_url(
+    iap: LocalIap, data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     env = {
         "REELSCOPE_AUTH": "iap",
         "REELSCOPE_IAP_AUDIENCE": AUDIENCE,
         "REELSCOPE_IAP_CERTS_URL": iap.certs_url,
-        "REELSCOPE_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+        "REELSCOPE_DATA_DIR": str(data_dir),
+        "STREAMLIT_SERVER_COOKIE_SECRET": COOKIE_SECRET,
     }
     with running_app(env, tmp_path_factory.mktemp("server") / "server.log") as url:
         yield url
@@ -111,6 +131,15 @@ def test_a_valid_assertion_gets_the_page(iap, app_url):
 
 def test_the_media_route_is_behind_the_gate_too(app_url):
     assert get(f"{app_url}/app/static/reelscope/any-token")[0] == 401
+
+
+def test_a_media_link_plays_only_for_the_user_it_was_signed_for(iap, app_url):
+    source = media_server.library_source(hashlib.sha256(VIDEO).hexdigest())
+    token = media_server.sign(source, "video/mp4", media_server.link_key(COOKIE_SECRET), user=ADA)
+    url = app_url + media_server.url_path(token)
+    assert get(url, {"X-Goog-IAP-JWT-Assertion": iap.assertion(email=ADA)}) == (200, VIDEO.decode())
+    status, text = get(url, {"X-Goog-IAP-JWT-Assertion": iap.assertion(email=BOB)})
+    assert status == 403 and ADA not in text
 
 
 def test_no_session_without_an_assertion(app_url):

@@ -21,6 +21,7 @@ from reelscope.library import library_dir
 from reelscope.media_server import MediaLinkError, RangeNotSatisfiable, parse_range, sign, verify
 from reelscope.settings import Settings
 from reelscope.spool import Spool
+from reelscope.tasks import LOCAL_OWNER
 from reelscope.vertex import make_storage_client
 
 KEY = media_server.link_key("test secret")
@@ -61,7 +62,7 @@ def gs_uri(settings: Settings, payload: bytes) -> str:
 
 
 def url(source: str, mime_type: str = "video/mp4", **kwargs) -> str:
-    return media_server.url_path(sign(source, mime_type, KEY, **kwargs), "rs")
+    return media_server.url_path(sign(source, mime_type, KEY, user=LOCAL_OWNER, **kwargs), "rs")
 
 
 @pytest.fixture
@@ -120,14 +121,16 @@ def test_head_gives_the_length_without_a_body(client, media):
 
 
 def test_tampered_token_is_refused(client, spooled_source):
-    token = sign(spooled_source, "video/mp4", KEY)
+    token = sign(spooled_source, "video/mp4", KEY, user=LOCAL_OWNER)
     payload_text, mac = token.split(".")
-    other = sign(spooled_source + "x", "video/mp4", KEY).split(".")[0]
+    other = sign(spooled_source + "x", "video/mp4", KEY, user=LOCAL_OWNER).split(".")[0]
     for forged in (f"{other}.{mac}", f"{payload_text}.{mac[:-2]}AA", "garbage", "a.b.c"):
         answer = client.get(media_server.url_path(forged, "rs"))
         assert answer.status_code == 403, forged
     foreign = media_server.link_key("another server")
-    answer = client.get(media_server.url_path(sign(spooled_source, "video/mp4", foreign), "rs"))
+    answer = client.get(
+        media_server.url_path(sign(spooled_source, "video/mp4", foreign, user=LOCAL_OWNER), "rs")
+    )
     assert answer.status_code == 403
 
 
@@ -171,7 +174,7 @@ def test_library_files_are_served_by_hash_only_and_a_missing_one_says_what_to_do
 
 
 def test_links_name_no_server_path(spooled_source, spooled):
-    token = sign(spooled_source, "video/mp4", KEY)
+    token = sign(spooled_source, "video/mp4", KEY, user=LOCAL_OWNER)
     assert str(spooled.parent) not in media_server._unb64(token.split(".")[0]).decode()
 
 
@@ -191,16 +194,16 @@ def test_a_seek_in_a_long_object_reads_only_its_range(client, gs_uri, payload):
 
 def test_same_source_signs_to_the_same_token_within_the_hour():
     now = 1_800_000_000.0
-    first = sign("gs://b/o.mp4", "video/mp4", KEY, now=now)
-    assert sign("gs://b/o.mp4", "video/mp4", KEY, now=now + 10) == first
-    assert sign("gs://b/o.mp4", "video/mp4", KEY, now=now + 3600) != first
+    first = sign("gs://b/o.mp4", "video/mp4", KEY, user=LOCAL_OWNER, now=now)
+    assert sign("gs://b/o.mp4", "video/mp4", KEY, user=LOCAL_OWNER, now=now + 10) == first
+    assert sign("gs://b/o.mp4", "video/mp4", KEY, user=LOCAL_OWNER, now=now + 3600) != first
     media = verify(first, KEY, now=now + media_server.DEFAULT_TTL_S)
     assert (media.source, media.mime_type) == ("gs://b/o.mp4", "video/mp4")
 
 
 def test_only_media_types_are_signed():
     with pytest.raises(MediaLinkError):
-        sign("/x", "text/html", KEY)
+        sign("/x", "text/html", KEY, user=LOCAL_OWNER)
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from reelscope import media_server
 from reelscope.linkfetch import Limits, LinkFetcher
 from reelscope.media_server import MediaLinkError, link_source, sign
 from reelscope.settings import Settings
+from reelscope.tasks import LOCAL_OWNER
 from tests.link_servers import LinkServer, Network, client_tls, redirect, serve_bytes
 
 KEY = media_server.link_key("test secret")
@@ -65,7 +66,7 @@ def client(tmp_path: Path, network: Network, ca: trustme.CA) -> TestClient:
 
 
 def url(link: str, mime_type: str = "video/mp4") -> str:
-    return media_server.url_path(sign(link_source(link), mime_type, KEY), "rs")
+    return media_server.url_path(sign(link_source(link), mime_type, KEY, user=LOCAL_OWNER), "rs")
 
 
 def test_a_link_is_served_in_capped_ranges_fetched_by_the_server(client, serve):
