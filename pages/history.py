@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.common import app_frame, resources, run_view
+from components.common import app_frame, resources, run_view, whose
 from components.history import history_table, run_compare, undo_notice
 from reelscope.database import DATABASE_ERRORS
 from reelscope.runs import Run
@@ -80,14 +80,14 @@ if refused_count := st.session_state.pop(REFUSED_KEY, 0):
     st.error(f"{refused_count} of the runs picked stayed. {READ_ONLY}", icon=":material/block:")
 picked = history_table.show(TABLE_KEY, store, owner)
 runs = [run for run in map(store.runs.get, picked) if run is not None]
-yours = history_table.owned(runs, owner)
+yours = whose.all_mine(runs, owner)
 replay = resources.runs().get(st.session_state.get(REPLAY_KEY))
 
 
 def actions(run: StoredRun) -> None:
     ask, speed_col, play, json_col, md_col, remove = st.columns([2, 2, 2, 2, 2, 1])
     if ask.button("Open in Ask", key="history.rerun", icon=":material/edit:"):
-        history_table.load_into_ask(run.spec, resources.library())
+        history_table.load_into_ask(run.spec, resources.library(), owner)
         st.switch_page("pages/ask.py")
     speed = speed_col.segmented_control(
         "Speed", SPEEDS, default=1.0, format_func=lambda s: f"{s:g}×", key="history.speed",

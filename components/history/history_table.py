@@ -19,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from components.common import kept, model_params
+from components.common import kept, model_params, whose
 from components.media import source_picker
 from reelscope.costs import format_usd
 from reelscope.library import MediaLibrary
@@ -32,7 +32,6 @@ ASK_PAGE = "pages/ask.py"
 ASK_PROMPT_KEY = "ask.prompt"
 ASK_PARAMS_KEY = "ask.params"
 ASK_SOURCES_KEY = "ask.sources"
-MINE, TEAM = "Mine", "Team"
 
 
 def show(key: str, store: Store, owner: str) -> list[str]:
@@ -112,17 +111,8 @@ def _keep(key: str, picked: list[str], shown: list[str], rows: list[int]) -> Non
     state[f"{key}.picked"], state[f"{key}.shown"], state[f"{key}.rows"] = picked, shown, rows
 
 
-def owned(runs: list[Any], owner: str) -> bool:
-    """Whether every one of these runs (rows or kept runs) is `owner`'s: only then may they be
-    deleted; the team's are read-only (the store refuses them anyway)."""
-    return all(run.owner == owner for run in runs)
-
-
 def _filters(key: str, store: Store, owner: str) -> RunQuery:
-    whose = st.segmented_control(
-        "Whose runs", [MINE, TEAM], help="Your own runs, or everyone's on your team (read-only).",
-        **kept.bind(f"{key}.whose", MINE),
-    )  # fmt: skip
+    team = whose.show(f"{key}.whose", "runs")
     text_col, model_col, status_col, date_col = st.columns([3, 2, 2, 2])
     text = text_col.text_input(
         "Search", placeholder="words in the prompt or the answer", **kept.bind(f"{key}.text", "")
@@ -141,7 +131,7 @@ def _filters(key: str, store: Store, owner: str) -> RunQuery:
         until=until or since,
         limit=PAGE_SIZE,
         offset=page_number * PAGE_SIZE,
-        owner=None if whose == TEAM else owner,  # deselected: back to the default, Mine
+        owner=None if team else owner,
     )
 
 
@@ -182,7 +172,7 @@ def _columns(page: RunPage, team_of: str | None) -> dict[str, list]:
     """The table's columns; in the team view (`team_of`: the user) an Owner column too, as
     text (the grid renders no Markdown or HTML: an email is untrusted text)."""
     rows = page.rows
-    owners = {"Owner": [_owner_label(r.owner, team_of) for r in rows]} if team_of else {}
+    owners = {"Owner": [whose.owner_label(r.owner, team_of) for r in rows]} if team_of else {}
     return {
         "Date (UTC)": [r.started_at.replace(tzinfo=None) for r in rows],
         "Model": [r.model_id for r in rows],
@@ -195,11 +185,7 @@ def _columns(page: RunPage, team_of: str | None) -> dict[str, list]:
     }
 
 
-def _owner_label(run_owner: str, user: str) -> str:
-    return "you" if run_owner == user else " ".join(run_owner.split())
-
-
-def load_into_ask(spec: RunSpec, library: MediaLibrary) -> None:
+def load_into_ask(spec: RunSpec, library: MediaLibrary, owner: str) -> None:
     """Put a kept run's prompt, model, parameters and media back on the Ask page.
 
     Each component sets its own values: the prompt box's kept value, the parameter panel
@@ -211,7 +197,7 @@ def load_into_ask(spec: RunSpec, library: MediaLibrary) -> None:
     model_params.load(
         ASK_PARAMS_KEY, spec.model_id, dataclasses.replace(spec.params, stream=spec.stream)
     )
-    found, missing = library.sources_again(spec.sources)
+    found, missing = library.sources_again(spec.sources, owner=owner)  # a link kept again: theirs
     source_picker.add_sources(
         ASK_SOURCES_KEY, [source for source, _ in found], [clip for _, clip in found]
     )

@@ -1,6 +1,8 @@
 """The media library as a table: what is kept, its length and size, where it is used; delete or
 put on the Ask page.
 
+The user's own files by default; the team's on the switch (components/common/whose.py), with
+their owner, read-only: anyone puts a teammate's file on the Ask page, only its owner deletes it.
 Names are the user's file names and links; the table shows them as text (the data grid never
 renders Markdown or HTML).
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.common import kept
+from components.common import kept, whose
 from components.media import source_picker
 from reelscope.clock import clock
 from reelscope.library import LibraryItem, MediaLibrary
@@ -27,7 +29,8 @@ def show(key: str, library: MediaLibrary, owner: str) -> list[LibraryItem]:
         st.success(notice, icon=":material/check_circle:")
     for refusal in kept.take_once(f"{key}.refusals"):
         st.error(refusal, icon=":material/block:")
-    items = library.items(owner)
+    team = whose.show(f"{key}.whose", "files")
+    items = library.items(None if team else owner)
     used = library.usage()
     _space(library, items)
     if not items:
@@ -37,7 +40,7 @@ def show(key: str, library: MediaLibrary, owner: str) -> list[LibraryItem]:
         )
         return []
     event = st.dataframe(
-        _columns(items, used),
+        _columns(items, used, owner if team else None),
         key=f"{key}.table",
         on_select="rerun",
         selection_mode="multi-row",
@@ -69,7 +72,10 @@ def _space(library: MediaLibrary, items: list[LibraryItem]) -> None:
     )
 
 
-def _columns(items: list[LibraryItem], used: dict[str, dict[str, int]]) -> dict[str, list]:
+def _columns(
+    items: list[LibraryItem], used: dict[str, dict[str, int]], team_of: str | None
+) -> dict[str, list]:
+    owners = {"Owner": [whose.owner_label(i.owner, team_of) for i in items]} if team_of else {}
     return {
         "Name": [item.name for item in items],
         "Kind": [_kind(item) for item in items],
@@ -78,6 +84,7 @@ def _columns(items: list[LibraryItem], used: dict[str, dict[str, int]]) -> dict[
         "Used by": [_uses(used.get(item.key, {})) for item in items],
         "Added (UTC)": [item.added_at.replace(tzinfo=None) for item in items],
         "Last used (UTC)": [item.used_at.replace(tzinfo=None) for item in items],
+        **owners,
     }
 
 
@@ -109,18 +116,22 @@ def _actions(
     used: dict[str, dict[str, int]],
     owner: str,
 ) -> None:
-    in_use = [item for item in picked if used.get(item.key)]
-    if in_use:
-        names = ", ".join(safe_inline(item.name) for item in in_use[:5])
-        st.warning(
-            f"Used by kept runs or collections: {names}. Deleting removes the file here; runs "
-            "keep their record and answer, and a collection can no longer play what it used.",
-            icon=":material/warning:",
-        )
+    notice = st.container()  # above the buttons, as what it warns about
     ask, delete = st.columns([2, 1])
     if ask.button(f"Put {len(picked)} on the Ask page", key=f"{key}.to_ask"):
         source_picker.add_keys(ASK_SOURCES_KEY, [(item.name, item.key) for item in picked])
         st.switch_page(ASK_PAGE)
+    if not whose.all_mine(picked, owner):
+        st.caption("Only a file's owner can delete it: your team's files are read-only here.")
+        return
+    in_use = [item for item in picked if used.get(item.key)]
+    if in_use:
+        names = ", ".join(safe_inline(item.name) for item in in_use[:5])
+        notice.warning(
+            f"Used by kept runs or collections: {names}. Deleting removes the file here; runs "
+            "keep their record and answer, and a collection can no longer play what it used.",
+            icon=":material/warning:",
+        )
     delete.button(
         f"Delete {len(picked)}",
         key=f"{key}.delete",

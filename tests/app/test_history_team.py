@@ -1,5 +1,6 @@
-"""History's Mine / Team switch in AppTest: the user's runs by default, the team's on the switch,
-others' runs read-only (opened, replayed, exported, put on Ask, compared; never deleted).
+"""Mine / Team in AppTest: History lists the user's runs by default, the team's on the switch,
+others' runs read-only (opened, replayed, exported, put on Ask, compared; never deleted); the
+Library and the prompt library likewise.
 
 AppTest sends no HTTP request, so no gate puts a verified user in its headers: the session is
 the local user (`LOCAL_OWNER`), as with `make run`. A teammate's runs are seeded in the same
@@ -9,6 +10,8 @@ history under their email, as a shared database holds them.
 from __future__ import annotations
 
 from reelscope.generation.events import Completed, Finished, TextDelta, Usage
+from reelscope.library import MediaLibrary, library_dir
+from reelscope.media import source_from_link
 from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec
 from reelscope.store import open_store
@@ -126,3 +129,31 @@ def test_a_teammates_saved_prompt_is_offered_but_only_mine_can_be_deleted(no_set
     app.button(key="ask.library.delete").click().run()
     assert not app.exception, app.exception
     assert "Deleted “My recap”." in texts(app.info)
+
+
+def test_the_library_lists_my_files_and_on_the_switch_the_teams_read_only(no_settings, tmp_path):
+    library = MediaLibrary(library_dir(tmp_path / "data"))
+    library.add_link(source_from_link("https://example.com/mine.mp4"), owner="local")
+    library.add_link(source_from_link("https://example.com/bobs.mp4"), owner=TEAMMATE)
+    library.db.close()
+    app = start_app()
+    app.switch_page("pages/library.py").run()
+    assert not app.exception, app.exception
+    grid = "library.table"
+    assert list(app.dataframe(key=grid).value["Name"]) == ["mine.mp4"]
+
+    app.segmented_control(key="library.whose").set_value("Team").run()
+    listed = app.dataframe(key=grid).value
+    assert dict(zip(listed["Name"], listed["Owner"], strict=True)) == {
+        "mine.mp4": "you",
+        "bobs.mp4": TEAMMATE,
+    }
+    bobs = list(listed["Owner"]).index(TEAMMATE)
+    app.session_state[grid] = {"selection": {"rows": [bobs], "columns": [], "cells": []}}
+    app.run()
+    shown = {b.key for b in app.button}
+    assert "library.to_ask" in shown and "library.delete" not in shown
+    assert "Only a file's owner can delete it" in texts(app.caption)
+    app.session_state[grid] = {"selection": {"rows": [1 - bobs], "columns": [], "cells": []}}
+    app.run()
+    assert "library.delete" in {b.key for b in app.button}
