@@ -157,3 +157,21 @@ def test_the_library_lists_my_files_and_on_the_switch_the_teams_read_only(no_set
     app.session_state[grid] = {"selection": {"rows": [1 - bobs], "columns": [], "cells": []}}
     app.run()
     assert "library.delete" in {b.key for b in app.button}
+
+
+def test_a_delete_the_store_refuses_is_said_plainly_and_the_run_stays(no_settings, tmp_path):
+    [run_id] = seed(tmp_path / "data", [("my question", "local")])
+    app = open_history(start_app())
+    pick(app, 0)
+    store = open_store(tmp_path / "data")  # meanwhile the run became a teammate's
+    with store.db.transaction() as tx:
+        tx.execute(
+            "UPDATE runs SET owner = :owner WHERE id = :id", {"owner": TEAMMATE, "id": run_id}
+        )
+    store.close()
+    delete_button(app).click().run()
+    assert not app.exception, app.exception
+    assert "1 of the runs picked stayed. Only a run's owner can delete it" in texts(app.error)
+    assert "Deleted" not in texts(app.info)
+    team(app)
+    assert list(table(app)["Prompt"]) == ["my question"]
