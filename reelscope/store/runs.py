@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -20,9 +21,10 @@ from reelscope.costs import usage_cost
 from reelscope.database import SQLITE, Session, SharedDatabase
 from reelscope.generation.events import Event, TextDelta, Thought, from_record, to_record
 from reelscope.generation.state import RunState
+from reelscope.instance import STALE_AFTER_S
 from reelscope.parameters import GenerationParams
 from reelscope.runs.replay import ended
-from reelscope.runs.run import Run, RunSpec, SourceRef
+from reelscope.runs.run import Run, RunSpec, SourceRef, label_of
 from reelscope.tasks import LOCAL_OWNER
 
 # "completed": the model said it was done; "incomplete": the stream closed before it said so
@@ -73,6 +75,22 @@ class RunPage:
 
 
 @dataclass(frozen=True)
+class RemoteRun:
+    """A run streaming on another instance, as the Running list shows it."""
+
+    id: str
+    started_at: dt.datetime
+    model_id: str
+    prompt: str
+    instance: str
+    stop_requested: bool
+
+    @property
+    def label(self) -> str:
+        return label_of(self.model_id, self.prompt)
+
+
+@dataclass(frozen=True)
 class StoredRun:
     """A kept run as it was: its spec, its events, and the summary written when it ended."""
 
@@ -89,6 +107,7 @@ class StoredRun:
     error: str | None = None
     deleted: bool = False  # hidden by a delete that can still be undone
     extra: dict[str, Any] = field(default_factory=dict)
+    instance: str | None = None  # the instance that streamed it (reelscope/instance.py)
 
     @property
     def model_id(self) -> str:
@@ -181,14 +200,17 @@ class RunRepo:
         app_version: str,
         origin: str = "local",
         owner: str = LOCAL_OWNER,
+        instance: str | None = None,
     ) -> None:
+        """A new run's row; `instance`: the one streaming it (its first heartbeat is now)."""
         tx.execute(
             "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, app_version, "
-            "origin, owner) VALUES (:id, :started_at, :model_id, :prompt, :spec, 'running', "
-            ":app_version, :origin, :owner)",
+            "origin, owner, instance, heartbeat_at) VALUES (:id, :started_at, :model_id, "
+            ":prompt, :spec, 'running', :app_version, :origin, :owner, :instance, :heartbeat_at)",
             {"id": run_id, "started_at": _iso(started_at), "model_id": spec.model_id,
              "prompt": spec.prompt, "spec": json.dumps(spec.to_record()),
-             "app_version": app_version, "origin": origin, "owner": owner},
+             "app_version": app_version, "origin": origin, "owner": owner,
+             "instance": instance, "heartbeat_at": time.time() if instance else None},
         )  # fmt: skip
         now = _iso(dt.datetime.now(dt.UTC))
         for position, source in enumerate(spec.sources):
@@ -261,18 +283,97 @@ class RunRepo:
             self.summarise(tx, run.id, run.spec.model_id, state, status)
 
     def close_interrupted(self) -> int:
-        """Runs left 'running' by a server that stopped: summarised from what was kept."""
-        ids = [row[0] for row in self._db.fetchall("SELECT id FROM runs WHERE status = 'running'")]
-        for run_id in ids:
-            stored = self.get(run_id)
-            if stored is not None:
-                with self._db.transaction() as tx:
-                    self.summarise(tx, run_id, stored.model_id, stored.state(), "interrupted")
-        return len(ids)
+        """Every run left 'running' (at the start of the one server using a file: whatever it
+        left running died with it), summarised from what was kept."""
+        return self._close_running("1 = 1", {})
+
+    def close_stale(self, now: float | None = None) -> int:
+        """Runs whose instance stopped heartbeating (it died) marked interrupted by whoever
+        finds them: atomically, so that instances finding one at once close it once."""
+        cutoff = (time.time() if now is None else now) - STALE_AFTER_S
+        stale = "heartbeat_at IS NULL OR heartbeat_at < :cutoff"
+        return self._close_running(stale, {"cutoff": cutoff})
+
+    def _close_running(self, which: str, args: dict[str, Any]) -> int:
+        # A read first: nearly always nothing is stale, and it takes no write lock.
+        found = f"SELECT 1 FROM runs WHERE status = 'running' AND ({which}) LIMIT 1"
+        if self._db.fetchone(found, args) is None:
+            return 0
+        with self._db.transaction() as tx:
+            # The UPDATE claims them: an instance closing the same runs at once waits for this
+            # transaction, then finds them no longer running.
+            claimed = tx.execute(
+                f"UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND ({which}) "
+                "RETURNING id",
+                args,
+            ).fetchall()
+            for (run_id,) in claimed:
+                stored = _load(tx, run_id)
+                state = RunState.of(stored.events)
+                self.summarise(tx, run_id, stored.model_id, state, "interrupted")
+        return len(claimed)
+
+    # -- runs across instances (reelscope/instance.py) --
+
+    def heartbeat(self, instance: str, now: float) -> None:
+        """The instance's live runs are still streaming (one UPDATE for them all)."""
+        with self._db.transaction() as tx:
+            tx.execute(
+                "UPDATE runs SET heartbeat_at = :now "
+                "WHERE status = 'running' AND instance = :instance",
+                {"now": now, "instance": instance},
+            )
+
+    def stop_requests(self, instance: str) -> list[str]:
+        """The instance's live runs someone asked (from any instance) to stop."""
+        rows = self._db.fetchall(
+            "SELECT id FROM runs WHERE status = 'running' AND instance = :instance "
+            "AND stop_requested_at IS NOT NULL",
+            {"instance": instance},
+        )
+        return [row[0] for row in rows]
+
+    def request_stop(self, run_id: str, by: str, now: float | None = None) -> bool:
+        """Ask the instance streaming the run to stop it; only its owner may. Whether the run
+        was still running (its instance stops it within STOP_POLL_S or so)."""
+        with self._db.transaction() as tx:
+            return bool(
+                tx.execute(
+                    "UPDATE runs SET stop_requested_at = coalesce(stop_requested_at, :now), "
+                    "stop_requested_by = coalesce(stop_requested_by, :by) "
+                    "WHERE id = :id AND owner = :by AND status = 'running'",
+                    {"id": run_id, "by": by, "now": time.time() if now is None else now},
+                ).rowcount
+            )
+
+    def running_elsewhere(
+        self, owner: str, instance: str, now: float | None = None
+    ) -> list[RemoteRun]:
+        """The owner's runs streaming on other instances than `instance`, newest first (stale
+        ones are closed first: their instance died)."""
+        self.close_stale(now)
+        rows = self._db.fetchall(
+            "SELECT id, started_at, model_id, substr(prompt, 1, 300) AS prompt, instance, "
+            "stop_requested_at FROM runs WHERE status = 'running' AND owner = :owner "
+            "AND instance <> :instance AND deleted_at IS NULL ORDER BY started_at DESC",
+            {"owner": owner, "instance": instance},
+        )
+        return [
+            RemoteRun(
+                id=r.id,
+                started_at=dt.datetime.fromisoformat(r.started_at),
+                model_id=r.model_id,
+                prompt=r.prompt,
+                instance=r.instance,
+                stop_requested=r.stop_requested_at is not None,
+            )
+            for r in rows
+        ]
 
     # -- reading (the History page) --
 
     def search(self, query: RunQuery) -> RunPage:
+        self.close_stale()  # a run whose instance died is listed as interrupted, not running
         if query.text.strip():
             self._index_for_search()
         where, args = _where(query, self._db.dialect)
@@ -317,29 +418,7 @@ class RunRepo:
 
     def get(self, run_id: str) -> StoredRun | None:
         with self._db.connect() as connection:
-            row = connection.execute("SELECT * FROM runs WHERE id = :id", {"id": run_id}).fetchone()
-            batches = connection.execute(
-                "SELECT events FROM event_batches WHERE run_id = :id ORDER BY first_seq",
-                {"id": run_id},
-            ).fetchall()
-        if row is None:
-            return None
-        row = row._mapping
-        events = [from_record(record) for (batch,) in batches for record in json.loads(batch)]
-        return StoredRun(
-            id=row["id"],
-            started_at=dt.datetime.fromisoformat(row["started_at"]),
-            spec=spec_from_record(json.loads(row["spec"])),
-            events=events,
-            status=row["status"],
-            finish_reason=row["finish_reason"],
-            cost_usd=row["cost_usd"],
-            app_version=row["app_version"],
-            origin=row["origin"],
-            owner=row["owner"],
-            error=row["error"],
-            deleted=row["deleted_at"] is not None,
-        )
+            return _load(connection, run_id)
 
     def rows(self, ids: Sequence[str]) -> list[RunRow]:
         """The table rows of these runs, deleted or not, in the order given (gone ones left out)."""
@@ -398,6 +477,32 @@ class RunRepo:
                 for run_id in dict.fromkeys(ids)
                 if tx.execute(update, {"deleted_at": deleted_at, "id": run_id}).rowcount
             ]
+
+
+def _load(session: Session, run_id: str) -> StoredRun | None:
+    row = session.execute("SELECT * FROM runs WHERE id = :id", {"id": run_id}).fetchone()
+    batches = session.execute(
+        "SELECT events FROM event_batches WHERE run_id = :id ORDER BY first_seq", {"id": run_id}
+    ).fetchall()
+    if row is None:
+        return None
+    row = row._mapping
+    events = [from_record(record) for (batch,) in batches for record in json.loads(batch)]
+    return StoredRun(
+        id=row["id"],
+        started_at=dt.datetime.fromisoformat(row["started_at"]),
+        spec=spec_from_record(json.loads(row["spec"])),
+        events=events,
+        status=row["status"],
+        finish_reason=row["finish_reason"],
+        cost_usd=row["cost_usd"],
+        app_version=row["app_version"],
+        origin=row["origin"],
+        owner=row["owner"],
+        error=row["error"],
+        deleted=row["deleted_at"] is not None,
+        instance=row["instance"],
+    )
 
 
 def _event_record(event: Event) -> dict[str, Any]:

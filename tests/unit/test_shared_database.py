@@ -17,7 +17,7 @@ from reelscope.store import SCHEMA, STORE_FILENAME, RunQuery, open_store
 from reelscope.store.schema import MIGRATIONS
 from tests.legacy_database import UserVersionDatabase
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def finished_run(prompt: str, owner: str = "local") -> Run:
