@@ -60,22 +60,32 @@ class Liveness:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
-        next_beat = 0.0
+        next_beat: float | None = None
         while True:
             with self._condition:
-                self._runs = {rid: run for rid, run in self._runs.items() if not run.done}
+                if not self._runs:
+                    next_beat = None
                 self._condition.wait_for(lambda: self._runs or self._closed)
+                if next_beat is None:  # a new run's row carries a fresh heartbeat of its own
+                    next_beat = time.monotonic() + self._heartbeat_s
+                # The first look is a poll after the start: a run shorter than that costs none.
+                self._condition.wait_for(lambda: self._closed, timeout=self._poll_s)
                 if self._closed:
                     return
+                self._runs = {rid: run for rid, run in self._runs.items() if not run.done}
                 live = dict(self._runs)
-            try:
-                if time.monotonic() >= next_beat:
-                    next_beat = time.monotonic() + self._heartbeat_s
-                    self._repo.heartbeat(self.instance, self._clock())
-                for run_id in self._repo.stop_requests(self.instance):
-                    if run_id in live:
-                        live[run_id].stop(StopReason.USER)
-            except Exception:  # the database away for a while: try again, never end the loop
-                _LOGGER.exception("Could not refresh the live runs of instance %s", self.instance)
-            with self._condition:
-                self._condition.wait_for(lambda: self._closed, timeout=self._poll_s)
+            if live:
+                next_beat = self._look(live, next_beat)
+
+    def _look(self, live: dict[str, Run], next_beat: float) -> float:
+        """Beat if it is time, stop what was asked to stop; when the next beat is due."""
+        try:
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + self._heartbeat_s
+                self._repo.heartbeat(self.instance, self._clock())
+            for run_id in self._repo.stop_requests(self.instance):
+                if run_id in live:
+                    live[run_id].stop(StopReason.USER)
+        except Exception:  # the database away for a while: try again, never end the loop
+            _LOGGER.exception("Could not refresh the live runs of instance %s", self.instance)
+        return next_beat
