@@ -136,17 +136,18 @@ class Recorder:
             events = run.events(seen)
             with self._changed:
                 new = run_id in self._unrecorded
+            state = run.state() if done else None
+            ended = (state, status_of(state)) if state is not None else None
             try:
                 with self._db.transaction() as tx:
-                    if new:
+                    if new:  # a run that ended before its first write: one row, summarised
                         self._repo.insert(
                             tx, run_id, run.started_at, run.spec, self._app_version,
-                            owner=run.owner, instance=self.liveness.instance,
+                            owner=run.owner, instance=self.liveness.instance, ended=ended,
                         )  # fmt: skip
                     self._repo.append_events(tx, run_id, seen, events)
-                    if done:
-                        state = run.state()
-                        self._repo.summarise(tx, run_id, run.spec.model_id, state, status_of(state))
+                    if ended is not None and not new:
+                        self._repo.summarise(tx, run_id, run.spec.model_id, *ended)
             except Exception:  # a full disk, a lock held too long: retry, never lose the worker
                 _LOGGER.exception("Could not keep events of run %s; retrying", run_id)
                 failed[run_id] = (run, heard_at)

@@ -201,17 +201,22 @@ class RunRepo:
         origin: str = "local",
         owner: str = LOCAL_OWNER,
         instance: str | None = None,
+        ended: tuple[RunState, str] | None = None,
     ) -> None:
-        """A new run's row; `instance`: the one streaming it (its first heartbeat is now)."""
-        tx.execute(
-            "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, app_version, "
-            "origin, owner, instance, heartbeat_at) VALUES (:id, :started_at, :model_id, "
-            ":prompt, :spec, 'running', :app_version, :origin, :owner, :instance, :heartbeat_at)",
-            {"id": run_id, "started_at": _iso(started_at), "model_id": spec.model_id,
-             "prompt": spec.prompt, "spec": json.dumps(spec.to_record()),
-             "app_version": app_version, "origin": origin, "owner": owner,
-             "instance": instance, "heartbeat_at": time.time() if instance else None},
-        )  # fmt: skip
+        """A new run's row; `instance`: the one streaming it (its first heartbeat is now).
+
+        A run that `ended` (its state and status) before its first write is inserted with its
+        summary: one row version instead of two (on PostgreSQL an UPDATE rewrites the row and
+        every index entry of it, the trigram ones too).
+        """
+        row = {"id": run_id, "started_at": _iso(started_at), "model_id": spec.model_id,
+               "prompt": spec.prompt, "spec": json.dumps(spec.to_record()), "status": "running",
+               "app_version": app_version, "origin": origin, "owner": owner,
+               "instance": instance, "heartbeat_at": time.time() if instance else None}  # fmt: skip
+        if ended is not None:
+            row |= self._summary(spec.model_id, *ended)
+        columns = ", ".join(row)
+        tx.execute(f"INSERT INTO runs ({columns}) VALUES (:{columns.replace(', ', ', :')})", row)
         now = _iso(dt.datetime.now(dt.UTC))
         for position, source in enumerate(spec.sources):
             if source.sha256:  # kept once however many runs use it; the bytes stay on disk
@@ -246,27 +251,25 @@ class RunRepo:
         self, tx: Session, run_id: str, model_id: str, state: RunState, status: str
     ) -> None:
         """Fill the table's columns from the folded state (when the run ends)."""
+        summary = self._summary(model_id, state, status)
+        columns = ", ".join(f"{name} = :{name}" for name in summary)
+        tx.execute(f"UPDATE runs SET {columns} WHERE id = :id", {**summary, "id": run_id})
+
+    def _summary(self, model_id: str, state: RunState, status: str) -> dict[str, Any]:
+        """The table's columns of an ended run, from its folded state."""
         usage = state.usage
-        tx.execute(
-            "UPDATE runs SET status = :status, finish_reason = :finish_reason, "
-            "output_text = :output_text, prompt_tokens = :prompt_tokens, "
-            "output_tokens = :output_tokens, thinking_tokens = :thinking_tokens, "
-            "total_tokens = :total_tokens, cost_usd = :cost_usd, error = :error, "
-            "ended_at = :ended_at WHERE id = :id",
-            {
-                "status": status,
-                "finish_reason": ", ".join(sorted(set(state.finish_reasons.values()))) or None,
-                "output_text": "\n\n".join(state.texts[i] for i in sorted(state.texts)),
-                "prompt_tokens": usage.prompt_tokens if usage else None,
-                "output_tokens": usage.output_tokens if usage else None,
-                "thinking_tokens": usage.thinking_tokens if usage else None,
-                "total_tokens": usage.total_tokens if usage else None,
-                "cost_usd": usage_cost(self._price_of(model_id), usage).total_usd,
-                "error": state.error.message if state.error else None,
-                "ended_at": state.ended_at,
-                "id": run_id,
-            },
-        )
+        return {
+            "status": status,
+            "finish_reason": ", ".join(sorted(set(state.finish_reasons.values()))) or None,
+            "output_text": "\n\n".join(state.texts[i] for i in sorted(state.texts)),
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "output_tokens": usage.output_tokens if usage else None,
+            "thinking_tokens": usage.thinking_tokens if usage else None,
+            "total_tokens": usage.total_tokens if usage else None,
+            "cost_usd": usage_cost(self._price_of(model_id), usage).total_usd,
+            "error": state.error.message if state.error else None,
+            "ended_at": state.ended_at,
+        }
 
     def record_whole(
         self, run: Run | StoredRun, app_version: str, origin: str, owner: str | None = None
@@ -278,9 +281,11 @@ class RunRepo:
         status = status_of(state) if state.done else "interrupted"
         owner = owner or run.owner
         with self._db.transaction() as tx:
-            self.insert(tx, run.id, run.started_at, run.spec, app_version, origin, owner)
+            self.insert(
+                tx, run.id, run.started_at, run.spec, app_version, origin, owner,
+                ended=(state, status),
+            )  # fmt: skip
             self.append_events(tx, run.id, 0, events)
-            self.summarise(tx, run.id, run.spec.model_id, state, status)
 
     def close_interrupted(self) -> int:
         """Every run left 'running' (at the start of the one server using a file: whatever it
