@@ -1,11 +1,11 @@
 """This instance's live runs in the shared run table: their heartbeat, and stops asked for them.
 
-One thread per store, not one per run: every HEARTBEAT_S it refreshes the heartbeat of all the
-instance's live runs in one UPDATE, and every STOP_POLL_S it looks for stop requests on them in
-one SELECT, stopping each run another instance (or a tab here) asked to stop, which ends its
-stream as the Stop button does. With no live run it waits without a query. It ends with the
-store's recorder; an instance that dies stops heartbeating, and its runs go stale
-(RunRepo.close_stale).
+One thread per store, not one per run, started with the store's first run: every HEARTBEAT_S
+it refreshes the heartbeat of all the instance's live runs in one UPDATE, and every STOP_POLL_S
+it looks for stop requests on them in one SELECT, stopping each run another instance (or a tab
+here) asked to stop, which ends its stream as the Stop button does. With no live run it waits
+without a query. It ends with the store's recorder; an instance that dies stops heartbeating,
+and its runs go stale (RunRepo.close_stale).
 """
 
 from __future__ import annotations
@@ -41,12 +41,18 @@ class Liveness:
         self._runs: dict[str, Run] = {}
         self._condition = threading.Condition()
         self._closed = False
-        self._thread = threading.Thread(target=self._loop, name="reelscope-liveness", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
 
     def add(self, run: Run) -> None:
         with self._condition:
+            if self._closed:
+                return
             self._runs[run.id] = run
+            if self._thread is None:  # a store that records no run has no thread for it
+                self._thread = threading.Thread(
+                    target=self._loop, name="reelscope-liveness", daemon=True
+                )
+                self._thread.start()
             self._condition.notify_all()
 
     def live_count(self) -> int:
@@ -57,7 +63,9 @@ class Liveness:
         with self._condition:
             self._closed = True
             self._condition.notify_all()
-        self._thread.join(timeout)
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def _loop(self) -> None:
         next_beat: float | None = None
