@@ -5,6 +5,10 @@ filled when it ends; its events are kept in order, each with its time, in batche
 write of the recorder (a JSON array of event records). Sources are
 recorded by content hash (attachments, the bytes stay out of the database) or by URI. Reads go
 to the database every time: a run written by another session's worker shows at once.
+
+A live run's row also names the instance that streams it, with the heartbeat that instance
+keeps fresh (liveness.py) and any stop request another instance wrote for it; one whose
+heartbeat went stale is closed as interrupted by whoever finds it (reelscope/instance.py).
 """
 
 from __future__ import annotations
