@@ -47,5 +47,6 @@ with st.sidebar:
 navigation.run()
 prefetch.show()  # after the page: what other pages need, loaded while the user reads this one
 with running_list:
-    running.show("running", resources.tasks(), owner)
+    data_dir = resources.settings().data_dir
+    running.show("running", resources.tasks(), owner, resources.store_if_open(data_dir))
 follow.run()  # live work the page (and then the Running list) asked to follow, until it settles

@@ -32,6 +32,9 @@ MODULES = (
     "store_overhead",
     "history_open",
     "side_by_side",
+    # a team's instances sharing one history (issue 14)
+    "history_query",
+    "cross_instance",
     # a server that runs for weeks (issue 13)
     "soak",
 )

@@ -55,10 +55,11 @@ WORDS = [
 ]
 
 
-def seed(data_dir: Path, count: int) -> float:
-    """`count` finished runs written as the recorder writes them; seconds it took."""
+def seed(data_dir: Path, count: int, database_url: str | None = None) -> float:
+    """`count` finished runs written as the recorder writes them (in the data folder's SQLite,
+    or at `database_url`); seconds it took."""
     started = time.perf_counter()
-    store = open_store(data_dir)
+    store = open_store(data_dir, database_url=database_url)
     rng = random.Random(9)
     now = dt.datetime.now(dt.UTC)
     with store.db.transaction() as tx:

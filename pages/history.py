@@ -129,8 +129,9 @@ def show_kept(stored: StoredRun) -> None:
     if live is not None:
         run_view.show(VIEW_KEY, live, limit)
     elif stored.status == "running":  # another session's live run: what has been kept so far
+        where = "in another tab" if stored.instance == store.instance else "on another instance"
         st.info(
-            "This run is still going in another tab. What has arrived so far is shown: "
+            f"This run is still going {where}. What has arrived so far is shown: "
             "open it again to see more.",
             icon=":material/hourglass_top:",
         )

@@ -113,8 +113,14 @@ def _store(data_dir: Path, database_url: str | None) -> Store:
 
 def _recorder(data_dir: Path) -> Recorder | None:
     """Runs go on without history if its file cannot be opened (the History page says why)."""
+    history = store_if_open(data_dir)
+    return history.recorder if history is not None else None
+
+
+def store_if_open(data_dir: Path) -> Store | None:
+    """The run history, or None when it cannot be opened (the History page says why)."""
     try:
-        return store(data_dir).recorder
+        return store(data_dir)
     except (OSError, RuntimeError, *DATABASE_ERRORS):
         return None
 

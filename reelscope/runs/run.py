@@ -220,9 +220,14 @@ class Run(Task):
 
 def run_label(spec: RunSpec) -> str:
     """How a run is named in lists: its model and the start of its prompt."""
-    prompt = " ".join(spec.prompt.split())
+    return label_of(spec.model_id, spec.prompt)
+
+
+def label_of(model_id: str, prompt: str) -> str:
+    """A run's name in lists from its model and prompt (a kept run's, or a live one's)."""
+    prompt = " ".join(prompt.split())
     prompt = prompt[:57] + "…" if len(prompt) > 60 else prompt
-    return f"{spec.model_id} · {prompt}" if prompt else spec.model_id
+    return f"{model_id} · {prompt}" if prompt else model_id
 
 
 def _task_status(state: RunState) -> TaskState:

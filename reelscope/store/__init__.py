@@ -17,12 +17,14 @@ from functools import cache
 from pathlib import Path
 
 from reelscope.database import SharedDatabase, sqlite_url
+from reelscope.instance import INSTANCE_ID
 from reelscope.store.prompts import Prompt, PromptRepo, parse_variables
 from reelscope.store.recorder import REPLAY_OF, Recorder
 from reelscope.store.runs import (
     STATUSES,
     Deleted,
     PriceOf,
+    RemoteRun,
     RunPage,
     RunQuery,
     RunRepo,
@@ -41,6 +43,7 @@ __all__ = [
     "Deleted",
     "Prompt",
     "Recorder",
+    "RemoteRun",
     "RunPage",
     "RunQuery",
     "RunRow",
@@ -54,19 +57,24 @@ __all__ = [
 
 
 class Store:
-    def __init__(self, url: str, price_of: PriceOf | None = None) -> None:
+    def __init__(
+        self, url: str, price_of: PriceOf | None = None, instance: str = INSTANCE_ID
+    ) -> None:
         self.db = SharedDatabase(url, SCHEMA)
         self.moved_aside: Path | None = self.db.moved_aside
+        self.instance = instance  # this process, as the runs it streams name it
         self.runs = RunRepo(self.db, price_of)
         self.prompts = PromptRepo(self.db)
-        self.interrupted = 0
         if not self.db.shared:
             # One server uses the file: what it left running died with it, and the deletes its
-            # sessions could still undo went with them. A shared database's running runs and
-            # pending deletes may be another live instance's: left to that instance.
+            # sessions could still undo went with them.
             self.interrupted = self.runs.close_interrupted()
             self.runs.purge_deleted()
-        self.recorder = Recorder(self.db, self.runs, app_version())
+        else:
+            # A shared database's running runs may be another live instance's: only those
+            # whose heartbeat stopped are closed; pending deletes are left to their instance.
+            self.interrupted = self.runs.close_stale()
+        self.recorder = Recorder(self.db, self.runs, app_version(), instance)
 
     @property
     def path(self) -> Path | None:
@@ -79,11 +87,14 @@ class Store:
 
 
 def open_store(
-    data_dir: Path, price_of: PriceOf | None = None, database_url: str | None = None
+    data_dir: Path,
+    price_of: PriceOf | None = None,
+    database_url: str | None = None,
+    instance: str = INSTANCE_ID,
 ) -> Store:
     """The store at `database_url` (PostgreSQL, shared) when given, else the data folder's
-    SQLite file `<data_dir>/reelscope.db`."""
-    return Store(database_url or sqlite_url(Path(data_dir) / STORE_FILENAME), price_of)
+    SQLite file `<data_dir>/reelscope.db`; `instance`: this process (a test names two)."""
+    return Store(database_url or sqlite_url(Path(data_dir) / STORE_FILENAME), price_of, instance)
 
 
 @cache

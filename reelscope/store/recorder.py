@@ -7,7 +7,8 @@ store pulls each run's new events from the run itself, in the run's own order, a
 in one transaction per batch. The batch is what arrived in the last WRITE_EVERY_S (measured in
 `lags`): a stream gets a few commits a second, not one a chunk, because the writer's work
 shares the GIL with the stream it records. A Stop or any other end is written at once, with
-what arrived before it; a crash loses at most that last batch.
+what arrived before it; a crash loses at most that last batch. Each row names the instance that
+streams it, whose heartbeat and stop requests liveness.py keeps while the run is live.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from collections import deque
 
 from reelscope.database import SharedDatabase
 from reelscope.generation.events import Event, is_terminal
+from reelscope.instance import INSTANCE_ID
 from reelscope.runs.replay import REPLAY_OF
 from reelscope.runs.run import Run
+from reelscope.store.liveness import Liveness
 from reelscope.store.runs import RunRepo, status_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,10 +36,13 @@ WRITE_EVERY_S = 0.2  # after news, wait this long for more (unless a run ends): 
 class Recorder:
     """`Runs(registry, on_start=recorder)`: keeps every run it hears of. Thread-safe."""
 
-    def __init__(self, db: SharedDatabase, repo: RunRepo, app_version: str) -> None:
+    def __init__(
+        self, db: SharedDatabase, repo: RunRepo, app_version: str, instance: str = INSTANCE_ID
+    ) -> None:
         self._db = db
         self._repo = repo
         self._app_version = app_version
+        self.liveness = Liveness(repo, instance)
         self._changed = threading.Condition()
         self._pending: dict[str, tuple[Run, float]] = {}  # run id -> (run, first unwritten news)
         self._written: dict[str, int] = {}  # run id -> events already in the database
@@ -58,6 +64,7 @@ class Recorder:
         with self._changed:
             self._written[run.id] = 0
             self._unrecorded.add(run.id)
+        self.liveness.add(run)
         run.subscribe(self._heard)
         self._heard(run, None)  # the row, and any events that came before the subscription
 
@@ -76,6 +83,7 @@ class Recorder:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
+        self.liveness.close(timeout)
 
     def _heard(self, run: Run, event: Event | None) -> None:
         # Called on the worker's thread for every chunk of every run, so the common case takes
@@ -128,17 +136,18 @@ class Recorder:
             events = run.events(seen)
             with self._changed:
                 new = run_id in self._unrecorded
+            state = run.state() if done else None
+            ended = (state, status_of(state)) if state is not None else None
             try:
                 with self._db.transaction() as tx:
-                    if new:
+                    if new:  # a run that ended before its first write: one row, summarised
                         self._repo.insert(
                             tx, run_id, run.started_at, run.spec, self._app_version,
-                            owner=run.owner,
+                            owner=run.owner, instance=self.liveness.instance, ended=ended,
                         )  # fmt: skip
                     self._repo.append_events(tx, run_id, seen, events)
-                    if done:
-                        state = run.state()
-                        self._repo.summarise(tx, run_id, run.spec.model_id, state, status_of(state))
+                    if ended is not None and not new:
+                        self._repo.summarise(tx, run_id, run.spec.model_id, *ended)
             except Exception:  # a full disk, a lock held too long: retry, never lose the worker
                 _LOGGER.exception("Could not keep events of run %s; retrying", run_id)
                 failed[run_id] = (run, heard_at)

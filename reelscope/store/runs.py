@@ -5,12 +5,17 @@ filled when it ends; its events are kept in order, each with its time, in batche
 write of the recorder (a JSON array of event records). Sources are
 recorded by content hash (attachments, the bytes stay out of the database) or by URI. Reads go
 to the database every time: a run written by another session's worker shows at once.
+
+A live run's row also names the instance that streams it, with the heartbeat that instance
+keeps fresh (liveness.py) and any stop request another instance wrote for it; one whose
+heartbeat went stale is closed as interrupted by whoever finds it (reelscope/instance.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -20,9 +25,10 @@ from reelscope.costs import usage_cost
 from reelscope.database import SQLITE, Session, SharedDatabase
 from reelscope.generation.events import Event, TextDelta, Thought, from_record, to_record
 from reelscope.generation.state import RunState
+from reelscope.instance import STALE_AFTER_S
 from reelscope.parameters import GenerationParams
 from reelscope.runs.replay import ended
-from reelscope.runs.run import Run, RunSpec, SourceRef
+from reelscope.runs.run import Run, RunSpec, SourceRef, label_of
 from reelscope.tasks import LOCAL_OWNER
 
 # "completed": the model said it was done; "incomplete": the stream closed before it said so
@@ -74,6 +80,22 @@ class RunPage:
 
 
 @dataclass(frozen=True)
+class RemoteRun:
+    """A run streaming on another instance, as the Running list shows it."""
+
+    id: str
+    started_at: dt.datetime
+    model_id: str
+    prompt: str
+    instance: str
+    stop_requested: bool
+
+    @property
+    def label(self) -> str:
+        return label_of(self.model_id, self.prompt)
+
+
+@dataclass(frozen=True)
 class StoredRun:
     """A kept run as it was: its spec, its events, and the summary written when it ended."""
 
@@ -90,6 +112,7 @@ class StoredRun:
     error: str | None = None
     deleted: bool = False  # hidden by a delete that can still be undone
     extra: dict[str, Any] = field(default_factory=dict)
+    instance: str | None = None  # the instance that streamed it (reelscope/instance.py)
 
     @property
     def model_id(self) -> str:
@@ -182,15 +205,23 @@ class RunRepo:
         app_version: str,
         origin: str = "local",
         owner: str = LOCAL_OWNER,
+        instance: str | None = None,
+        ended: tuple[RunState, str] | None = None,
     ) -> None:
-        tx.execute(
-            "INSERT INTO runs (id, started_at, model_id, prompt, spec, status, app_version, "
-            "origin, owner) VALUES (:id, :started_at, :model_id, :prompt, :spec, 'running', "
-            ":app_version, :origin, :owner)",
-            {"id": run_id, "started_at": _iso(started_at), "model_id": spec.model_id,
-             "prompt": spec.prompt, "spec": json.dumps(spec.to_record()),
-             "app_version": app_version, "origin": origin, "owner": owner},
-        )  # fmt: skip
+        """A new run's row; `instance`: the one streaming it (its first heartbeat is now).
+
+        A run that `ended` (its state and status) before its first write is inserted with its
+        summary: one row version instead of two (on PostgreSQL an UPDATE rewrites the row and
+        every index entry of it, the trigram ones too).
+        """
+        row = {"id": run_id, "started_at": _iso(started_at), "model_id": spec.model_id,
+               "prompt": spec.prompt, "spec": json.dumps(spec.to_record()), "status": "running",
+               "app_version": app_version, "origin": origin, "owner": owner,
+               "instance": instance, "heartbeat_at": time.time() if instance else None}  # fmt: skip
+        if ended is not None:
+            row |= self._summary(spec.model_id, *ended)
+        columns = ", ".join(row)
+        tx.execute(f"INSERT INTO runs ({columns}) VALUES (:{columns.replace(', ', ', :')})", row)
         now = _iso(dt.datetime.now(dt.UTC))
         for position, source in enumerate(spec.sources):
             if source.sha256:  # kept once however many runs use it; the bytes stay on disk
@@ -225,27 +256,25 @@ class RunRepo:
         self, tx: Session, run_id: str, model_id: str, state: RunState, status: str
     ) -> None:
         """Fill the table's columns from the folded state (when the run ends)."""
+        summary = self._summary(model_id, state, status)
+        columns = ", ".join(f"{name} = :{name}" for name in summary)
+        tx.execute(f"UPDATE runs SET {columns} WHERE id = :id", {**summary, "id": run_id})
+
+    def _summary(self, model_id: str, state: RunState, status: str) -> dict[str, Any]:
+        """The table's columns of an ended run, from its folded state."""
         usage = state.usage
-        tx.execute(
-            "UPDATE runs SET status = :status, finish_reason = :finish_reason, "
-            "output_text = :output_text, prompt_tokens = :prompt_tokens, "
-            "output_tokens = :output_tokens, thinking_tokens = :thinking_tokens, "
-            "total_tokens = :total_tokens, cost_usd = :cost_usd, error = :error, "
-            "ended_at = :ended_at WHERE id = :id",
-            {
-                "status": status,
-                "finish_reason": ", ".join(sorted(set(state.finish_reasons.values()))) or None,
-                "output_text": "\n\n".join(state.texts[i] for i in sorted(state.texts)),
-                "prompt_tokens": usage.prompt_tokens if usage else None,
-                "output_tokens": usage.output_tokens if usage else None,
-                "thinking_tokens": usage.thinking_tokens if usage else None,
-                "total_tokens": usage.total_tokens if usage else None,
-                "cost_usd": usage_cost(self._price_of(model_id), usage).total_usd,
-                "error": state.error.message if state.error else None,
-                "ended_at": state.ended_at,
-                "id": run_id,
-            },
-        )
+        return {
+            "status": status,
+            "finish_reason": ", ".join(sorted(set(state.finish_reasons.values()))) or None,
+            "output_text": "\n\n".join(state.texts[i] for i in sorted(state.texts)),
+            "prompt_tokens": usage.prompt_tokens if usage else None,
+            "output_tokens": usage.output_tokens if usage else None,
+            "thinking_tokens": usage.thinking_tokens if usage else None,
+            "total_tokens": usage.total_tokens if usage else None,
+            "cost_usd": usage_cost(self._price_of(model_id), usage).total_usd,
+            "error": state.error.message if state.error else None,
+            "ended_at": state.ended_at,
+        }
 
     def record_whole(
         self, run: Run | StoredRun, app_version: str, origin: str, owner: str | None = None
@@ -257,23 +286,104 @@ class RunRepo:
         status = status_of(state) if state.done else "interrupted"
         owner = owner or run.owner
         with self._db.transaction() as tx:
-            self.insert(tx, run.id, run.started_at, run.spec, app_version, origin, owner)
+            self.insert(
+                tx, run.id, run.started_at, run.spec, app_version, origin, owner,
+                ended=(state, status),
+            )  # fmt: skip
             self.append_events(tx, run.id, 0, events)
-            self.summarise(tx, run.id, run.spec.model_id, state, status)
 
     def close_interrupted(self) -> int:
-        """Runs left 'running' by a server that stopped: summarised from what was kept."""
-        ids = [row[0] for row in self._db.fetchall("SELECT id FROM runs WHERE status = 'running'")]
-        for run_id in ids:
-            stored = self.get(run_id)
-            if stored is not None:
-                with self._db.transaction() as tx:
-                    self.summarise(tx, run_id, stored.model_id, stored.state(), "interrupted")
-        return len(ids)
+        """Every run left 'running' (at the start of the one server using a file: whatever it
+        left running died with it), summarised from what was kept."""
+        return self._close_running("1 = 1", {})
+
+    def close_stale(self, now: float | None = None) -> int:
+        """Runs whose instance stopped heartbeating (it died) marked interrupted by whoever
+        finds them: atomically, so that instances finding one at once close it once."""
+        cutoff = (time.time() if now is None else now) - STALE_AFTER_S
+        stale = "heartbeat_at IS NULL OR heartbeat_at < :cutoff"
+        return self._close_running(stale, {"cutoff": cutoff})
+
+    def _close_running(self, which: str, args: dict[str, Any]) -> int:
+        # A read first: nearly always nothing is stale, and it takes no write lock.
+        found = f"SELECT 1 FROM runs WHERE status = 'running' AND ({which}) LIMIT 1"
+        if self._db.fetchone(found, args) is None:
+            return 0
+        with self._db.transaction() as tx:
+            # The UPDATE claims them: an instance closing the same runs at once waits for this
+            # transaction, then finds them no longer running.
+            claimed = tx.execute(
+                f"UPDATE runs SET status = 'interrupted' WHERE status = 'running' AND ({which}) "
+                "RETURNING id",
+                args,
+            ).fetchall()
+            for (run_id,) in claimed:
+                stored = _load(tx, run_id)
+                state = RunState.of(stored.events)
+                self.summarise(tx, run_id, stored.model_id, state, "interrupted")
+        return len(claimed)
+
+    # -- runs across instances (reelscope/instance.py) --
+
+    def heartbeat(self, instance: str, now: float) -> None:
+        """The instance's live runs are still streaming (one UPDATE for them all)."""
+        with self._db.transaction() as tx:
+            tx.execute(
+                "UPDATE runs SET heartbeat_at = :now "
+                "WHERE status = 'running' AND instance = :instance",
+                {"now": now, "instance": instance},
+            )
+
+    def stop_requests(self, instance: str) -> list[str]:
+        """The instance's live runs someone asked (from any instance) to stop."""
+        rows = self._db.fetchall(
+            "SELECT id FROM runs WHERE status = 'running' AND instance = :instance "
+            "AND stop_requested_at IS NOT NULL",
+            {"instance": instance},
+        )
+        return [row[0] for row in rows]
+
+    def request_stop(self, run_id: str, by: str, now: float | None = None) -> bool:
+        """Ask the instance streaming the run to stop it; only its owner may. Whether the run
+        was still running (its instance stops it within STOP_POLL_S or so)."""
+        with self._db.transaction() as tx:
+            return bool(
+                tx.execute(
+                    "UPDATE runs SET stop_requested_at = coalesce(stop_requested_at, :now), "
+                    "stop_requested_by = coalesce(stop_requested_by, :by) "
+                    "WHERE id = :id AND owner = :by AND status = 'running'",
+                    {"id": run_id, "by": by, "now": time.time() if now is None else now},
+                ).rowcount
+            )
+
+    def running_elsewhere(
+        self, owner: str, instance: str, now: float | None = None
+    ) -> list[RemoteRun]:
+        """The owner's runs streaming on other instances than `instance`, newest first (stale
+        ones are closed first: their instance died)."""
+        self.close_stale(now)
+        rows = self._db.fetchall(
+            "SELECT id, started_at, model_id, substr(prompt, 1, 300) AS prompt, instance, "
+            "stop_requested_at FROM runs WHERE status = 'running' AND owner = :owner "
+            "AND instance <> :instance AND deleted_at IS NULL ORDER BY started_at DESC",
+            {"owner": owner, "instance": instance},
+        )
+        return [
+            RemoteRun(
+                id=r.id,
+                started_at=dt.datetime.fromisoformat(r.started_at),
+                model_id=r.model_id,
+                prompt=r.prompt,
+                instance=r.instance,
+                stop_requested=r.stop_requested_at is not None,
+            )
+            for r in rows
+        ]
 
     # -- reading (the History page) --
 
     def search(self, query: RunQuery) -> RunPage:
+        self.close_stale()  # a run whose instance died is listed as interrupted, not running
         if query.text.strip():
             self._index_for_search()
         where, args = _where(query, self._db.dialect)
@@ -318,29 +428,7 @@ class RunRepo:
 
     def get(self, run_id: str) -> StoredRun | None:
         with self._db.connect() as connection:
-            row = connection.execute("SELECT * FROM runs WHERE id = :id", {"id": run_id}).fetchone()
-            batches = connection.execute(
-                "SELECT events FROM event_batches WHERE run_id = :id ORDER BY first_seq",
-                {"id": run_id},
-            ).fetchall()
-        if row is None:
-            return None
-        row = row._mapping
-        events = [from_record(record) for (batch,) in batches for record in json.loads(batch)]
-        return StoredRun(
-            id=row["id"],
-            started_at=dt.datetime.fromisoformat(row["started_at"]),
-            spec=spec_from_record(json.loads(row["spec"])),
-            events=events,
-            status=row["status"],
-            finish_reason=row["finish_reason"],
-            cost_usd=row["cost_usd"],
-            app_version=row["app_version"],
-            origin=row["origin"],
-            owner=row["owner"],
-            error=row["error"],
-            deleted=row["deleted_at"] is not None,
-        )
+            return _load(connection, run_id)
 
     def rows(self, ids: Sequence[str]) -> list[RunRow]:
         """The table rows of these runs, deleted or not, in the order given (gone ones left out)."""
@@ -428,6 +516,32 @@ class Deleted:
 def _owned_by_another(tx: Session, run_id: str, owner: str) -> bool:
     row = tx.execute("SELECT owner FROM runs WHERE id = :id", {"id": run_id}).fetchone()
     return row is not None and row[0] != owner
+
+
+def _load(session: Session, run_id: str) -> StoredRun | None:
+    row = session.execute("SELECT * FROM runs WHERE id = :id", {"id": run_id}).fetchone()
+    batches = session.execute(
+        "SELECT events FROM event_batches WHERE run_id = :id ORDER BY first_seq", {"id": run_id}
+    ).fetchall()
+    if row is None:
+        return None
+    row = row._mapping
+    events = [from_record(record) for (batch,) in batches for record in json.loads(batch)]
+    return StoredRun(
+        id=row["id"],
+        started_at=dt.datetime.fromisoformat(row["started_at"]),
+        spec=spec_from_record(json.loads(row["spec"])),
+        events=events,
+        status=row["status"],
+        finish_reason=row["finish_reason"],
+        cost_usd=row["cost_usd"],
+        app_version=row["app_version"],
+        origin=row["origin"],
+        owner=row["owner"],
+        error=row["error"],
+        deleted=row["deleted_at"] is not None,
+        instance=row["instance"],
+    )
 
 
 def _event_record(event: Event) -> dict[str, Any]:
