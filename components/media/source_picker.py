@@ -163,6 +163,27 @@ def _app_uploader(key: str, items_key: str, media: MediaFacts, library: MediaLib
     st.rerun()
 
 
+def _library_source(library: MediaLibrary, item: Item) -> tuple[MediaSource | None, str | None]:
+    """The item's source, and why there is none when reading it failed. An upload this
+    instance does not hold is read from the bucket first, with its progress shown."""
+    if not item.key:
+        return None, None
+    if not library.must_fetch(item.key):
+        return library.source(item.key), None
+    label = f"Fetching {safe_inline(item.name)} from the bucket…"
+    bar = st.progress(0.0, text=label)
+
+    def heard(read: int, total: int) -> None:
+        bar.progress(min(read / total, 1.0) if total else 0.0, text=label)
+
+    try:
+        return library.source(item.key, heard), None
+    except SourceError as problem:
+        return None, str(problem)
+    finally:
+        bar.empty()
+
+
 def _upload_help(media: MediaFacts, settings: Settings) -> str:
     inline = format_size(media.inline_limit_bytes)
     kept_note = " Every file is kept in your library, for every page."
@@ -278,7 +299,7 @@ def _previews(
     columns = st.columns(min(len(items), 2))
     for index, item in enumerate(items):
         with columns[index % len(columns)], st.container(border=True):
-            source = library.source(item.key) if item.key else None
+            source, problem = _library_source(library, item)
             if source is not None:
                 staging = _staging(source, media)
                 preview = st.empty()  # filled once the clip is known: the player shades it
@@ -296,7 +317,7 @@ def _previews(
                     problems.append(staging)
             else:
                 st.markdown(f"**{safe_inline(item.name)}**")
-                refusal = item.refusal or "it is no longer in the library: add it again."
+                refusal = problem or item.refusal or "it is no longer in the library: add it again."
                 st.error(refusal, icon=":material/block:")
                 if item.refusal is None:
                     problems.append(f"{item.name}: {refusal}")
