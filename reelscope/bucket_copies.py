@@ -56,9 +56,15 @@ class BucketCopies:
             blob = self._bucket().get_blob(name, retry=RETRY)
         return None if blob is None else int(blob.size or 0)
 
-    def put_file(self, path: Path, name: str, content_type: str | None = None) -> bool:
+    def put_file(
+        self,
+        path: Path,
+        name: str,
+        content_type: str | None = None,
+        progress: Progress | None = None,
+    ) -> bool:
         """Write the file as `name` unless an object of that name and size is there; True when
-        bytes were sent."""
+        bytes were sent. `progress(sent, total)` hears each chunk as it is read."""
         size = path.stat().st_size
         if self.size(name) == size:
             return False
@@ -66,7 +72,7 @@ class BucketCopies:
         with self._explained(name, writing=True), path.open("rb") as handle:
             try:
                 blob.upload_from_file(
-                    handle,
+                    _Reporting(handle, size, progress),
                     size=size,
                     content_type=content_type,
                     if_generation_match=0,  # create only: the name's bytes never change
@@ -145,6 +151,27 @@ class BucketCopies:
 
     def _explained(self, name: str, *, writing: bool):
         return explained(self._client_(), self.bucket, self.uri(name), writing=writing)
+
+
+class _Reporting:
+    """A file as an upload reads it, telling `progress` how far the reading got."""
+
+    def __init__(self, handle: BinaryIO, size: int, progress: Progress | None) -> None:
+        self._handle = handle
+        self._size = size
+        self._progress = progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        if self._progress is not None:
+            self._progress(self._handle.tell(), self._size)
+        return data
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence)
 
 
 class _Reader:

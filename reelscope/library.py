@@ -161,13 +161,15 @@ class MediaLibrary:
         owner: str = LOCAL_OWNER,
         size_hint: int | None = None,
         in_bucket: str | None = None,
+        progress: Progress | None = None,
     ) -> Added:
         """Keep an upload (once per content) and judge it by its bytes (probed once per file).
 
         Raises SourceError (the file named, and what to do) for refused files, whose bytes are
         not kept, and when the bucket cannot take them. To make room, evicts the least recently
         used uploads nothing refers to. `in_bucket`: a gs:// object of the library's bucket that
-        holds these bytes already (a direct upload), copied there instead of sent again.
+        holds these bytes already (a direct upload), copied there instead of sent again;
+        `progress(sent, total)` hears the bytes going to the bucket.
         """
         with self._lock:
             known_size = len(data) if isinstance(data, bytes | bytearray) else 0
@@ -178,7 +180,7 @@ class MediaLibrary:
                 raise SourceError(self._full_message(name)) from full
         known = self.get(f"sha256:{spooled.sha256}")
         if known is not None and known.probe is not None:
-            self._keep_in_bucket(known.name, spooled.sha256, known.mime_type, in_bucket)
+            self._keep_in_bucket(known.name, spooled.sha256, known.mime_type, in_bucket, progress)
             self.touch(known.key)
             source = self._source_of(known)
             assert source is not None  # its bytes were just written
@@ -190,7 +192,7 @@ class MediaLibrary:
             self._files.discard(spooled.sha256)
             raise SourceError(str(problem)) from problem
         try:  # in the bucket before it is listed: every instance can then read what it lists
-            self._keep_in_bucket(name, spooled.sha256, source.mime_type, in_bucket)
+            self._keep_in_bucket(name, spooled.sha256, source.mime_type, in_bucket, progress)
         except SourceError:
             self._files.discard(spooled.sha256)
             raise
@@ -312,13 +314,16 @@ class MediaLibrary:
 
     def delete(self, key: str) -> bool:
         """Forget an item and remove its bytes; runs and collections keep their records (and
-        the bucket its copy while any of them refers to it). StagingError when the bucket
+        the bucket its copy while any of them refers to it). SourceError when the bucket
         refuses: then nothing is deleted."""
         item = self.get(key)
         if item is None:
             return False
         if item.sha256 and self.copies is not None and not self.usage().get(key):
-            self.copies.delete(object_name(item.sha256, item.mime_type))
+            try:
+                self.copies.delete(object_name(item.sha256, item.mime_type))
+            except StagingError as problem:
+                raise SourceError(f"{item.name} was not deleted: {problem}") from problem
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM items WHERE key = :key", {"key": key})
         if item.sha256:
@@ -422,7 +427,12 @@ class MediaLibrary:
                 self._files.discard(sha256)
 
     def _keep_in_bucket(
-        self, name: str, sha256: str, mime_type: str, in_bucket: str | None = None
+        self,
+        name: str,
+        sha256: str,
+        mime_type: str,
+        in_bucket: str | None = None,
+        progress: Progress | None = None,
     ) -> None:
         """Make sure the bucket holds these bytes (one metadata request when it does)."""
         if self.copies is None:
@@ -432,7 +442,7 @@ class MediaLibrary:
             if in_bucket and in_bucket.startswith(f"gs://{self.copies.bucket}/"):
                 self.copies.copy_from(in_bucket, target)
             else:
-                self.copies.put_file(self._files.path(sha256), target, mime_type)
+                self.copies.put_file(self._files.path(sha256), target, mime_type, progress)
         except StagingError as problem:
             raise SourceError(f"{name} could not be kept in the bucket: {problem}") from problem
 

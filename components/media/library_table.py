@@ -13,7 +13,7 @@ from components.common import kept
 from components.media import source_picker
 from reelscope.clock import clock
 from reelscope.library import LibraryItem, MediaLibrary
-from reelscope.media import format_size
+from reelscope.media import SourceError, format_size
 from reelscope.untrusted import safe_inline
 
 ASK_SOURCES_KEY = "ask.sources"
@@ -124,7 +124,16 @@ def _actions(
 
 
 def _delete(key: str, library: MediaLibrary, keys: list[str], names: list[str]) -> None:
-    removed = [name for item_key, name in zip(keys, names, strict=True) if library.delete(item_key)]
+    removed: list[str] = []
+    refused: list[str] = []  # the bucket's refusals, each saying what to do
+    for item_key, name in zip(keys, names, strict=True):
+        try:
+            if library.delete(item_key):
+                removed.append(name)
+        except SourceError as problem:
+            refused.append(safe_inline(str(problem)))
     if removed:
         names = ", ".join(safe_inline(name) for name in removed)
-        kept.say_once(f"{key}.notices", [f"Deleted {len(removed)}: {names}."])
+        refused.insert(0, f"Deleted {len(removed)}: {names}.")
+    if refused:
+        kept.say_once(f"{key}.notices", refused)
