@@ -109,6 +109,17 @@ def test_an_upload_on_a_is_read_and_probed_on_b(instance, media, video_file, cli
     assert not b.must_fetch(added.source.key)
 
 
+def test_a_run_made_on_a_gets_its_files_back_on_b(instance, media, video_file):
+    a, b = instance("a"), instance("b")
+    video = a.add_upload("clip.mp4", video_file.read_bytes(), media).source
+
+    found, missing = b.sources_again([_Ref("clip.mp4", video.sha256)])
+
+    assert missing == []
+    assert [source.key for source, _ in found] == [video.key]
+    assert found[0][0].path is not None and found[0][0].path.read_bytes() == video_file.read_bytes()
+
+
 def test_the_same_upload_twice_is_written_to_the_bucket_once(instance, media, image_file, bucket):
     a, b = instance("a"), instance("b")
     a.add_upload("orange.png", image_file.read_bytes(), media)
