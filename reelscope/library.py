@@ -423,7 +423,11 @@ class MediaLibrary:
                 in_bucket = self.copies.size(object_name(sha256, mime_type))
             except StagingError:
                 continue  # the bucket cannot say: this may be the only copy
-            if in_bucket == self._files.path(sha256).stat().st_size:
+            try:
+                held = self._files.path(sha256).stat().st_size
+            except (KeyError, OSError):
+                continue  # gone meanwhile
+            if in_bucket == held:
                 self._files.discard(sha256)
 
     def _keep_in_bucket(

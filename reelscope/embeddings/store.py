@@ -396,11 +396,7 @@ class EmbeddingStore:
         _write_rows_file(folder / ROWS_FILE, rows)
         previous = self.info(collection_id)
         if self.copies is not None:  # in the bucket before the database names this version
-            with _explained("could not be written to the bucket"):
-                for name in (VECTORS_FILE, ROWS_FILE):
-                    target = _object_prefix(collection_id, version) + name
-                    self.copies.put_file(folder / name, target)
-            _write_atomically(folder / VERSION_FILE, version.encode())
+            self._put_version(collection_id, version)
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM rows WHERE collection_id = :id", {"id": collection_id})
             if rows:  # one executemany for every row
@@ -443,14 +439,27 @@ class EmbeddingStore:
                 self.copies.delete_prefix(_object_prefix(collection_id, previous.content_hash))
         return self.info(collection_id)
 
+    def _put_version(self, collection_id: str, version: str) -> None:
+        """Write this folder's vectors and rows to the bucket as `version`, then mark them so."""
+        assert self.copies is not None
+        folder = self._folder(collection_id)
+        with _explained("could not be written to the bucket"):
+            for name in (VECTORS_FILE, ROWS_FILE):
+                target = _object_prefix(collection_id, version) + name
+                self.copies.put_file(folder / name, target)
+        _write_atomically(folder / VERSION_FILE, version.encode())
+
     def _fetch_version(self, info: CollectionInfo) -> None:
         """Bring the collection's current vectors and rows from the bucket, unless held here."""
         assert self.copies is not None
         folder = self._folder(info.id)
         marker = folder / VERSION_FILE
         held = marker.read_text().strip() if marker.exists() else None
-        if held == info.content_hash or (held is None and (folder / VECTORS_FILE).exists()):
-            return  # current, or kept before there was a bucket
+        if held == info.content_hash:
+            return
+        if held is None and (folder / VECTORS_FILE).exists():
+            self._put_version(info.id, info.content_hash)  # kept before there was a bucket
+            return
         prefix = _object_prefix(info.id, info.content_hash)
         with _explained("could not be read from the bucket"):
             for name in (VECTORS_FILE, ROWS_FILE):

@@ -294,6 +294,20 @@ def test_a_stored_map_and_a_recycled_instance(stores, tmp_path):
     assert again.open(info.id).rows.label == ["one", "two"]
 
 
+def test_a_collection_kept_before_there_was_a_bucket_goes_there_when_opened(
+    stores, tmp_path, shared_url, client, bucket
+):
+    local = EmbeddingStore(tmp_path / "a", shared_url("embeddings"))  # no bucket yet
+    info = local.create("Films", IMPORTED_MODEL, 4)
+    local.add(info.id, rows("one"), np.ones((1, 4), dtype=np.float32))
+    assert bucket_names(client, bucket) == set()
+
+    stores("a").open(info.id)  # the same folder, now with a bucket
+    shutil.rmtree(tmp_path / "a")
+
+    assert stores("b").open(info.id).rows.label == ["one"]
+
+
 def test_deleting_a_collection_removes_its_files_from_the_bucket(stores, client, bucket):
     a = stores("a")
     info = a.create("Films", IMPORTED_MODEL, 4)
