@@ -141,6 +141,7 @@ class MediaLibrary:
         self.root = Path(root)
         self.max_bytes = max_bytes
         self.copies = copies  # the bucket holding every upload; None: this folder only
+        self._in_bucket: set[str] = set()  # hashes this process saw in the bucket
         self._files = Spool(self.root, max_bytes=max_bytes)
         self.db = SharedDatabase(database_url or sqlite_url(self.root / LIBRARY_DB), SCHEMA)
         self._references: dict[str, References] = {}
@@ -230,6 +231,7 @@ class MediaLibrary:
             return None
         if item.sha256 is not None and self.copies is not None:
             self._fetch(item, progress)
+            self._confirm_in_bucket(item, progress)
         return self._source_of(item)
 
     def must_fetch(self, key: str) -> bool:
@@ -442,6 +444,7 @@ class MediaLibrary:
         if self.copies is None:
             return
         target = object_name(sha256, mime_type)
+        self._in_bucket.discard(sha256)
         try:
             if in_bucket and in_bucket.startswith(f"gs://{self.copies.bucket}/"):
                 self.copies.copy_from(in_bucket, target)
@@ -449,6 +452,18 @@ class MediaLibrary:
                 self.copies.put_file(self._files.path(sha256), target, mime_type, progress)
         except StagingError as problem:
             raise SourceError(f"{name} could not be kept in the bucket: {problem}") from problem
+        self._in_bucket.add(sha256)
+
+    def _confirm_in_bucket(self, item: LibraryItem, progress: Progress | None) -> None:
+        """An upload kept before there was a bucket goes there the first time it is used."""
+        assert item.sha256 is not None
+        if item.sha256 in self._in_bucket:
+            return
+        try:
+            self._keep_in_bucket(item.name, item.sha256, item.mime_type, progress=progress)
+        except SourceError:
+            return  # this folder holds the bytes, and eviction keeps what the bucket lacks
+        self._in_bucket.add(item.sha256)
 
     def _fetch(self, item: LibraryItem, progress: Progress | None) -> None:
         """Bring an upload's bytes from the bucket into this folder, checked by their hash."""

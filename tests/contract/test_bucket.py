@@ -143,6 +143,19 @@ def test_a_recycled_instance_loses_nothing(instance, media, video_file, image_fi
         assert source.path.read_bytes() == path.read_bytes()
 
 
+def test_an_upload_kept_before_there_was_a_bucket_goes_there_when_used(
+    tmp_path, shared_url, instance, media, video_file, copies
+):
+    alone = MediaLibrary(library_dir(tmp_path / "a"), database_url=shared_url("library"))
+    video = alone.add_upload("clip.mp4", video_file.read_bytes(), media).source
+    name = f"reelscope/{video.sha256}.mp4"
+    assert copies.size(name) is None
+
+    assert instance("a").source(video.key) is not None  # the same folder, now with a bucket
+
+    assert copies.size(name) == video_file.stat().st_size
+
+
 def test_the_media_route_on_b_serves_a_file_kept_on_a_in_ranges(
     instance, media, video_file, settings, bucket, tmp_path
 ):
