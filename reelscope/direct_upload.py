@@ -15,7 +15,10 @@ estimates stand on that probe. A gs:// link item has no hash and no probe. So th
 read once, in ranges pinned to the generation that was checked, into the library's
 content-addressed folder (hashed as it is written, its CRC32C compared with the one Cloud
 Storage computed) and the item's gs:// copy is set to the object, so Gemini reads it from the
-bucket and the bytes never travel through a request to the app again.
+bucket and the bytes never travel through a request to the app again. When the library keeps its
+uploads in the same bucket (reelscope/bucket_copies.py), the object is copied inside Cloud
+Storage to the library's content-addressed name, which becomes the item's gs:// copy, and the
+upload's own object is removed: the bytes are held once.
 """
 
 from __future__ import annotations
@@ -183,15 +186,22 @@ def finish_upload(
     try:
         with _as_refusal(), explained(client, session.bucket, uri, writing=False):
             added = library.add_upload(
-                session.name, reader, media, owner=owner, size_hint=session.size
+                session.name, reader, media, owner=owner, size_hint=session.size, in_bucket=uri
             )
     except (SourceError, UploadRefused) as problem:
         _delete(client, session)
         raise UploadRefused(str(problem)) from problem
     sha256 = added.source.sha256 or ""
-    library.set_staged(sha256, uri)  # Gemini reads it from the bucket, not from a request
     item = library.get(f"sha256:{sha256}")
     assert item is not None  # just added
+    kept = library.bucket_uri(item)
+    if kept is not None and kept.startswith(f"gs://{session.bucket}/"):
+        # The library's content-addressed copy now holds these bytes: one object, not two.
+        _delete(client, session)
+        uri = kept
+    library.set_staged(sha256, uri)  # Gemini reads it from the bucket, not from a request
+    item = library.get(f"sha256:{sha256}")
+    assert item is not None
     return FinishedUpload(item, added.evicted)
 
 

@@ -2,8 +2,11 @@
 
 Uploads are stored under `<data_dir>/media/<sha256>` (streamed in, hashed as they are written,
 renamed into place: reelscope/spool.py), probed once, and listed with what the probe found in
-`media/library.sqlite` (or, with REELSCOPE_DATABASE_URL, in the shared PostgreSQL: the index
-only; the bytes stay in this folder); links are kept by URI. Every page that takes media offers
+`media/library.sqlite` (or, with REELSCOPE_DATABASE_URL, in the shared PostgreSQL); links are
+kept by URI. With REELSCOPE_BUCKET every upload is also written to the bucket, content-addressed
+(reelscope/bucket_copies.py), and this folder is a cache of it: an instance that lacks a file
+fetches it again when a page asks for it, and the cap then only drops local copies the bucket
+holds. Every page that takes media offers
 the library, so a video uploaded on Ask is one click away on Chapters, Side by side and
 Embeddings, after a reload and after a restart. Runs and collections refer to items by hash or
 URI (their stores say how often: `References`). A size cap evicts the least recently used
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from reelscope.bucket_copies import BucketCopies, Progress
 from reelscope.catalog import MediaFacts
 from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.media import (
@@ -37,6 +41,7 @@ from reelscope.media import (
 from reelscope.owners import NotYours
 from reelscope.probe import ImageProbe, ProbeError, VideoProbe, probe_media
 from reelscope.spool import Spool, SpoolFull, is_content_hash
+from reelscope.storage import StagingError, object_name
 from reelscope.tasks import LOCAL_OWNER
 
 LIBRARY_DIRNAME = "media"
@@ -128,10 +133,16 @@ class MediaLibrary:
     """A data folder's library. Thread-safe."""
 
     def __init__(
-        self, root: Path, max_bytes: int = DEFAULT_MAX_BYTES, database_url: str | None = None
+        self,
+        root: Path,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        database_url: str | None = None,
+        copies: BucketCopies | None = None,
     ) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes
+        self.copies = copies  # the bucket holding every upload; None: this folder only
+        self._in_bucket: set[str] = set()  # hashes this process saw in the bucket
         self._files = Spool(self.root, max_bytes=max_bytes)
         self.db = SharedDatabase(database_url or sqlite_url(self.root / LIBRARY_DB), SCHEMA)
         self._references: dict[str, References] = {}
@@ -151,20 +162,27 @@ class MediaLibrary:
         *,
         owner: str = LOCAL_OWNER,
         size_hint: int | None = None,
+        in_bucket: str | None = None,
+        progress: Progress | None = None,
     ) -> Added:
         """Keep an upload (once per content) and judge it by its bytes (probed once per file).
 
         Raises SourceError (the file named, and what to do) for refused files, whose bytes are
-        not kept. To make room, evicts the least recently used uploads nothing refers to.
+        not kept, and when the bucket cannot take them. To make room, evicts the least recently
+        used uploads nothing refers to. `in_bucket`: a gs:// object of the library's bucket that
+        holds these bytes already (a direct upload), copied there instead of sent again;
+        `progress(sent, total)` hears the bytes going to the bucket.
         """
         with self._lock:
-            evicted = self._make_room(size_hint or 0)
+            known_size = len(data) if isinstance(data, bytes | bytearray) else 0
+            evicted = self._make_room(size_hint or known_size)
             try:
                 spooled = self._files.put(data, name)
             except SpoolFull as full:
                 raise SourceError(self._full_message(name)) from full
         known = self.get(f"sha256:{spooled.sha256}")
         if known is not None and known.probe is not None:
+            self._keep_in_bucket(known.name, spooled.sha256, known.mime_type, in_bucket, progress)
             self.touch(known.key)
             source = self._source_of(known)
             assert source is not None  # its bytes were just written
@@ -175,6 +193,11 @@ class MediaLibrary:
         except (ProbeError, SourceError) as problem:
             self._files.discard(spooled.sha256)
             raise SourceError(str(problem)) from problem
+        try:  # in the bucket before it is listed: every instance can then read what it lists
+            self._keep_in_bucket(name, spooled.sha256, source.mime_type, in_bucket, progress)
+        except SourceError:
+            self._files.discard(spooled.sha256)
+            raise
         self._remember(source, owner)
         return Added(source, evicted)
 
@@ -198,10 +221,24 @@ class MediaLibrary:
         row = self.db.fetchone("SELECT * FROM items WHERE key = :key", {"key": key})
         return _item(row) if row else None
 
-    def source(self, key: str) -> MediaSource | None:
-        """The item as a source a page can send (None when it is gone)."""
+    def source(self, key: str, progress: Progress | None = None) -> MediaSource | None:
+        """The item as a source a page can send (None when it is gone).
+
+        With a bucket, an upload this instance does not hold is fetched first (`progress(read,
+        total)`; `must_fetch` says whether it will be); SourceError when that fails.
+        """
         item = self.get(key)
-        return self._source_of(item) if item is not None else None
+        if item is None:
+            return None
+        if item.sha256 is not None and self.copies is not None:
+            self._fetch(item, progress)
+            self._confirm_in_bucket(item, progress)
+        return self._source_of(item)
+
+    def must_fetch(self, key: str) -> bool:
+        """Whether `source(key)` reads the item's bytes from the bucket first (a page says so)."""
+        sha256 = key.removeprefix("sha256:")
+        return self.copies is not None and key != sha256 and sha256 not in self._files
 
     def sources_again(
         self, refs: Sequence[SourceLike], *, owner: str = LOCAL_OWNER
@@ -215,7 +252,11 @@ class MediaLibrary:
         missing: list[str] = []
         for ref in refs:
             key = f"sha256:{ref.sha256}" if ref.sha256 else ref.uri
-            source = self.source(key) if key else None
+            try:
+                source = self.source(key) if key else None
+            except SourceError as problem:
+                missing.append(f"{ref.label}: {problem}")
+                continue
             if source is None and ref.uri and not ref.sha256:
                 try:
                     source = self.add_link(source_from_link(ref.uri), owner=owner)
@@ -232,6 +273,12 @@ class MediaLibrary:
     def path(self, sha256: str) -> Path:
         """Where an upload's bytes are (whether or not they are still there)."""
         return self.root / sha256
+
+    def bucket_uri(self, item: LibraryItem) -> str | None:
+        """The gs:// copy of an upload in the library's bucket (None without a bucket)."""
+        if self.copies is None or item.sha256 is None:
+            return None
+        return self.copies.uri(object_name(item.sha256, item.mime_type))
 
     def used_bytes(self) -> int:
         return self._files.total_bytes
@@ -271,18 +318,25 @@ class MediaLibrary:
     def delete(self, key: str, *, owner: str) -> bool:
         """Forget `owner`'s item and remove its bytes; runs and collections keep their records.
         False when it is gone already; NotYours (nothing removed) when it is someone else's:
-        the team shares the library, read-only, and only who added an item deletes it."""
+        the team shares the library, read-only, and only who added an item deletes it.
+        The bucket keeps its copy while a run or collection refers to it; SourceError when the
+        bucket refuses: then nothing is deleted."""
         item = self.get(key)
         if item is None:
             return False
+        if item.owner != owner:
+            raise NotYours(f"“{item.name}”")
+        if item.sha256 and self.copies is not None and not self.usage().get(key):
+            try:
+                self.copies.delete(object_name(item.sha256, item.mime_type))
+            except StagingError as problem:
+                raise SourceError(f"{item.name} was not deleted: {problem}") from problem
         with self.db.transaction() as tx:
             deleted = tx.execute(
                 "DELETE FROM items WHERE key = :key AND owner = :owner",
                 {"key": key, "owner": owner},
             ).rowcount
         if not deleted:
-            if item.owner != owner:
-                raise NotYours(f"“{item.name}”")
             return False
         if item.sha256:
             self._files.discard(item.sha256)
@@ -340,15 +394,23 @@ class MediaLibrary:
         return source
 
     def _make_room(self, incoming: int) -> tuple[str, ...]:
-        """Evict least recently used, unreferenced uploads until `incoming` bytes would fit."""
+        """Evict least recently used, unreferenced uploads until `incoming` bytes would fit.
+
+        With a bucket nothing is evicted from the library: local copies the bucket holds are
+        dropped (fetched again when asked for), and a file the bucket lacks is never dropped.
+        """
         if self._files.total_bytes + incoming <= self.max_bytes:
+            return ()
+        rows = self.db.fetchall(
+            "SELECT key, name, sha256, mime_type FROM items WHERE sha256 IS NOT NULL "
+            "ORDER BY used_at"
+        )
+        if self.copies is not None:
+            self._drop_local_copies(incoming, [(sha, mime) for _, _, sha, mime in rows])
             return ()
         used = self.usage()
         evicted: list[str] = []
-        rows = self.db.fetchall(
-            "SELECT key, name, sha256 FROM items WHERE sha256 IS NOT NULL ORDER BY used_at"
-        )
-        for key, name, sha256 in rows:
+        for key, name, sha256, _ in rows:
             if self._files.total_bytes + incoming <= self.max_bytes:
                 break
             # Only what this folder holds frees room in it: with a shared index (PostgreSQL),
@@ -360,6 +422,81 @@ class MediaLibrary:
             self._files.discard(sha256)
             evicted.append(name)
         return tuple(evicted)
+
+    def _drop_local_copies(self, incoming: int, uploads: Sequence[tuple[str, str]]) -> None:
+        """Least recently used first, drop local files whose bucket copy is whole."""
+        assert self.copies is not None
+        for sha256, mime_type in uploads:
+            if self._files.total_bytes + incoming <= self.max_bytes:
+                return
+            if sha256 not in self._files:
+                continue
+            try:
+                in_bucket = self.copies.size(object_name(sha256, mime_type))
+            except StagingError:
+                continue  # the bucket cannot say: this may be the only copy
+            try:
+                held = self._files.path(sha256).stat().st_size
+            except (KeyError, OSError):
+                continue  # gone meanwhile
+            if in_bucket == held:
+                self._files.discard(sha256)
+
+    def _keep_in_bucket(
+        self,
+        name: str,
+        sha256: str,
+        mime_type: str,
+        in_bucket: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        """Make sure the bucket holds these bytes (one metadata request when it does)."""
+        if self.copies is None:
+            return
+        target = object_name(sha256, mime_type)
+        self._in_bucket.discard(sha256)
+        try:
+            if in_bucket and in_bucket.startswith(f"gs://{self.copies.bucket}/"):
+                self.copies.copy_from(in_bucket, target)
+            else:
+                self.copies.put_file(self._files.path(sha256), target, mime_type, progress)
+        except StagingError as problem:
+            raise SourceError(f"{name} could not be kept in the bucket: {problem}") from problem
+        self._in_bucket.add(sha256)
+
+    def _confirm_in_bucket(self, item: LibraryItem, progress: Progress | None) -> None:
+        """An upload kept before there was a bucket goes there the first time it is used."""
+        assert item.sha256 is not None
+        if item.sha256 in self._in_bucket:
+            return
+        try:
+            self._keep_in_bucket(item.name, item.sha256, item.mime_type, progress=progress)
+        except SourceError:
+            return  # this folder holds the bytes, and eviction keeps what the bucket lacks
+        self._in_bucket.add(item.sha256)
+
+    def _fetch(self, item: LibraryItem, progress: Progress | None) -> None:
+        """Bring an upload's bytes from the bucket into this folder, checked by their hash."""
+        assert self.copies is not None and item.sha256 is not None
+        if item.sha256 in self._files:
+            return
+        with self._lock:
+            self._make_room(item.size or 0)
+        try:
+            with self.copies.reader(object_name(item.sha256, item.mime_type), progress) as reader:
+                fetched = self._files.put(reader, item.name)
+        except SpoolFull as full:
+            raise SourceError(self._full_message(item.name)) from full
+        except StagingError as problem:
+            message = f"{item.name} could not be read from the bucket: {problem}"
+            raise SourceError(message) from problem
+        if fetched.sha256 != item.sha256:
+            if self.get(f"sha256:{fetched.sha256}") is None:
+                self._files.discard(fetched.sha256)
+            raise SourceError(
+                f"{item.name}: the bucket's copy is not the file that was added (its content "
+                "hash differs). Delete it from the library and add it again."
+            )
 
     def _full_message(self, name: str) -> str:
         return (

@@ -10,7 +10,8 @@ library read-only: any user of the deployment may be given a link to any file it
 teammate's run opened from History plays its video), each link for that user alone.
 
 The route serves the files the media library keeps (by content hash, only from inside the
-library's folder) and `gs://` objects, all in ranges: a seek in a one-hour video
+library's folder, or, with REELSCOPE_BUCKET, from the library's copy in the bucket when this
+instance does not hold the file) and `gs://` objects, all in ranges: a seek in a one-hour video
 asks for a few hundred kilobytes, never the whole file, and nothing is read whole into memory.
 A pasted https link is served too (`link:`), fetched by the server through
 `reelscope/linkfetch.py` (every hop checked, the checked address pinned, size and time capped):
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -51,7 +53,7 @@ from reelscope.library import library_dir
 from reelscope.linkfetch import Limits, LinkFetcher, LinkFetchError, LinkResponse
 from reelscope.settings import Settings
 from reelscope.spool import is_content_hash
-from reelscope.storage import StagingError, iter_range, object_size
+from reelscope.storage import StagingError, iter_range, object_name, object_size
 from reelscope.vertex import NotConnected, make_storage_client
 
 # Under /app/static/ because st.video passes such URLs through unchanged (the browser adds
@@ -262,6 +264,10 @@ class MediaEndpoint:
                 return PlainTextResponse("Not a content hash.", 403)
             gone = "This file is no longer in the media library; add it again."
             folder = library_dir(current.data_dir)
+            if current.bucket and not (folder / name).is_file():  # kept by another instance
+                copy = f"gs://{current.bucket}/{object_name(name, media.mime_type)}"
+                in_bucket = dataclasses.replace(media, source=copy)
+                return await _serve_object(request, in_bucket, current, headers, self._cap)
             return _serve_file(folder, name, media, headers, self._cap, gone)
         if media.source.startswith(LINK_SCHEME):
             url = media.source.removeprefix(LINK_SCHEME)

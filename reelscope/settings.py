@@ -21,7 +21,7 @@ ENV_DATA_DIR = "REELSCOPE_DATA_DIR"
 # The run history in a shared PostgreSQL (postgresql+psycopg://…); unset: SQLite in the data folder.
 ENV_DATABASE_URL = "REELSCOPE_DATABASE_URL"
 ENV_STORAGE_EMULATOR = "STORAGE_EMULATOR_HOST"
-ENV_BUCKET = "REELSCOPE_BUCKET"  # staging bucket for uploads above the inline limit
+ENV_BUCKET = "REELSCOPE_BUCKET"  # keeps uploads and collections' files; stages large ones
 ENV_TIMEOUT = "REELSCOPE_REQUEST_TIMEOUT"
 ENV_CLOUD_RUN_SERVICE = "K_SERVICE"  # set by Cloud Run: credentials come from its metadata server
 # google-auth's own names (google.auth.environment_vars): where gcloud keeps its configuration,

@@ -11,6 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from reelscope import identity
+from reelscope.bucket_copies import BucketCopies
 from reelscope.catalog import Catalog, load_catalog
 from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.store import EmbeddingStore
@@ -125,16 +126,27 @@ def store_if_open(data_dir: Path) -> Store | None:
         return None
 
 
+def bucket_copies(bucket: str | None) -> BucketCopies | None:
+    """The bucket that holds what the data folder keeps (REELSCOPE_BUCKET), or None."""
+    if not bucket:
+        return None
+    return BucketCopies(lambda: _storage_client(settings()), bucket)
+
+
 def library() -> MediaLibrary:
     """The media library of the data folder: every upload and link, kept once by hash."""
     current = settings()
-    return _library(current.data_dir, current.library_max_bytes, current.database_url)
+    return _library(
+        current.data_dir, current.library_max_bytes, current.database_url, current.bucket
+    )
 
 
 @st.cache_resource(show_spinner=False)
-def _library(data_dir: Path, max_bytes: int, database_url: str | None) -> MediaLibrary:
-    # With REELSCOPE_DATABASE_URL the index is shared; the bytes stay in this data folder.
-    kept = MediaLibrary(library_dir(data_dir), max_bytes, database_url)
+def _library(
+    data_dir: Path, max_bytes: int, database_url: str | None, bucket: str | None
+) -> MediaLibrary:
+    # With REELSCOPE_DATABASE_URL the index is shared; with REELSCOPE_BUCKET the bytes too.
+    kept = MediaLibrary(library_dir(data_dir), max_bytes, database_url, bucket_copies(bucket))
     move_old_files(data_dir, kept)
     kept.add_references("collections", embedding_store(data_dir).media_references)
     # Without a readable history there are no runs to count (the History page says why).
@@ -145,13 +157,17 @@ def _library(data_dir: Path, max_bytes: int, database_url: str | None) -> MediaL
 
 def embedding_store(data_dir: Path) -> EmbeddingStore:
     """The embedding collections of a data folder (their metadata in the shared PostgreSQL when
-    REELSCOPE_DATABASE_URL is set; the vectors stay in the folder): opened once per process."""
-    return _embedding_store(data_dir, settings().database_url)
+    REELSCOPE_DATABASE_URL is set, their files in REELSCOPE_BUCKET when that is): opened once per
+    process."""
+    current = settings()
+    return _embedding_store(data_dir, current.database_url, current.bucket)
 
 
 @st.cache_resource(show_spinner=False)
-def _embedding_store(data_dir: Path, database_url: str | None) -> EmbeddingStore:
-    return EmbeddingStore(data_dir, database_url)
+def _embedding_store(
+    data_dir: Path, database_url: str | None, bucket: str | None
+) -> EmbeddingStore:
+    return EmbeddingStore(data_dir, database_url, bucket_copies(bucket))
 
 
 def today() -> dt.date:

@@ -14,6 +14,7 @@ import math
 
 import streamlit as st
 
+from components.common import resources
 from components.media import media_preview, player
 from reelscope import media_server
 from reelscope.embeddings.store import Collection
@@ -73,23 +74,37 @@ def _segment(key: str, collection: Collection, row: int) -> None:
 
 def _route_url(collection: Collection, row: int, mime: str) -> str | None:
     """A signed media-route link, when this server has the route and can serve the video."""
+    token = _route_token(collection, row, mime)
+    if token is None:
+        return None
+    return media_server.url_path(token, str(st.config.get_option("server.baseUrlPath") or ""))
+
+
+def _route_token(collection: Collection, row: int, mime: str) -> str | None:
     if not media_preview.route_mounted():
         return None
     uri, sha = collection.rows.uri[row], collection.rows.blob_sha[row]
     if uri and uri.startswith("gs://"):
         target = uri
-    elif sha and (path := collection.blob_path(row)) is not None and path.is_file():
-        target = media_server.library_source(sha)  # the library's copy, in any session
+    elif sha and (_held(collection, row) or resources.settings().bucket):
+        target = media_server.library_source(sha)  # the library's copy (here, or the bucket's)
     else:
         return None
-    token = media_preview.sign_for_user(target, mime)
-    return media_server.url_path(token, str(st.config.get_option("server.baseUrlPath") or ""))
+    return media_preview.sign_for_user(target, mime)
+
+
+def _held(collection: Collection, row: int) -> bool:
+    path = collection.blob_path(row)
+    return path is not None and path.is_file()
 
 
 def _image(collection: Collection, row: int) -> None:
     path = collection.blob_path(row)
+    mime = collection.rows.mime_type[row] or "image/png"
     if path is not None and path.exists():
         st.image(str(path))
+    elif (token := _route_token(collection, row, mime)) is not None:
+        st.image(media_server.url_path(token))  # from the bucket; st.image adds the base path
     else:
         name = collection.rows.uri[row] or collection.rows.label[row]
         st.caption(f"{safe_inline(name)} (not stored here)")

@@ -197,7 +197,10 @@ def load_into_ask(spec: RunSpec, library: MediaLibrary, owner: str) -> None:
     model_params.load(
         ASK_PARAMS_KEY, spec.model_id, dataclasses.replace(spec.params, stream=spec.stream)
     )
-    found, missing = library.sources_again(spec.sources, owner=owner)  # a link kept again: theirs
+    with st.spinner("Reading the run's files…", show_time=True):  # from the bucket if need be
+        found, missing = library.sources_again(
+            spec.sources, owner=owner
+        )  # a link kept again: theirs
     source_picker.add_sources(
         ASK_SOURCES_KEY, [source for source, _ in found], [clip for _, clip in found]
     )

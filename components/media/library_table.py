@@ -15,7 +15,7 @@ from components.common import kept, whose
 from components.media import source_picker
 from reelscope.clock import clock
 from reelscope.library import LibraryItem, MediaLibrary
-from reelscope.media import format_size
+from reelscope.media import SourceError, format_size
 from reelscope.owners import NotYours
 from reelscope.untrusted import safe_inline
 
@@ -147,7 +147,7 @@ def _delete(key: str, library: MediaLibrary, keys: list[str], names: list[str], 
         try:
             if library.delete(item_key, owner=owner):
                 removed.append(name)
-        except NotYours as problem:
+        except (NotYours, SourceError) as problem:  # not theirs; the bucket refused
             refused.append(safe_inline(str(problem)))
     if removed:
         names = ", ".join(safe_inline(name) for name in removed)

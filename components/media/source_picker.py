@@ -13,14 +13,16 @@ keeps its action disabled meanwhile. Each video carries its clip settings (clip_
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import streamlit as st
 
 from components.common import follow, kept, resources
 from components.media import clip_settings, direct_upload, media_preview
+from reelscope.bucket_copies import Progress
 from reelscope.catalog import MediaFacts, Model
 from reelscope.clock import clock
 from reelscope.library import LibraryItem, MediaLibrary
@@ -149,9 +151,15 @@ def _app_uploader(key: str, items_key: str, media: MediaFacts, library: MediaLib
     with st.spinner("Checking the files…"):
         for file in uploaded:
             try:
-                added = library.add_upload(
-                    file.name, file, media, owner=resources.owner(), size_hint=file.size
-                )
+                with _bucket_progress(library, file.name) as heard:
+                    added = library.add_upload(
+                        file.name,
+                        file,
+                        media,
+                        owner=resources.owner(),
+                        size_hint=file.size,
+                        progress=heard,
+                    )
             except SourceError as problem:
                 _add(items_key, Item(file.name, refusal=str(problem)))
                 continue
@@ -161,6 +169,55 @@ def _app_uploader(key: str, items_key: str, media: MediaFacts, library: MediaLib
     kept.say_once(f"{key}.notices", notices)
     st.session_state[round_key] += 1
     st.rerun()
+
+
+def _library_source(library: MediaLibrary, item: Item) -> tuple[MediaSource | None, str | None]:
+    """The item's source, and why there is none when reading it failed. An upload this
+    instance does not hold is read from the bucket first, with its progress shown."""
+    if not item.key:
+        return None, None
+    try:
+        if not library.must_fetch(item.key):
+            return library.source(item.key), None
+        label = f"Fetching {safe_inline(item.name)} from the bucket…"
+        with _progress_bar(label) as heard:
+            return library.source(item.key, heard), None
+    except SourceError as problem:
+        return None, str(problem)
+
+
+@contextlib.contextmanager
+def _bucket_progress(library: MediaLibrary, name: str) -> Iterator[Progress | None]:
+    """A progress bar while an upload goes to the library's bucket (none without one)."""
+    if library.copies is None:
+        yield None
+        return
+    with _progress_bar(f"Keeping {safe_inline(name)} in gs://{library.copies.bucket}…") as heard:
+        yield heard
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str) -> Iterator[Progress]:
+    bar = st.progress(0.0, text=label)
+
+    def heard(done: int, total: int) -> None:
+        bar.progress(min(done / total, 1.0) if total else 0.0, text=label)
+
+    try:
+        yield heard
+    finally:
+        bar.empty()
+
+
+def _kept_in_bucket(library: MediaLibrary, source: MediaSource, media: MediaFacts) -> MediaSource:
+    """An upload too large to go inline is sent by the library's own copy in the bucket: it is
+    there already (reelscope/bucket_copies.py), so there is nothing to stage."""
+    item = library.get(source.key)
+    uri = library.bucket_uri(item) if item is not None else None
+    if uri is None or not too_large_to_send(source, media) or source.sha256 is None:
+        return source
+    library.set_staged(source.sha256, uri)
+    return library.source(source.key) or source
 
 
 def _upload_help(media: MediaFacts, settings: Settings) -> str:
@@ -278,8 +335,9 @@ def _previews(
     columns = st.columns(min(len(items), 2))
     for index, item in enumerate(items):
         with columns[index % len(columns)], st.container(border=True):
-            source = library.source(item.key) if item.key else None
+            source, problem = _library_source(library, item)
             if source is not None:
+                source = _kept_in_bucket(library, source, media)
                 staging = _staging(source, media)
                 preview = st.empty()  # filled once the clip is known: the player shades it
                 if item.note:
@@ -296,7 +354,7 @@ def _previews(
                     problems.append(staging)
             else:
                 st.markdown(f"**{safe_inline(item.name)}**")
-                refusal = item.refusal or "it is no longer in the library: add it again."
+                refusal = problem or item.refusal or "it is no longer in the library: add it again."
                 st.error(refusal, icon=":material/block:")
                 if item.refusal is None:
                     problems.append(f"{item.name}: {refusal}")

@@ -12,23 +12,32 @@ Layout under `<data_dir>/embeddings/`:
 
 Why .npy for collections and blobs for the cache: a map needs the whole matrix at once (one
 file read, or none with mmap), while the cache is looked up call by call, by key.
+
+With REELSCOPE_BUCKET (reelscope/bucket_copies.py) the folder is a cache of the bucket: each
+version of a collection's vectors and rows is written to
+`reelscope/collections/<id>/<content_hash>/` before the database names that version, and stored
+maps (their key holds the content hash) to `reelscope/collections/<id>/projection-<key>.npy`.
+An instance whose copy is missing or of another version (`version` beside it says which)
+fetches the current one when it opens the collection.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from reelscope.bucket_copies import COLLECTIONS_PREFIX, BucketCopies
 from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.embeddings.items import (
     EMBEDDINGS_DIRNAME,
@@ -39,6 +48,7 @@ from reelscope.embeddings.items import (
 )
 from reelscope.embeddings.models import EMBEDDING_MODELS, Segment, check_dimension
 from reelscope.owners import NotYours
+from reelscope.storage import StagingError
 from reelscope.tasks import LOCAL_OWNER
 
 ROWS_FILE = "rows.arrow"  # a columnar copy of the rows table: what a map opens
@@ -48,6 +58,8 @@ ROW_COLUMNS = (
 )  # fmt: skip
 IMPORTED_MODEL = "imported"  # a collection of vectors from a file: searchable by its own rows
 DATABASE_FILE = "embeddings.sqlite"
+VECTORS_FILE = "vectors.npy"
+VERSION_FILE = "version"  # the content hash of the vectors and rows beside it (with a bucket)
 SCHEMA = "embeddings"  # its migrations: reelscope/migrations/embeddings
 
 # The user_version steps of an embeddings.sqlite from before Alembic; migration 0001 finishes them.
@@ -249,10 +261,13 @@ class VectorCache:
 class EmbeddingStore:
     """Every collection of one data folder. Thread-safe (jobs write from worker threads)."""
 
-    def __init__(self, data_dir: Path, database_url: str | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, database_url: str | None = None, copies: BucketCopies | None = None
+    ) -> None:
         self.root = data_dir / EMBEDDINGS_DIRNAME
-        # With a shared database the metadata is shared; the .npy vectors stay in this folder.
+        # With a shared database the metadata is shared; with a bucket the files are too.
         self.db = SharedDatabase(database_url or sqlite_url(self.root / DATABASE_FILE), SCHEMA)
+        self.copies = copies
         self.blobs = BlobStore(blobs_dir(data_dir))
         self.cache = VectorCache(self.db)
 
@@ -309,15 +324,20 @@ class EmbeddingStore:
     def delete(self, collection_id: str, *, owner: str) -> bool:
         """Delete `owner`'s collection and its files; False when it is gone already, NotYours
         (nothing removed) when it is someone else's: the team sees it, its owner deletes it."""
+        info = self.info(collection_id)
+        if info is None:
+            return False
+        if info.owner != owner:
+            raise NotYours(f"The collection “{info.name}”")
+        if self.copies is not None:  # first: a refusal leaves the collection whole
+            with _explained("could not be deleted from the bucket"):
+                self.copies.delete_prefix(_object_prefix(collection_id))
         with self.db.transaction() as tx:
             deleted = tx.execute(
                 "DELETE FROM collections WHERE id = :id AND owner = :owner",
                 {"id": collection_id, "owner": owner},
             ).rowcount
         if not deleted:
-            info = self.info(collection_id)
-            if info is not None and info.owner != owner:
-                raise NotYours(f"The collection “{info.name}”")
             return False
         folder = self._folder(collection_id)
         if folder.exists():
@@ -339,7 +359,9 @@ class EmbeddingStore:
         info = self.info(collection_id)
         if info is None:
             raise EmbeddingError("That collection no longer exists; pick another.")
-        vectors_path = self._folder(collection_id) / "vectors.npy"
+        vectors_path = self._folder(collection_id) / VECTORS_FILE
+        if info.count and self.copies is not None:
+            self._fetch_version(info)
         if info.count and vectors_path.exists():
             vectors = np.load(vectors_path, mmap_mode="r")
         else:
@@ -383,8 +405,12 @@ class EmbeddingStore:
         np.save(temp, np.ascontiguousarray(matrix, dtype=np.float32))
         digest = hashlib.sha256(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
         digest.update(json.dumps([r.source_key for r in rows]).encode())
-        os.replace(temp, folder / "vectors.npy")
+        version = digest.hexdigest()[:32]
+        os.replace(temp, folder / VECTORS_FILE)
         _write_rows_file(folder / ROWS_FILE, rows)
+        previous = self.info(collection_id)
+        if self.copies is not None:  # in the bucket before the database names this version
+            self._put_version(collection_id, version)
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM rows WHERE collection_id = :id", {"id": collection_id})
             if rows:  # one executemany for every row
@@ -416,12 +442,43 @@ class EmbeddingStore:
                 "WHERE id = :id",
                 {
                     "count": len(rows),
-                    "hash": digest.hexdigest()[:32],
+                    "hash": version,
                     "now": _now(),
                     "id": collection_id,
                 },
             )
+        if self.copies is not None and previous and previous.content_hash not in ("", version):
+            # The version no one names any more; if the bucket refuses, it only takes room.
+            with contextlib.suppress(StagingError):
+                self.copies.delete_prefix(_object_prefix(collection_id, previous.content_hash))
         return self.info(collection_id)
+
+    def _put_version(self, collection_id: str, version: str) -> None:
+        """Write this folder's vectors and rows to the bucket as `version`, then mark them so."""
+        assert self.copies is not None
+        folder = self._folder(collection_id)
+        with _explained("could not be written to the bucket"):
+            for name in (VECTORS_FILE, ROWS_FILE):
+                target = _object_prefix(collection_id, version) + name
+                self.copies.put_file(folder / name, target)
+        _write_atomically(folder / VERSION_FILE, version.encode())
+
+    def _fetch_version(self, info: CollectionInfo) -> None:
+        """Bring the collection's current vectors and rows from the bucket, unless held here."""
+        assert self.copies is not None
+        folder = self._folder(info.id)
+        marker = folder / VERSION_FILE
+        held = marker.read_text().strip() if marker.exists() else None
+        if held == info.content_hash:
+            return
+        if held is None and (folder / VECTORS_FILE).exists():
+            self._put_version(info.id, info.content_hash)  # kept before there was a bucket
+            return
+        prefix = _object_prefix(info.id, info.content_hash)
+        with _explained("could not be read from the bucket"):
+            for name in (VECTORS_FILE, ROWS_FILE):
+                self.copies.fetch(prefix + name, folder / name)
+        _write_atomically(marker, info.content_hash.encode())
 
     # -- projections --
 
@@ -433,6 +490,11 @@ class EmbeddingStore:
             {"id": collection_id, "key": key},
         )
         path = self._folder(collection_id) / f"projection-{key}.npy"
+        if row is not None and not path.exists() and self.copies is not None:
+            try:
+                self.copies.fetch(_object_prefix(collection_id) + path.name, path)
+            except StagingError:
+                return None  # no stored map to reuse: it is computed again, nothing is lost
         if row is None or not path.exists():
             return None
         return np.load(path), row.method, row.note
@@ -450,7 +512,11 @@ class EmbeddingStore:
         folder.mkdir(parents=True, exist_ok=True)
         temp = folder / f".projection-{uuid.uuid4().hex}.npy"
         np.save(temp, np.asarray(coords, dtype=np.float32))
-        os.replace(temp, folder / f"projection-{key}.npy")
+        path = folder / f"projection-{key}.npy"
+        os.replace(temp, path)
+        if self.copies is not None:
+            with _explained("could not be written to the bucket"):
+                self.copies.put_file(path, _object_prefix(collection_id) + path.name)
         with self.db.transaction() as tx:
             tx.execute(
                 "INSERT INTO projections (collection_id, key, method, note, params) "
@@ -520,6 +586,27 @@ def _info(row: Any) -> CollectionInfo:
         imported=bool(row["imported"]),
         owner=row["owner"],
     )
+
+
+def _object_prefix(collection_id: str, version: str | None = None) -> str:
+    """Where a collection's files are in the bucket: one folder per version of its vectors."""
+    base = f"{COLLECTIONS_PREFIX}{collection_id}/"
+    return f"{base}{version}/" if version else base
+
+
+@contextlib.contextmanager
+def _explained(what: str) -> Iterator[None]:
+    """A bucket's refusal (StagingError, saying what to do) as the EmbeddingError pages show."""
+    try:
+        yield
+    except StagingError as problem:
+        raise EmbeddingError(f"The collection's files {what}: {problem}") from problem
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temp = path.with_name(f".{path.name}-{uuid.uuid4().hex}")
+    temp.write_bytes(data)
+    os.replace(temp, path)
 
 
 def _nan(value: float | None) -> float:
