@@ -19,7 +19,8 @@
 #   IAP_MEMBERS           who may open it, comma-separated (user:YOU from gcloud's account)
 #   CORS_ORIGINS          more browser origins for direct uploads (a custom domain), comma-separated
 #   CPU, MEMORY           per instance (2, 4Gi); the files an instance writes count as memory
-#   MAX_INSTANCES         (1) raise it once the stores are shared (REELSCOPE_DATABASE_URL)
+#   MAX_INSTANCES         (4; 1 with SQL_INSTANCE=none) the most instances Cloud Run may start:
+#                         records in Cloud SQL and files in the bucket make them one studio
 #   DRY_RUN=1             print every command instead of running it
 set -euo pipefail
 cd "$(dirname "$0")/.." # the repository: what --source=. uploads
@@ -47,7 +48,12 @@ DATABASE_NAME="reelscope"
 DATABASE_USER="reelscope"
 CPU="${CPU:-2}"
 MEMORY="${MEMORY:-4Gi}"
-MAX_INSTANCES="${MAX_INSTANCES:-1}"
+# Without Cloud SQL each instance would keep its own SQLite records: one instance, then.
+if [[ "$SQL_INSTANCE" == "none" ]]; then
+  MAX_INSTANCES="${MAX_INSTANCES:-1}"
+else
+  MAX_INSTANCES="${MAX_INSTANCES:-4}"
+fi
 # Cloud Run's longest request timeout: a Streamlit session is one websocket, which Cloud Run
 # closes at the timeout; the browser then reconnects to the same session.
 TIMEOUT_S=3600

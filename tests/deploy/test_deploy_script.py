@@ -90,6 +90,7 @@ WHAT_STREAMLIT_NEEDS = [
     f"--add-cloudsql-instances={PROJECT}:{REGION}:reelscope",
     "--source=.",
     "--no-cpu-throttling",
+    "--max-instances=4",  # the stores are shared: more instances are one studio
 ]
 
 
@@ -220,6 +221,7 @@ def test_without_a_database_no_cloud_sql_role_or_connection(tmp_path):
     )
     assert not any(c["args"][0] in ("sql", "secrets") for c in calls)
     assert all("--role=roles/cloudsql.client" not in c["args"] for c in calls)
+    assert "--max-instances=1" in deployed  # each instance would keep records of its own
 
 
 @pytest.mark.parametrize("region", ["us-central1", "asia-northeast1"])
