@@ -8,6 +8,7 @@ product: the server opens the session, the page's uploader sends the bytes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import Iterator
@@ -118,11 +119,13 @@ def test_a_large_video_goes_straight_to_the_bucket_survives_a_drop_and_plays(
     ]
     assert any(s.method == "OPTIONS" for s in proxy.seen)
 
-    # The object is in the user's folder of the bucket, whole.
+    # The bucket holds the bytes once, whole, under their content hash: the library's copy,
+    # which the browser's object in the user's upload folder became.
     client = make_storage_client(Settings(storage_emulator_host=proxy.base_url))
-    blobs = list(client.list_blobs(bucket, prefix="uploads/"))
-    assert [blob.size for blob in blobs] == [size]
-    assert re.fullmatch(r"uploads/[0-9a-f]{16}/[0-9a-f]{32}/long_take\.mp4", blobs[0].name)
+    assert list(client.list_blobs(bucket, prefix="uploads/")) == []
+    blobs = list(client.list_blobs(bucket, prefix="reelscope/"))
+    digest = hashlib.sha256(big_video.read_bytes()).hexdigest()
+    assert [(blob.name, blob.size) for blob in blobs] == [(f"reelscope/{digest}.mp4", size)]
     assert blobs[0].download_as_bytes() == big_video.read_bytes()
 
     # On the page: probed, sent by its gs:// URI, and playing from the library's copy.
