@@ -8,7 +8,7 @@ from components.chapters import chapter_list, mode_picker, results
 from components.common import app_frame, kept, model_params, resources, run_view
 from components.media import source_picker
 from reelscope.chapters.analysis import analysis_extra, finished_readings
-from reelscope.chapters.modes import Mode, ModeStore, response_schema
+from reelscope.chapters.modes import Mode, response_schema
 from reelscope.generation.events import StopReason
 from reelscope.generation.runner import Target
 from reelscope.media import MediaSource
@@ -50,7 +50,7 @@ def pick_video(sources: list[MediaSource]) -> MediaSource | None:
 settings = resources.settings()
 catalog = resources.catalog()
 runs = resources.runs()
-store = ModeStore(settings.data_dir / "chapter_modes.json")
+history = resources.store_if_open(settings.data_dir)  # None: built-in modes only
 
 st.title("Chapters")
 main, side = st.columns([3, 2], gap="large")
@@ -59,7 +59,7 @@ with side, st.container(border=True):
         "chapters.params", catalog, resources.today(), settings.location
     )
 with main:
-    mode, prompt = mode_picker.show("chapters.mode", store)
+    mode, prompt = mode_picker.show("chapters.mode", history.modes if history else None)
     added = bool(st.session_state.get("chapters.sources.items"))
     with st.expander("Video", expanded=not added or bool(st.session_state.get(REFUSED_KEY))):
         # The page's own player previews the video: the picker shows none (one player).

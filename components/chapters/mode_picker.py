@@ -1,7 +1,8 @@
 """Pick an analysis mode, edit its prompt, keep the edit as your own mode.
 
 The prompt is kept per mode (`{key}.prompt.<mode id>`), so switching modes and back keeps an
-edit. Saved modes live in the data folder (`reelscope.chapters.modes.ModeStore`).
+edit. Saved modes live in the store's database (`reelscope.store.modes.ModeStore`), the same on
+every instance; without a store (its database cannot be opened) only the built-in modes show.
 """
 
 from __future__ import annotations
@@ -9,15 +10,16 @@ from __future__ import annotations
 import streamlit as st
 
 from components.common import kept, resources
-from reelscope.chapters.modes import Mode, ModeError, ModeStore
+from reelscope.chapters.modes import BUILTIN_MODES, Mode, ModeError
 from reelscope.owners import NotYours
+from reelscope.store import ModeStore
 from reelscope.untrusted import safe_inline
 
 
-def show(key: str, store: ModeStore) -> tuple[Mode, str]:
+def show(key: str, store: ModeStore | None) -> tuple[Mode, str]:
     """The chosen mode and the prompt to send (the mode's, or the user's edit of it)."""
     owner = resources.owner()
-    modes = store.all(owner)
+    modes = store.all(owner) if store is not None else list(BUILTIN_MODES)
     by_id = {m.id: m for m in modes}
     for note in kept.take_once(f"{key}.saved"):
         st.success(note, icon=":material/bookmark_added:")
@@ -41,6 +43,9 @@ def show(key: str, store: ModeStore) -> tuple[Mode, str]:
         type="tertiary",
     )
     with save.popover("Save as my mode", icon=":material/bookmark_add:"):
+        if store is None:
+            st.warning(_NO_STORE, icon=":material/warning:")
+            return mode, prompt
         name = st.text_input("Name", **kept.bind(f"{key}.new_name", ""))
         st.caption(f"Keeps this prompt with the {mode.kind} schema.")
         if st.button("Save", key=f"{key}.save"):
@@ -48,12 +53,18 @@ def show(key: str, store: ModeStore) -> tuple[Mode, str]:
         if not mode.builtin and st.button(f"Delete '{mode.name}'", key=f"{key}.delete"):
             try:
                 store.delete(mode.id, owner=owner)
-            except NotYours as refused:  # another session of the team changed the file
+            except NotYours as refused:  # not this user's (the store decides, not the button)
                 st.error(safe_inline(str(refused)))
                 return mode, prompt
             kept.put(f"{key}.mode", modes[0].id)
             st.rerun()
     return mode, prompt
+
+
+_NO_STORE = (
+    "Your modes are kept with the run history, which cannot be opened now: the History page "
+    "says why. The built-in modes and your edits of their prompts still work."
+)
 
 
 def _save(key: str, store: ModeStore, name: str, mode: Mode, prompt: str, owner: str) -> None:

@@ -3,26 +3,17 @@
 A kind fixes the shape of the answer (its JSON array and the fields of each item) and how it is
 drawn; a mode is a kind with a prompt. The built-in modes are chapters, key moments, captions,
 a table of events and a chart of a quantity over time. A user can edit a mode's prompt and keep
-it as their own mode (`ModeStore`, a JSON file in the data folder): each saved mode has its
-owner, who alone sees it in the picker and deletes it.
+it as their own mode (reelscope/store/modes.py `ModeStore`, in the store's database): each
+saved mode has its owner, who alone sees it in the picker and deletes it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-import tempfile
-import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
 from google.genai import types
 
-from reelscope.owners import NotYours
 from reelscope.tasks import LOCAL_OWNER
 
 
@@ -216,87 +207,3 @@ BUILTIN_MODES: tuple[Mode, ...] = (
 
 class ModeError(ValueError):
     """A mode that cannot be saved; the message says what to change."""
-
-
-class ModeStore:
-    """The user's own modes, in one JSON file in the data folder. Thread-safe, atomic writes."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-
-    def all(self, owner: str = LOCAL_OWNER) -> list[Mode]:
-        """Built-in modes first, then `owner`'s, by name."""
-        own = [m for m in self._load() if m.owner == owner]
-        return [*BUILTIN_MODES, *sorted(own, key=lambda m: m.name.lower())]
-
-    def get(self, mode_id: str) -> Mode | None:
-        """A built-in or saved mode by id, whoever saved it (a kept run names its mode)."""
-        return next((m for m in (*BUILTIN_MODES, *self._load()) if m.id == mode_id), None)
-
-    def save(self, name: str, kind: Kind, prompt: str, *, owner: str = LOCAL_OWNER) -> Mode:
-        """Keep a mode of `owner`'s under `name` (replacing their own mode of that name)."""
-        name, prompt = name.strip(), prompt.strip()
-        if not name:
-            raise ModeError("Give your mode a name.")
-        if not prompt:
-            raise ModeError("Write the mode's prompt first.")
-        if any(m.name.lower() == name.lower() for m in BUILTIN_MODES):
-            raise ModeError(f"'{name}' is a built-in mode's name: pick another name.")
-        mode = Mode(_mode_id(name, owner), name, kind, prompt, owner)
-        with self._lock:
-            modes = [m for m in self._load() if m.id != mode.id] + [mode]
-            self._write(modes)
-        return mode
-
-    def delete(self, mode_id: str, *, owner: str) -> bool:
-        """Delete `owner`'s mode; False when it is gone already, NotYours (kept) when it is
-        someone else's."""
-        with self._lock:
-            modes = self._load()
-            found = next((m for m in modes if m.id == mode_id), None)
-            if found is None:
-                return False
-            if found.owner != owner:
-                raise NotYours(f"The mode “{found.name}”", "Save a copy as your own mode.")
-            self._write([m for m in modes if m.id != mode_id])
-        return True
-
-    def _load(self) -> list[Mode]:
-        try:
-            records = json.loads(self.path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-            return []
-        modes = []
-        for record in records if isinstance(records, list) else []:
-            try:
-                # Modes from before owners were the one local user's.
-                owner = str(record.get("owner") or LOCAL_OWNER)
-                kind = Kind(record["kind"])
-                modes.append(Mode(record["id"], record["name"], kind, record["prompt"], owner))
-            except (KeyError, TypeError, ValueError):
-                continue  # a hand-edited entry we cannot read is skipped, not fatal
-        return modes
-
-    def _write(self, modes: list[Mode]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        records: list[dict[str, Any]] = [
-            {"id": m.id, "name": m.name, "kind": str(m.kind), "prompt": m.prompt, "owner": m.owner}
-            for m in modes
-        ]
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(records, out, indent=2)
-        os.replace(temp, self.path)
-
-
-def _mode_id(name: str, owner: str) -> str:
-    """`user:<slug>` for the local user (as before owners); with a short hash of any other
-    owner in it, so two users' modes of the same name are two modes."""
-    if owner == LOCAL_OWNER:
-        return f"user:{_slug(name)}"
-    return f"user:{hashlib.sha256(owner.encode()).hexdigest()[:10]}:{_slug(name)}"
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "mode"

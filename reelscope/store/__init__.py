@@ -1,8 +1,10 @@
-"""The store: every run kept, and saved prompts: SQLite in the data folder, or PostgreSQL.
+"""The store: every run kept, saved prompts and analysis modes: SQLite in the data folder, or
+PostgreSQL.
 
     store = open_store(settings.data_dir, price_of=..., database_url=settings.database_url)
     Runs(registry, on_start=store.recorder)   # every run kept as it streams
     store.runs.search(RunQuery(text="goal")); store.runs.get(run_id); store.prompts.list()
+    store.modes.all(owner)
 
 The database is opened through reelscope.database.SharedDatabase (an SQLAlchemy Engine, the
 Alembic migrations in reelscope/migrations/history run at open); on SQLite a file that cannot
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.instance import INSTANCE_ID
+from reelscope.store.modes import MODES_FILENAME, ModeStore
 from reelscope.store.prompts import Prompt, PromptRepo, parse_variables
 from reelscope.store.recorder import REPLAY_OF, Recorder
 from reelscope.store.runs import (
@@ -41,6 +44,7 @@ __all__ = [
     "REPLAY_OF",
     "STATUSES",
     "Deleted",
+    "ModeStore",
     "Prompt",
     "Recorder",
     "RemoteRun",
@@ -58,13 +62,21 @@ __all__ = [
 
 class Store:
     def __init__(
-        self, url: str, price_of: PriceOf | None = None, instance: str = INSTANCE_ID
+        self,
+        url: str,
+        price_of: PriceOf | None = None,
+        instance: str = INSTANCE_ID,
+        modes_file: Path | None = None,
     ) -> None:
+        """`modes_file`: a data folder's modes from before the database, imported once."""
         self.db = SharedDatabase(url, SCHEMA)
         self.moved_aside: Path | None = self.db.moved_aside
         self.instance = instance  # this process, as the runs it streams name it
         self.runs = RunRepo(self.db, price_of)
         self.prompts = PromptRepo(self.db)
+        self.modes = ModeStore(self.db)
+        if modes_file is not None:
+            self.modes.import_file(modes_file)
         if not self.db.shared:
             # One server uses the file: what it left running died with it, and the deletes its
             # sessions could still undo went with them.
@@ -93,8 +105,10 @@ def open_store(
     instance: str = INSTANCE_ID,
 ) -> Store:
     """The store at `database_url` (PostgreSQL, shared) when given, else the data folder's
-    SQLite file `<data_dir>/reelscope.db`; `instance`: this process (a test names two)."""
-    return Store(database_url or sqlite_url(Path(data_dir) / STORE_FILENAME), price_of, instance)
+    SQLite file `<data_dir>/reelscope.db`; `instance`: this process (a test names two). The
+    data folder's old `chapter_modes.json`, if any, is imported into it."""
+    url = database_url or sqlite_url(Path(data_dir) / STORE_FILENAME)
+    return Store(url, price_of, instance, modes_file=Path(data_dir) / MODES_FILENAME)
 
 
 @cache

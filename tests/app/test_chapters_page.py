@@ -8,6 +8,10 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from components.media import media_preview
+from reelscope.chapters.modes import BUILTIN_MODES
+from reelscope.database import SharedDatabase, sqlite_url
+from reelscope.store import SCHEMA, STORE_FILENAME
+from reelscope.store.modes import MODES_FILENAME
 from reelscope.tasks import registry
 from tests.app.conftest import ROOT, start_app, texts
 
@@ -182,7 +186,7 @@ def test_an_edited_prompt_is_saved_as_my_mode(connected, vertex):
     assert "Saved 'Goals'" in texts(app.success)
     assert app.selectbox(key="chapters.mode.mode").value == "user:goals"
     assert app.text_area(key="chapters.mode.prompt.user:goals").value == "Only goals."
-    fresh = open_page()  # a new session reads the saved mode from the data folder
+    fresh = open_page()  # a new session reads the saved mode from the store
     assert "Goals (yours)" in fresh.selectbox(key="chapters.mode.mode").options
 
 
@@ -216,3 +220,30 @@ def test_the_youtube_notes_quote_the_models_titles_sanitised(connected, vertex, 
     notes = texts(app.caption)
     assert "'[t](http://127.0.0.1:9/t.png) :\u2060streamlit:' (0:00) lasts 4 s" in notes
     assert "![t]" not in notes
+
+
+def test_a_data_folders_old_modes_file_shows_as_my_modes(connected, vertex, tmp_path):
+    """Modes kept in `chapter_modes.json` before the database are imported when the page opens
+    the store, and the file is kept beside, renamed."""
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    mode = {"id": "user:fouls", "name": "Fouls", "kind": "events", "prompt": "List the fouls."}
+    (data / MODES_FILENAME).write_text(json.dumps([mode]))
+    app = open_page()
+    app.selectbox(key="chapters.mode.mode").select("user:fouls").run()
+    assert app.text_area(key="chapters.mode.prompt.user:fouls").value == "List the fouls."
+    assert (data / f"{MODES_FILENAME}.imported").exists() and not (data / MODES_FILENAME).exists()
+
+
+def test_without_a_history_the_built_in_modes_still_work(connected, vertex, tmp_path):
+    """A history database from a newer Reelscope cannot be opened: no saved modes, and Save
+    says why instead of failing."""
+    data = tmp_path / "data"
+    db = SharedDatabase(sqlite_url(data / STORE_FILENAME), SCHEMA)
+    with db.transaction() as tx:
+        tx.execute(f"UPDATE {db.version_table} SET version_num = '9999'")
+    db.close()
+    app = open_page()
+    options = app.selectbox(key="chapters.mode.mode").options
+    assert options == [m.name for m in BUILTIN_MODES]
+    assert "run history, which cannot be opened" in texts(app.warning)

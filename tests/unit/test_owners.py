@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from reelscope.catalog import load_catalog
-from reelscope.chapters.modes import Kind, ModeStore
+from reelscope.chapters.modes import Kind
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.generation.events import Completed, TextDelta
 from reelscope.library import MediaLibrary
@@ -151,17 +151,17 @@ def test_only_the_owner_deletes_a_collection(collections):
     assert not collections.delete(info.id, owner=ANN)
 
 
-def test_modes_are_their_owners_and_only_the_owner_deletes_one(tmp_path):
-    path = tmp_path / "modes.json"
-    store = ModeStore(path)
-    ann = store.save("Goals", Kind.MOMENTS, "List the goals.", owner=ANN)
-    bob = store.save("Goals", Kind.MOMENTS, "Only headers.", owner=BOB)
+def test_modes_are_their_owners_and_only_the_owner_deletes_one(store, store_opener):
+    modes = store.modes
+    ann = modes.save("Goals", Kind.MOMENTS, "List the goals.", owner=ANN)
+    bob = modes.save("Goals", Kind.MOMENTS, "Only headers.", owner=BOB)
     assert ann.id != bob.id, "two users' modes of one name are two modes"
-    assert [m.prompt for m in ModeStore(path).all(ANN) if not m.builtin] == ["List the goals."]
-    assert ModeStore(path).get(bob.id).owner == BOB
+    again = store_opener().modes
+    assert [m.prompt for m in again.all(ANN) if not m.builtin] == ["List the goals."]
+    assert again.get(bob.id).owner == BOB
     with pytest.raises(NotYours, match="only its owner"):
-        store.delete(ann.id, owner=BOB)
-    assert store.get(ann.id) == ann
-    assert store.delete(ann.id, owner=ANN) and store.get(ann.id) is None
-    local = store.save("Goals", Kind.MOMENTS, "p")
+        modes.delete(ann.id, owner=BOB)
+    assert modes.get(ann.id) == ann
+    assert modes.delete(ann.id, owner=ANN) and modes.get(ann.id) is None
+    local = modes.save("Goals", Kind.MOMENTS, "p")
     assert local.id == "user:goals" and local.owner == LOCAL_OWNER, "as before owners"

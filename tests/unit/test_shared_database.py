@@ -19,7 +19,7 @@ from reelscope.store.schema import MIGRATIONS
 from reelscope.tasks import LOCAL_OWNER
 from tests.legacy_database import UserVersionDatabase
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def finished_run(prompt: str, owner: str = "local") -> Run:
