@@ -1,8 +1,10 @@
 """Benchmark: opening the History page over 10,000 kept runs, in a real server and Chromium.
 
-Two Reelscope servers run side by side, one over a history of one run (the baseline: the
+Three Reelscope servers run side by side: one over a history of one run (the baseline: the
 page's own cost, table included), one over 10,000 runs (each with a prompt, a ~1 KB answer in
-30 events, usage and a cost, all in the search index). Rounds alternate between the two.
+30 events, usage and a cost, all in the search index) in the data folder's SQLite, and one over
+the same 10,000 runs in a local PostgreSQL 15 (`REELSCOPE_DATABASE_URL`, as a team deployment
+keeps them; `*_postgres_s`). Rounds alternate the servers' order.
 
 - `history_open_*`: what a user does — in an open session on the Ask page, a second after it
   showed (the time it takes to reach for the sidebar), click History, until the script run is
@@ -33,6 +35,7 @@ from reelscope.parameters import GenerationParams
 from reelscope.runs import RunSpec
 from reelscope.store import RunQuery, app_version, open_store
 from tests.e2e.conftest import CHROMIUM_ARGS, DEBIAN_CHROMIUM, running_app, wait_idle
+from tests.postgres import postgres_cluster
 from tests.vertex_emulator import write_static_adc
 
 RUNS = 10_000
@@ -111,30 +114,41 @@ WAYS = (
 )
 
 
+SERVERS = ("1_run", "10k_runs", "10k_runs_postgres")
+
+
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, postgres_cluster() as cluster:
         root = Path(folder)
-        empty, full = root / "one", root / "full"
+        empty, full, on_postgres = root / "one", root / "full", root / "pg"
+        database_url = cluster.new_database()
         seed(empty, 1)
         seconds = seed(full, RUNS)
         size_mb = (full / "reelscope.db").stat().st_size / 1e6
         print(f"seeded {RUNS:,} runs in {seconds:.1f} s ({size_mb:.0f} MB)")
+        seconds = seed(on_postgres, RUNS, database_url)
+        print(f"seeded {RUNS:,} runs in PostgreSQL in {seconds:.1f} s")
         env = {
             "GOOGLE_CLOUD_PROJECT": "bench",
             "GOOGLE_VERTEX_BASE_URL": "http://127.0.0.1:9",  # never called: no run is made
             "GOOGLE_APPLICATION_CREDENTIALS": str(write_static_adc(root / "adc.json")),
             "CLOUDSDK_CONFIG": str(root / "gcloud"),
         }
+        postgres_env = {**env, "REELSCOPE_DATA_DIR": str(on_postgres)}
         executable = str(DEBIAN_CHROMIUM) if DEBIAN_CHROMIUM.exists() else None
         with (
             running_app({**env, "REELSCOPE_DATA_DIR": str(empty)}, root / "a.log") as empty_url,
             running_app({**env, "REELSCOPE_DATA_DIR": str(full)}, root / "b.log") as full_url,
+            running_app(
+                {**postgres_env, "REELSCOPE_DATABASE_URL": database_url}, root / "c.log"
+            ) as postgres_url,
             sync_playwright() as playwright,
         ):
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             timings: dict[tuple[str, str], list[float]] = {}
-            for round_number in range(ROUNDS + 1):  # the first round warms both servers
-                order = [("1_run", empty_url), ("10k_runs", full_url)]
+            urls = dict(zip(SERVERS, (empty_url, full_url, postgres_url), strict=True))
+            for round_number in range(ROUNDS + 1):  # the first round warms the servers
+                order = list(urls.items())
                 for name, url in order if round_number % 2 else order[::-1]:
                     for way, measure in WAYS:
                         context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -147,10 +161,10 @@ def main() -> None:
     medians = {key: statistics.median(values) for key, values in timings.items()}
     print(f"{ROUNDS} rounds each, medians (History from the sidebar; /history in a new tab):")
     for (way, name), value in sorted(medians.items()):
-        print(f"  {way:12s} {name:9s}: {value:8.3f} s")
+        print(f"  {way:12s} {name:17s}: {value:8.3f} s")
     for way, _ in reversed(WAYS):
-        print(f"bench history_{way}_1_run_s: {medians[(way, '1_run')]:.3f}")
-        print(f"bench history_{way}_10k_runs_s: {medians[(way, '10k_runs')]:.3f}")
+        for name in SERVERS:
+            print(f"bench history_{way}_{name}_s: {medians[(way, name)]:.3f}")
 
 
 if __name__ == "__main__":

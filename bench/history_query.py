@@ -58,13 +58,13 @@ def main() -> None:
     print(f"History opened: models + first page + count; first open, then median of {ROUNDS}:")
     for name, (first, warm) in figures.items():
         print(f"  {name:18s}: first {first * 1000:8.2f} ms, warm {warm * 1000:8.2f} ms")
-    # The brief's name for the PostgreSQL figure; the SQLite ones beside it are the same queries
-    # (bench history_open_10k_runs_s is the whole page in a browser, on SQLite).
+    # The store's share of opening History; the whole page in a browser, on both databases, is
+    # bench.history_open's (history_open_10k_runs_s, history_open_10k_runs_postgres_s).
     names = {
         "sqlite_1_run": "history_query_1_run_sqlite_s",
         "sqlite_10k_runs": "history_query_10k_runs_sqlite_s",
-        "postgres_1_run": "history_open_1_run_postgres_s",
-        "postgres_10k_runs": "history_open_10k_runs_postgres_s",
+        "postgres_1_run": "history_query_1_run_postgres_s",
+        "postgres_10k_runs": "history_query_10k_runs_postgres_s",
     }
     for name, bench_name in names.items():
         print(f"bench {bench_name}: {figures[name][1]:.4f}")
