@@ -21,7 +21,7 @@ from reelscope.parameters import GenerationParams
 from reelscope.runs import Run, RunSpec, SourceRef
 from reelscope.store import STORE_FILENAME, open_store
 from reelscope.store.transfer import export_json
-from reelscope.tasks import registry
+from reelscope.tasks import LOCAL_OWNER, registry
 from reelscope.untrusted import WORD_JOINER, renders_unsafe
 from tests.app.conftest import start_app, texts
 from tests.app.test_ask_page import run_to_the_end
@@ -29,12 +29,15 @@ from tests.app.test_ask_page import run_to_the_end
 TABLE = "history.table"
 
 
-def seed(data_dir, prompts_and_answers, model="gemini-3.5-flash", temperature=0.5):
-    """Runs kept as the recorder keeps them, in a store opened before the app starts."""
+def seed(data_dir, prompts_and_answers, model="gemini-3.5-flash", temperature=0.5, owners=None):
+    """Runs kept as the recorder keeps them, in a store opened before the app starts; each
+    the local user's unless `owners` names theirs."""
     store = open_store(data_dir)
     ids = []
-    for prompt, answer in prompts_and_answers:
-        run = Run(RunSpec(model, prompt, GenerationParams(temperature=temperature)))
+    owners = owners or [LOCAL_OWNER] * len(prompts_and_answers)
+    for (prompt, answer), owner in zip(prompts_and_answers, owners, strict=True):
+        spec = RunSpec(model, prompt, GenerationParams(temperature=temperature))
+        run = Run(spec, owner=owner)
         for i, word in enumerate(answer.split(" ")):
             run.append(TextDelta(0.05 * (i + 1), word + " "))
         run.append(Usage(0.5, 12, 7, 0, 19))

@@ -9,14 +9,12 @@ history under their email, as a shared database holds them.
 
 from __future__ import annotations
 
-from reelscope.generation.events import Completed, Finished, TextDelta, Usage
 from reelscope.library import MediaLibrary, library_dir
 from reelscope.media import source_from_link
-from reelscope.parameters import GenerationParams
-from reelscope.runs import Run, RunSpec
 from reelscope.store import open_store
 from tests.app.conftest import start_app, texts
 from tests.app.test_history_page import delete_button, open_history, pick, table
+from tests.app.test_history_page import seed as seed_history
 
 WHOSE = "history.whose"
 TEAMMATE = "bob@example.com"
@@ -27,18 +25,8 @@ READ_ONLY = "Only a run's owner can delete it"
 
 def seed(data_dir, runs: list[tuple[str, str]]) -> list[str]:
     """Runs (prompt, owner), oldest first, kept as the recorder keeps them."""
-    store = open_store(data_dir)
-    ids = []
-    for prompt, owner in runs:
-        run = Run(RunSpec("gemini-3.5-flash", prompt, GenerationParams()), owner=owner)
-        run.append(TextDelta(0.1, f"Answer to {prompt}"))
-        run.append(Usage(0.5, 12, 7, 0, 19))
-        run.append(Finished(0.51, "STOP"))
-        run.append(Completed(0.52))
-        store.runs.record_whole(run, "0.1.0", "local")
-        ids.append(run.id)
-    store.close()
-    return ids
+    answers = [(prompt, f"Answer to {prompt}") for prompt, _ in runs]
+    return seed_history(data_dir, answers, owners=[owner for _, owner in runs])
 
 
 def team(app):
