@@ -25,7 +25,7 @@ from reelscope.untrusted import safe_inline, safe_markdown
 
 app_frame.run_through_entrypoint()
 
-TABLE_KEY = "history"
+TABLE_KEY = history_table.HISTORY_TABLE_KEY
 DELETED_KEY = "history.deleted"  # the session's pending deletes, undoable until the page is left
 REPLAY_KEY = "history.replay_id"
 VIEW_KEY = "history-run"

@@ -41,7 +41,6 @@ _KIND_NAMES = {
     "staging": "Upload",
 }
 _OPENED_KEY = "running.opened.{}"
-HISTORY_TABLE = "history"  # the History page's table key (pages/history.py TABLE_KEY)
 POLL_S = 2.0  # how often the list looks again when the page follows nothing of its own
 
 
@@ -138,7 +137,7 @@ def _remote_row(key: str, run: RemoteRun, store: Store | None, owner: str) -> No
             icon=":material/open_in_new:",
             help="It streams on another instance: History shows what was kept so far.",
         ):
-            history_table.pick(HISTORY_TABLE, [run.id])
+            history_table.pick(history_table.HISTORY_TABLE_KEY, [run.id])
             st.switch_page(PAGES["history"])
 
 

@@ -28,6 +28,7 @@ from reelscope.store import STATUSES, RunPage, RunQuery, Store
 from reelscope.untrusted import safe_inline
 
 PAGE_SIZE = 50
+HISTORY_TABLE_KEY = "history"  # the History page's table, which the Running list opens runs in
 ASK_PAGE = "pages/ask.py"
 ASK_PROMPT_KEY = "ask.prompt"
 ASK_PARAMS_KEY = "ask.params"
