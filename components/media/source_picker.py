@@ -216,6 +216,8 @@ def _kept_in_bucket(library: MediaLibrary, source: MediaSource, media: MediaFact
     uri = library.bucket_uri(item) if item is not None else None
     if uri is None or not too_large_to_send(source, media) or source.sha256 is None:
         return source
+    if item is not None and item.staged_uri == uri:
+        return source  # named so already: no write on every script run
     library.set_staged(source.sha256, uri)
     return library.source(source.key) or source
 
