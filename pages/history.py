@@ -9,7 +9,7 @@ import streamlit as st
 
 from components.common import app_frame, resources, run_view, whose
 from components.history import history_table, run_compare, undo_notice
-from reelscope.database import DATABASE_ERRORS
+from reelscope.database import DATABASE_ERRORS, explain
 from reelscope.runs import Run
 from reelscope.runs.replay import SPEEDS, replay_info, start_replay
 from reelscope.store import StoredRun, app_version
@@ -36,7 +36,9 @@ st.title("History")
 try:
     store = resources.store(resources.settings().data_dir)
 except (OSError, RuntimeError, *DATABASE_ERRORS) as problem:
-    st.error(f"Run history is unavailable: {problem}", icon=":material/error:")
+    st.error(
+        f"Run history is unavailable: {safe_inline(explain(problem))}", icon=":material/error:"
+    )
     st.stop()
 if store.moved_aside is not None:
     st.warning(

@@ -43,6 +43,23 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, SQLAlchemyError)
 
 
+def explain(problem: BaseException) -> str:
+    """A store that could not be opened or used, as its user reads it: the driver's own first
+    line (not SQLAlchemy's wrapper, its SQL or its link) and what to check."""
+    cause = getattr(problem, "orig", None) or problem
+    said = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    if isinstance(cause, sqlite3.Error | OSError):
+        return (
+            f"{said}. Check that the data folder (REELSCOPE_DATA_DIR) can be written, then reload."
+        )
+    if isinstance(problem, SQLAlchemyError):
+        return (
+            f"{said}. Check REELSCOPE_DATABASE_URL and that its server accepts connections, "
+            "then reload."
+        )
+    return said
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 

@@ -1,5 +1,6 @@
 """The one way to open a store's SQLite file: WAL, Alembic at open, concurrent writers, a failed
-migration that changes nothing, an unreadable file moved aside, never deleted.
+migration that changes nothing, an unreadable file moved aside, never deleted; a database
+that cannot be opened explained to its user.
 
 (PostgreSQL, pools on both backends and files from before Alembic: test_shared_database.py.)
 """
@@ -11,7 +12,7 @@ import threading
 import pytest
 import sqlalchemy
 
-from reelscope.database import SharedDatabase, sqlite_url
+from reelscope.database import DATABASE_ERRORS, SharedDatabase, explain, sqlite_url
 from reelscope.store import SCHEMA
 from reelscope.store.schema import MIGRATIONS
 from tests.legacy_database import UserVersionDatabase
@@ -80,3 +81,24 @@ def test_an_unreadable_file_is_moved_aside_never_deleted(tmp_path):
 def test_a_store_database_must_be_a_file(tmp_path):
     with pytest.raises(ValueError, match="must be a file"):
         SharedDatabase("sqlite://", SCHEMA)
+
+
+def test_a_database_that_cannot_be_reached_is_explained_without_sqlalchemy_s_wrapper(tmp_path):
+    url = "postgresql+psycopg://reelscope:hunter2@127.0.0.1:1/reelscope"  # nothing listens
+    with pytest.raises(DATABASE_ERRORS) as refused:
+        SharedDatabase(url, "history")
+    said = explain(refused.value)
+    assert said.startswith('connection failed: connection to server at "127.0.0.1", port 1')
+    assert said.endswith("Check REELSCOPE_DATABASE_URL and that its server accepts connections, "
+                         "then reload.")  # fmt: skip
+    assert "hunter2" not in said and "sqlalche.me" not in said and "psycopg." not in said
+
+
+def test_a_data_folder_that_cannot_hold_the_database_is_explained(tmp_path):
+    data_dir = tmp_path / "data"
+    data_dir.write_text("a file where the data folder should be")
+    with pytest.raises((*DATABASE_ERRORS, OSError)) as refused:
+        SharedDatabase(sqlite_url(data_dir / "reelscope.db"), "history")
+    assert explain(refused.value).endswith(
+        "Check that the data folder (REELSCOPE_DATA_DIR) can be written, then reload."
+    )
