@@ -6,14 +6,22 @@ visit to History take ~1.1 s in a tab where the page itself takes ~0.4 s (measur
 bench/history_open.py). `show()` draws those elements themselves, empty and disabled, in a
 container that a style rule hides, so the browser loads their code while the user is still on
 this page and the first visit finds it ready. Public APIs only: a keyed container styled
-through its `st-key-…` class (st.html with a style rule alone takes no space), and a small
-component that tells the server when the browser is idle.
+through its `st-key-…` class (st.html with a style rule alone takes no space) and a fragment
+on a timer.
 
-When: once per tab (session), as the code stays loaded, and only once the browser is idle
-after the page has painted: drawn at once, a 1.3 MB module compiling beside the page's own
-delayed the page (cold Ask tabs took ~0.9 s longer in a paired measurement). So the first call
-draws an idle signal in a fragment; the browser's requestIdleCallback answers, which reruns
-that fragment alone, and that run draws the hidden elements.
+When: once per tab (session), as the code stays loaded, and only a moment after the page has
+painted: drawn at once, a 1.3 MB module compiling beside the page's own delayed the page (cold
+Ask tabs took ~0.9 s longer in a paired measurement). So the first call draws an empty
+fragment on a timer (`run_every`); its first tick draws the hidden elements, its second
+reruns the app once, which stops the timer (a page no longer draws it).
+
+Why a timer and not a signal from the browser when it is idle (what this did before): a
+widget event from inside a fragment is flushed with whatever the user did in the same instant,
+and Streamlit's frontend sends that batch as a rerun of the fragment alone
+(WidgetStateManager.scheduleFlush keeps the first fragment id it sees; streamlit PR #12747),
+so the user's click or upload never reached the page. Browsers call an idle callback exactly
+when an event handler has just finished, so it happened often (a Stop click or an upload lost
+in ~1 of 25 page loads). A fragment's timer is sent on its own, outside that batch.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 _KEY = re.compile(r"^[a-z][a-z0-9-]*$")  # used as is in the container's CSS class
+# How long after the page the elements are drawn: the page's own code has compiled by then.
+AFTER_S = 1.5
 
 
 def _table(key: str) -> None:
@@ -59,22 +69,28 @@ CHART_ELEMENTS: tuple[Callable[[str], None], ...] = (_chart,)
 def show(
     key: str = "reelscope-prefetch", elements: Sequence[Callable[[str], None]] = HISTORY_ELEMENTS
 ) -> None:
-    """Have the browser load `elements`' code once it is idle; call it after a page's content.
+    """Have the browser load `elements`' code a moment after the page; call it after a
+    page's content.
 
     `key` names the container (lower case, digits and dashes: it is used in a CSS class).
     """
     if not _KEY.match(key):
         raise ValueError(f"prefetch key {key!r}: use lower case letters, digits and dashes")
-    if not st.session_state.get(_drawn(key)):
-        _when_idle(key, tuple(elements))
+    if st.session_state.get(_drawn(key)):
+        return
+    st.session_state[_with_page(key)] = True
+    st.fragment(tick, run_every=AFTER_S)(key, tuple(elements))
 
 
-@st.fragment
-def _when_idle(key: str, elements: tuple[Callable[[str], None], ...]) -> None:
+def tick(key: str, elements: Sequence[Callable[[str], None]]) -> None:
+    """The prefetcher's fragment: nothing with the page, the elements on the first tick, and
+    on the second (their code has had AFTER_S to load) a rerun of the app that stops it."""
+    with_page = st.session_state.pop(_with_page(key), False)
+    if st.session_state.get(_drawn(key)) and not with_page:
+        st.rerun(scope="app")
     st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
-    with st.container(key=key):  # hidden: the signal too takes no room
-        signal = _idle(key=f"{key}-idle", data={"key": key}, on_idle_change=_ignore)
-        if signal.idle:
+    with st.container(key=key):  # hidden
+        if not with_page:
             draw_hidden(key, elements)
 
 
@@ -89,29 +105,7 @@ def _drawn(key: str) -> str:
     return f"{key}:drawn"
 
 
-def _ignore() -> None:
-    """The idle signal's callback: its rerun (of the fragment alone) is all it is for."""
-
-
-# Tells the server, once per tab and key, that the browser has nothing better to do. The latest
-# mount is the one told through: a page left before the browser was idle does not lose it.
-_IDLE_JS = """
-const signals = (window.__reelscopeIdle ??= {});
-
-export default function ({ data, parentElement, setTriggerValue }) {
-  const signal = (signals[data.key] ??= { told: false, waiting: false });
-  signal.root = parentElement;
-  signal.tell = () => setTriggerValue("idle", true);
-  if (signal.told || signal.waiting) return;
-  signal.waiting = true;
-  const go = () => {
-    signal.waiting = false;
-    if (!signal.root.isConnected) return; // unmounted: the next mount waits again
-    signal.told = true;
-    signal.tell();
-  };
-  if (window.requestIdleCallback) window.requestIdleCallback(go, { timeout: 3000 });
-  else setTimeout(go, 1000);
-}
-"""
-_idle = st.components.v2.component("reelscope.idle", js=_IDLE_JS)
+def _with_page(key: str) -> str:
+    """Set while the page's own script run draws the prefetcher, so its fragment knows that
+    this is not yet a tick."""
+    return f"{key}:with-page"

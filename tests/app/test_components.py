@@ -109,9 +109,8 @@ def prefetch_app():
     from components.common import prefetch
 
     st.title("The page")
-    if st.session_state.get("idle"):  # what the browser's idle signal makes the fragment run
-        with st.container(key="reelscope-prefetch"):
-            prefetch.draw_hidden("reelscope-prefetch", prefetch.HISTORY_ELEMENTS)
+    if st.session_state.pop("tick", False):  # what the fragment's timer runs, without the page
+        prefetch.tick("reelscope-prefetch", prefetch.HISTORY_ELEMENTS)
     else:
         prefetch.show()
 
@@ -126,12 +125,14 @@ def test_the_prefetcher_waits_hidden_after_the_page_then_draws_the_elements_once
     style = [e.proto.body for e in app.get("html")]  # in the event container: no space taken
     assert style == ["<style>.st-key-reelscope-prefetch { display: none; }</style>"]
 
-    app.session_state["idle"] = True
-    app.run()
+    app.session_state["tick"] = True
+    app.run()  # the first tick draws the elements
     *_, hidden = app.main.children.values()
     kinds = [type(e).__name__ for e in hidden.children.values()]
     assert kinds == ["Dataframe", "Multiselect", "DateInput", "ButtonGroup"]
-    app.session_state["idle"] = False
+    app.session_state["tick"] = True
+    app.run()  # the second reruns the app, whose script no longer draws the prefetcher
+    assert [type(e).__name__ for e in app.main.children.values()] == ["Title"]
     app.run()  # the tab has the code now: later runs draw nothing more
     assert [type(e).__name__ for e in app.main.children.values()] == ["Title"]
 

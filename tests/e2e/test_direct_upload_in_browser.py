@@ -71,11 +71,6 @@ def bucket_page(browser: Browser, bucket_app_url: str, vertex) -> Iterator[Page]
 
 
 def choose_large_file(page: Page) -> None:
-    # Once the browser is idle the app reruns a fragment to prefetch other pages' code
-    # (components/common/prefetch.py); a click in that moment was seen to be checked in the
-    # browser without the page drawing the uploader (1 run in ~8), so wait until it is done.
-    expect(page.locator('.st-key-reelscope-prefetch [data-testid="stDataFrame"]')).to_be_attached()
-    wait_idle(page)
     page.get_by_role("tab", name="Upload").click()
     page.get_by_role("radiogroup").get_by_text(LARGE_FILE, exact=True).click()
     expect(page.get_by_role("radio", name=LARGE_FILE)).to_be_checked()

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
+from components.common import prefetch
 from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.store import SCHEMA, STORE_FILENAME
 from reelscope.store.runs import RunRepo
@@ -97,6 +99,39 @@ def test_the_ask_page_fetches_the_history_tables_code_before_history_is_opened(p
     )
     assert "/history" not in page.url
     expect(page.locator(".st-key-reelscope-prefetch")).to_be_hidden()  # it shows nothing
+
+
+def test_the_prefetcher_sends_no_widget_event_and_its_timer_stops(browser: Browser, app_url: str):
+    # A widget event from a fragment, flushed in the same instant as a user's click, took the
+    # click with it into a rerun of that fragment alone (Streamlit's frontend keeps the first
+    # fragment id of a batch): the click was lost. The prefetcher must only use its timer.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    sent: list[BackMsg] = []
+
+    def record(payload: bytes | str) -> None:
+        if isinstance(payload, bytes):
+            message = BackMsg()
+            message.ParseFromString(payload)
+            if message.WhichOneof("type") == "rerun_script":
+                sent.append(message)
+
+    page.on("websocket", lambda socket: socket.on("framesent", record))
+    try:
+        page.goto(app_url)
+        container = page.locator(".st-key-reelscope-prefetch")
+        expect(container.get_by_test_id("stDataFrame")).to_be_attached(timeout=15_000)
+        expect(container).to_have_count(0, timeout=15_000)  # its second tick reran the app
+        wait_idle(page)
+        reruns = len(sent)
+        page.wait_for_timeout(2 * prefetch.AFTER_S * 1000)
+        assert len(sent) == reruns, "the timer should have stopped with the app's rerun"
+        from_fragments = [m.rerun_script for m in sent if m.rerun_script.fragment_id]
+        assert from_fragments, "the elements are drawn by the fragment's timer"
+        assert all(state.is_auto_rerun for state in from_fragments)
+        assert len(from_fragments) == 2  # one tick draws, the next stops it
+    finally:
+        context.close()
 
 
 def kept_runs(data_dir) -> dict[str, bool]:
