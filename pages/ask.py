@@ -7,6 +7,7 @@ import streamlit as st
 from components.ask import estimate_view, get_code
 from components.common import (
     app_frame,
+    clicks,
     kept,
     model_params,
     prompt_library,
@@ -102,17 +103,20 @@ with main:
     for problem in problems:
         problems_slot.error(problem, icon=":material/block:")
     # While a run streams, Run is disabled: a second click would replace it without a word.
-    run_clicked = run_slot.button(
+    run_pressed = clicks.pressed("ask.run")
+    starting = run_pressed and not live and not problems and bool(prompt.strip() or sources)
+    client = resources.connected_client(settings) if starting else None
+    run_slot.button(
         "Run",
         type="primary",
-        disabled=bool(problems) or live,
+        disabled=bool(problems) or live or client is not None,
         key="ask.run",
         help="A run is going: stop it first, or wait for it." if live else None,
     )
 
-    if (run_clicked or count_clicked) and not (prompt.strip() or sources):
+    if (run_pressed or count_clicked) and not (prompt.strip() or sources):
         st.warning("Write a prompt or add a video first.")
-    elif run_clicked and not live and (client := resources.connected_client(settings)):
+    elif client is not None:
         if run is not None:
             run.stop(StopReason.REPLACED)
         run = runs.start_generation(
@@ -129,7 +133,6 @@ with main:
         )
         st.session_state[RUN_ID_KEY] = run.id
         live = True
-        run_slot.button("Run", type="primary", disabled=True, key="ask.run.busy")
 
     if st.toggle("Get code", key="ask.show_code", help="This request as Python and curl."):
         if checked.ok:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.chapters import chapter_list, mode_picker, results
-from components.common import app_frame, kept, model_params, resources, run_view
+from components.common import app_frame, clicks, kept, model_params, resources, run_view
 from components.media import source_picker
 from reelscope.chapters.analysis import analysis_extra, finished_readings
 from reelscope.chapters.modes import Mode, response_schema
@@ -87,10 +87,15 @@ with main:
     buttons = st.container(horizontal=True)  # each button as wide as its label: none cut
     go_slot, stop_slot = buttons.empty(), buttons.empty()
     label = f"Get {mode.name.lower()}"
-    clicked = go_slot.button(
-        label, type="primary", disabled=bool(problems) or live, key="chapters.go"
+    starting = clicks.pressed("chapters.go") and not live and not problems and video is not None
+    client = resources.connected_client(settings) if starting else None
+    go_slot.button(
+        label,
+        type="primary",
+        disabled=bool(problems) or live or client is not None,
+        key="chapters.go",
     )
-    if clicked and not live and video and (client := resources.connected_client(settings)):
+    if client is not None:
         if current is not None:
             current.stop(StopReason.REPLACED)
         current = runs.start_generation(
@@ -107,7 +112,6 @@ with main:
         )
         runs_of_videos()[slot] = (current.id, mode)
         live = True
-        go_slot.button(label, type="primary", disabled=True, key="chapters.busy")
 
 if video is not None:
     stop_slot.button(

@@ -13,6 +13,7 @@ import streamlit as st
 
 from components.common import (
     app_frame,
+    clicks,
     follow,
     kept,
     model_params,
@@ -150,15 +151,20 @@ shown: list[Run | None] = [runs.get(ids[i]) if i < len(ids) else None for i in r
 busy = any(run is not None and not run.done for run in shown)
 
 buttons = st.container(horizontal=True)  # each button as wide as its label: none cut
-run_slot = buttons.empty()
-run_clicked = run_slot.button(
-    "Run side by side", type="primary", disabled=bool(problems) or busy, key="compare.run"
+run_pressed = clicks.pressed("compare.run")
+starting = run_pressed and not busy and not problems and bool(prompt.strip() or sources)
+client = resources.connected_client(settings) if starting else None
+buttons.button(
+    "Run side by side",
+    type="primary",
+    disabled=bool(problems) or busy or client is not None,
+    key="compare.run",
 )
 stop_all_slot = buttons.empty()
 
-if run_clicked and not (prompt.strip() or sources):
+if run_pressed and not (prompt.strip() or sources):
     st.warning("Write a prompt or add a video first.")
-elif run_clicked and not busy and (client := resources.connected_client(settings)):
+elif client is not None:
     stop_all(StopReason.REPLACED)  # a new comparison replaces the one on screen
     group = uuid.uuid4().hex  # the runs started together, so Open brings back all of them
     shown = [
@@ -176,7 +182,6 @@ elif run_clicked and not busy and (client := resources.connected_client(settings
         for model, params in chosen
     ]
     st.session_state[RUN_IDS_KEY] = [run.id for run in shown]
-    run_slot.button("Run side by side", type="primary", disabled=True, key="compare.run.busy")
 
 stop_all_slot.button(
     "Stop all",
