@@ -5,8 +5,11 @@ ranges. `streamlit run app.py` still works, without it: previews then fall back 
 for small files (components/media/media_preview.py says so where it matters).
 
 With REELSCOPE_AUTH=iap the whole app sits behind reelscope/iap_gate.py: a request without a
-valid IAP assertion gets no page and no session. Settings that cannot say who the users are
-stop the server here, before it answers anything.
+valid IAP assertion gets no page and no session. With REELSCOPE_AUTH=oidc, st.login signs
+users in with the provider in secrets.toml's [auth]: pages show only the sign-in until then
+(components/common/sign_in.py) and the media route reads the same sign-in
+(reelscope/sign_in.py). Settings that cannot say who the users are stop the server here,
+before it answers anything.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from starlette.middleware import Middleware
 
 from components.common import resources
 from components.media import media_preview
-from reelscope import iap_gate, identity, media_server, projection
+from reelscope import iap_gate, identity, media_server, projection, sign_in
+from reelscope.settings import AUTH_OIDC
 
 # What pages import on first use, imported before the server answers instead: they made a fresh
 # server's first Embeddings map ~2.5 s slower (scikit-learn for the PCA preview, ~1.5 s;
@@ -58,12 +62,22 @@ def middleware() -> list[Middleware]:
     ]
 
 
+def sign_in_cookie() -> sign_in.SignInCookie | None:
+    """With OIDC, the reader of st.login's cookie for the media route; SignInConfigError stops
+    the server when secrets.toml's [auth] cannot sign anyone in."""
+    if resources.settings().auth != AUTH_OIDC:
+        return None
+    port = int(st.config.get_option("server.port"))
+    return sign_in.check_auth_section(st.secrets.get("auth"), port)
+
+
 app = st.App(
     "app.py",
     routes=media_server.routes(
         media_preview.link_key(),
         resources.settings,
         str(st.config.get_option("server.baseUrlPath") or ""),
+        sign_in=sign_in_cookie(),
     ),
     middleware=middleware(),
     lifespan=lifespan,

@@ -26,12 +26,14 @@ from google.oauth2 import id_token
 from reelscope.settings import (
     AUTH_IAP,
     AUTH_LOCAL,
+    AUTH_OIDC,
     DEFAULT_IAP_CERTS_URL,
     ENV_AUTH,
     ENV_IAP_AUDIENCE,
     ENV_IAP_CERTS_URL,
     Settings,
 )
+from reelscope.sign_in import SignInCookie
 from reelscope.tasks import LOCAL_OWNER
 
 ASSERTION_HEADER = "x-goog-iap-jwt-assertion"
@@ -89,17 +91,19 @@ class AuthConfigError(ValueError):
 
 
 def check_auth_settings(settings: Settings) -> IapVerifier | None:
-    """The verifier IAP mode needs, None in local mode; refuses settings that make no sense.
+    """The verifier IAP mode needs, None in local and OIDC modes (st.login checks its own
+    section: reelscope/sign_in.py); refuses settings that make no sense.
 
     An unknown mode is refused rather than read as "local": a typo must not open the studio to
     everyone as its one user.
     """
-    if settings.auth == AUTH_LOCAL:
+    if settings.auth in (AUTH_LOCAL, AUTH_OIDC):
         return None
     if settings.auth != AUTH_IAP:
         raise AuthConfigError(
-            f"{ENV_AUTH}={settings.auth!r} is not a mode Reelscope knows: "
-            f"use {AUTH_LOCAL!r} (one local user) or {AUTH_IAP!r} (behind Identity-Aware Proxy)."
+            f"{ENV_AUTH}={settings.auth!r} is not a mode Reelscope knows: use {AUTH_LOCAL!r} "
+            f"(one local user), {AUTH_IAP!r} (behind Identity-Aware Proxy) or {AUTH_OIDC!r} "
+            "(st.login with the OpenID Connect provider in secrets.toml's [auth])."
         )
     audience = settings.iap_audience or ""
     if not AUDIENCE_PATTERN.fullmatch(audience):
@@ -121,11 +125,19 @@ def user_from_headers(headers: Mapping[str, str]) -> User | None:
     return User(email=email, subject=lowered.get(USER_SUBJECT_HEADER, "").strip())
 
 
-def acting_user(auth: str, headers: Mapping[str, str]) -> str | None:
-    """Who a request or session acts for: locally the one local user; otherwise the email the
-    gate verified (None when no gate saw it: act for nobody, never for the local user)."""
+def acting_user(
+    auth: str,
+    headers: Mapping[str, str],
+    cookies: Mapping[str, str] | None = None,
+    sign_in: SignInCookie | None = None,
+) -> str | None:
+    """Who a request acts for: locally the one local user; behind IAP the email the gate
+    verified; with OIDC the user st.login signed into its cookie. None when nobody verified
+    one: act for nobody, never for the local user."""
     if auth == AUTH_LOCAL:
         return LOCAL_OWNER
+    if auth == AUTH_OIDC:
+        return sign_in.user(cookies or {}) if sign_in is not None else None
     user = user_from_headers(headers)
     return user.email if user is not None else None
 

@@ -52,6 +52,7 @@ from reelscope.identity import acting_user
 from reelscope.library import library_dir
 from reelscope.linkfetch import Limits, LinkFetcher, LinkFetchError, LinkResponse
 from reelscope.settings import Settings
+from reelscope.sign_in import SignInCookie
 from reelscope.spool import is_content_hash
 from reelscope.storage import StagingError, iter_range, object_name, object_size
 from reelscope.vertex import NotConnected, make_storage_client
@@ -211,14 +212,16 @@ def routes(
     *,
     max_range_bytes: int = MAX_RANGE_BYTES,
     links: LinkFetcher | None = None,
+    sign_in: SignInCookie | None = None,
 ) -> list[Route]:
     """The media route, for st.App(routes=...): GET and HEAD `/<base>/app/static/reelscope/…`.
 
     `settings` is called per request, so a changed data folder or emulator host takes effect.
     `links` fetches `link:` sources (its resolver and connector are the tests' to replace).
+    `sign_in` reads the requester from st.login's cookie when REELSCOPE_AUTH=oidc.
     """
     links = links or LinkFetcher(limits=Limits(max_bytes=max_range_bytes))
-    endpoint = MediaEndpoint(key, settings, max_range_bytes, links)
+    endpoint = MediaEndpoint(key, settings, max_range_bytes, links, sign_in)
     # A bound method: Starlette wraps functions and methods as request handlers.
     return [Route(url_path("{token}", base_path), endpoint.serve, methods=["GET", "HEAD"])]
 
@@ -232,11 +235,13 @@ class MediaEndpoint:
         settings: Callable[[], Settings],
         max_range_bytes: int,
         links: LinkFetcher,
+        sign_in: SignInCookie | None = None,
     ) -> None:
         self._key = key
         self._settings = settings
         self._cap = max_range_bytes
         self._links = links
+        self._sign_in = sign_in
 
     async def serve(self, request: Request) -> Response:
         try:
@@ -245,8 +250,10 @@ class MediaEndpoint:
             return PlainTextResponse(str(problem), status_code=403)
         current = self._settings()
         # The gate verified the requester and said who in its own headers (a client's are
-        # removed); nobody verified is nobody's link. The answer names no one.
-        if acting_user(current.auth, request.headers) != media.user:
+        # removed), or st.login signed them into its cookie; nobody verified is nobody's link.
+        # The answer names no one.
+        requester = acting_user(current.auth, request.headers, request.cookies, self._sign_in)
+        if requester != media.user:
             return PlainTextResponse(
                 NOT_YOURS, status_code=403, headers={"cache-control": "no-store"}
             )

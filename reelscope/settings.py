@@ -42,13 +42,15 @@ DEFAULT_LIBRARY_MAX_GB = 20.0
 ENV_UPLOAD_MAX_GB = "REELSCOPE_UPLOAD_MAX_GB"
 DEFAULT_UPLOAD_MAX_GB = 2.0
 DEFAULT_EMBEDDING_MODEL = "gemini-embedding-2"  # the model Google's newest API reference lists
-# Who the user is (reelscope/identity.py): "local", one user on this machine, or "iap", each
-# request's user verified from Identity-Aware Proxy's signed assertion.
+# Who the user is (reelscope/identity.py): "local", one user on this machine; "iap", each
+# request's user verified from Identity-Aware Proxy's signed assertion; or "oidc", a user
+# signed in with st.login at an OpenID Connect provider set in secrets ([auth]).
 ENV_AUTH = "REELSCOPE_AUTH"
 ENV_IAP_AUDIENCE = "REELSCOPE_IAP_AUDIENCE"  # /projects/NUMBER/locations/REGION/services/NAME
 ENV_IAP_CERTS_URL = "REELSCOPE_IAP_CERTS_URL"  # IAP's public keys; the tests serve their own
 AUTH_LOCAL = "local"
 AUTH_IAP = "iap"
+AUTH_OIDC = "oidc"
 # IAP's keys as {key id: PEM}: the form google-auth verifies by itself (the JWK form at
 # .../public_key-jwk needs PyJWT besides, and google-auth ignores the clock skew there).
 DEFAULT_IAP_CERTS_URL = "https://www.gstatic.com/iap/verify/public_key"

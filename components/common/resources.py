@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from components.common import sign_in
 from reelscope import identity
 from reelscope.bucket_copies import BucketCopies
 from reelscope.catalog import Catalog, load_catalog
@@ -17,7 +18,7 @@ from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.store import EmbeddingStore
 from reelscope.library import MediaLibrary, library_dir, move_old_files
 from reelscope.runs import Runs
-from reelscope.settings import Settings, load_settings
+from reelscope.settings import AUTH_OIDC, Settings, load_settings
 from reelscope.store import Recorder, Store, open_store
 from reelscope.tasks import TaskRegistry, registry
 from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
@@ -65,7 +66,10 @@ def storage_client(current: Settings):
 
 def owner() -> str:
     """Who is using Reelscope: locally its one user; behind IAP, the email serve.py's gate
-    verified for this session's connection (reelscope/identity.py)."""
+    verified for this session's connection (reelscope/identity.py); with OIDC, the user
+    st.login signed in (until then the sign-in screen, and the script run ends)."""
+    if settings().auth == AUTH_OIDC:
+        return sign_in.user_or_stop()
     user = identity.acting_user(settings().auth, st.context.headers)
     if user is None:
         # No gate saw this session (`streamlit run app.py` in IAP mode): nobody to act for, and

@@ -110,6 +110,14 @@ def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:
     )
 
 
+def wait_prefetched(page: Page) -> None:
+    """Until the app's one-time prefetch is over (components/common/prefetch.py: a fragment's
+    tick draws hidden elements, the next reruns the app and ends it). A test that counts the
+    script runs its own steps cause must not count those two."""
+    expect(page.locator(".st-key-reelscope-prefetch")).to_have_count(0, timeout=15_000)
+    wait_idle(page)
+
+
 def screenshot(page: Page, name: str) -> Path:
     OUTPUT_DIR.mkdir(exist_ok=True)
     path = OUTPUT_DIR / f"{name}.png"

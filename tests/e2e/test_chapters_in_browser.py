@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from reelscope.settings import Settings
 from reelscope.vertex import make_storage_client
-from tests.e2e.conftest import OUTPUT_DIR, current, running_app, wait_idle
+from tests.e2e.conftest import OUTPUT_DIR, current, running_app, wait_idle, wait_prefetched
 from tests.media_files import make_long_video, make_video
 
 pytestmark = pytest.mark.e2e
@@ -155,6 +155,7 @@ def test_click_a_chapter_it_seeks_and_plays_again_and_again(page: Page, app_url,
     # the list in the player seeks in the browser: no script run between the click and play
     items = player.locator(".rs-item")
     video.evaluate("v => v.pause()")
+    wait_prefetched(page)
     count_script_runs(page)
     seeks_and_plays(page, video, items.nth(0).get_by_role("button", name="0:00").click, 0.0)
     expect(items.nth(0)).to_have_class("rs-item rs-playing")

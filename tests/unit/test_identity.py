@@ -174,7 +174,7 @@ def test_iap_mode_builds_a_verifier_for_its_audience():
     ("changes", "complaint"),
     [
         ({"auth": "iapp"}, "not a mode"),
-        ({"auth": "oidc"}, "not a mode"),
+        ({"auth": "ldap"}, "not a mode"),
         ({"iap_audience": None}, "REELSCOPE_IAP_AUDIENCE"),
         ({"iap_audience": "/projects/my-project/locations/us-central1/services/x"}, "number"),
         ({"iap_audience": "https://reelscope-abc-uc.a.run.app"}, "REELSCOPE_IAP_AUDIENCE"),
