@@ -10,6 +10,12 @@ Behaviour mirrors what /work/shared/SDK-NOTES.md recorded about the real service
 * ``POST /{v1|v1beta1}/projects/P/locations/L/publishers/google/models/M:RPC`` with RPC one of
   ``generateContent``, ``streamGenerateContent`` (``?alt=sse``), ``countTokens``,
   ``embedContent`` and ``predict``; anything else is a Google-style 404.
+* ``/{v1|v1beta1}/projects/P/locations/L/batchPredictionJobs``: create (POST), list (GET), get
+  (GET ``/ID``) and cancel (POST ``/ID:cancel``), as google-genai's ``client.batches`` sends
+  them. A job reads its JSONL input from a storage emulator (``use_storage``), moves through
+  QUEUED, PENDING and RUNNING at the pace ``set_batch_pace`` sets, answers each row with the
+  same reply logic as generateContent, and writes ``prediction-model-<time>/predictions.jsonl``
+  under the destination prefix. Rows fail on demand (``fail_batch_row``).
 * Streams are server-sent events over HTTP/1.1 chunked transfer, one ``data: {json}`` event per
   chunk, flushed one by one, so the client sees them arrive separately.
 * Faults (HTTP errors, cut or truncated streams, safety blocks, MAX_TOKENS, delays) are queued
@@ -47,21 +53,26 @@ import socket
 import threading
 import time
 import traceback
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 __all__ = [
+    "BATCH_RPCS",
     "DEFAULT_REPLY",
     "GENERATION_RPCS",
     "MEDIA_PART_TOKENS",
+    "BatchPace",
     "Fault",
     "FaultKind",
     "Hook",
+    "JobState",
     "RecordedRequest",
     "VertexEmulator",
     "camelize",
@@ -127,6 +138,26 @@ DEFAULT_MESSAGES = {
 _PATH_RE = re.compile(
     r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
     r"/publishers/google/models/(?P<model>[^/:]+):(?P<rpc>[A-Za-z]+)$"
+)
+
+_BATCH_PATH_RE = re.compile(
+    r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
+    r"/batchPredictionJobs(?:/(?P<job>[^/:]+)(?P<cancel>:cancel)?)?$"
+)
+
+BATCH_RPCS = frozenset(
+    {
+        "batchPredictionJobs.create",
+        "batchPredictionJobs.get",
+        "batchPredictionJobs.list",
+        "batchPredictionJobs.cancel",
+    }
+)
+"""How the request log names the batch job calls (``RecordedRequest.rpc``)."""
+
+# The RPCs whose request has no JSON body to check (GETs, and a cancel the SDK may send empty).
+_BODYLESS_RPCS = frozenset(
+    {"batchPredictionJobs.get", "batchPredictionJobs.list", "batchPredictionJobs.cancel"}
 )
 
 # Keys whose values are user data (schemas, function arguments), not API fields: never renamed.
@@ -341,6 +372,76 @@ Hook = Callable[[RecordedRequest], "Fault | dict[str, Any] | list[dict[str, Any]
 """Per-request hook: return a Fault, a canned JSON answer (list = SSE chunks), or None."""
 
 
+# --------------------------------------------------------------------------- batch jobs
+
+
+class JobState(StrEnum):
+    """The states of a BatchPredictionJob, as Vertex AI names them on the wire."""
+
+    QUEUED = "JOB_STATE_QUEUED"
+    PENDING = "JOB_STATE_PENDING"
+    RUNNING = "JOB_STATE_RUNNING"
+    SUCCEEDED = "JOB_STATE_SUCCEEDED"
+    PARTIALLY_SUCCEEDED = "JOB_STATE_PARTIALLY_SUCCEEDED"
+    FAILED = "JOB_STATE_FAILED"
+    CANCELLING = "JOB_STATE_CANCELLING"
+    CANCELLED = "JOB_STATE_CANCELLED"
+
+
+_ENDED_STATES = frozenset(
+    {JobState.SUCCEEDED, JobState.PARTIALLY_SUCCEEDED, JobState.FAILED, JobState.CANCELLED}
+)
+
+
+@dataclass(frozen=True)
+class BatchPace:
+    """How long a new job spends in each state, in seconds (0: it passes at the next look).
+
+    Rows are answered evenly over ``running_s``: a job cancelled halfway has half its rows.
+    ``with_failed_rows`` is the end state of a job some of whose rows failed (Vertex AI's own
+    choice between SUCCEEDED and PARTIALLY_SUCCEEDED is not documented; tests pick).
+    """
+
+    queued_s: float = 0.0
+    pending_s: float = 0.0
+    running_s: float = 0.0
+    cancelling_s: float = 0.0
+    with_failed_rows: JobState = JobState.SUCCEEDED
+
+
+@dataclass
+class _BatchJob:
+    """One job's record; its state is worked out from the clock when someone looks."""
+
+    name: str
+    body: dict[str, Any]  # the create request, camelCased: echoed back as the job's config
+    model_id: str
+    input_uris: list[str]
+    output_prefix: str
+    pace: BatchPace
+    created_at: float
+    row_faults: dict[int, Fault]
+    state: JobState = JobState.QUEUED
+    updated_at: float = 0.0
+    started_at: float | None = None
+    ended_at: float | None = None
+    cancel_at: float | None = None
+    rows: list[Any] | None = None  # the parsed input lines, read when the job starts running
+    results: list[dict[str, Any]] = field(default_factory=list)  # output lines, in input order
+    output_dir: str | None = None
+    error: dict[str, Any] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def ended(self) -> bool:
+        return self.state in _ENDED_STATES
+
+
+def _rfc3339(at: float) -> str:
+    """A protobuf Timestamp in JSON: UTC with microseconds and a Z."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at % 1 * 1e6):06d}Z"
+
+
 # --------------------------------------------------------------------------- HTTP plumbing
 
 
@@ -454,6 +555,14 @@ class VertexEmulator:
         self._model_replies: dict[str, tuple[str, int, float]] = {}  # set_model_reply
         self.video_duration_sec = 12.0
         """Length assumed for videos sent to multimodalembedding (:predict) segments."""
+        self._batch_jobs: dict[str, _BatchJob] = {}  # job id -> job, oldest first
+        self._batch_counter = 0
+        self._batch_pace = BatchPace()
+        self._batch_row_faults: list[tuple[int, str | None, Fault]] = []  # fail_batch_row
+        self._storage_url: str | None = None  # use_storage
+        self.batch_output_reversed = False
+        """Write predictions.jsonl in reverse input order: Vertex AI does not promise to keep
+        the input order, so a reader must match rows by what they carry, not by position."""
         self.set_reply(DEFAULT_REPLY)
         # RPC name -> handler. Add an RPC by adding a method and an entry here.
         self._rpc_handlers: dict[str, RpcHandler] = {
@@ -462,6 +571,10 @@ class VertexEmulator:
             "countTokens": self._count_tokens,
             "embedContent": self._embed_content,
             "predict": self._predict,
+            "batchPredictionJobs.create": self._batch_create,
+            "batchPredictionJobs.get": self._batch_get,
+            "batchPredictionJobs.list": self._batch_list,
+            "batchPredictionJobs.cancel": self._batch_cancel,
         }
 
     # -- lifecycle --
@@ -522,6 +635,11 @@ class VertexEmulator:
             self._faults.clear()
             self._hook = None
             self._model_replies.clear()
+            self._batch_jobs.clear()
+            self._batch_pace = BatchPace()
+            self._batch_row_faults.clear()
+            self._storage_url = None
+            self.batch_output_reversed = False
         self.set_reply(DEFAULT_REPLY)
 
     # -- reply configuration --
@@ -559,6 +677,40 @@ class VertexEmulator:
         """
         with self._lock:
             self._hook = hook
+
+    # -- batch prediction jobs --
+
+    def use_storage(self, base_url: str | None) -> None:
+        """Where jobs read their input and write their output: a gcp-storage-emulator's URL
+        (tests/conftest.py ``storage_emulator``). Without one, a job that starts fails."""
+        with self._lock:
+            self._storage_url = base_url.rstrip("/") if base_url else None
+
+    def set_batch_pace(self, pace: BatchPace) -> None:
+        """The pace of jobs created from now on (jobs already created keep theirs)."""
+        with self._lock:
+            self._batch_pace = pace
+
+    def fault_batch_row(self, index: int, fault: Fault, model: str | None = None) -> Fault:
+        """Apply ``fault`` to input line ``index`` (0-based) of the next job created (for
+        ``model`` only, if given): ERROR makes the row fail with that status, the other kinds
+        shape its response as they shape a generateContent answer."""
+        with self._lock:
+            self._batch_row_faults.append((index, model, fault))
+        return fault
+
+    def fail_batch_row(
+        self, index: int, status: int = 400, message: str | None = None, model: str | None = None
+    ) -> Fault:
+        """Make input line ``index`` of the next job created fail with HTTP ``status``."""
+        fault = Fault(FaultKind.ERROR, status=status, message=message)
+        return self.fault_batch_row(index, fault, model)
+
+    def batch_job(self, job_id: str) -> dict[str, Any]:
+        """A job as ``batchPredictionJobs.get`` would answer it now (KeyError if unknown)."""
+        with self._lock:
+            job = self._batch_jobs[job_id.rsplit("/", 1)[-1]]
+        return self._job_json(self._advance(job))
 
     # -- request log --
 
@@ -725,11 +877,11 @@ class VertexEmulator:
         request = self._record(http)
         try:
             handler = self._rpc_handlers.get(request.rpc or "")
-            if handler is None or request.method != "POST":
+            if handler is None or (request.method != "POST" and request.rpc not in BATCH_RPCS):
                 message = f"Requested entity was not found: {request.method} {request.path}"
                 self._send_error(http, 404, message)
                 return
-            if not isinstance(request.body, dict):
+            if request.rpc not in _BODYLESS_RPCS and not isinstance(request.body, dict):
                 self._send_error(http, 400, "Invalid JSON payload received.")
                 return
             with self._lock:
@@ -776,14 +928,14 @@ class VertexEmulator:
             body: Any = json.loads(raw) if raw else None
         except json.JSONDecodeError:
             body = raw
-        match = _PATH_RE.match(path)
+        match = _PATH_RE.match(path) or _BATCH_PATH_RE.match(path)
         groups = match.groupdict() if match else {}
         request = RecordedRequest(
             received_at=time.time(),
             method=http.command,
             path=path,
             model=groups.get("model"),
-            rpc=groups.get("rpc"),
+            rpc=groups.get("rpc") or _batch_rpc(http.command, groups),
             query=dict(parse_qsl(split.query)),
             headers={k.lower(): v for k, v in http.headers.items()},
             body=body,
@@ -795,9 +947,12 @@ class VertexEmulator:
             self._requests.append(request)
         return request
 
-    def _send_error(self, http: _Handler, status: int, message: str | None) -> None:
+    def _send_error(
+        self, http: _Handler, status: int, message: str | None, status_name: str | None = None
+    ) -> None:
         text = message or DEFAULT_MESSAGES.get(status, f"HTTP {status}")
-        error = {"code": status, "message": text, "status": STATUS_NAMES.get(status, "UNKNOWN")}
+        name = status_name or STATUS_NAMES.get(status, "UNKNOWN")
+        error = {"code": status, "message": text, "status": name}
         http.send_json(status, {"error": error})
 
     def _send_canned(self, http: _Handler, request: RecordedRequest, answer: Any) -> None:
@@ -930,6 +1085,266 @@ class VertexEmulator:
             at = stop
         return segments
 
+    # -- batch prediction jobs: handlers --
+
+    def _batch_create(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
+        body = camelize(request.body)
+        problem = _batch_create_problem(body)
+        if problem:
+            self._send_error(http, 400, problem)
+            return
+        model_id = body["model"].rsplit("/", 1)[-1]
+        now = time.time()
+        with self._lock:
+            self._batch_counter += 1
+            job_id = str(4_000_000_000_000_000_000 + self._batch_counter)  # 19 digits, as Vertex
+            row_faults = {
+                index: fault
+                for index, model, fault in self._batch_row_faults
+                if model in (None, model_id)
+            }
+            self._batch_row_faults = [
+                f for f in self._batch_row_faults if f[1] not in (None, model_id)
+            ]
+            job = _BatchJob(
+                name=f"projects/{request.project}/locations/{request.location}"
+                f"/batchPredictionJobs/{job_id}",
+                body=body,
+                model_id=model_id,
+                input_uris=list(body["inputConfig"]["gcsSource"]["uris"]),
+                output_prefix=body["outputConfig"]["gcsDestination"]["outputUriPrefix"],
+                pace=self._batch_pace,
+                created_at=now,
+                updated_at=now,
+                row_faults=row_faults,
+            )
+            self._batch_jobs[job_id] = job
+        http.send_json(200, self._job_json(job))
+
+    def _batch_get(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
+        job = self._job_of(http, request)
+        if job is not None:
+            http.send_json(200, self._job_json(self._advance(job)))
+
+    def _batch_list(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
+        """Newest first, ``pageSize`` at a time (default 100); ``filter`` is not emulated."""
+        if request.query.get("filter"):
+            self._send_error(http, 400, "The emulator does not implement list filters.")
+            return
+        scope = f"projects/{request.project}/locations/{request.location}/"
+        with self._lock:
+            jobs = [
+                job for job in reversed(self._batch_jobs.values()) if job.name.startswith(scope)
+            ]
+        start = int(request.query.get("pageToken") or 0)
+        size = int(request.query.get("pageSize") or 100)
+        page = jobs[start : start + size]
+        answer: dict[str, Any] = {
+            "batchPredictionJobs": [self._job_json(self._advance(job)) for job in page]
+        }
+        if start + size < len(jobs):
+            answer["nextPageToken"] = str(start + size)
+        http.send_json(200, answer)
+
+    def _batch_cancel(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
+        """Vertex AI answers an empty object; the job goes CANCELLING, then CANCELLED."""
+        job = self._job_of(http, request)
+        if job is None:
+            return
+        self._advance(job)
+        with job.lock:
+            if job.ended:
+                message = (
+                    f"The BatchPredictionJob is already {job.state.value}; it cannot be cancelled."
+                )
+                self._send_error(http, 400, message, "FAILED_PRECONDITION")
+                return
+            if job.cancel_at is None:
+                job.cancel_at = job.updated_at = time.time()
+                job.state = JobState.CANCELLING
+        http.send_json(200, {})
+
+    def _job_of(self, http: _Handler, request: RecordedRequest) -> _BatchJob | None:
+        """The job the path names, or None after answering a Google-style 404."""
+        match = _BATCH_PATH_RE.match(request.path)
+        job_id = match.group("job") if match else None
+        with self._lock:
+            job = self._batch_jobs.get(job_id or "")
+        scope = f"projects/{request.project}/locations/{request.location}/"
+        if job is None or not job.name.startswith(scope):
+            self._send_error(http, 404, f"The BatchPredictionJob does not exist: {request.path}")
+            return None
+        return job
+
+    # -- batch prediction jobs: time, rows and output --
+
+    def _advance(self, job: _BatchJob) -> _BatchJob:
+        """Bring ``job`` to the state the clock says it has reached, answering the rows due."""
+        now = time.time()
+        pace = job.pace
+        runs_at = job.created_at + pace.queued_s + pace.pending_s
+        ends_at = runs_at + pace.running_s
+        with job.lock:
+            if job.ended:
+                return job
+            stop = job.cancel_at if job.cancel_at is not None else now
+            if stop >= runs_at and job.started_at is None:
+                job.started_at = job.updated_at = runs_at
+                job.state = JobState.RUNNING
+                self._read_rows(job)
+                if job.ended:
+                    return job
+            if job.started_at is not None:
+                self._answer_rows(job, min(stop, ends_at))
+            if job.cancel_at is not None:
+                done_at = job.cancel_at + pace.cancelling_s
+                job.state = JobState.CANCELLING
+                if now >= done_at:
+                    error = {"code": 1, "message": "CANCELED"}
+                    self._finish(job, JobState.CANCELLED, done_at, error)
+            elif now >= ends_at:
+                self._finish(job, self._end_state(job), ends_at, None)
+            elif job.started_at is None and now >= job.created_at + pace.queued_s:
+                job.state, job.updated_at = JobState.PENDING, job.created_at + pace.queued_s
+        return job
+
+    def _read_rows(self, job: _BatchJob) -> None:
+        """Read every input file's lines; a file that cannot be read fails the job."""
+        rows: list[str] = []
+        for uri in job.input_uris:
+            try:
+                text = self._storage_read(uri).decode("utf-8")
+            except (OSError, ValueError, UnicodeDecodeError) as exc:
+                error = {"code": 3, "message": f"Failed to read the input {uri}: {exc}"}
+                self._finish(job, JobState.FAILED, job.started_at or time.time(), error)
+                return
+            rows.extend(line for line in text.splitlines() if line.strip())
+        job.rows = rows
+
+    def _answer_rows(self, job: _BatchJob, until: float) -> None:
+        """Answer the rows due by ``until``: spread evenly over the running time."""
+        rows = job.rows or []
+        started = job.started_at if job.started_at is not None else until
+        running = job.pace.running_s
+        # the same sum as _advance's ends_at, so the end makes every row due exactly
+        ended = until >= started + running
+        due = len(rows) if ended else int(len(rows) * (until - started) / running)
+        while len(job.results) < due:
+            job.results.append(self._batch_row(job, len(job.results)))
+
+    def _batch_row(self, job: _BatchJob, index: int) -> dict[str, Any]:
+        """One line of predictions.jsonl: the request and a response, or a failure status."""
+        processed = _rfc3339(time.time())
+        try:
+            line = json.loads(job.rows[index])  # type: ignore[index]
+        except json.JSONDecodeError as exc:
+            status = _row_status(400, f"Invalid JSON in input line {index + 1}: {exc}")
+            return {"status": status, "processed_time": processed, "request": job.rows[index]}  # type: ignore[index]
+        body = line.get("request") if isinstance(line, dict) else None
+        if not isinstance(body, dict):
+            status = _row_status(400, f"Input line {index + 1} has no request object.")
+            return {"status": status, "processed_time": processed, "request": line}
+        fault = job.row_faults.get(index)
+        if fault is not None and fault.kind is FaultKind.ERROR:
+            status = _row_status(fault.status, fault.message)
+            return {"status": status, "processed_time": processed, "request": body}
+        row = RecordedRequest(
+            method="POST",
+            path=f"/{job.name}#row{index}",
+            model=job.model_id,
+            rpc="generateContent",
+            query={},
+            headers={},
+            body=body,
+            received_at=time.time(),
+        )
+        response = _merge_chunks(self._plan_chunks(row, fault))
+        return {"status": "", "processed_time": processed, "request": body, "response": response}
+
+    def _end_state(self, job: _BatchJob) -> JobState:
+        failed = sum(1 for row in job.results if row["status"])
+        if failed and failed == len(job.results):
+            return JobState.FAILED
+        return job.pace.with_failed_rows if failed else JobState.SUCCEEDED
+
+    def _finish(
+        self, job: _BatchJob, state: JobState, at: float, error: dict[str, Any] | None
+    ) -> None:
+        """End ``job``: write what it answered (if it answered anything) under its prefix."""
+        if job.results:
+            output_dir = f"{job.output_prefix.rstrip('/')}/prediction-model-{_rfc3339(at)}"
+            lines = list(reversed(job.results)) if self.batch_output_reversed else job.results
+            data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+            try:
+                self._storage_write(f"{output_dir}/predictions.jsonl", data)
+                job.output_dir = output_dir
+            except (OSError, ValueError) as exc:
+                state = JobState.FAILED
+                error = {"code": 13, "message": f"Failed to write the output: {exc}"}
+        if state is JobState.FAILED and error is None:
+            error = {"code": 3, "message": "Every row of the job failed."}
+        job.state, job.error, job.ended_at, job.updated_at = state, error, at, at
+
+    def _job_json(self, job: _BatchJob) -> dict[str, Any]:
+        """The BatchPredictionJob resource as Vertex AI's REST API writes it."""
+        with job.lock:
+            answer = {
+                key: job.body[key]
+                for key in ("displayName", "model", "inputConfig", "outputConfig", "labels")
+                if key in job.body
+            }
+            answer |= {
+                "name": job.name,
+                "state": job.state.value,
+                "createTime": _rfc3339(job.created_at),
+                "updateTime": _rfc3339(job.updated_at),
+            }
+            if job.started_at is not None:
+                answer["startTime"] = _rfc3339(job.started_at)
+            if job.ended_at is not None:
+                answer["endTime"] = _rfc3339(job.ended_at)
+            if job.rows is not None:
+                failed = sum(1 for row in job.results if row["status"])
+                answer["completionStats"] = {  # int64 fields: JSON strings, as protobuf writes
+                    "successfulCount": str(len(job.results) - failed),
+                    "failedCount": str(failed),
+                    "incompleteCount": str(len(job.rows) - len(job.results)),
+                }
+            if job.output_dir is not None:
+                answer["outputInfo"] = {"gcsOutputDirectory": job.output_dir}
+            if job.error is not None:
+                answer["error"] = job.error
+            return answer
+
+    # -- storage (gcp-storage-emulator's JSON API, standard library only) --
+
+    def _storage_base(self) -> str:
+        with self._lock:
+            base = self._storage_url
+        if base is None:
+            raise ValueError("no storage emulator set (VertexEmulator.use_storage)")
+        return base
+
+    def _storage_read(self, uri: str) -> bytes:
+        bucket, name = _split_gs_uri(uri)
+        url = f"{self._storage_base()}/storage/v1/b/{bucket}/o/{quote(name, safe='')}?alt=media"
+        with urllib.request.urlopen(url, timeout=10) as reply:
+            return reply.read()
+
+    def _storage_write(self, uri: str, data: bytes) -> None:
+        bucket, name = _split_gs_uri(uri)
+        url = (
+            f"{self._storage_base()}/upload/storage/v1/b/{bucket}/o"
+            f"?uploadType=media&name={quote(name, safe='')}"
+        )
+        # octet-stream: gcp-storage-emulator parses a body whose type mentions json, and drops
+        # the connection on JSON Lines
+        upload = urllib.request.Request(
+            url, data=data, method="POST", headers={"Content-Type": "application/octet-stream"}
+        )
+        with urllib.request.urlopen(upload, timeout=10) as reply:
+            reply.read()
+
     # -- generation answers --
 
     def _plan_chunks(self, request: RecordedRequest, fault: Fault | None) -> list[dict[str, Any]]:
@@ -988,6 +1403,53 @@ class VertexEmulator:
 
 
 # --------------------------------------------------------------------------- JSON builders
+
+
+def _batch_rpc(method: str, groups: dict[str, str | None]) -> str | None:
+    """The batch call a method and a batchPredictionJobs path make, or None (a 404)."""
+    if "job" not in groups:
+        return None
+    if groups["job"] is None:
+        return {"POST": "batchPredictionJobs.create", "GET": "batchPredictionJobs.list"}.get(method)
+    if groups["cancel"]:
+        return "batchPredictionJobs.cancel" if method == "POST" else None
+    return "batchPredictionJobs.get" if method == "GET" else None
+
+
+def _batch_create_problem(body: dict[str, Any]) -> str | None:
+    """Why a create request is refused (what the emulator takes), or None."""
+    if not re.fullmatch(r"publishers/google/models/[^/]+", str(body.get("model") or "")):
+        return "model must be publishers/google/models/MODEL_ID."
+    source = body.get("inputConfig") or {}
+    uris = (source.get("gcsSource") or {}).get("uris") or []
+    if source.get("instancesFormat") != "jsonl" or not uris:
+        return "inputConfig must have instancesFormat jsonl and gcsSource.uris."
+    if not all(isinstance(uri, str) and uri.startswith("gs://") for uri in uris):
+        return "inputConfig.gcsSource.uris must be gs:// URIs."
+    destination = body.get("outputConfig") or {}
+    prefix = (destination.get("gcsDestination") or {}).get("outputUriPrefix") or ""
+    if destination.get("predictionsFormat") != "jsonl" or not prefix.startswith("gs://"):
+        return "outputConfig must have predictionsFormat jsonl and a gs:// outputUriPrefix."
+    return None
+
+
+def _row_status(code: int, message: str | None) -> str:
+    """A failed row's ``status``: the HTTP reason, then the Google error JSON (see the module
+    notes: the exact wording Vertex AI writes here is not documented)."""
+    text = message or DEFAULT_MESSAGES.get(code, f"HTTP {code}")
+    error = {"code": code, "message": text, "status": STATUS_NAMES.get(code, "UNKNOWN")}
+    try:
+        reason = HTTPStatus(code).phrase
+    except ValueError:
+        reason = f"HTTP {code}"
+    return f"{reason}: {json.dumps({'error': error})}"
+
+
+def _split_gs_uri(uri: str) -> tuple[str, str]:
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not uri.startswith("gs://") or not bucket or not name:
+        raise ValueError(f"{uri!r} is not gs://BUCKET/OBJECT")
+    return bucket, name
 
 
 def _number(value: float) -> int | float:
