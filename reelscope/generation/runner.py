@@ -129,7 +129,7 @@ class _Translator:
         for candidate in response.candidates or []:
             yield from self._candidate(candidate, at)
         if response.usage_metadata is not None:
-            yield _usage(response.usage_metadata, at)
+            yield usage_event(response.usage_metadata, at)
 
     def _candidate(self, candidate: types.Candidate, at: float) -> Iterator[Event]:
         index = candidate.index or 0
@@ -156,7 +156,8 @@ class _Translator:
             yield EndedEarly(self._elapsed(), index)
 
 
-def _usage(meta: types.GenerateContentResponseUsageMetadata, at: float) -> Usage:
+def usage_event(meta: types.GenerateContentResponseUsageMetadata, at: float) -> Usage:
+    """The usage Vertex AI reported, as a Usage event (online runs and batch results alike)."""
     return Usage(
         at,
         prompt_tokens=meta.prompt_token_count,
