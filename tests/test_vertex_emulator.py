@@ -7,6 +7,7 @@ answers the way Vertex AI does, and google-genai 2.34.0 surfaces each answer/fau
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from google.genai import errors, types
 from tests.vertex_emulator import (
     DEFAULT_REPLY,
     MEDIA_PART_TOKENS,
+    BatchPace,
     Fault,
     FaultKind,
     VertexEmulator,
@@ -662,3 +664,125 @@ def test_predict_multimodal_embedding_via_aiplatform(vertex_emulator: VertexEmul
     video["videoSegmentConfig"]["intervalSec"] = 2
     with pytest.raises(exceptions.BadRequest):
         prediction_client.predict(endpoint=endpoint, instances=[value({"video": video})])
+
+
+# --------------------------------------------------------------------------- batch prediction jobs
+
+JOBS_PATH = "/v1beta1/projects/test-project/locations/global/batchPredictionJobs"
+
+
+def create_job(client: genai.Client, model: str = MODEL) -> types.BatchJob:
+    """A job whose input is never read unless it starts running (no storage is involved)."""
+    return client.batches.create(
+        model=model,
+        src="gs://reelscope-test/batches/requests.jsonl",
+        config=types.CreateBatchJobConfig(dest="gs://reelscope-test/batches/output/"),
+    )
+
+
+def states_until(client: genai.Client, name: str, final: str, timeout: float = 10) -> list[str]:
+    """The states a job shows, polled until `final` (the test fails past `timeout`)."""
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while not seen or seen[-1] != final:
+        assert time.monotonic() < deadline, f"the job went through {seen} only"
+        state = client.batches.get(name=name).state.value
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        time.sleep(0.02)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", f"{JOBS_PATH}/4000000000000000001"),
+        ("GET", f"{JOBS_PATH}/4000000000000000001:cancel"),
+        ("PUT", JOBS_PATH),
+        ("GET", "/v1/projects/p/locations/l/batchPredictionJobs/1/extra"),
+    ],
+)
+def test_batch_routes_the_sdk_does_not_use_answer_404(
+    vertex_emulator: VertexEmulator, method: str, path: str
+) -> None:
+    response = httpx.request(method, vertex_emulator.base_url + path)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["status"] == "NOT_FOUND"
+    assert vertex_emulator.last_request().rpc is None
+
+
+def test_a_job_advances_at_the_set_pace_and_fails_without_storage(
+    vertex_emulator: VertexEmulator, client: genai.Client
+) -> None:
+    vertex_emulator.set_batch_pace(BatchPace(queued_s=0.3, pending_s=0.3))
+    job = create_job(client)
+
+    seen = states_until(client, job.name, "JOB_STATE_FAILED")
+    assert seen == ["JOB_STATE_QUEUED", "JOB_STATE_PENDING", "JOB_STATE_FAILED"]
+    failed = client.batches.get(name=job.name.rsplit("/", 1)[-1])  # the bare id works too
+    assert "no storage emulator set" in failed.error.message
+    # it started after queued_s + pending_s (0.599: the times are truncated to microseconds)
+    assert failed.start_time - failed.create_time >= datetime.timedelta(seconds=0.599)
+    assert failed.completion_stats is None and failed.output_info is None
+    assert vertex_emulator.last_request().rpc == "batchPredictionJobs.get"
+
+
+def test_a_queued_job_is_cancelled_and_then_cannot_be_cancelled_again(
+    vertex_emulator: VertexEmulator, client: genai.Client
+) -> None:
+    vertex_emulator.set_batch_pace(BatchPace(queued_s=30, cancelling_s=0.2))
+    job = create_job(client)
+
+    assert client.batches.cancel(name=job.name) is None
+    seen = states_until(client, job.name, "JOB_STATE_CANCELLED")
+    assert seen == ["JOB_STATE_CANCELLING", "JOB_STATE_CANCELLED"]
+    cancelled = client.batches.get(name=job.name)
+    assert cancelled.error.code == 1 and cancelled.output_info is None
+    assert cancelled.start_time is None  # it never ran: no input was read
+
+    with pytest.raises(errors.ClientError) as caught:
+        client.batches.cancel(name=job.name)
+    assert (caught.value.code, caught.value.status) == (400, "FAILED_PRECONDITION")
+
+
+def test_create_refuses_what_the_emulator_does_not_take(
+    vertex_emulator: VertexEmulator, client: genai.Client
+) -> None:
+    body = {
+        "model": "publishers/google/models/m",
+        "inputConfig": {"instancesFormat": "jsonl", "gcsSource": {"uris": ["/tmp/x.jsonl"]}},
+        "outputConfig": {
+            "predictionsFormat": "jsonl",
+            "gcsDestination": {"outputUriPrefix": "gs://b/o"},
+        },
+    }
+    response = httpx.post(vertex_emulator.base_url + JOBS_PATH, json=body)
+    assert response.status_code == 400
+    assert "gcsSource.uris must be gs:// URIs" in response.json()["error"]["message"]
+    with pytest.raises(errors.ClientError, match="predictionsFormat jsonl"):
+        client.batches.create(
+            model=MODEL,
+            src="gs://reelscope-test/batches/requests.jsonl",
+            config=types.CreateBatchJobConfig(dest="bq://project.dataset.table"),
+        )
+    with pytest.raises(errors.ClientError, match="does not exist"):
+        client.batches.get(name="123")
+
+
+def test_list_pages_newest_first_and_reset_forgets_the_jobs(
+    vertex_emulator: VertexEmulator, client: genai.Client
+) -> None:
+    vertex_emulator.set_batch_pace(BatchPace(queued_s=30))
+    names = [create_job(client, model).name for model in "abc"]
+
+    listed = list(client.batches.list(config=types.ListBatchJobsConfig(page_size=2)))
+    assert [job.name for job in listed] == names[::-1]
+    assert [job.model for job in listed] == [f"publishers/google/models/{m}" for m in "cba"]
+    pages = [r.query for r in vertex_emulator.requests if r.rpc == "batchPredictionJobs.list"]
+    assert pages == [{"pageSize": "2"}, {"pageSize": "2", "pageToken": "2"}]
+    assert {job.state.value for job in listed} == {"JOB_STATE_QUEUED"}
+    assert vertex_emulator.batch_job(names[0])["state"] == "JOB_STATE_QUEUED"
+
+    vertex_emulator.reset()
+    assert list(client.batches.list()) == []
