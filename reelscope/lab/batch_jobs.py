@@ -198,6 +198,7 @@ def write_requests(client: storage.Client, uri: str, rows: Sequence[BatchRow]) -
     data = requests_jsonl(rows)
     bucket, name = _gs(uri)
     with _storage_errors(client, bucket, uri, writing=True):
+        # JSON Lines has no registered type; Vertex AI reads the file whatever its type says
         client.bucket(bucket).blob(name).upload_from_string(data, content_type="text/plain")
     return len(rows)
 
@@ -433,10 +434,12 @@ def _vertex_errors(doing: str) -> Iterator[None]:
 def _api_advice(exc: genai_errors.APIError) -> str:
     message = (exc.message or exc.status or "").strip()
     advice = {
+        400: "Vertex AI refused it; change what the message names and submit again.",
         401: "sign in again: gcloud auth application-default login.",
         403: "ask for the Vertex AI User role (roles/aiplatform.user), and give Vertex AI's "
         "service agent read and write access to the bucket.",
-        404: "it does not exist in this project and location.",
+        404: "not found in this project and location; check the model or job name and "
+        "GOOGLE_CLOUD_LOCATION.",
         429: "the project has too many batch jobs or requests running; wait and try again.",
     }.get(exc.code, "try again; if it keeps happening, check the request and the bucket.")
     return f"{message} ({exc.code}): {advice}"
