@@ -15,7 +15,10 @@ Behaviour mirrors what /work/shared/SDK-NOTES.md recorded about the real service
   them. A job reads its JSONL input from a storage emulator (``use_storage``), moves through
   QUEUED, PENDING and RUNNING at the pace ``set_batch_pace`` sets, answers each row with the
   same reply logic as generateContent, and writes ``prediction-model-<time>/predictions.jsonl``
-  under the destination prefix. Rows fail on demand (``fail_batch_row``).
+  under the destination prefix. Rows fail on demand (``fail_batch_row``). A job's state is
+  worked out from the clock whenever it is looked at (get, list, cancel, ``batch_job``), so
+  its output appears at the first look after its end, as a poller sees it. The calls
+  themselves take queued faults like any RPC: ``fail(503, rpc="batchPredictionJobs.get")``.
 * Streams are server-sent events over HTTP/1.1 chunked transfer, one ``data: {json}`` event per
   chunk, flushed one by one, so the client sees them arrive separately.
 * Faults (HTTP errors, cut or truncated streams, safety blocks, MAX_TOKENS, delays) are queued

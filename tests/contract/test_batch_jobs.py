@@ -334,3 +334,15 @@ def test_bad_rows_are_refused_before_anything_is_written(gcs, bucket):
     assert list(gcs.list_blobs(bucket)) == []
     with pytest.raises(BatchError, match="does not exist"):
         write_requests(gcs, "gs://no-such-bucket-here/r.jsonl", [BatchRow("a", request)])
+
+
+def test_a_poll_that_fails_says_so_and_the_next_one_reads_the_job(
+    client, gcs, bucket, batch_vertex
+):
+    job, _ = start(client, gcs, bucket, rows_for(1))
+    batch_vertex.fail(503, rpc="batchPredictionJobs.get")
+    with pytest.raises(BatchError, match=rf"Reading batch job {job.name} failed: .*\(503\)"):
+        job_status(client, job.name)
+    assert batch_vertex.pending_faults == []
+    ended, _ = wait_for(client, job.name, {"JOB_STATE_SUCCEEDED"})
+    assert ended.succeeded == 1
