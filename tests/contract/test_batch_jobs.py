@@ -120,23 +120,26 @@ def wait_for(client, name: str, states: set[str], timeout: float = 20) -> tuple[
         time.sleep(0.03)
 
 
-def v1_client(settings: Settings) -> genai.Client:
+@pytest.fixture
+def v1_client(settings: Settings) -> Iterator[genai.Client]:
     """A client on the v1 API, which the SDK lets a caller choose (http_options.api_version)."""
-    return genai.Client(
+    client = genai.Client(
         vertexai=True,
         project=settings.project,
         location=settings.location,
         credentials=google.oauth2.credentials.Credentials(token="test-token"),
         http_options=types.HttpOptions(base_url=settings.vertex_base_url, api_version="v1"),
     )
+    yield client
+    client.close()
 
 
 @pytest.mark.parametrize("version", ["v1beta1", "v1"])
 def test_a_job_runs_to_succeeded_and_its_rows_come_back(
-    settings, client, gcs, bucket, batch_vertex, version
+    client, v1_client, gcs, bucket, batch_vertex, version
 ):
     batch_vertex.batch_output_reversed = True  # results are matched by label, not position
-    client = client if version == "v1beta1" else v1_client(settings)
+    client = client if version == "v1beta1" else v1_client
     rows = rows_for(3)
     job, requests_uri = start(client, gcs, bucket, rows)
     assert job.state == "JOB_STATE_QUEUED" and job.display_name == "lab grid1"
@@ -244,11 +247,11 @@ def test_a_row_cut_short_keeps_its_finish_reason(client, gcs, bucket, batch_vert
 
 
 def test_cancel_while_running_ends_cancelled_with_the_rows_done(client, gcs, bucket, batch_vertex):
-    batch_vertex.set_batch_pace(BatchPace(running_s=4.0, cancelling_s=0.3))
-    rows = rows_for(8)
+    batch_vertex.set_batch_pace(BatchPace(running_s=8.0, cancelling_s=0.3))
+    rows = rows_for(8)  # one a second
     job, _ = start(client, gcs, bucket, rows)
     wait_for(client, job.name, {"JOB_STATE_RUNNING"})
-    time.sleep(1.0)  # a quarter of the way: some rows answered, most not
+    time.sleep(1.5)  # some rows answered, most not
     cancel(client, job.name)
 
     ended, seen = wait_for(client, job.name, {"JOB_STATE_CANCELLED"})
