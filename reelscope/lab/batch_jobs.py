@@ -39,7 +39,7 @@ MALFORMED = "MALFORMED"  # the status of a results line that cannot be read
 MISSING = "MISSING"  # the status of a row the results do not mention
 
 # A label value: lowercase letters, digits, "_" and "-", at most 63 characters.
-_ROW_KEY = re.compile(r"^[a-z0-9_-]{1,63}$")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{1,63}$")
 # GenerateContentConfig fields that sit beside `contents` in the REST request; every other
 # field the config has set goes inside `generationConfig`.
 _REQUEST_FIELDS = {
@@ -150,13 +150,15 @@ class BatchResults:
 
 def batch_paths(bucket: str, batch_id: str) -> BatchPaths:
     """gs://BUCKET/reelscope/batches/<batch_id>/requests.jsonl and …/output/ for one job."""
-    if not _ROW_KEY.match(batch_id):
+    if not _LABEL_VALUE.match(batch_id):
         raise BatchError(f"{batch_id!r} cannot name a batch: use a-z, 0-9, _ and - only.")
     folder = f"gs://{bucket}/{BATCH_PREFIX}/{batch_id}"
     return BatchPaths(f"{folder}/requests.jsonl", f"{folder}/output/")
 
 
-def request_json(request: GenerationRequest, labels: dict[str, str] | None = None) -> dict:
+def request_json(
+    request: GenerationRequest, labels: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The REST GenerateContentRequest an online run of `request` sends, plus `labels`."""
     body: dict[str, Any] = {"contents": [_wire(content) for content in request.contents]}
     generation: dict[str, Any] = {}
@@ -181,7 +183,7 @@ def requests_jsonl(rows: Sequence[BatchRow]) -> bytes:
     seen: set[str] = set()
     lines = []
     for row in rows:
-        if not _ROW_KEY.match(row.key):
+        if not _LABEL_VALUE.match(row.key):
             raise BatchError(f"Row key {row.key!r} is not a label value (a-z, 0-9, _ and -).")
         if row.key in seen:
             raise BatchError(f"Row key {row.key!r} appears twice; each row needs its own key.")
@@ -229,7 +231,7 @@ def cancel(client: Client, name: str) -> None:
 
 
 def list_jobs(client: Client, limit: int = 50) -> list[BatchJobInfo]:
-    """The project's batch jobs in this location, newest first as Vertex AI lists them."""
+    """The project's batch jobs in this location, at most `limit`, in the order Vertex AI lists."""
     with _vertex_errors("Listing batch jobs"):
         pager = client.batches.list(config=types.ListBatchJobsConfig(page_size=min(limit, 100)))
         jobs = []
