@@ -112,6 +112,8 @@ with main:
         disabled=bool(problems) or live or client is not None,
         key="ask.run",
         help="A run is going: stop it first, or wait for it." if live else None,
+        on_click=clicks.remember,
+        args=("ask.run",),
     )
 
     if (run_pressed or count_clicked) and not (prompt.strip() or sources):
@@ -133,6 +135,7 @@ with main:
         )
         st.session_state[RUN_ID_KEY] = run.id
         live = True
+    clicks.handled("ask.run")  # started, or the page said why not
 
     if st.toggle("Get code", key="ask.show_code", help="This request as Python and curl."):
         if checked.ok:

@@ -94,6 +94,8 @@ with main:
         type="primary",
         disabled=bool(problems) or live or client is not None,
         key="chapters.go",
+        on_click=clicks.remember,
+        args=("chapters.go",),
     )
     if client is not None:
         if current is not None:
@@ -112,6 +114,7 @@ with main:
         )
         runs_of_videos()[slot] = (current.id, mode)
         live = True
+    clicks.handled("chapters.go")  # started, or the page said why not
 
 if video is not None:
     stop_slot.button(

@@ -159,6 +159,8 @@ buttons.button(
     type="primary",
     disabled=bool(problems) or busy or client is not None,
     key="compare.run",
+    on_click=clicks.remember,
+    args=("compare.run",),
 )
 stop_all_slot = buttons.empty()
 
@@ -182,6 +184,7 @@ elif client is not None:
         for model, params in chosen
     ]
     st.session_state[RUN_IDS_KEY] = [run.id for run in shown]
+clicks.handled("compare.run")  # started, or the page said why not
 
 stop_all_slot.button(
     "Stop all",
