@@ -175,6 +175,7 @@ class Collection:
     rows: RowTable
     vectors: np.ndarray  # (n, d) float32, read-only (memory-mapped)
     blobs: BlobStore
+    folder: Path | None = None  # where its files are (its search index goes beside them)
     _unit: np.ndarray | None = field(default=None, repr=False)
 
     def unit_vectors(self) -> np.ndarray:
@@ -366,7 +367,8 @@ class EmbeddingStore:
             vectors = np.load(vectors_path, mmap_mode="r")
         else:
             vectors = np.zeros((0, info.dimension), dtype=np.float32)
-        return Collection(info, self._rows(collection_id), vectors, self.blobs)
+        folder = self._folder(collection_id)
+        return Collection(info, self._rows(collection_id), vectors, self.blobs, folder)
 
     def _rows(self, collection_id: str) -> RowTable:
         """The rows from their Arrow copy (~20 ms at 50k), else from SQLite (the record)."""

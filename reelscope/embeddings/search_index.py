@@ -1,0 +1,290 @@
+"""Nearest rows of a collection at any size: an approximate index, re-ranked exactly.
+
+`nearest_rows` is the one place that decides how a query is answered:
+- below `BRUTE_FORCE_BELOW` rows, or while no index is built yet, by brute force (numpy over
+  every unit vector: reelscope.projection.nearest);
+- otherwise by a usearch HNSW index of the unit vectors (inner product, stored as float16):
+  it proposes `k * OVERSAMPLE` candidates, whose cosines are then computed exactly from the
+  collection's own vectors, so the scores a user sees are exact and only the candidate set is
+  approximate.
+
+The index is a file beside the collection's vectors, named by the collection's content hash
+and the index's build parameters: a changed collection (or a change of parameters here) never
+opens a stale index; it is answered by brute force until its own index is built. Building
+takes minutes at 100k+ rows on two cores, so it is a task (`IndexBuild`, started by
+`ensure_index`), never a page's wait. Saved indexes are opened memory-mapped (usearch's view):
+a collection's index costs page cache, not the server's memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from reelscope.embeddings.store import Collection, normalise
+from reelscope.projection import nearest
+from reelscope.tasks import (
+    LOCAL_OWNER,
+    Progress,
+    Task,
+    TaskRegistry,
+    TaskState,
+    registry,
+    start_thread,
+)
+
+# Measured on this machine (2 cores, shared), 1408-d, bench/search_index.py and the figures
+# in its docstring: brute force costs ~0.4 ms per 1k rows (76 ms at 200k), an index query
+# ~0.6–1.5 ms at any size here; the two cross near 3k rows. Below 20k rows brute force is
+# still under 10 ms — nobody waits for it — while an index would cost a build task and a file
+# per collection edit. So the index is used from 20k rows on.
+BRUTE_FORCE_BELOW = 20_000
+OVERSAMPLE = 4  # candidates per result asked of the index: the exact re-rank picks among them
+INDEX_DTYPE = "f16"  # half the file of f32; recall after the re-rank is the same (measured)
+CONNECTIVITY = 16  # HNSW's M: usearch's default
+EXPANSION_ADD = 64  # efConstruction: half usearch's default 128, half the build time
+EXPANSION_SEARCH = 256  # ef: text queries sit far from the rows they match (measured)
+BUILD_CHUNK = 8192  # rows normalised and added at once: the cancel check and progress step
+BUILD_THREADS = 1  # the server keeps the other core: a build never slows a page
+INDEX_PREFIX = "search-"
+INDEX_SUFFIX = ".usearch"
+KEEP_OPEN = 4  # indexes kept open (memory-mapped) across queries, most recently used
+
+
+def _params_tag() -> str:
+    """The build parameters, in the file's name: an index built otherwise is not reused."""
+    params = [INDEX_DTYPE, CONNECTIVITY, EXPANSION_ADD]
+    return hashlib.sha256(json.dumps(params).encode()).hexdigest()[:8]
+
+
+def index_path(collection: Collection) -> Path | None:
+    """Where this version of the collection's index is (or would be); None without a folder."""
+    if collection.folder is None or not collection.info.content_hash:
+        return None
+    name = f"{INDEX_PREFIX}{collection.info.content_hash}-{_params_tag()}{INDEX_SUFFIX}"
+    return collection.folder / name
+
+
+def wants_index(collection: Collection) -> bool:
+    """Whether queries on this collection are answered by an index once it is built."""
+    return len(collection.vectors) >= BRUTE_FORCE_BELOW and index_path(collection) is not None
+
+
+def has_index(collection: Collection) -> bool:
+    path = index_path(collection)
+    return path is not None and path.exists()
+
+
+def uses_index(collection: Collection) -> bool:
+    """Whether a query on this collection is answered by its index now (else brute force)."""
+    return _index_for(collection) is not None
+
+
+def _index_for(collection: Collection):
+    """The one decision: the collection's own saved index when it is large enough, else None."""
+    return _open_index(index_path(collection)) if wants_index(collection) else None
+
+
+def nearest_rows(
+    collection: Collection, query: np.ndarray, k: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row ids and exact cosine similarities of the k nearest rows, best first."""
+    n = len(collection.vectors)
+    index = _index_for(collection)
+    if index is None or k <= 0:
+        return nearest(collection.unit_vectors(), query, k)
+    q = np.asarray(query, dtype=np.float32).ravel()
+    q = q / (np.linalg.norm(q) or 1.0)
+    k = min(k, n)
+    found = index.search(q, min(n, k * OVERSAMPLE), threads=1)
+    candidates = np.sort(np.asarray(found.keys, dtype=np.int64))  # in file order, for the mmap
+    if len(candidates) < k:  # the graph found too few: never fewer results than asked
+        return nearest(collection.unit_vectors(), query, k)
+    scores = normalise(collection.vectors[candidates]) @ q
+    best = np.argsort(-scores, kind="stable")[:k]
+    return candidates[best], scores[best]
+
+
+# -- building --
+
+
+class BuildCancelled(Exception):
+    """The build was stopped; nothing was written."""
+
+
+def build_index(
+    collection: Collection,
+    *,
+    threads: int = BUILD_THREADS,
+    cancelled: Callable[[], bool] = lambda: False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Build and save the collection's index (blocking: a task's work). Returns its path.
+
+    Rows are normalised and added a chunk at a time from the memory-mapped vectors, so the
+    build holds one chunk beside the index, never a second copy of the whole matrix.
+    """
+    from usearch.index import Index, MetricKind
+
+    path = index_path(collection)
+    if path is None:
+        raise ValueError("This collection has no folder or no rows: it has nothing to index.")
+    vectors = collection.vectors
+    n, dim = vectors.shape
+    index = Index(
+        ndim=dim, metric=MetricKind.IP, dtype=INDEX_DTYPE,
+        connectivity=CONNECTIVITY, expansion_add=EXPANSION_ADD,
+    )  # fmt: skip
+    for start in range(0, n, BUILD_CHUNK):
+        if cancelled():
+            raise BuildCancelled
+        stop = min(n, start + BUILD_CHUNK)
+        index.add(np.arange(start, stop), normalise(vectors[start:stop]), threads=threads)
+        if progress is not None:
+            progress(stop, n)
+    if cancelled():
+        raise BuildCancelled
+    temp = path.with_name(f".{path.name}-{uuid.uuid4().hex}")
+    index.save(os.fspath(temp))
+    index.reset()
+    os.replace(temp, path)
+    _forget_other_indexes(path)
+    return path
+
+
+def _forget_other_indexes(kept: Path) -> None:
+    """Remove the collection's indexes of earlier versions: nothing would open them again."""
+    for other in kept.parent.glob(f"{INDEX_PREFIX}*{INDEX_SUFFIX}"):
+        if other != kept:
+            _close(other)
+            with contextlib.suppress(FileNotFoundError):
+                other.unlink()
+
+
+class IndexBuild(Task):
+    """Builds one version of a collection's search index; `key` is (collection, index file)."""
+
+    kind = "search-index"
+
+    def __init__(self, collection: Collection, *, owner: str = LOCAL_OWNER) -> None:
+        path = index_path(collection)
+        assert path is not None
+        super().__init__(
+            owner=owner,
+            label=f"{collection.info.name}: search index",
+            key=_task_key(collection),
+            origin="embeddings",
+        )
+        self._collection: Collection | None = collection
+        self._rows = (0, len(collection.vectors))
+        self.error: str | None = None
+
+    def start(self) -> IndexBuild:
+        start_thread(self, self._work)
+        return self
+
+    def progress(self) -> Progress:
+        status = self.status
+        if status is TaskState.FAILED:
+            return Progress(status, f"The search index failed: {self.error}")
+        if status is not TaskState.RUNNING:
+            return Progress(status, "Search index stored.")
+        done, total = self._rows
+        return Progress(
+            status,
+            f"Building the search index… {done:,} / {total:,} rows · {self.elapsed():.0f} s",
+            done / total if total else None,
+        )
+
+    def _step(self, done: int, total: int) -> None:
+        self._rows = (done, total)
+        self.changed()
+
+    def _work(self) -> None:
+        try:
+            assert self._collection is not None
+            build_index(self._collection, cancelled=lambda: self.done, progress=self._step)
+        except BuildCancelled:
+            pass  # cancel() has set the state already
+        except Exception as exc:
+            self.error = str(exc) or type(exc).__name__
+            self.finish(TaskState.FAILED)
+        else:
+            self.finish(TaskState.DONE)
+        finally:
+            self._collection = None  # the page holds the collection; the task no longer needs it
+
+
+def ensure_index(
+    collection: Collection, *, tasks: TaskRegistry | None = None, owner: str = LOCAL_OWNER
+) -> IndexBuild | None:
+    """Start building the collection's index in the background when it wants one and has
+    none (once: a running or finished build is returned, a failed one started again)."""
+    if not wants_index(collection) or has_index(collection):
+        return None
+    build = (tasks or registry()).start_once(
+        IndexBuild.kind,
+        _task_key(collection),
+        lambda: IndexBuild(collection, owner=owner).start(),
+    )
+    assert isinstance(build, IndexBuild)
+    return build
+
+
+def _task_key(collection: Collection) -> str:
+    path = index_path(collection)
+    return f"{collection.info.id}:{path.name if path else ''}"
+
+
+# -- open indexes --
+
+_open: OrderedDict[Path, object] = OrderedDict()
+_open_lock = threading.Lock()
+
+
+def _open_index(path: Path | None):
+    """The saved index at `path`, memory-mapped (kept open for the next query), or None."""
+    if path is None:
+        return None
+    with _open_lock:
+        if path in _open:
+            _open.move_to_end(path)
+            return _open[path]
+    if not path.exists():
+        return None
+    from usearch.index import Index
+
+    try:
+        index = Index.restore(os.fspath(path), view=True)
+    except (OSError, RuntimeError, ValueError):
+        index = None
+    if index is None:  # a damaged file: brute force answers, and the next build writes it again
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return None
+    index.expansion_search = EXPANSION_SEARCH
+    with _open_lock:
+        _open[path] = index
+        while len(_open) > KEEP_OPEN:
+            _open.popitem(last=False)
+    return index
+
+
+def _close(path: Path) -> None:
+    with _open_lock:
+        _open.pop(path, None)
+
+
+def open_index_count() -> int:
+    """How many indexes are open (tests: the cache stays bounded)."""
+    with _open_lock:
+        return len(_open)
