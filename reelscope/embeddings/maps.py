@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reelscope.embeddings.search_index import nearest_rows
-from reelscope.embeddings.store import Collection, EmbeddingStore
+from reelscope.embeddings.store import Collection, EmbeddingStore, normalise
 from reelscope.projection import (
     Projection,
     ProjectionParams,
@@ -238,6 +238,8 @@ def query_collection(
 
 
 def similarity_matrix(collection: Collection, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
-    """Cosine similarities of rows_a × rows_b (e.g. texts × video segments, for a heatmap)."""
-    unit = collection.unit_vectors()
-    return unit[np.asarray(rows_a)] @ unit[np.asarray(rows_b)].T
+    """Cosine similarities of rows_a × rows_b (e.g. texts × video segments, for a heatmap).
+    Only those rows are normalised: the whole matrix is gigabytes at a million rows."""
+    a = normalise(collection.vectors[np.asarray(rows_a, dtype=np.int64)])
+    b = normalise(collection.vectors[np.asarray(rows_b, dtype=np.int64)])
+    return a @ b.T

@@ -1,8 +1,8 @@
 """Nearest rows of a collection at any size: an approximate index, re-ranked exactly.
 
 `nearest_rows` is the one place that decides how a query is answered:
-- below `BRUTE_FORCE_BELOW` rows, or while no index is built yet, by brute force (numpy over
-  every unit vector: reelscope.projection.nearest);
+- below `BRUTE_FORCE_BELOW` rows (5k), or while no index is built yet, by brute force (every
+  row's exact cosine, a chunk at a time: `brute_force`);
 - otherwise by a usearch HNSW index of the unit vectors (inner product, stored as float16):
   it proposes `k * OVERSAMPLE` candidates, whose cosines are then computed exactly from the
   collection's own vectors, so the scores a user sees are exact and only the candidate set is
@@ -12,7 +12,8 @@ The index is a file beside the collection's vectors, named by the collection's c
 and the index's build parameters: a changed collection (or a change of parameters here) never
 opens a stale index; it is answered by brute force until its own index is built. Building
 takes minutes at 100k+ rows on two cores, so it is a task (`IndexBuild`, started by
-`ensure_index`), never a page's wait. Saved indexes are opened memory-mapped (usearch's view):
+`ensure_index`; usearch releases the GIL while it adds, so the server's sessions go on), never
+a page's wait. Saved indexes are opened memory-mapped (usearch's view):
 a collection's index costs page cache, not the server's memory.
 """
 
@@ -31,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from reelscope.embeddings.store import Collection, normalise
-from reelscope.projection import nearest
+from reelscope.projection import top_k, unit_query
 from reelscope.tasks import (
     LOCAL_OWNER,
     Progress,
@@ -42,17 +43,21 @@ from reelscope.tasks import (
     start_thread,
 )
 
-# Measured on this machine (2 cores, shared), 1408-d, bench/search_index.py and the figures
-# in its docstring: brute force costs ~0.4 ms per 1k rows (76 ms at 200k), an index query
-# ~0.6–1.5 ms at any size here; the two cross near 3k rows. Below 20k rows brute force is
-# still under 10 ms — nobody waits for it — while an index would cost a build task and a file
-# per collection edit. So the index is used from 20k rows on.
-BRUTE_FORCE_BELOW = 20_000
+# Where the index starts to pay, measured on this machine (2 cores, load average ~5 from other
+# work; 1408-d, k=10, median of 10 queries). A query as the page runs it (a fresh Collection
+# per script run: brute force normalises every row first) took, brute force / index with its
+# re-rank: 5k rows 27-42 / 0.8-2.4 ms, 10k 54-98 / 1.0-1.2 ms, 20k 103-117 / 1.4-2.8 ms,
+# 50k 261-422 / 2.3-3.4 ms (two runs); at 200k (bench/search_index.py) 35 ms over an already
+# normalised matrix against 1.9 ms. The index is faster from the smallest size measured, but
+# below 5k rows brute force stays within a few tens of ms, which nobody notices, while an index
+# would cost a build (~1 s at 5k) after every change of a collection still being filled.
+BRUTE_FORCE_BELOW = 5_000
 OVERSAMPLE = 4  # candidates per result asked of the index: the exact re-rank picks among them
 INDEX_DTYPE = "f16"  # half the file of f32; recall after the re-rank is the same (measured)
 CONNECTIVITY = 16  # HNSW's M: usearch's default
 EXPANSION_ADD = 64  # efConstruction: half usearch's default 128, half the build time
 EXPANSION_SEARCH = 256  # ef: text queries sit far from the rows they match (measured)
+SCAN_CHUNK = 16_384  # rows brute force normalises at once (90 MB at 1408-d)
 BUILD_CHUNK = 8192  # rows normalised and added at once: the cancel check and progress step
 BUILD_THREADS = 1  # the server keeps the other core: a build never slows a page
 INDEX_PREFIX = "search-"
@@ -99,19 +104,28 @@ def nearest_rows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row ids and exact cosine similarities of the k nearest rows, best first."""
     n = len(collection.vectors)
+    q = unit_query(query)
     index = _index_for(collection)
     if index is None or k <= 0:
-        return nearest(collection.unit_vectors(), query, k)
-    q = np.asarray(query, dtype=np.float32).ravel()
-    q = q / (np.linalg.norm(q) or 1.0)
+        return brute_force(collection.vectors, q, k)
     k = min(k, n)
     found = index.search(q, min(n, k * OVERSAMPLE), threads=1)
     candidates = np.sort(np.asarray(found.keys, dtype=np.int64))  # in file order, for the mmap
     if len(candidates) < k:  # the graph found too few: never fewer results than asked
-        return nearest(collection.unit_vectors(), query, k)
-    scores = normalise(collection.vectors[candidates]) @ q
-    best = np.argsort(-scores, kind="stable")[:k]
-    return candidates[best], scores[best]
+        return brute_force(collection.vectors, q, k)
+    rows, scores = top_k(normalise(collection.vectors[candidates]) @ q, k)
+    return candidates[rows], scores
+
+
+def brute_force(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's exact cosine, a chunk of rows normalised at a time: memory stays bounded
+    at any size (a whole unit matrix is 5.6 GB at a million rows), nothing is cached."""
+    q = unit_query(query)
+    scores = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), SCAN_CHUNK):
+        chunk = vectors[start : start + SCAN_CHUNK]
+        scores[start : start + len(chunk)] = normalise(chunk) @ q
+    return top_k(scores, k)
 
 
 # -- building --
@@ -225,19 +239,32 @@ class IndexBuild(Task):
 
 
 def ensure_index(
-    collection: Collection, *, tasks: TaskRegistry | None = None, owner: str = LOCAL_OWNER
+    collection: Collection,
+    *,
+    tasks: TaskRegistry | None = None,
+    owner: str = LOCAL_OWNER,
+    retry: bool = False,
 ) -> IndexBuild | None:
     """Start building the collection's index in the background when it wants one and has
-    none (once: a running or finished build is returned, a failed one started again)."""
+    none. Once: a running or finished build is returned; so is one that failed or was
+    stopped (search goes on by brute force), not started again on every rerun unless `retry`.
+    """
     if not wants_index(collection) or has_index(collection):
         return None
-    build = (tasks or registry()).start_once(
+    tasks = tasks or registry()
+    found = tasks.find(IndexBuild.kind, _task_key(collection))
+    if isinstance(found, IndexBuild) and found.status in _ENDED and not retry:
+        return found
+    build = tasks.start_once(
         IndexBuild.kind,
         _task_key(collection),
         lambda: IndexBuild(collection, owner=owner).start(),
     )
     assert isinstance(build, IndexBuild)
     return build
+
+
+_ENDED = (TaskState.FAILED, TaskState.CANCELLED)
 
 
 def _task_key(collection: Collection) -> str:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from reelscope.embeddings import search_index
-from reelscope.embeddings.maps import query_collection
+from reelscope.embeddings.maps import query_collection, similarity_matrix
 from reelscope.embeddings.search_index import (
     BRUTE_FORCE_BELOW,
     IndexBuild,
@@ -28,7 +28,7 @@ from reelscope.projection import nearest
 from reelscope.tasks import TaskRegistry, TaskState
 from tests.manifold_vectors import DIM, manifold_data, manifold_vectors, text_like
 
-N = BRUTE_FORCE_BELOW  # the smallest collection that is searched by its index
+N = 4 * BRUTE_FORCE_BELOW  # searched by its index
 QUERIES = 100
 
 
@@ -125,7 +125,7 @@ def test_brute_force_below_the_threshold_even_with_an_index_file(tmp_path: Path)
         rows, scores = nearest_rows(collection, q, 10)
         truth, exact = nearest(collection.unit_vectors(), q, 10)
         assert rows.tolist() == truth.tolist()
-        np.testing.assert_array_equal(scores, exact)
+        np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)  # float32 rounding
 
 
 def test_saved_index_is_reopened_by_a_new_store_without_a_build(indexed, monkeypatch):
@@ -209,6 +209,11 @@ def test_a_cancelled_build_writes_nothing(tmp_path: Path, monkeypatch):
     assert build.wait(60) and build.status is TaskState.CANCELLED
     assert not has_index(collection)
     assert not list(collection.folder.glob(".search-*"))  # no temporary file left either
+    tasks = TaskRegistry()
+    tasks.add(build)
+    assert ensure_index(collection, tasks=tasks) is build  # stopped: not started on a rerun
+    again = ensure_index(collection, tasks=tasks, retry=True)
+    assert again is not build and again.wait(60) and has_index(collection)
     store.db.close()
 
 
@@ -239,3 +244,26 @@ def test_a_damaged_index_file_falls_back_to_brute_force(tmp_path: Path, monkeypa
     build = ensure_index(collection, tasks=TaskRegistry())
     assert isinstance(build, IndexBuild) and build.wait(60) and uses_index(collection)
     store.db.close()
+
+
+def test_similarity_matrix_normalises_only_the_rows_it_compares(tmp_path: Path):
+    vectors, _ = manifold_vectors(400, seed=8)
+    store = EmbeddingStore(tmp_path)
+    collection = _collection(store, vectors)
+    texts, segments = np.array([5, 3, 300]), np.array([0, 399, 7, 7])
+    similarity = similarity_matrix(collection, texts, segments)
+    unit = normalise(vectors)
+    np.testing.assert_allclose(similarity, unit[texts] @ unit[segments].T, atol=1e-6)
+    assert collection._unit is None  # the whole unit matrix was never made
+    store.db.close()
+
+
+@pytest.mark.parametrize(("n", "k"), [(0, 5), (1, 5), (16, 16), (17, 5), (100, 10), (100, 200)])
+def test_brute_force_in_chunks_equals_one_pass(monkeypatch, n, k):
+    monkeypatch.setattr(search_index, "SCAN_CHUNK", 16)
+    vectors = np.random.default_rng(n).normal(size=(n, 32)).astype(np.float32)
+    query = np.random.default_rng(99).normal(size=32)
+    rows, scores = search_index.brute_force(vectors, query, k)
+    truth, exact = nearest(normalise(vectors), query, k)
+    assert rows.tolist() == truth.tolist()
+    np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)
