@@ -2,7 +2,7 @@
 
 `nearest_rows` is the one place that decides how a query is answered:
 - below `BRUTE_FORCE_BELOW` rows (5k), or while no index is built yet, by brute force (every
-  row's exact cosine, a chunk at a time: `brute_force`);
+  row's exact cosine; above ~190k rows a chunk at a time, so memory stays bounded);
 - otherwise by a usearch HNSW index of the unit vectors (inner product, stored as float16):
   it proposes `k * OVERSAMPLE` candidates, whose cosines are then computed exactly from the
   collection's own vectors, so the scores a user sees are exact and only the candidate set is
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from reelscope.embeddings.store import Collection, normalise
-from reelscope.projection import top_k, unit_query
+from reelscope.projection import nearest, top_k, unit_query
 from reelscope.tasks import (
     LOCAL_OWNER,
     Progress,
@@ -57,6 +57,7 @@ INDEX_DTYPE = "f16"  # half the file of f32; recall after the re-rank is the sam
 CONNECTIVITY = 16  # HNSW's M: usearch's default
 EXPANSION_ADD = 64  # efConstruction: half usearch's default 128, half the build time
 EXPANSION_SEARCH = 256  # ef: text queries sit far from the rows they match (measured)
+UNIT_MATRIX_MAX_BYTES = 1 << 30  # ~190k rows at 1408-d; a 1M collection's would be 5.6 GB
 SCAN_CHUNK = 16_384  # rows brute force normalises at once (90 MB at 1408-d)
 BUILD_CHUNK = 8192  # rows normalised and added at once: the cancel check and progress step
 BUILD_THREADS = 1  # the server keeps the other core: a build never slows a page
@@ -107,14 +108,22 @@ def nearest_rows(
     q = unit_query(query)
     index = _index_for(collection)
     if index is None or k <= 0:
-        return brute_force(collection.vectors, q, k)
+        return _brute_force(collection, q, k)
     k = min(k, n)
     found = index.search(q, min(n, k * OVERSAMPLE), threads=1)
     candidates = np.sort(np.asarray(found.keys, dtype=np.int64))  # in file order, for the mmap
     if len(candidates) < k:  # the graph found too few: never fewer results than asked
-        return brute_force(collection.vectors, q, k)
+        return _brute_force(collection, q, k)
     rows, scores = top_k(normalise(collection.vectors[candidates]) @ q, k)
     return candidates[rows], scores
+
+
+def _brute_force(collection: Collection, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Over the collection's unit matrix (made once per opened Collection, reused by its next
+    queries) while it is small enough to keep; chunk by chunk, keeping nothing, above."""
+    if collection.vectors.size * 4 <= UNIT_MATRIX_MAX_BYTES:
+        return nearest(collection.unit_vectors(), q, k)
+    return brute_force(collection.vectors, q, k)
 
 
 def brute_force(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

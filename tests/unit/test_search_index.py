@@ -267,3 +267,18 @@ def test_brute_force_in_chunks_equals_one_pass(monkeypatch, n, k):
     truth, exact = nearest(normalise(vectors), query, k)
     assert rows.tolist() == truth.tolist()
     np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)
+
+
+def test_a_large_collection_without_its_index_is_scanned_in_chunks(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(search_index, "UNIT_MATRIX_MAX_BYTES", 0)  # as a 1M collection is
+    monkeypatch.setattr(search_index, "SCAN_CHUNK", 100)
+    vectors, queries = manifold_vectors(1000, queries=3, seed=10)
+    store = EmbeddingStore(tmp_path)
+    collection = _collection(store, vectors)
+    for q in queries:
+        rows, scores = nearest_rows(collection, q, 10)
+        truth, exact = nearest(normalise(vectors), q, 10)
+        assert rows.tolist() == truth.tolist()
+        np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)
+    assert collection._unit is None  # no whole unit matrix was made or kept
+    store.db.close()
