@@ -90,7 +90,7 @@ if info is not None:
     else:
         # A large collection's search index builds in the background (the Running list shows
         # it); queries are answered by brute force until it is stored.
-        ensure_index(collection, tasks=resources.tasks(), owner=resources.owner())
+        ensure_index(collection, store=store, tasks=resources.tasks(), owner=resources.owner())
         controls = st.columns([2, 2, 3])
         color_by = (
             controls[0].segmented_control("Colour by", COLOR_BY, default="kind", key="emb.color_by")

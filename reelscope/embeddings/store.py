@@ -482,6 +482,27 @@ class EmbeddingStore:
                 self.copies.fetch(prefix + name, folder / name)
         _write_atomically(marker, info.content_hash.encode())
 
+    def put_version_file(self, collection_id: str, version: str, path: Path) -> None:
+        """With a bucket, a file made from one version of the collection (its search index)
+        goes beside that version's vectors there, and is deleted with them."""
+        if self.copies is not None:
+            with _explained("could not be written to the bucket"):
+                self.copies.put_file(path, _object_prefix(collection_id, version) + path.name)
+
+    def fetch_version_file(self, collection_id: str, version: str, target: Path) -> bool:
+        """With a bucket, that file as an instance stored it, written to `target`; False when
+        there is none (or no bucket, or the bucket refuses): then it is made here."""
+        if self.copies is None:
+            return False
+        name = _object_prefix(collection_id, version) + target.name
+        try:
+            if self.copies.size(name) is None:
+                return False
+            self.copies.fetch(name, target)
+        except StagingError:
+            return False
+        return True
+
     # -- projections --
 
     def load_projection(
