@@ -187,12 +187,13 @@ def build_index(
     index.save(os.fspath(temp))
     index.reset()
     os.replace(temp, path)
-    _forget_other_indexes(path)
     return path
 
 
 def _forget_other_indexes(kept: Path) -> None:
-    """Remove the collection's indexes of earlier versions: nothing would open them again."""
+    """Remove the collection's indexes of other versions: nothing would open them again. (Not
+    at the end of a build: a build of an earlier version that ends later would remove the
+    current one's.)"""
     for other in kept.parent.glob(f"{INDEX_PREFIX}*{INDEX_SUFFIX}"):
         if other != kept:
             _close(other)
@@ -268,7 +269,6 @@ class IndexBuild(Task):
         if self._store is not None:
             self.fetched = self._store.fetch_version_file(info.id, info.content_hash, path)
             if self.fetched:
-                _forget_other_indexes(path)
                 return
         build_index(collection, cancelled=lambda: self.done, progress=self._step)
         if self._store is not None:  # for the other instances, and this one once recycled
@@ -286,11 +286,19 @@ def ensure_index(
     """Start building the collection's index in the background when it wants one and has
     none (with `store`'s bucket: fetching it when another instance built it). Once: a running
     or finished build is returned; so is one that failed or was stopped (search goes on by
-    brute force), not started again on every rerun unless `retry`.
+    brute force), not started again on every rerun unless `retry`. Builds and files of the
+    collection's other versions are stopped and removed.
     """
-    if not wants_index(collection) or has_index(collection):
+    path = index_path(collection)
+    if path is None:
         return None
     tasks = tasks if tasks is not None else registry()  # an empty registry is falsy
+    for other in tasks.tasks(kind=IndexBuild.kind, live=True):
+        if other.key != _task_key(collection) and other.key.startswith(f"{collection.info.id}:"):
+            other.cancel()  # an earlier version's: its index would never be opened
+    if not wants_index(collection) or has_index(collection):
+        _forget_other_indexes(path)
+        return None
     found = tasks.find(IndexBuild.kind, _task_key(collection))
     if isinstance(found, IndexBuild) and found.status in _ENDED and not retry:
         return found

@@ -161,8 +161,29 @@ def test_a_changed_collection_never_uses_the_old_index(tmp_path: Path, monkeypat
     rows, scores = nearest_rows(changed, queries[0], 3)
     assert rows[0] == len(vectors) and scores[0] == pytest.approx(1.0, abs=1e-6)
     new = build_index(changed)
-    assert uses_index(changed) and not old.exists() and new.exists()
+    assert uses_index(changed) and new.exists()
     assert nearest_rows(changed, queries[0], 3)[0][0] == len(vectors)
+    assert ensure_index(changed, tasks=TaskRegistry()) is None
+    assert not old.exists()  # the page's next look removes the old version's file
+
+
+def test_a_build_of_an_earlier_version_is_stopped_and_never_removes_the_current_index(
+    tmp_path: Path, monkeypatch
+):
+    monkeypatch.setattr(search_index, "BRUTE_FORCE_BELOW", 1000)
+    vectors, queries = manifold_vectors(2000, queries=1, seed=12)
+    store = EmbeddingStore(tmp_path)
+    first = _collection(store, vectors)
+    store.add(first.info.id, _rows(1, first=len(vectors)), queries)
+    second = store.open(first.info.id)
+    tasks = TaskRegistry()
+    stale = IndexBuild(first)
+    tasks.add(stale)  # as if still building when the collection changed (not started)
+    current = ensure_index(second, tasks=tasks)
+    assert stale.status is TaskState.CANCELLED
+    assert current is not None and current.wait(60) and uses_index(second)
+    build_index(first)  # an earlier version's build that ends after the current one
+    assert has_index(second) and uses_index(second)
     store.db.close()
 
 
