@@ -68,6 +68,9 @@ UNIT_MATRIX_MAX_BYTES = 1 << 30  # ~190k rows at 1408-d; a 1M collection's would
 SCAN_CHUNK = 16_384  # rows brute force normalises at once (90 MB at 1408-d)
 BUILD_CHUNK = 8192  # rows normalised and added at once: the cancel check and progress step
 BUILD_THREADS = 1  # of two cores: the server keeps the other one for its sessions
+# The build's thread (and usearch's, which inherit it) yields the CPU to the server's sessions,
+# as UMAP's worker does (nice 19: the same, so a map fit and a build share what is left).
+BUILD_NICENESS = 19
 INDEX_PREFIX = "search-"
 INDEX_SUFFIX = ".usearch"
 KEEP_OPEN = 4  # indexes kept open (memory-mapped) across queries, most recently used
@@ -250,6 +253,8 @@ class IndexBuild(Task):
         self.changed()
 
     def _work(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # no per-thread nice: the same, unniced
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BUILD_NICENESS)
         try:
             assert self._collection is not None
             self._fetch_or_build(self._collection)

@@ -5,6 +5,8 @@ against video segments (far from every row: the modality gap)."""
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -225,9 +227,18 @@ def test_a_cancelled_build_writes_nothing(tmp_path: Path, monkeypatch):
     store = EmbeddingStore(tmp_path)
     collection = _collection(store, vectors)
     build = IndexBuild(collection)
-    build._step = lambda done, total: build.cancel()  # Stop pressed after the first chunk
+    server = os.getpriority(os.PRIO_PROCESS, 0)
+    niceness = []
+
+    def stop_after_the_first_chunk(done: int, total: int) -> None:  # as Stop pressed then
+        niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        build.cancel()
+
+    build._step = stop_after_the_first_chunk
     build.start()
     assert build.wait(60) and build.status is TaskState.CANCELLED
+    assert niceness == [search_index.BUILD_NICENESS]  # it ran below the server's sessions
+    assert os.getpriority(os.PRIO_PROCESS, 0) == server  # the test's own thread is as it was
     assert not has_index(collection)
     assert not list(collection.folder.glob(".search-*"))  # no temporary file left either
     tasks = TaskRegistry()
