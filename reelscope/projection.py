@@ -147,7 +147,7 @@ def unit_query(query: np.ndarray) -> np.ndarray:
 
 
 def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and values of the k highest scores, highest first (ties in index order)."""
+    """Indices and values of the k highest scores, highest first."""
     k = min(k, scores.shape[0])
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)

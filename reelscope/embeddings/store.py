@@ -8,6 +8,8 @@ Layout under `<data_dir>/embeddings/`:
 - `collections/<id>/vectors.npy`: the collection's (n, d) float32 matrix, memory-mapped on
   open, so a collection of 50k × 1408 reopens in milliseconds (see bench/map_open.py);
 - `collections/<id>/projection-<key>.npy`: stored map coordinates;
+- `collections/<id>/search-<content hash>-<params>.usearch`: its search index
+  (reelscope/embeddings/search_index.py; with a bucket, also beside that version there);
 - `blobs/<sha256>`: uploaded bytes the collections refer to.
 
 Why .npy for collections and blobs for the cache: a map needs the whole matrix at once (one
