@@ -27,6 +27,7 @@ MODULES = (
     "first_map",
     "map_prefetch",
     "query",
+    "search_index",  # issue 16
     "embed_job",
     # history (issue 9)
     "store_overhead",

@@ -20,6 +20,7 @@ from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.jobs import start_job
 from reelscope.embeddings.maps import map_for
 from reelscope.embeddings.models import EMBEDDING_MODELS
+from reelscope.embeddings.search_index import ensure_index
 from reelscope.projection import ProjectionParams, place_query
 
 app_frame.run_through_entrypoint()
@@ -87,6 +88,9 @@ if info is not None:
     if not len(collection.rows):
         st.caption("This collection has no vectors yet.")
     else:
+        # A large collection's search index builds in the background (the Running list shows
+        # it); queries are answered by brute force until it is stored.
+        ensure_index(collection, store=store, tasks=resources.tasks(), owner=resources.owner())
         controls = st.columns([2, 2, 3])
         color_by = (
             controls[0].segmented_control("Colour by", COLOR_BY, default="kind", key="emb.color_by")

@@ -138,9 +138,16 @@ def nearest(
     unit_vectors: np.ndarray, query: np.ndarray, k: int = 10
 ) -> tuple[np.ndarray, np.ndarray]:
     """Row ids and cosine similarities of the k nearest rows, best first (full space)."""
+    return top_k(unit_vectors @ unit_query(query), k)
+
+
+def unit_query(query: np.ndarray) -> np.ndarray:
     q = np.asarray(query, dtype=np.float32).ravel()
-    q = q / (np.linalg.norm(q) or 1.0)
-    scores = unit_vectors @ q
+    return q / (np.linalg.norm(q) or 1.0)
+
+
+def top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the k highest scores, highest first."""
     k = min(k, scores.shape[0])
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)

@@ -37,6 +37,7 @@ _KIND_NAMES = {
     "run": "Run",
     "embed-job": "Embedding job",
     "map-fit": "Map",
+    "search-index": "Search index",
     "shot-cuts": "Shot cuts",
     "staging": "Upload",
 }

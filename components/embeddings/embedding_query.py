@@ -19,7 +19,7 @@ import streamlit as st
 from components.common import resources
 from reelscope.catalog import MediaFacts
 from reelscope.embeddings.items import EmbeddingError, item_from_source
-from reelscope.embeddings.maps import query_collection
+from reelscope.embeddings.maps import query_collection, similarity_matrix
 from reelscope.embeddings.models import Embedder
 from reelscope.embeddings.queries import query_vector
 from reelscope.embeddings.store import Collection, VectorCache
@@ -147,8 +147,7 @@ def heatmap(key: str, collection: Collection) -> None:
     if not len(texts) or not len(segments):
         st.caption("The heatmap needs at least one text and one video segment in the collection.")
         return
-    unit = collection.unit_vectors()
-    similarity = unit[texts] @ unit[segments].T
+    similarity = similarity_matrix(collection, texts, segments)
     figure = go.Figure(
         go.Heatmap(
             z=similarity,

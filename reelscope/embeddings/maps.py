@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reelscope.embeddings.store import Collection, EmbeddingStore
+from reelscope.embeddings.search_index import nearest_rows
+from reelscope.embeddings.store import Collection, EmbeddingStore, normalise
 from reelscope.projection import (
     Projection,
     ProjectionParams,
-    nearest,
     pca_preview,
     place_query,
     project,
@@ -227,16 +227,19 @@ class QueryResult:
 def query_collection(
     collection: Collection, vector: np.ndarray, k: int = 10, coords: np.ndarray | None = None
 ) -> QueryResult:
-    """Rank rows by cosine similarity to `vector` (full space) and place it on the map."""
+    """Rank rows by cosine similarity to `vector` (full space: exact scores, by an index at
+    scale, see search_index.nearest_rows) and place it on the map."""
     if vector.shape[-1] != collection.info.dimension:
         size = collection.info.dimension
         raise ValueError(f"The query has {vector.shape[-1]} dimensions; the collection {size}.")
-    idx, scores = nearest(collection.unit_vectors(), vector, k)
+    idx, scores = nearest_rows(collection, vector, k)
     point = place_query(coords, idx, scores) if coords is not None and len(coords) else None
     return QueryResult(idx, scores, point)
 
 
 def similarity_matrix(collection: Collection, rows_a: np.ndarray, rows_b: np.ndarray) -> np.ndarray:
-    """Cosine similarities of rows_a × rows_b (e.g. texts × video segments, for a heatmap)."""
-    unit = collection.unit_vectors()
-    return unit[np.asarray(rows_a)] @ unit[np.asarray(rows_b)].T
+    """Cosine similarities of rows_a × rows_b (e.g. texts × video segments, for a heatmap).
+    Only those rows are normalised: the whole matrix is gigabytes at a million rows."""
+    a = normalise(collection.vectors[np.asarray(rows_a, dtype=np.int64)])
+    b = normalise(collection.vectors[np.asarray(rows_b, dtype=np.int64)])
+    return a @ b.T

@@ -8,6 +8,8 @@ Layout under `<data_dir>/embeddings/`:
 - `collections/<id>/vectors.npy`: the collection's (n, d) float32 matrix, memory-mapped on
   open, so a collection of 50k × 1408 reopens in milliseconds (see bench/map_open.py);
 - `collections/<id>/projection-<key>.npy`: stored map coordinates;
+- `collections/<id>/search-<content hash>-<params>.usearch`: its search index
+  (reelscope/embeddings/search_index.py; with a bucket, also beside that version there);
 - `blobs/<sha256>`: uploaded bytes the collections refer to.
 
 Why .npy for collections and blobs for the cache: a map needs the whole matrix at once (one
@@ -175,6 +177,7 @@ class Collection:
     rows: RowTable
     vectors: np.ndarray  # (n, d) float32, read-only (memory-mapped)
     blobs: BlobStore
+    folder: Path | None = None  # where its files are (its search index goes beside them)
     _unit: np.ndarray | None = field(default=None, repr=False)
 
     def unit_vectors(self) -> np.ndarray:
@@ -366,7 +369,8 @@ class EmbeddingStore:
             vectors = np.load(vectors_path, mmap_mode="r")
         else:
             vectors = np.zeros((0, info.dimension), dtype=np.float32)
-        return Collection(info, self._rows(collection_id), vectors, self.blobs)
+        folder = self._folder(collection_id)
+        return Collection(info, self._rows(collection_id), vectors, self.blobs, folder)
 
     def _rows(self, collection_id: str) -> RowTable:
         """The rows from their Arrow copy (~20 ms at 50k), else from SQLite (the record)."""
@@ -479,6 +483,27 @@ class EmbeddingStore:
             for name in (VECTORS_FILE, ROWS_FILE):
                 self.copies.fetch(prefix + name, folder / name)
         _write_atomically(marker, info.content_hash.encode())
+
+    def put_version_file(self, collection_id: str, version: str, path: Path) -> None:
+        """With a bucket, a file made from one version of the collection (its search index)
+        goes beside that version's vectors there, and is deleted with them."""
+        if self.copies is not None:
+            with _explained("could not be written to the bucket"):
+                self.copies.put_file(path, _object_prefix(collection_id, version) + path.name)
+
+    def fetch_version_file(self, collection_id: str, version: str, target: Path) -> bool:
+        """With a bucket, that file as an instance stored it, written to `target`; False when
+        there is none (or no bucket, or the bucket refuses): then it is made here."""
+        if self.copies is None:
+            return False
+        name = _object_prefix(collection_id, version) + target.name
+        try:
+            if self.copies.size(name) is None:
+                return False
+            self.copies.fetch(name, target)
+        except StagingError:
+            return False
+        return True
 
     # -- projections --
 

@@ -506,3 +506,34 @@ def test_the_open_collection_stays_open_while_rows_land_in_it(connected, vertex)
     assert opened(app).startswith("Growing"), "still open"
     assert app.selectbox(key="emb.open").options == labels
     assert "3 rows" in texts(app.caption)
+
+
+def test_a_large_collection_gets_its_search_index_in_the_background(connected, vertex):
+    from reelscope.embeddings import search_index
+    from reelscope.embeddings.store import EmbeddingStore, NewRow
+
+    app = open_page()
+    build(app, snippets=["a red scene", "a blue sea"], name="Large")
+    store = EmbeddingStore(connected.data_dir)
+    info = next(c for c in store.collections() if c.name == "Large")
+    many = search_index.BRUTE_FORCE_BELOW
+    filler = np.random.default_rng(0).normal(size=(many, info.dimension)).astype(np.float32)
+    rows = [NewRow(kind="text", label=f"filler {i}", source="filler", source_key=f"filler {i}")
+            for i in range(many)]  # fmt: skip
+    store.add(info.id, rows, filler)
+    app.run()  # the page sees the new version: its index builds in the background
+    assert not app.exception, app.exception
+    collection = store.open(info.id)
+    builds = [t for t in registry().tasks(kind=search_index.IndexBuild.kind)
+              if t.key.startswith(f"{info.id}:")]  # fmt: skip
+    assert len(builds) == 1, "one build, for the current version"
+    assert builds[0].wait(120) and builds[0].progress().text == "Search index stored."
+    assert search_index.uses_index(collection)
+
+    app.text_input(key="emb.query.text").input("a blue sea")
+    app.button(key="emb.query.search").click().run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert table["what"].iloc[0] == "text · a blue sea"
+    assert table["score"].iloc[0] == pytest.approx(1.0, abs=1e-3)
+    store.db.close()

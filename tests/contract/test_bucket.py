@@ -25,13 +25,14 @@ from reelscope.bucket_copies import BucketCopies
 from reelscope.catalog import MediaFacts, load_catalog
 from reelscope.database import sqlite_url
 from reelscope.direct_upload import UploadSession, finish_upload
+from reelscope.embeddings import search_index
 from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.store import IMPORTED_MODEL, EmbeddingStore, NewRow
 from reelscope.library import MediaLibrary, library_dir
 from reelscope.media import SourceError
 from reelscope.settings import Settings
 from reelscope.storage import StagingError
-from reelscope.tasks import LOCAL_OWNER
+from reelscope.tasks import LOCAL_OWNER, TaskRegistry
 from reelscope.vertex import make_storage_client
 
 KEY = media_server.link_key("test secret")
@@ -359,3 +360,31 @@ class _Ref:
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_search_index_built_on_a_is_fetched_by_b_and_goes_with_its_version(
+    stores, client, bucket, monkeypatch
+):
+    monkeypatch.setattr(search_index, "BRUTE_FORCE_BELOW", 50)
+    a, b = stores("a"), stores("b")
+    info = a.create("Films", IMPORTED_MODEL, 16)
+    vectors = np.random.default_rng(0).normal(size=(60, 16)).astype(np.float32)
+    a.add(info.id, [NewRow(kind="text", label=f"t{i}", source="s", source_key=f"k{i}")
+                    for i in range(60)], vectors)  # fmt: skip
+    built = search_index.ensure_index(a.open(info.id), store=a, tasks=TaskRegistry())
+    assert built is not None and built.wait(60), built.progress().text
+    assert built.progress().text == "Search index stored."
+    version = a.info(info.id).content_hash
+    indexes = {n for n in bucket_names(client, bucket) if "/search-" in n}
+    assert len(indexes) == 1 and f"/{version}/search-" in indexes.pop()
+
+    on_b = b.open(info.id)
+    fetched = search_index.ensure_index(on_b, store=b, tasks=TaskRegistry())
+    assert fetched is not None and fetched.wait(60), fetched.progress().text
+    assert fetched.progress().text == "Search index fetched from the bucket."
+    assert search_index.uses_index(on_b)
+    query = vectors[7]
+    assert search_index.nearest_rows(on_b, query, 3)[0][0] == 7
+
+    a.add(info.id, rows("another"), np.ones((1, 16), dtype=np.float32))  # a new version
+    assert not {n for n in bucket_names(client, bucket) if "/search-" in n}
