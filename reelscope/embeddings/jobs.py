@@ -319,7 +319,7 @@ def start_job(
         store, embedder, collection_id, items, concurrency, retry or RetryPolicy(),
         label=f"{count} into “{info.name}”", owner=owner, origin=origin,
     )  # fmt: skip
-    (tasks or registry()).add(job)
+    (tasks if tasks is not None else registry()).add(job)
     start_thread(job, job._run)
     return job
 

@@ -124,7 +124,9 @@ def map_for(
         if info.count:
             _save(store, info.id, key, result)
         return MapView(result, final=True, pending=False, note=result.note)
-    fit = _start_fit(tasks or registry(), store, collection, params, key, owner, retry)
+    fit = _start_fit(
+        tasks if tasks is not None else registry(), store, collection, params, key, owner, retry
+    )
     if fit.status in (TaskState.FAILED, TaskState.CANCELLED):
         preview = _preview(store, collection, params.dims)
         why = f"failed: {fit.error}" if fit.error else "was stopped."
@@ -149,7 +151,9 @@ def wait_for_map(
 ) -> bool:
     """Wait for a background fit (tests, benches); True when the stored map is there."""
     key = params.key(collection.info.content_hash)
-    fit = (tasks or registry()).find(MapFit.kind, _task_key(collection.info.id, key))
+    fit = (tasks if tasks is not None else registry()).find(
+        MapFit.kind, _task_key(collection.info.id, key)
+    )
     if fit is not None:
         fit.wait(timeout)
         if isinstance(fit, MapFit) and fit.status is TaskState.FAILED:
