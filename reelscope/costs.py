@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reelscope.catalog import Price
 from reelscope.generation.events import Usage
@@ -26,6 +26,7 @@ NO_PRICE = "No Vertex price is known for this model, so there is no cost."
 NO_OUTPUT_PRICE = "No output price is known for this model: the cost covers input only."
 NO_USAGE = "Vertex AI reported no token usage, so there is no cost."
 PER_MILLION = 1_000_000
+BATCH_TIER = "batch"  # a run's spec.extra["tier"] when a Vertex AI batch job answered it
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,32 @@ def usage_cost(price: Price | None, usage: Usage | None) -> Cost:
         cached_tokens=usage.cached_tokens or 0,
     )
     return cost_of(price, use)
+
+
+def batch_price(price: Price | None) -> Price | None:
+    """The price of the same tokens sent as a Vertex AI batch job (the catalog's batch rates),
+    or None where the catalog has none: a cost at the online price is never passed off as one."""
+    if price is None or price.batch_input_usd_per_mtok is None:
+        return None
+    long = price.long_context
+    if long is not None and long.batch_input_usd_per_mtok is not None:
+        long = replace(
+            long,
+            input_usd_per_mtok=long.batch_input_usd_per_mtok,
+            output_usd_per_mtok=long.batch_output_usd_per_mtok or long.output_usd_per_mtok,
+            cached_input_usd_per_mtok=None,
+        )
+    elif long is not None:
+        return None  # a long prompt's batch rate is unknown
+    return replace(
+        price,
+        input_usd_per_mtok=price.batch_input_usd_per_mtok,
+        output_usd_per_mtok=price.batch_output_usd_per_mtok,
+        input_by_modality={},  # batch rates are given for all input alike
+        cached_input_usd_per_mtok=None,
+        long_context=long,
+        basis=f"{price.basis}, batch rate",
+    )
 
 
 def format_usd(amount: float | None) -> str:

@@ -41,6 +41,8 @@ DEFAULT_LIBRARY_MAX_GB = 20.0
 # the server then copies it into the media library, on an instance whose files count as memory.
 ENV_UPLOAD_MAX_GB = "REELSCOPE_UPLOAD_MAX_GB"
 DEFAULT_UPLOAD_MAX_GB = 2.0
+ENV_BATCH_POLL_S = "REELSCOPE_BATCH_POLL_S"
+DEFAULT_BATCH_POLL_S = 30.0  # a batch job takes minutes to hours: its state is looked at this often
 DEFAULT_EMBEDDING_MODEL = "gemini-embedding-2"  # the model Google's newest API reference lists
 # Who the user is (reelscope/identity.py): "local", one user on this machine; "iap", each
 # request's user verified from Identity-Aware Proxy's signed assertion; or "oidc", a user
@@ -75,6 +77,7 @@ class Settings:
     warm_up_umap: bool = True  # ~45 s of CPU at server start, so the first UMAP map is quick
     library_max_bytes: int = int(DEFAULT_LIBRARY_MAX_GB * 1e9)  # the media library's cap
     upload_max_bytes: int = int(DEFAULT_UPLOAD_MAX_GB * 1e9)  # one direct upload to the bucket
+    batch_poll_s: float = DEFAULT_BATCH_POLL_S  # how often the lab looks at its batch jobs
     # Kept as written (lower-cased): an unknown mode must stop the server, not fall back to
     # "local" and let everyone in as its one user (identity.check_auth_settings says so).
     auth: str = AUTH_LOCAL
@@ -139,6 +142,7 @@ def load_settings(
             _positive_float(read(ENV_LIBRARY_MAX_GB), DEFAULT_LIBRARY_MAX_GB) * 1e9
         ),
         upload_max_bytes=int(_positive_float(read(ENV_UPLOAD_MAX_GB), DEFAULT_UPLOAD_MAX_GB) * 1e9),
+        batch_poll_s=_positive_float(read(ENV_BATCH_POLL_S), DEFAULT_BATCH_POLL_S),
         auth=(read(ENV_AUTH) or AUTH_LOCAL).lower(),
         iap_audience=read(ENV_IAP_AUDIENCE),
         iap_certs_url=read(ENV_IAP_CERTS_URL) or DEFAULT_IAP_CERTS_URL,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.instance import INSTANCE_ID
+from reelscope.store.labs import LabRepo
 from reelscope.store.modes import MODES_FILENAME, ModeStore
 from reelscope.store.prompts import Prompt, PromptRepo, parse_variables
 from reelscope.store.recorder import REPLAY_OF, Recorder
@@ -75,6 +76,7 @@ class Store:
         self.runs = RunRepo(self.db, price_of)
         self.prompts = PromptRepo(self.db)
         self.modes = ModeStore(self.db)
+        self.labs = LabRepo(self.db)
         if modes_file is not None:
             self.modes.import_file(modes_file)
         if not self.db.shared:

@@ -25,6 +25,7 @@ from reelscope.generation.events import Event, is_terminal
 from reelscope.instance import INSTANCE_ID
 from reelscope.runs.replay import REPLAY_OF
 from reelscope.runs.run import Run
+from reelscope.store.labs import record_ttft
 from reelscope.store.liveness import Liveness
 from reelscope.store.runs import RunRepo, status_of
 
@@ -148,6 +149,9 @@ class Recorder:
                     self._repo.append_events(tx, run_id, seen, events)
                     if ended is not None and not new:
                         self._repo.summarise(tx, run_id, run.spec.model_id, *ended)
+                    if state is not None and _lab_cell(run):
+                        record_ttft(tx, run.spec.extra["lab"], run.spec.extra.get("cell", ""),
+                                    state.time_to_first_token)  # fmt: skip
             except Exception:  # a full disk, a lock held too long: retry, never lose the worker
                 _LOGGER.exception("Could not keep events of run %s; retrying", run_id)
                 failed[run_id] = (run, heard_at)
@@ -159,6 +163,11 @@ class Recorder:
                 if done:
                     del self._written[run_id]
         return failed
+
+
+def _lab_cell(run: Run) -> bool:
+    """A lab's online cell (not a replay of one, which is a run of its own)."""
+    return "lab" in run.spec.extra and REPLAY_OF not in run.spec.extra
 
 
 def _flush_at_exit(ref: weakref.ref) -> None:

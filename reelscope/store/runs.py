@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from reelscope.catalog import Price
-from reelscope.costs import usage_cost
+from reelscope.costs import BATCH_TIER, batch_price, usage_cost
 from reelscope.database import SQLITE, Session, SharedDatabase
 from reelscope.generation.events import Event, TextDelta, Thought, from_record, to_record
 from reelscope.generation.state import RunState
@@ -219,7 +219,7 @@ class RunRepo:
                "app_version": app_version, "origin": origin, "owner": owner,
                "instance": instance, "heartbeat_at": time.time() if instance else None}  # fmt: skip
         if ended is not None:
-            row |= self._summary(spec.model_id, *ended)
+            row |= self._summary(spec.model_id, *ended, tier=spec.extra.get("tier"))
         columns = ", ".join(row)
         tx.execute(f"INSERT INTO runs ({columns}) VALUES (:{columns.replace(', ', ', :')})", row)
         now = _iso(dt.datetime.now(dt.UTC))
@@ -260,9 +260,13 @@ class RunRepo:
         columns = ", ".join(f"{name} = :{name}" for name in summary)
         tx.execute(f"UPDATE runs SET {columns} WHERE id = :id", {**summary, "id": run_id})
 
-    def _summary(self, model_id: str, state: RunState, status: str) -> dict[str, Any]:
-        """The table's columns of an ended run, from its folded state."""
+    def _summary(
+        self, model_id: str, state: RunState, status: str, tier: str | None = None
+    ) -> dict[str, Any]:
+        """The table's columns of an ended run, from its folded state; a run answered by a
+        batch job (`tier` "batch") costs the batch price."""
         usage = state.usage
+        price = self._price_of(model_id)
         return {
             "status": status,
             "finish_reason": ", ".join(sorted(set(state.finish_reasons.values()))) or None,
@@ -271,7 +275,9 @@ class RunRepo:
             "output_tokens": usage.output_tokens if usage else None,
             "thinking_tokens": usage.thinking_tokens if usage else None,
             "total_tokens": usage.total_tokens if usage else None,
-            "cost_usd": usage_cost(self._price_of(model_id), usage).total_usd,
+            "cost_usd": usage_cost(
+                batch_price(price) if tier == BATCH_TIER else price, usage
+            ).total_usd,
             "error": state.error.message if state.error else None,
             "ended_at": state.ended_at,
         }
@@ -291,6 +297,20 @@ class RunRepo:
                 ended=(state, status),
             )  # fmt: skip
             self.append_events(tx, run.id, 0, events)
+
+    def record_many(
+        self, runs: Sequence[StoredRun], app_version: str, origin: str, owner: str
+    ) -> None:
+        """Keep finished runs in one transaction (a batch job's results: thousands at once)."""
+        with self._db.transaction() as tx:
+            for run in runs:
+                state = RunState.of(run.events)
+                status = status_of(state) if state.done else "interrupted"
+                self.insert(
+                    tx, run.id, run.started_at, run.spec, app_version, origin, owner,
+                    ended=(state, status),
+                )  # fmt: skip
+                self.append_events(tx, run.id, 0, run.events)
 
     def close_interrupted(self) -> int:
         """Every run left 'running' (at the start of the one server using a file: whatever it

@@ -24,7 +24,7 @@ PROMPT = (
 
 def test_a_new_file_gets_every_migration_in_wal_mode(tmp_path):
     db = SharedDatabase(sqlite_url(tmp_path / "a.sqlite3"), SCHEMA)
-    assert db.revision == "0004" and db.dialect == "sqlite"
+    assert db.revision == "0005" and db.dialect == "sqlite"
     assert db.fetchone("PRAGMA journal_mode")[0] == "wal"
     assert db.fetchone("PRAGMA foreign_keys")[0] == 1
     with db.transaction() as tx:
@@ -74,7 +74,7 @@ def test_an_unreadable_file_is_moved_aside_never_deleted(tmp_path):
     db = SharedDatabase(sqlite_url(path), SCHEMA)
     assert db.moved_aside is not None and db.moved_aside.exists()
     assert db.moved_aside.read_bytes().startswith(b"this is not a database")
-    assert db.revision == "0004"
+    assert db.revision == "0005"
     db.close()
 
 

@@ -19,7 +19,7 @@ from reelscope.store.schema import MIGRATIONS
 from reelscope.tasks import LOCAL_OWNER
 from tests.legacy_database import UserVersionDatabase
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def finished_run(prompt: str, owner: str = "local") -> Run:

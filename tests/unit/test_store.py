@@ -63,7 +63,7 @@ def play(run: Run, words: list[str], end=Completed) -> Run:
     return run
 
 
-HEAD = "0004"  # the newest migration in reelscope/migrations/history/versions
+HEAD = "0005"  # the newest migration in reelscope/migrations/history/versions
 
 
 @pytest.fixture
