@@ -149,10 +149,16 @@ class QuotaLimiter:
         self._changed()
         return wait
 
-    def report_success(self, model_id: str) -> None:
-        """A call of `model_id` got its first chunk or response: one more cell may fly."""
+    def report_success(self, model_id: str, sent_at: float) -> None:
+        """A call sent at `sent_at` got its first chunk or response: one more cell may fly.
+
+        Unless it was sent before the model's current pause was decided: then it says nothing
+        about the quota since.
+        """
         with self._lock:
             quota = self._quota(model_id)
+            if sent_at <= quota.paused_at:
+                return
             quota.allowed = min(self.max_concurrency, quota.allowed + 1)
             quota.successes += 1
             if quota.successes >= RESET_AFTER_SUCCESSES:
@@ -195,4 +201,4 @@ class ModelPacer(Pacer):
         return self._limiter.report_throttled(self.model_id, self._sent_at)
 
     def succeeded(self) -> None:
-        self._limiter.report_success(self.model_id)
+        self._limiter.report_success(self.model_id, self._sent_at)
