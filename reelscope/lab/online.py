@@ -151,11 +151,14 @@ class OnlineGrid(Task):
         try:
             while True:
                 self._woken.clear()
+                # Read before trying: a pause that ends in between must not leave us waiting
+                # for a wake-up that will never come.
+                opening = self._next_opening()
                 started = self._start_what_fits()
                 if self._all_ended():
                     break
                 if not started:
-                    self._woken.wait(self._next_opening())
+                    self._woken.wait(opening)
         finally:
             unwatch_limiter()
             with self._lock:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -13,6 +14,7 @@ from reelscope.generation.runner import Target
 from reelscope.lab.online import CellStart, CellState, CellStatus, OnlineGrid
 from reelscope.lab.pacing import QuotaLimiter
 from reelscope.parameters import defaults_for
+from reelscope.retries import RetryPolicy
 from reelscope.runs import Runs
 from reelscope.tasks import TaskRegistry, TaskState
 from reelscope.vertex import make_genai_client
@@ -221,6 +223,52 @@ def test_failed_cells_run_again_as_a_new_grid(runs, client, vertex):
     assert again.wait(timeout=30)
     assert again.cell("r0-v0-m0").state is CellState.COMPLETED
     assert again.cell("r0-v0-m0").run_id != first.cell("r0-v0-m0").run_id
+
+
+class RecordingPacer:
+    """A pacer that lets every call go at once and writes down what the runner told it."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    async def before_call(self) -> None:
+        self.heard.append("before")
+
+    def throttled(self) -> float:
+        self.heard.append("429")
+        return 0.01
+
+    def succeeded(self) -> None:
+        self.heard.append("ok")
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_the_runner_tells_its_pacer_each_attempt_each_429_and_the_first_answer(
+    runs, client, vertex, stream
+):
+    vertex.fail(429)
+    vertex.fail(503)
+    params = replace(defaults_for(MODEL), stream=stream)
+    pacer = RecordingPacer()
+    run = runs.start_generation(
+        client, MODEL, checked(MODEL), "Describe", params, target=TARGET, pacer=pacer,
+        retry=RetryPolicy(attempts=4, initial_delay_s=0.05, jitter=0),
+    )  # fmt: skip
+    assert run.wait_done(timeout=20) and run.state().completed
+    assert pacer.heard == ["before", "429", "before", "before", "ok"]
+    delays = [e.delay_s for e in run.events() if isinstance(e, Retrying)]
+    assert delays == [0.01, 0.1], "a 429 waits what the pacer says; a 503 RetryPolicy's"
+
+
+def test_a_429_on_the_last_attempt_is_still_told(runs, client, vertex):
+    vertex.fail(429, times=2)
+    pacer = RecordingPacer()
+    run = runs.start_generation(
+        client, MODEL, checked(MODEL), "Describe", defaults_for(MODEL), target=TARGET,
+        pacer=pacer, retry=RetryPolicy(attempts=2, initial_delay_s=0.05, jitter=0),
+    )  # fmt: skip
+    assert run.wait_done(timeout=20) and run.state().error is not None
+    assert pacer.heard == ["before", "429", "before", "429"]
 
 
 def wait_for(predicate, timeout: float = 10.0) -> bool:
