@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from reelscope.lab.online import CellStart, OnlineGrid
 from reelscope.lab.pacing import MAX_PAUSE_S, QUIET_S, QuotaLimiter
 
 A, B = "model-a", "model-b"
@@ -159,3 +160,25 @@ def test_before_call_waits_out_the_pause_on_the_real_clock() -> None:
 def test_a_limiter_needs_room_for_one_cell() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         QuotaLimiter(0)
+
+
+def test_a_grids_progress_counts_ended_cells_and_says_when_its_models_are_paused() -> None:
+    clock = FakeClock()
+    limiter = QuotaLimiter(clock=clock)
+    pacer = limiter.pacer(A)
+    asyncio.run(pacer.before_call())
+    clock.now = 0.4
+    pacer.throttled()  # A paused until 1.4
+
+    def never(_pacer):
+        raise AssertionError("nothing starts in this test")
+
+    cells = [CellStart("a0", A, never), CellStart("a1", A, never), CellStart("b0", B, never)]
+    grid = OnlineGrid(cells, limiter, label="grid")
+    clock.now = 0.5
+    assert grid.progress().text == "0 of 3 cells, paused 1 s for quota"
+    grid.stop(["a0", "a1"])
+    assert grid.progress().text == "2 of 3 cells", "no cell of A is left to wait"
+    assert grid.progress().fraction == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="its own key"):
+        OnlineGrid([*cells, cells[0]], limiter, label="grid")
