@@ -98,14 +98,14 @@ def test_cells_in_flight_never_exceed_the_cap_and_the_grid_keeps_only_ids(runs, 
 
 
 def test_a_run_starts_only_when_its_cell_gets_a_slot(runs, client, vertex):
-    vertex.set_reply("Slow.", chunks=3, chunk_delay=0.2)
+    vertex.set_reply("Slow.", chunks=3, chunk_delay=0.5)
     grid = grid_of(runs, client, 2, QuotaLimiter(1))
     grid.begin()
     assert grid.wait(timeout=30)
     first, second = (runs.get(grid.cell(key).run_id) for key in ("r0-v0-m0", "r1-v0-m0"))
     assert second.started_at >= first.started_at
-    # its time to first token counts from sending: not the 0.4 s the first cell took
-    assert second.state().first_token_at < 0.35
+    # its time to first token counts from sending, not from queueing behind the first (1 s)
+    assert second.state().first_token_at < 0.8
 
 
 def test_a_429_burst_makes_fewer_calls_with_the_limiter_than_without(runs, client, vertex):
