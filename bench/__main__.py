@@ -36,6 +36,8 @@ MODULES = (
     # a team's instances sharing one history (issue 14)
     "history_query",
     "cross_instance",
+    # the prompt lab (issue 15)
+    "lab",
     # a server that runs for weeks (issue 13)
     "soak",
 )

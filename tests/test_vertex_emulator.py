@@ -356,6 +356,31 @@ def test_fault_times_and_rpc_matching(
     assert vertex_emulator.pending_faults == []
 
 
+def test_throttle_answers_every_third_generate_request_with_429_while_it_lasts(
+    vertex_emulator: VertexEmulator, client: genai.Client
+) -> None:
+    """Counted, not random: requests 3, 6, 9 get 429; countTokens neither counts nor fails;
+    once its time is over every request is answered."""
+    throttle = vertex_emulator.throttle(every=3, seconds=3.0)
+    outcomes = []
+    for index in range(9):
+        if index == 4:
+            assert client.models.count_tokens(model=MODEL, contents="hi").total_tokens == 0
+        try:
+            generate(client, stream=index % 2 == 0)
+            outcomes.append("ok")
+        except errors.ClientError as caught:
+            assert caught.code == 429 and caught.status == "RESOURCE_EXHAUSTED"
+            outcomes.append(429)
+    assert outcomes == ["ok", "ok", 429] * 3
+    assert (throttle.seen, throttle.hits) == (9, 3)
+
+    time.sleep(max(0.0, throttle.until - time.monotonic()) + 0.05)
+    for _ in range(3):
+        assert generate(client, stream=True)[-1].candidates[0].finish_reason == "STOP"
+    assert throttle.seen == 9, "requests after the squeeze are not counted"
+
+
 # --------------------------------------------------------------------------- stream faults
 
 

@@ -22,7 +22,8 @@ Behaviour mirrors what /work/shared/SDK-NOTES.md recorded about the real service
 * Streams are server-sent events over HTTP/1.1 chunked transfer, one ``data: {json}`` event per
   chunk, flushed one by one, so the client sees them arrive separately.
 * Faults (HTTP errors, cut or truncated streams, safety blocks, MAX_TOKENS, delays) are queued
-  FIFO and consumed by the next matching request(s).
+  FIFO and consumed by the next matching request(s). A quota squeeze (``throttle``) instead
+  answers every n-th matching request with a fault (429) for a while: counted, not random.
 
 Only the standard library is used so the emulator can run anywhere the tests run.
 
@@ -77,6 +78,7 @@ __all__ = [
     "Hook",
     "JobState",
     "RecordedRequest",
+    "Throttle",
     "VertexEmulator",
     "camelize",
     "decode_inline_data",
@@ -371,6 +373,28 @@ class Fault:
         return rpc == self.rpc
 
 
+@dataclass
+class Throttle:
+    """A quota squeeze: every ``every``-th matching request gets ``fault`` until ``until``
+    (time.monotonic()); the others are answered as usual. ``seen`` counts the matching
+    requests that arrived while it lasted, ``hits`` those it answered with the fault."""
+
+    fault: Fault
+    every: int
+    until: float
+    seen: int = 0
+    hits: int = 0
+
+    def take(self, rpc: str | None, now: float) -> Fault | None:
+        if now >= self.until or not self.fault.matches(rpc):
+            return None
+        self.seen += 1
+        if self.seen % self.every:
+            return None
+        self.hits += 1
+        return self.fault
+
+
 Hook = Callable[[RecordedRequest], "Fault | dict[str, Any] | list[dict[str, Any]] | None"]
 """Per-request hook: return a Fault, a canned JSON answer (list = SSE chunks), or None."""
 
@@ -553,6 +577,7 @@ class VertexEmulator:
         self._connections: set[socket.socket] = set()
         self._requests: list[RecordedRequest] = []
         self._faults: list[Fault] = []
+        self._throttle: Throttle | None = None
         self._hook: Hook | None = None
         self._response_counter = 0
         self._model_replies: dict[str, tuple[str, int, float]] = {}  # set_model_reply
@@ -636,6 +661,7 @@ class VertexEmulator:
         with self._lock:
             self._requests.clear()
             self._faults.clear()
+            self._throttle = None
             self._hook = None
             self._model_replies.clear()
             self._batch_jobs.clear()
@@ -773,6 +799,7 @@ class VertexEmulator:
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._throttle = None
 
     def fail(
         self, status: int, message: str | None = None, times: int = 1, rpc: str | None = None
@@ -844,6 +871,20 @@ class VertexEmulator:
         """Sleep ``seconds`` before the normal answer (to trigger client timeouts)."""
         return self.queue_fault(Fault(FaultKind.DELAY, rpc=rpc, times=times, delay_seconds=seconds))
 
+    def throttle(
+        self, every: int = 3, seconds: float = 3.0, status: int = 429, rpc: str | None = None
+    ) -> Throttle:
+        """For ``seconds`` from now, answer every ``every``-th generate request (of ``rpc``
+        if given) with HTTP ``status``, as a quota that is briefly too small does. Before the
+        fault queue; ``reset()`` or ``clear_faults()`` ends it early."""
+        if every < 1:
+            raise ValueError("every must be >= 1")
+        fault = Fault(FaultKind.ERROR, rpc=rpc, status=status)
+        throttle = Throttle(fault, every, time.monotonic() + seconds)
+        with self._lock:
+            self._throttle = throttle
+        return throttle
+
     def _pause(self, http: _Handler, seconds: float) -> bool:
         """Wait ``seconds`` like a thinking model; False if the client hung up or we stop."""
         deadline = time.monotonic() + seconds
@@ -855,8 +896,11 @@ class VertexEmulator:
         return True
 
     def _take_fault(self, rpc: str | None) -> Fault | None:
-        """Consume one use of the first queued fault matching ``rpc``."""
+        """The throttle's fault if this request is its n-th, else consume one use of the
+        first queued fault matching ``rpc``."""
         with self._lock:
+            if self._throttle is not None and (hit := self._throttle.take(rpc, time.monotonic())):
+                return hit
             for fault in self._faults:
                 if fault.matches(rpc):
                     fault.times -= 1

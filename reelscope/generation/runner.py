@@ -7,6 +7,8 @@ cancellation closes the HTTP stream at once; a blocking read in a thread could n
 google-genai retries nothing by default, and its own retry options are invisible to the user;
 so retries happen here, before the first chunk only (a broken stream cannot be resumed), each
 announced with a Retrying event. What is retried, and how long to wait: reelscope/retries.py.
+Calls that share a quota (a prompt lab's cells) also share a Pacer: it holds each call until a
+pause the quota asked for has passed, and decides the wait after a 429 for all of them at once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from google.genai import Client, types
 
@@ -31,12 +34,25 @@ from reelscope.generation.events import (
     Usage,
 )
 from reelscope.generation.request import GenerationRequest
-from reelscope.retries import RetryPolicy
+from reelscope.retries import RetryPolicy, http_status
 
 # Finish reasons that mean the answer was withheld for safety or policy.
 BLOCKING_FINISH_REASONS = frozenset(
     {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"}
 )
+
+
+class Pacer(Protocol):
+    """One call's share of a quota that other calls use too (reelscope/lab/pacing.py)."""
+
+    async def before_call(self) -> None:
+        """Wait until the quota lets this call go (an attempt is sent right after)."""
+
+    def throttled(self) -> float:
+        """The call got a 429: the seconds to wait before its next attempt."""
+
+    def succeeded(self) -> None:
+        """The call got its first chunk or its response."""
 
 
 @dataclass(frozen=True)
@@ -55,17 +71,21 @@ async def generate_events(
     stream: bool = True,
     target: Target | None = None,
     retry: RetryPolicy | None = None,
+    pacer: Pacer | None = None,
 ) -> AsyncIterator[Event]:
     """The events of one generation, ending with Completed or Failed.
 
     `elapsed` gives the seconds since the run started, stamped on every event. Cancelling the
-    task that iterates this closes the HTTP stream and ends any backoff wait.
+    task that iterates this closes the HTTP stream and ends any backoff wait. With a `pacer`,
+    each attempt waits for its go, and the wait after a 429 is the pacer's, not `retry`'s.
     """
     retry = retry or RetryPolicy()
     target = target or Target(project=None, location="global")
     for attempt in range(1, retry.attempts + 1):
-        translator = _Translator(elapsed)
+        translator = _Translator(elapsed, on_first=pacer.succeeded if pacer else None)
         try:
+            if pacer is not None:
+                await pacer.before_call()
             if stream:
                 async for event in _streamed(client, request, translator):
                     yield event
@@ -80,8 +100,9 @@ async def generate_events(
             error = classify(
                 exc, model_id=request.model_id, project=target.project, location=target.location
             )
+            quota_wait = pacer.throttled() if pacer and http_status(exc) == 429 else None
             if error.retryable and not translator.received and attempt < retry.attempts:
-                delay = retry.delay(attempt - 1)
+                delay = retry.delay(attempt - 1) if quota_wait is None else quota_wait
                 yield Retrying(elapsed(), attempt, retry.attempts, delay, error.message)
                 await asyncio.sleep(delay)
                 continue
@@ -112,14 +133,19 @@ async def _streamed(
 class _Translator:
     """Turns SDK responses into events, remembering what it saw to judge the end."""
 
-    def __init__(self, elapsed: Callable[[], float]) -> None:
+    def __init__(
+        self, elapsed: Callable[[], float], on_first: Callable[[], None] | None = None
+    ) -> None:
         self._elapsed = elapsed
+        self._on_first = on_first  # told once, when the first response arrives
         self.received = False
         self._candidates_seen: set[int] = set()
         self._finished: set[int] = set()
         self._prompt_blocked = False
 
     def response(self, response: types.GenerateContentResponse) -> Iterator[Event]:
+        if not self.received and self._on_first is not None:
+            self._on_first()
         self.received = True
         at = self._elapsed()
         feedback = response.prompt_feedback

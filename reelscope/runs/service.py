@@ -16,7 +16,7 @@ from google.genai import Client, types
 from reelscope.catalog import Model
 from reelscope.generation.events import StopReason
 from reelscope.generation.request import CheckedSources, build_request
-from reelscope.generation.runner import RetryPolicy, Target, generate_events
+from reelscope.generation.runner import Pacer, RetryPolicy, Target, generate_events
 from reelscope.parameters import GenerationParams
 from reelscope.runs.run import Run, RunSpec, SourceRef
 from reelscope.runs.worker import EventSource, worker
@@ -48,6 +48,7 @@ class Runs:
         response_schema: types.Schema | None = None,
         extra: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
     ) -> Run:
         """Build the request from sources checked against `model`, record its spec, start it.
 
@@ -70,7 +71,14 @@ class Runs:
             extra={**(extra or {}), **({"origin": origin} if origin else {})},
         )
         return self.start(
-            spec, client, request, target=target, owner=owner, origin=origin, retry=retry
+            spec,
+            client,
+            request,
+            target=target,
+            owner=owner,
+            origin=origin,
+            retry=retry,
+            pacer=pacer,
         )
 
     def start(
@@ -83,12 +91,20 @@ class Runs:
         owner: str = LOCAL_OWNER,
         origin: str | None = None,
         retry: RetryPolicy | None = None,
+        pacer: Pacer | None = None,
     ) -> Run:
+        """Start `request` as a run; with a `pacer`, its calls share a quota with others."""
         run = Run(spec, owner=owner, origin=origin)
 
         def events():
             return generate_events(
-                client, request, run.elapsed, stream=spec.stream, target=target, retry=retry
+                client,
+                request,
+                run.elapsed,
+                stream=spec.stream,
+                target=target,
+                retry=retry,
+                pacer=pacer,
             )
 
         return self.adopt(run, events)
