@@ -25,6 +25,7 @@ PAGES = [
         icon=":material/view_column:",
         url_path="compare",
     ),
+    st.Page("pages/lab.py", title="Lab", icon=":material/grid_on:", url_path="lab"),
     st.Page("pages/history.py", title="History", icon=":material/history:", url_path="history"),
     st.Page(
         "pages/library.py",

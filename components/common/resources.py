@@ -19,7 +19,7 @@ from reelscope.embeddings.store import EmbeddingStore
 from reelscope.library import MediaLibrary, library_dir, move_old_files
 from reelscope.runs import Runs
 from reelscope.settings import AUTH_OIDC, Settings, load_settings
-from reelscope.store import Recorder, Store, open_store
+from reelscope.store import Recorder, Store, app_version, open_store
 from reelscope.tasks import TaskRegistry, registry
 from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
 
@@ -172,6 +172,40 @@ def _embedding_store(
     data_dir: Path, database_url: str | None, bucket: str | None
 ) -> EmbeddingStore:
     return EmbeddingStore(data_dir, database_url, bucket_copies(bucket))
+
+
+def lab_clients():  # -> reelscope.lab.batch.Clients, or None when not connected yet
+    """What the lab's batch jobs need: the google-genai and Cloud Storage clients."""
+    from reelscope.lab.batch import Clients
+
+    current = settings()
+    files = storage_client(current)
+    try:
+        return Clients(genai_client(current), files) if files is not None else None
+    except NotConnected:
+        return None
+
+
+def resume_lab_jobs() -> None:
+    """Follow again the batch jobs a server before this one submitted (once per process; until
+    Reelscope is connected, tried again on each page)."""
+    with contextlib.suppress(NotConnected, *DATABASE_ERRORS):
+        _resume_lab_jobs(settings().data_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _resume_lab_jobs(data_dir: Path) -> int:
+    from reelscope.lab import batch
+
+    history = store_if_open(data_dir)
+    if history is None or not history.labs.jobs(open_only=True):
+        return 0
+    clients = lab_clients()
+    if clients is None:
+        raise NotConnected("Not connected yet: the lab's batch jobs are followed once it is.")
+    watches = batch.resume(history, lambda: clients, registry(),
+                           poll_s=settings().batch_poll_s, app_version=app_version())  # fmt: skip
+    return len(watches)
 
 
 def today() -> dt.date:

@@ -32,6 +32,7 @@ PAGES = {
     "embeddings": "pages/embeddings.py",
     "history": "pages/history.py",
     "library": "pages/library.py",
+    "lab": "pages/lab.py",
 }
 _KIND_NAMES = {
     "run": "Run",
@@ -40,6 +41,8 @@ _KIND_NAMES = {
     "search-index": "Search index",
     "shot-cuts": "Shot cuts",
     "staging": "Upload",
+    "lab-grid": "Lab",
+    "lab-batch": "Lab",
 }
 _OPENED_KEY = "running.opened.{}"
 POLL_S = 2.0  # how often the list looks again when the page follows nothing of its own
@@ -48,7 +51,7 @@ POLL_S = 2.0  # how often the list looks again when the page follows nothing of 
 def show(key: str, tasks: TaskRegistry, owner: str, store: Store | None = None) -> None:
     """The owner's live tasks, each with Stop and Open (call it after the page is drawn), and
     with a store, the owner's runs on other instances."""
-    live = tasks.tasks(owner=owner, live=True)
+    live = _listed(tasks, owner)
     elsewhere = _elsewhere(store, owner)
     if not live and not elsewhere and not _shared(store):
         return
@@ -59,11 +62,20 @@ def show(key: str, tasks: TaskRegistry, owner: str, store: Store | None = None) 
 
 
 def _polled(key: str, tasks: TaskRegistry, owner: str, store: Store | None) -> None:
-    live = tasks.tasks(owner=owner, live=True)
+    live = _listed(tasks, owner)
     elsewhere = _elsewhere(store, owner)
     if not live and not elsewhere and not _shared(store):
         st.rerun(scope="app")  # it all ended: the page settles, and this timer stops
     _rows(key, live, elsewhere, store, owner, followed=False)
+
+
+def _listed(tasks: TaskRegistry, owner: str) -> list[Task]:
+    """The owner's live work; a lab's cells go under their grid (one line, not one per cell)."""
+    return [
+        task
+        for task in tasks.tasks(owner=owner, live=True)
+        if not (task.kind == "run" and task.origin == "lab")
+    ]
 
 
 def _shared(store: Store | None) -> bool:

@@ -1,0 +1,77 @@
+"""The Lab page in AppTest: a grid defined from the library runs online through the emulator,
+its cells kept as runs; what keeps a grid from running is said before anything is sent."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from reelscope.library import MediaLibrary, library_dir
+from reelscope.media import source_from_link
+from reelscope.store import open_store
+from reelscope.tasks import registry
+from tests.app.conftest import start_app, texts
+
+VIDEOS = ("gs://library/kitchen.mp4", "gs://library/dog.mp4")
+MODELS = ("gemini-3.5-flash", "gemini-3.1-flash-lite")
+
+
+@pytest.fixture
+def app(connected, monkeypatch, tmp_path):
+    data = tmp_path / "data"
+    monkeypatch.setenv("REELSCOPE_DATA_DIR", str(data))
+    library = MediaLibrary(library_dir(data))
+    for link in VIDEOS:
+        library.add_link(source_from_link(link))
+    library.db.close()
+    app = start_app()
+    app.switch_page("pages/lab.py").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def define(app, variants=("Describe {video} for {audience}.", "List objects in {video}.")):
+    app.multiselect(key="lab.form.library").set_value(list(VIDEOS)).run()
+    app.segmented_control(key="lab.form.variant_count").set_value(len(variants)).run()
+    for index, text in enumerate(variants):
+        app.text_area(key=f"lab.form.variant.{index}").input(text).run()
+    for index, model in enumerate(MODELS):
+        app.selectbox(key=f"lab.form.model.{index}.model").set_value(model).run()
+
+
+def test_a_variable_left_unfilled_is_said_and_nothing_is_sent(app, vertex):
+    define(app)
+    assert "Fill in {audience}" in texts(app.warning)
+    assert app.button(key="lab.run").disabled
+    assert not [r for r in vertex.requests if r.rpc and "generate" in r.rpc.lower()]
+
+
+def test_a_two_by_two_by_two_grid_runs_online_and_its_cells_are_kept(app, vertex, tmp_path):
+    vertex.set_reply("A kitchen with a dog.", chunks=2)
+    define(app)
+    app.text_input(key="lab.form.value.audience").input("kids").run()
+    assert "8 cells" in texts(app.markdown)
+    app.button(key="lab.run").click().run()
+    assert not app.exception, app.exception
+    grids = registry().tasks(kind="lab-grid")
+    assert len(grids) == 1 and grids[0].wait(30)
+    store = open_store(tmp_path / "data")
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # the recorder keeps each run within 0.2 s of its end
+            labs = store.labs.labs()
+            cells = store.labs.cells(labs[0].id)
+            if {c.status for c in cells} == {"completed"} or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert len(cells) == 8 and {c.status for c in cells} == {"completed"}
+        prompts = sorted({store.runs.get(c.run_id).spec.prompt for c in cells})
+        assert prompts == ["Describe dog.mp4 for kids.", "Describe kitchen.mp4 for kids.",
+                           "List objects in dog.mp4.", "List objects in kitchen.mp4."]  # fmt: skip
+        assert {store.runs.get(c.run_id).spec.model_id for c in cells} == set(MODELS)
+        assert all(c.ttft_s is not None for c in cells)
+    finally:
+        store.close()
+    generated = [r for r in vertex.requests if r.model in MODELS]
+    assert len(generated) == 8
