@@ -241,8 +241,8 @@ if store is None:
 resources.resume_lab_jobs()
 if opened := running.take_opened("lab"):  # Open in the Running list: that task's lab
     kept.put(CURRENT_KEY, lab_of_task(opened))
-current = kept.value(CURRENT_KEY)
-with st.expander("New grid", expanded=current is None, icon=":material/grid_on:"):
+has_labs = bool(store.labs.labs(owner=owner, limit=1))
+with st.expander("New grid", expanded=not has_labs, icon=":material/grid_on:"):
     define_and_launch()
 chosen = kept_labs()
 if chosen:

@@ -45,7 +45,7 @@ def show(key: str, spec: GridSpec, online: Plan, batch: Plan | None) -> Consent:
     st.caption(
         f"Input tokens: {online.input_tokens:,} estimated; output assumed at up to "
         f"{ASSUMED_OUTPUT_TOKENS:,} tokens a cell ({online.output_tokens:,} in all). "
-        + " ".join(online.notes + (batch.notes if batch else ()))
+        + " ".join(dict.fromkeys(online.notes + (batch.notes if batch else ())))
     )
     with st.expander("Prices used"):
         for model in {c.model.id: c.model for c in online.cells}.values():

@@ -10,7 +10,7 @@ before anything is sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reelscope.catalog import Catalog, Model
 from reelscope.costs import TokenUse, batch_price, cost_of
@@ -83,6 +83,7 @@ def plan_grid(
         for m, column in enumerate(spec.models):
             checks[r, m] = _check(row, catalog.get(column.model_id), catalog, how, bucket, today)
     planned: list[PlannedCell] = []
+    uncounted = 0
     for cell in spec.cells():
         column = spec.models[cell.model]
         model = catalog.get(column.model_id)
@@ -93,7 +94,15 @@ def plan_grid(
             continue
         estimate = estimate_sources(model, check.sources, prompt)
         planned.append(PlannedCell(cell, model, column.params, prompt, check, None, estimate.total))
-    return _priced(how, planned)
+        uncounted += bool(estimate.notes)
+    plan = _priced(how, planned)
+    if uncounted:
+        note = (
+            f"{uncounted} cells have a video whose length is not known before Vertex AI reads "
+            "it (a link, not an upload): their video is not in the estimate."
+        )
+        plan = replace(plan, notes=(*plan.notes, note))
+    return plan
 
 
 def _check(

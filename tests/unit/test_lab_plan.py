@@ -57,6 +57,7 @@ def test_each_cell_is_estimated_and_the_batch_costs_the_batch_rate():
     assert online.usd == pytest.approx(expected_online)
     assert batch.usd == pytest.approx(expected_batch)
     assert 0 < batch.usd < online.usd
+    assert "4 cells have a video whose length is not known" in online.notes[-1]
 
 
 def test_a_retired_model_and_an_unreadable_video_refuse_their_cells_only():
