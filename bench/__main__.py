@@ -38,6 +38,7 @@ MODULES = (
     "cross_instance",
     # the prompt lab (issue 15)
     "lab",
+    "lab_batch",  # issue 15
     # a server that runs for weeks (issue 13)
     "soak",
 )
