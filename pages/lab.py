@@ -25,7 +25,6 @@ from reelscope.lab.sources import list_prefix, row_sources
 from reelscope.storage import StagingError
 from reelscope.store import app_version
 from reelscope.store.labs import LabRow
-from reelscope.untrusted import safe_inline
 
 app_frame.run_through_entrypoint()
 
@@ -167,8 +166,8 @@ def kept_labs() -> str | None:
     return st.selectbox(
         "Lab",
         list(labs),
-        format_func=lambda i: (
-            f"{safe_inline(labs[i].name)} · {labs[i].how} · {labs[i].created_at:%Y-%m-%d %H:%M} UTC"
+        format_func=lambda i: (  # options are plain text, never Markdown
+            f"{labs[i].name} · {labs[i].how} · {labs[i].created_at:%Y-%m-%d %H:%M} UTC"
         ),
         **kept.bind(CURRENT_KEY),
     )

@@ -96,7 +96,7 @@ def _videos(
     chosen = st.multiselect(
         f"Videos from the library (up to {MAX_ROWS})",
         list(videos),
-        format_func=lambda k: safe_inline(videos[k].name) if k in videos else k,
+        format_func=lambda k: videos[k].name if k in videos else k,  # options are text
         **kept.bind(f"{key}.library", []),
     )
     return tuple(VideoRow(k, videos[k].name) for k in chosen if k in videos)
@@ -141,7 +141,7 @@ def _answer_mode(key: str, modes: list[Mode]) -> Mode | None:
     choice = st.selectbox(
         "Answer as",
         [FREE_TEXT, *by_id],
-        format_func=lambda i: "Free text" if i == FREE_TEXT else safe_inline(by_id[i].name),
+        format_func=lambda i: "Free text" if i == FREE_TEXT else by_id[i].name,
         help="An analysis mode (chapters, key moments, …) asks for its JSON shape in every cell: "
         "its schema goes with the prompt, and a cell opens like a Chapters run.",
         **kept.bind(f"{key}.mode", FREE_TEXT),

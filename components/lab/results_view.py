@@ -29,7 +29,6 @@ from reelscope.lab.results import (
 from reelscope.runs import Runs
 from reelscope.store import Store
 from reelscope.store.labs import NOT_RUN, LabRow
-from reelscope.untrusted import safe_inline
 
 STOPPABLE = ("queued", "running")
 RERUNNABLE = ("failed", "stopped", "interrupted", NOT_RUN)
@@ -213,9 +212,7 @@ def _stop_row_or_column(
             choices.setdefault(f"Column: {row.variant} · {row.model}",
                                ("column", (cell.variant, cell.model)))  # fmt: skip
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    choice = left.selectbox(
-        "Stop a row or a column", list(choices), format_func=safe_inline, key=f"{key}.which"
-    )
+    choice = left.selectbox("Stop a row or a column", list(choices), key=f"{key}.which")
     if not right.button("Stop them", key=f"{key}.stop_some", disabled=choice is None):
         return ()
     what, which = choices[choice]
