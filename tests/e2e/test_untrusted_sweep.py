@@ -34,10 +34,12 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from reelscope.generation.events import Completed, Finished, TextDelta
+from reelscope.lab.grid import GridSpec, ModelColumn, VideoRow
 from reelscope.parameters import GenerationParams
 from reelscope.runs import RunSpec, SourceRef
-from reelscope.store import StoredRun
+from reelscope.store import StoredRun, open_store
 from reelscope.store.transfer import export_json
+from reelscope.tasks import LOCAL_OWNER
 from tests.e2e.conftest import running_app, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -150,9 +152,14 @@ def listener() -> Iterator[Listener]:
 
 
 @pytest.fixture(scope="module")
-def sweep_url(app_env, tmp_path_factory) -> Iterator[str]:
+def sweep_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("sweep")
+
+
+@pytest.fixture(scope="module")
+def sweep_url(app_env, sweep_folder) -> Iterator[str]:
     """A server of its own: its History holds only this module's runs."""
-    folder = tmp_path_factory.mktemp("sweep")
+    folder = sweep_folder
     env = {**app_env, "REELSCOPE_DATA_DIR": str(folder / "data")}
     with running_app(env, folder / "server.log") as url:
         yield url
@@ -454,3 +461,36 @@ def test_embeddings_shows_a_hostile_imported_collection_as_text(
     tags = [text for text in texts if re.search(r"<(?!br>)[a-z/]", text)]
     assert not tags, f"Plotly would read these as markup: {tags}"
     assert_nothing_fetched(tab, sweep_url, listener, "embeddings")
+
+
+def test_the_lab_shows_hostile_names_answers_reasons_and_errors_as_text(
+    tab: Page, sweep_url, sweep_folder, listener
+):
+    """A kept lab whose name, video names, answer, finish reason and refusal are hostile."""
+    spec = GridSpec(
+        ("Describe {video}.",),
+        (ModelColumn("gemini-3.5-flash", GenerationParams()),),
+        (VideoRow("gs://library/a.mp4", hostile_line(listener, "lab-video")),
+         VideoRow("gs://library/b.mp4", "b.mp4")),
+        name=hostile_line(listener, "lab-name"),
+    )  # fmt: skip
+    events = [TextDelta(0.1, hostile(listener, "lab-answer")),
+              Finished(0.1, hostile_line(listener, "lab-finish")), Completed(0.2)]  # fmt: skip
+    run = StoredRun(uuid.uuid4().hex, dt.datetime.now(dt.UTC),
+                    RunSpec("gemini-3.5-flash", "Describe a.mp4.", GenerationParams()), events,
+                    "completed")  # fmt: skip
+    store = open_store(sweep_folder / "data")
+    try:
+        store.labs.create("hostile-lab", owner=LOCAL_OWNER, name=spec.name, how="online",
+                          spec=spec.to_record(),
+                          cells=[("r0-v0-m0", None),
+                                 ("r1-v0-m0", hostile_line(listener, "lab-refusal"))])  # fmt: skip
+        store.runs.record_many([run], "test", "lab", LOCAL_OWNER)
+        store.labs.set_runs("hostile-lab", {"r0-v0-m0": run.id})
+    finally:
+        store.close()
+    tab.goto(f"{sweep_url}/lab")
+    wait_idle(tab)
+    expect(tab.get_by_text("2 cells")).to_be_visible(timeout=15_000)
+    expect(tab.locator('[data-testid="stDataFrame"]')).to_have_count(2)
+    assert_nothing_fetched(tab, sweep_url, listener, "lab")
