@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.chapters import chapter_list, mode_picker, results
+from components.chapters.open_kept import MODES_KEY, RUNS_KEY, SOURCES_KEY
 from components.common import app_frame, clicks, kept, model_params, resources, run_view
 from components.media import source_picker
 from reelscope.chapters.analysis import analysis_extra, finished_readings
@@ -17,7 +18,6 @@ from reelscope.runs import Run
 
 app_frame.run_through_entrypoint()
 
-RUNS_KEY = "chapters.runs"  # "<video key>|<mode id>" -> (run id, mode)
 REFUSED_KEY = "chapters.refused"  # something is refused: keep the video section open
 LIVE_KEY = "chapters-live"
 
@@ -59,12 +59,12 @@ with side, st.container(border=True):
         "chapters.params", catalog, resources.today(), settings.location
     )
 with main:
-    mode, prompt = mode_picker.show("chapters.mode", history.modes if history else None)
-    added = bool(st.session_state.get("chapters.sources.items"))
+    mode, prompt = mode_picker.show(MODES_KEY, history.modes if history else None)
+    added = bool(st.session_state.get(f"{SOURCES_KEY}.items"))
     with st.expander("Video", expanded=not added or bool(st.session_state.get(REFUSED_KEY))):
         # The page's own player previews the video: the picker shows none (one player).
         sources, refused = source_picker.show(
-            "chapters.sources", catalog.media, model, video_previews=False
+            SOURCES_KEY, catalog.media, model, video_previews=False
         )
     video = pick_video(sources)
     checked = check_for_model(

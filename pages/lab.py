@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.chapters.open_kept import open_kept
 from components.common import app_frame, clicks, follow, kept, resources, running
 from components.lab import grid_form, jobs_view, plan_view, results_view
 from reelscope.chapters.analysis import analysis_extra
@@ -208,8 +209,14 @@ def results(lab_id: str) -> None:
     live = [grid] if grid is not None and not grid.done else []
     live += [w for j in jobs if (w := registry.find(batch.JOB_KIND, j.id)) and not w.done]
 
+    mode = mode_of(GridSpec.from_record(lab.spec))
+
+    def open_on_chapters(kept_run) -> bool:
+        return open_kept(kept_run, mode, library, runs, owner)
+
     def draw(_task=None) -> None:
-        actions = results_view.show("lab.results", store, lab, grid, runs, model_name)
+        actions = results_view.show("lab.results", store, lab, grid, runs, model_name,
+                                    open_on_chapters if mode else None)  # fmt: skip
         act(lab, grid, actions)
 
     if live:

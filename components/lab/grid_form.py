@@ -144,9 +144,19 @@ def _answer_mode(key: str, modes: list[Mode]) -> Mode | None:
         format_func=lambda i: "Free text" if i == FREE_TEXT else by_id[i].name,
         help="An analysis mode (chapters, key moments, …) asks for its JSON shape in every cell: "
         "its schema goes with the prompt, and a cell opens like a Chapters run.",
-        **kept.bind(f"{key}.mode", FREE_TEXT),
+        **kept.bind(f"{key}.mode", FREE_TEXT, on_change=_mode_prompt, args=(key, by_id)),
     )
     return by_id.get(choice)
+
+
+def _mode_prompt(key: str, by_id: dict[str, Mode]) -> None:
+    """A mode just chosen fills the variants still empty with its own prompt."""
+    mode = by_id.get(kept.value(f"{key}.mode"))
+    if mode is None:
+        return
+    for index in range(MAX_VARIANTS):
+        if not str(kept.value(f"{key}.variant.{index}") or "").strip():
+            kept.put(f"{key}.variant.{index}", mode.prompt)
 
 
 def _prompt(key: str, mode: Mode | None) -> tuple[tuple[str, ...], dict[str, str]]:

@@ -27,7 +27,7 @@ from reelscope.lab.results import (
     to_columns,
 )
 from reelscope.runs import Runs
-from reelscope.store import Store
+from reelscope.store import Store, StoredRun
 from reelscope.store.labs import NOT_RUN, LabRow
 
 STOPPABLE = ("queued", "running")
@@ -49,8 +49,10 @@ def show(
     grid: OnlineGrid | None,
     runs: Runs,
     model_name: Callable[[str], str],
+    open_on_chapters: Callable[[StoredRun], bool] | None = None,
 ) -> Actions:
-    """The results of `lab` (with its online grid while it runs); what to stop or re-run."""
+    """The results of `lab` (with its online grid while it runs); what to stop or re-run.
+    `open_on_chapters`: for a lab whose cells are an analysis mode, opens one there."""
     spec = GridSpec.from_record(lab.spec)
     rows = _live(result_rows(spec, store.labs.cells(lab.id), model_name), grid, runs)
     _summary(rows)
@@ -58,7 +60,7 @@ def show(
     shown = _filtered(key, rows)
     picked = _table(key, shown)
     actions = _actions(key, spec, rows, picked, grid)
-    _open_or_compare(key, store, picked)
+    _open_or_compare(key, store, picked, open_on_chapters)
     _exports(key, lab, spec, rows)
     return actions
 
@@ -222,8 +224,13 @@ def _stop_row_or_column(
     return tuple(c.key for c in cells if (c.variant, c.model) == which)
 
 
-def _open_or_compare(key: str, store: Store, picked: list[ResultRow]) -> None:
-    ids = [r.run_id for r in picked if r.run_id]
+def _open_or_compare(
+    key: str,
+    store: Store,
+    picked: list[ResultRow],
+    open_on_chapters: Callable[[StoredRun], bool] | None,
+) -> None:
+    ids = [r.run_id for r in picked if r.run_id and r.status not in STOPPABLE]
     bar = st.container(horizontal=True)
     if bar.button(
         "Open in History", key=f"{key}.open", disabled=len(ids) != 1, icon=":material/history:",
@@ -231,6 +238,14 @@ def _open_or_compare(key: str, store: Store, picked: list[ResultRow]) -> None:
     ):  # fmt: skip
         history_table.pick(history_table.HISTORY_TABLE_KEY, ids)
         st.switch_page("pages/history.py")
+    if open_on_chapters is not None and bar.button(
+        "Open on Chapters", key=f"{key}.chapters", disabled=len(ids) != 1,
+        icon=":material/timeline:", help="Select one cell: it opens on Chapters with its player.",
+    ):  # fmt: skip
+        kept_run = store.runs.get(ids[0])
+        if kept_run is not None and open_on_chapters(kept_run):
+            st.switch_page("pages/chapters.py")
+        st.error("That cell's video is no longer in the library: add it again to play it.")
     compare = bar.toggle("Compare the two selected", key=f"{key}.compare", disabled=len(ids) != 2)
     if compare and len(ids) == 2:
         kept_runs = [store.runs.get(run_id) for run_id in ids]

@@ -137,7 +137,7 @@ def check_grid(spec: GridSpec) -> list[str]:
         problems.append("Write the prompt first (at least one variant).")
     if len(spec.variants) > MAX_VARIANTS:
         problems.append(f"A grid takes at most {MAX_VARIANTS} variants: remove some.")
-    if len(variants) < len(spec.variants):
+    if variants and len(variants) < len(spec.variants):
         problems.append("A variant is empty: write it or remove it.")
     if not spec.models:
         problems.append("Pick at least one model.")
