@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.common import app_frame, resources, run_view, whose
 from components.history import history_table, run_compare, undo_notice
+from components.lab.current import open_lab
 from reelscope.database import DATABASE_ERRORS, explain
 from reelscope.runs import Run
 from reelscope.runs.replay import SPEEDS, replay_info, start_replay
@@ -151,6 +152,11 @@ if len(runs) == 1:
         st.caption(safe_inline(f"Sources: {sources}"))
     if run.spec.params.system_instruction:
         st.caption("System instructions: " + safe_inline(run.spec.params.system_instruction))
+    if lab_id := run.spec.extra.get("lab"):
+        note, go = st.columns([5, 1], vertical_alignment="center")
+        note.caption(f"A cell of a lab ({safe_inline(str(run.spec.extra.get('cell', '')))}).")
+        if go.button("Open its lab", key="history.lab", icon=":material/grid_on:"):
+            open_lab(str(lab_id))
     actions(run)
 elif len(runs) == 2:
     run_compare.show("history.compare", runs)

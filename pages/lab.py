@@ -13,6 +13,7 @@ import streamlit as st
 from components.chapters.open_kept import open_kept
 from components.common import app_frame, clicks, follow, kept, resources, running
 from components.lab import grid_form, jobs_view, plan_view, results_view
+from components.lab.current import CURRENT_KEY
 from reelscope.chapters.analysis import analysis_extra
 from reelscope.chapters.modes import response_schema
 from reelscope.generation.runner import Target
@@ -30,7 +31,6 @@ from reelscope.store.labs import LabRow
 app_frame.run_through_entrypoint()
 
 FORM = "lab.form"
-CURRENT_KEY = "lab.current"
 GRID_KIND = OnlineGrid.kind
 
 settings = resources.settings()

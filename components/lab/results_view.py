@@ -61,6 +61,7 @@ def show(
     picked = _table(key, shown)
     actions = _actions(key, spec, rows, picked, grid)
     _open_or_compare(key, store, picked, open_on_chapters)
+    _compare_columns(key, store, spec, rows)
     _exports(key, lab, spec, rows)
     return actions
 
@@ -251,6 +252,33 @@ def _open_or_compare(
         kept_runs = [store.runs.get(run_id) for run_id in ids]
         if all(kept_runs):
             run_compare.show(f"{key}.diff", kept_runs)
+
+
+def _compare_columns(key: str, store: Store, spec: GridSpec, rows: list[ResultRow]) -> None:
+    """Two columns of the grid, one video at a time, their answers word by word."""
+    columns = {f"{r.variant} · {r.model}": Cell.of(r.cell) for r in rows}
+    if len(columns) < 2:
+        return
+    with st.expander("Compare two columns", icon=":material/compare:"):
+        names = list(columns)
+        left, right, video = st.columns(3)
+        first = left.selectbox("Column", names, index=0, key=f"{key}.col_a")
+        second = right.selectbox("Against", names, index=1, key=f"{key}.col_b")
+        videos = [r.label for r in spec.rows]
+        row = video.selectbox("Video", range(len(videos)), format_func=videos.__getitem__,
+                              key=f"{key}.col_row")  # fmt: skip
+        by_cell = {r.cell: r for r in rows}
+        picked = []
+        for name in (first, second):
+            cell = columns[name]
+            found = by_cell.get(Cell(row, cell.variant, cell.model).key)
+            picked.append(store.runs.get(found.run_id) if found and found.run_id else None)
+        if first == second:
+            st.caption("Pick two different columns.")
+        elif all(picked):
+            run_compare.show(f"{key}.col_diff", picked)
+        else:
+            st.caption("One of these cells has no answer yet.")
 
 
 def _exports(key: str, lab: LabRow, spec: GridSpec, rows: list[ResultRow]) -> None:

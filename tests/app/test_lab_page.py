@@ -75,3 +75,7 @@ def test_a_two_by_two_by_two_grid_runs_online_and_its_cells_are_kept(app, vertex
         store.close()
     generated = [r for r in vertex.requests if r.model in MODELS]
     assert len(generated) == 8
+    app.run()  # the ended grid, drawn from the store: two of its columns compared word by word
+    assert not app.exception, app.exception
+    assert "8 completed" in texts(app.markdown)
+    assert "What differs in the ask" in texts(app.markdown)
