@@ -1,0 +1,298 @@
+"""The Lab page in Chromium against the Vertex emulator and gcp-storage-emulator: a grid of
+3 videos × 2 variants × 2 models streams online (a cell stopped, a failed one re-run), the same
+grid goes as batch jobs that fill it, jobs are followed again after a server restart without
+being submitted twice, and bad input is said clearly with nothing else lost.
+
+The videos are objects under a prefix in the bucket, listed by the page: the emulators never
+read a video's bytes, so a few bytes named *.mp4 do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from reelscope.catalog import load_catalog
+from reelscope.settings import Settings
+from reelscope.vertex import make_storage_client
+from tests.e2e.conftest import (
+    current,
+    running_app,
+    screenshot,
+    stop_leftover_work,
+    wait_idle,
+    wait_prefetched,
+)
+from tests.vertex_emulator import BatchPace, Fault, FaultKind, RecordedRequest, VertexEmulator
+
+pytestmark = pytest.mark.e2e
+
+CATALOG = load_catalog()
+# The page's default columns: the catalog's default model, then the next current one.
+MODELS = tuple(
+    dict.fromkeys(
+        [CATALOG.default_model_id]
+        + [m.id for m in CATALOG.models if m.is_callable(dt.date.today())]
+    )
+)[:2]
+VIDEOS = ("beach.mp4", "dog.mp4", "kitchen.mp4")  # listed by name
+PREFIX = "lab/videos/"
+EMPTY_PREFIX = "lab/notes/"  # holds a file that is not a video
+VARIANTS = ("Describe {video}.", "List the objects in {video}.")
+POLL_S = "0.5"
+BRISK = BatchPace(queued_s=0.5, pending_s=0.5, running_s=1.5)
+
+
+@pytest.fixture(scope="module")
+def bucket(storage_emulator: str) -> str:
+    client = make_storage_client(Settings(storage_emulator_host=storage_emulator))
+    made = client.create_bucket(f"lab-{uuid.uuid4().hex[:8]}")
+    for name in VIDEOS:
+        made.blob(PREFIX + name).upload_from_string(b"\0" * 16, content_type="video/mp4")
+    made.blob(EMPTY_PREFIX + "readme.txt").upload_from_string(b"notes", content_type="text/plain")
+    client.close()
+    return made.name
+
+
+@contextlib.contextmanager
+def lab_app(app_env, storage_emulator: str, bucket: str, data_dir: Path, log: Path):
+    env = {
+        **app_env,
+        "STORAGE_EMULATOR_HOST": storage_emulator,
+        "REELSCOPE_BUCKET": bucket,
+        "REELSCOPE_BATCH_POLL_S": POLL_S,
+        "REELSCOPE_DATA_DIR": str(data_dir),
+    }
+    with running_app(env, log) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def lab_url(app_env, storage_emulator, bucket, tmp_path_factory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("lab-data")
+    log = tmp_path_factory.mktemp("streamlit") / "lab-server.log"
+    with lab_app(app_env, storage_emulator, bucket, data, log) as url:
+        yield url
+
+
+@pytest.fixture
+def lab_vertex(vertex: VertexEmulator, storage_emulator: str) -> VertexEmulator:
+    """The emulator, its batch jobs reading and writing the storage emulator."""
+    vertex.use_storage(storage_emulator)
+    vertex.set_batch_pace(BRISK)
+    return vertex
+
+
+@contextlib.contextmanager
+def lab_tab(browser: Browser, url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1920, "height": 1100})
+    page = context.new_page()
+    try:
+        page.goto(f"{url}/lab")
+        wait_prefetched(page)
+        yield page
+        stop_leftover_work(page, url)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def lab(browser: Browser, lab_url: str, lab_vertex) -> Iterator[Page]:
+    with lab_tab(browser, lab_url) as page:
+        yield page
+
+
+# --------------------------------------------------------------------------- the user's steps
+
+
+def keyed(page: Page, key: str) -> Locator:
+    """An element by its Streamlit key (the class the frontend makes of it)."""
+    name = re.sub(r"[^a-zA-Z0-9_-]", "-", key)
+    return page.locator(f'.st-key-{name}:not([data-stale="true"])')
+
+
+def open_new_grid(page: Page) -> None:
+    """The "New grid" section, opened (it starts closed once a lab is kept)."""
+    section = page.locator("details").filter(has=page.locator("summary", has_text="New grid"))
+    expect(section).to_be_visible()
+    wait_idle(page)
+    if section.get_attribute("open") is None:
+        section.locator("summary").click()
+    expect(page.get_by_label("Lab name")).to_be_visible()
+
+
+def list_prefix(page: Page, uri: str) -> None:
+    page.get_by_role("radio", name="Cloud Storage prefix").click()
+    wait_idle(page)
+    page.get_by_label("gs:// prefix").fill(uri)
+    page.get_by_label("gs:// prefix").press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="List videos").click()
+    wait_idle(page)
+
+
+def write_variants(page: Page, variants: tuple[str, ...]) -> None:
+    count = keyed(page, "lab.form.variant_count")
+    count.get_by_role("radio", name=str(len(variants)), exact=True).click()
+    wait_idle(page)
+    for index, text in enumerate(variants):
+        area = page.get_by_label(f"Variant {'ABCD'[index]}", exact=True)
+        area.fill(text)
+        area.press("Control+Enter")
+        wait_idle(page)
+
+
+def define_grid(page: Page, bucket: str, name: str, variants=VARIANTS) -> None:
+    open_new_grid(page)
+    page.get_by_label("Lab name").fill(name)
+    page.get_by_label("Lab name").press("Enter")
+    wait_idle(page)
+    list_prefix(page, f"gs://{bucket}/{PREFIX}")
+    expect(page.get_by_text(f"3 videos under gs://{bucket}/{PREFIX}")).to_be_visible()
+    write_variants(page, variants)
+
+
+def summary(page: Page) -> Locator:
+    """The results' one-line count of cells by status."""
+    return current(page).locator("p").filter(has_text=re.compile(r"^12 cells ·"))
+
+
+def grid_rows(page: Page) -> list[list[str]]:
+    """The results grid's rows as the browser shows them (the data grid's accessible table:
+    the cells in view)."""
+    return page.locator('[data-testid="stDataFrame"]').first.evaluate(
+        """grid => [...grid.querySelectorAll('tr')]
+            .map(tr => [...tr.querySelectorAll('[role="gridcell"]')].map(c => c.innerText))
+            .filter(cells => cells.length)"""
+    )
+
+
+def generations(vertex: VertexEmulator) -> list[RecordedRequest]:
+    return [r for r in vertex.requests if r.model in MODELS and r.rpc and "enerate" in r.rpc]
+
+
+# --------------------------------------------------------------------------- online
+
+
+WORDS = 12
+TAGS = dict(zip(MODELS, "pq", strict=True))
+HEADER_PX, ROW_PX = 35, 35  # st.dataframe's default header and row heights
+
+
+def reply(model: str) -> str:
+    """Each model its own words, short enough that the grid shows every column and a whole
+    answer, so a cell shows whose answer it holds and how far it has come."""
+    return " ".join(f"{TAGS[model]}{i}" for i in range(WORDS))
+
+
+def cell_text(page: Page, row: int, variant: int, model: int) -> str:
+    """One cell of the results grid (videos down; A·model 1, A·model 2, B·… across)."""
+    rows = grid_rows(page)
+    assert len(rows) == 3 and all(len(cells) == 5 for cells in rows), rows  # all in view
+    return rows[row][1 + variant * 2 + model]
+
+
+def wait_cell(page: Page, row: int, variant: int, model: int, pattern: str) -> str:
+    """Until that cell of the grid shows text matching `pattern` (a regex); its text."""
+    page.wait_for_function(
+        """([row, column, pattern]) => {
+            const grid = document.querySelector('[data-testid="stDataFrame"]');
+            const rows = grid ? [...grid.querySelectorAll('tr')]
+                .map(tr => [...tr.querySelectorAll('[role="gridcell"]')])
+                .filter(cells => cells.length) : [];
+            return rows.length > row && rows[row].length === 5
+                && new RegExp(pattern).test(rows[row][column].innerText);
+        }""",
+        arg=[row, 1 + variant * 2 + model, pattern],
+        timeout=30_000,
+    )
+    return cell_text(page, row, variant, model)
+
+
+def fail_once(model: str, prompt: str, message: str):
+    """A hook: the first request of one cell (its model and prompt) answers HTTP 400."""
+    failed: list[RecordedRequest] = []
+
+    def hook(request: RecordedRequest):
+        if failed or request.model != model or prompt not in request.texts:
+            return None
+        failed.append(request)
+        return Fault(FaultKind.ERROR, status=400, message=message)
+
+    return hook
+
+
+def pick_table_row(page: Page, row: int) -> None:
+    """Tick a row's box in the table of cells (a canvas: click where the box is)."""
+    table = page.locator('[data-testid="stDataFrame"]').nth(1)
+    expect(table).to_be_visible()
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 18, box["y"] + HEADER_PX + ROW_PX * (row + 0.5))
+
+
+def prompts_sent(vertex: VertexEmulator) -> list[tuple[str, str]]:
+    return sorted((r.model, " ".join(r.texts)) for r in generations(vertex))
+
+
+def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
+    lab: Page, lab_vertex: VertexEmulator, bucket: str
+):
+    page = lab
+    for index, model in enumerate(MODELS):  # about 8 s a cell, at slightly different paces
+        lab_vertex.set_model_reply(model, reply(model), chunks=WORDS,
+                                   chunk_delay=0.6 + 0.05 * index)  # fmt: skip
+    refused = "The video could not be processed."
+    lab_vertex.on_request(fail_once(MODELS[1], "List the objects in kitchen.mp4.", refused))
+    define_grid(page, bucket, "Online grid")
+    page.get_by_role("button", name="Run online").click()
+
+    # every cell streams at once: the first has begun, the failed one says why
+    expect(summary(page)).to_contain_text("11 running", timeout=15_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stDataFrame"] [role="gridcell"]')]
+                 .filter(c => /^running: [pq]0 [pq]1/.test(c.innerText)).length === 11""",
+        timeout=15_000,
+    )
+    assert cell_text(page, 2, 1, 1) == f"failed: Vertex AI refused the request: {refused}"
+    before = [len(cell_text(page, r, v, m)) for r in range(3) for v in range(2) for m in range(2)]
+
+    pick_table_row(page, 0)  # beach.mp4 · A · the first model
+    stop = page.get_by_role("button", name="Stop selected (1)")
+    expect(stop).to_be_enabled()
+    stop.click()
+    expect(summary(page)).to_contain_text("1 stopped", timeout=10_000)
+    stopped_at = wait_cell(page, 0, 0, 0, "^stopped: p0 p1")
+    after = [len(cell_text(page, r, v, m)) for r in range(3) for v in range(2) for m in range(2)]
+    grew = [i for i in range(1, 12) if i != 11 and after[i] > before[i]]
+    assert len(grew) == 10, (before, after)  # the others went on meanwhile
+
+    expect(summary(page)).to_contain_text("10 completed · 1 failed · 1 stopped", timeout=30_000)
+    wait_cell(page, 2, 1, 0, "^completed")
+    assert cell_text(page, 0, 0, 0) == stopped_at, "nothing more arrives in the stopped cell"
+    for row, variant, model in ((0, 1, 0), (1, 0, 1), (2, 1, 0)):
+        assert cell_text(page, row, variant, model) == f"completed: {reply(MODELS[model])}"
+    first = {(r.model, " ".join(r.texts)): r for r in generations(lab_vertex)}
+    stopped = first[MODELS[0], "Describe beach.mp4."]
+    assert stopped.answer.wait(5) and stopped.answer.how == "client_closed"
+    screenshot(page, "lab-online-one-stopped-one-failed")
+
+    rerun = page.get_by_role("button", name="Re-run failed (2)")  # the failed and the stopped
+    expect(rerun).to_be_enabled()
+    rerun.click()
+    expect(summary(page)).to_contain_text("12 completed", timeout=30_000)
+    assert wait_cell(page, 2, 1, 1, "^completed") == f"completed: {reply(MODELS[1])}"
+    assert wait_cell(page, 0, 0, 0, "^completed") == f"completed: {reply(MODELS[0])}"
+    sent = prompts_sent(lab_vertex)
+    assert len(sent) == 14, sent  # twelve cells, and the two sent again
+    assert sent.count((MODELS[1], "List the objects in kitchen.mp4.")) == 2
+    assert sent.count((MODELS[0], "Describe beach.mp4.")) == 2
+    wait_idle(page)
