@@ -296,3 +296,89 @@ def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
     assert sent.count((MODELS[1], "List the objects in kitchen.mp4.")) == 2
     assert sent.count((MODELS[0], "Describe beach.mp4.")) == 2
     wait_idle(page)
+    save_filled_grid(page)
+
+
+def save_filled_grid(page: Page) -> None:
+    """The results grid and its table, for the README (docs/lab.png is one of these)."""
+    table = page.locator('[data-testid="stDataFrame"]').nth(1)
+    table.scroll_into_view_if_needed()
+    top, bottom = summary(page).bounding_box(), table.bounding_box()
+    assert top is not None and bottom is not None
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    clip = {"x": bottom["x"] - 16, "y": top["y"] - 16, "width": bottom["width"] + 32,
+            "height": bottom["y"] + bottom["height"] - top["y"] + 32}  # fmt: skip
+    page.screenshot(path=str(OUTPUT_DIR / "lab.png"), clip=clip)
+
+
+# --------------------------------------------------------------------------- batch jobs
+
+
+def creates(vertex: VertexEmulator) -> list[str]:
+    """The model of each batch job created, as the emulator received them."""
+    return sorted(
+        r.body["model"].rsplit("/", 1)[-1]
+        for r in vertex.requests
+        if r.rpc == "batchPredictionJobs.create"
+    )
+
+
+def job_lines(page: Page, state: str) -> Locator:
+    """The Jobs view's lines of jobs in `state` ("queued", "running", "succeeded", …)."""
+    return current(page).locator("p").filter(has_text=re.compile(rf"^gemini\S+ · {state}\b"))
+
+
+def set_replies(vertex: VertexEmulator) -> None:
+    for model in MODELS:
+        vertex.set_model_reply(model, reply(model), chunks=3)
+
+
+def expect_filled_by_batch(page: Page) -> None:
+    expect(job_lines(page, "succeeded")).to_have_count(2, timeout=30_000)
+    expect(job_lines(page, "succeeded").first).to_contain_text("6 done, 0 failed")
+    expect(job_lines(page, "succeeded").first).to_contain_text("results read in")
+    expect(summary(page)).to_contain_text("12 cells · 12 completed", timeout=15_000)
+    for row in range(3):
+        for variant in range(2):
+            for model in range(2):
+                text = wait_cell(page, row, variant, model, "^completed")
+                assert text == f"completed: {reply(MODELS[model])}"
+
+
+def test_the_same_grid_as_batch_jobs_runs_to_succeeded_and_fills_the_grid(
+    lab: Page, lab_vertex: VertexEmulator, bucket: str
+):
+    page = lab
+    set_replies(lab_vertex)
+    define_grid(page, bucket, "Batch grid")
+    page.get_by_role("button", name="Submit as batch job").click()
+
+    expect(job_lines(page, r"(queued|pending|running|succeeded)")).to_have_count(2, timeout=15_000)
+    expect_filled_by_batch(page)
+    assert creates(lab_vertex) == sorted(MODELS)  # one job a model
+    assert generations(lab_vertex) == []  # nothing went online
+    wait_idle(page)
+
+
+def test_a_server_restart_mid_job_follows_the_jobs_again_and_submits_nothing_twice(
+    browser: Browser, app_env, storage_emulator, bucket, lab_vertex, tmp_path_factory
+):
+    set_replies(lab_vertex)
+    lab_vertex.set_batch_pace(BatchPace(queued_s=1, pending_s=1, running_s=12))
+    data = tmp_path_factory.mktemp("lab-restart-data")
+    logs = tmp_path_factory.mktemp("streamlit")
+
+    with lab_app(app_env, storage_emulator, bucket, data, logs / "before.log") as url:
+        with lab_tab(browser, url) as page:
+            define_grid(page, bucket, "Restarted")
+            page.get_by_role("button", name="Submit as batch job").click()
+            expect(job_lines(page, r"(queued|pending|running)")).to_have_count(2, timeout=15_000)
+            wait_idle(page)
+    assert creates(lab_vertex) == sorted(MODELS)
+
+    with lab_app(app_env, storage_emulator, bucket, data, logs / "after.log") as url:
+        with lab_tab(browser, url) as page:
+            # followed again: the page shows the jobs moving on, then their results
+            expect(job_lines(page, r"(pending|running)")).to_have_count(2, timeout=15_000)
+            expect_filled_by_batch(page)
+    assert creates(lab_vertex) == sorted(MODELS)  # nothing submitted again
