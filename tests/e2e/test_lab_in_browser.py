@@ -23,6 +23,7 @@ from reelscope.catalog import load_catalog
 from reelscope.settings import Settings
 from reelscope.vertex import make_storage_client
 from tests.e2e.conftest import (
+    OUTPUT_DIR,
     current,
     running_app,
     screenshot,
@@ -368,17 +369,17 @@ def test_a_server_restart_mid_job_follows_the_jobs_again_and_submits_nothing_twi
     data = tmp_path_factory.mktemp("lab-restart-data")
     logs = tmp_path_factory.mktemp("streamlit")
 
-    with lab_app(app_env, storage_emulator, bucket, data, logs / "before.log") as url:
-        with lab_tab(browser, url) as page:
-            define_grid(page, bucket, "Restarted")
-            page.get_by_role("button", name="Submit as batch job").click()
-            expect(job_lines(page, r"(queued|pending|running)")).to_have_count(2, timeout=15_000)
-            wait_idle(page)
+    app = lab_app(app_env, storage_emulator, bucket, data, logs / "before.log")
+    with app as url, lab_tab(browser, url) as page:
+        define_grid(page, bucket, "Restarted")
+        page.get_by_role("button", name="Submit as batch job").click()
+        expect(job_lines(page, r"(queued|pending|running)")).to_have_count(2, timeout=15_000)
+        wait_idle(page)
     assert creates(lab_vertex) == sorted(MODELS)
 
-    with lab_app(app_env, storage_emulator, bucket, data, logs / "after.log") as url:
-        with lab_tab(browser, url) as page:
-            # followed again: the page shows the jobs moving on, then their results
-            expect(job_lines(page, r"(pending|running)")).to_have_count(2, timeout=15_000)
-            expect_filled_by_batch(page)
+    app = lab_app(app_env, storage_emulator, bucket, data, logs / "after.log")
+    with app as url, lab_tab(browser, url) as page:
+        # followed again: the page shows the jobs moving on, then their results
+        expect(job_lines(page, r"(pending|running)")).to_have_count(2, timeout=15_000)
+        expect_filled_by_batch(page)
     assert creates(lab_vertex) == sorted(MODELS)  # nothing submitted again
