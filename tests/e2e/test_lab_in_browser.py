@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -383,3 +384,130 @@ def test_a_server_restart_mid_job_follows_the_jobs_again_and_submits_nothing_twi
         expect(job_lines(page, r"(pending|running)")).to_have_count(2, timeout=15_000)
         expect_filled_by_batch(page)
     assert creates(lab_vertex) == sorted(MODELS)  # nothing submitted again
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def alert(page: Page, text: str) -> Locator:
+    return current(page).get_by_role("alert").filter(has_text=text)
+
+
+def choose_retired_model(page: Page, column: int, name: str) -> None:
+    """Column `column`'s model, picked among the retired ones the page can show."""
+    summary = page.locator("summary", has_text=f"Model {column + 1}:")
+    summary.click()
+    section = summary.locator("xpath=..")
+    section.get_by_text("Show retired models").click()
+    wait_idle(page)
+    keyed(page, f"lab.form.model.{column}.model").get_by_role("combobox").click()
+    page.get_by_role("option", name=re.compile(rf"^{re.escape(name)}\b(?!-)")).first.click()
+    wait_idle(page)
+
+
+def test_bad_input_is_said_clearly_and_loses_nothing(
+    lab: Page, lab_vertex: VertexEmulator, bucket: str
+):
+    page = lab
+    open_new_grid(page)
+    page.get_by_label("Lab name").fill("Bad input")
+    page.get_by_label("Lab name").press("Enter")
+    write_variants(page, ("For {audience}: describe {video}.", VARIANTS[1]))
+    run = page.get_by_role("button", name="Run online")
+
+    missing = f"no-such-bucket-{uuid.uuid4().hex[:6]}"
+    list_prefix(page, f"gs://{missing}/videos/")
+    expect(alert(page, f"gs://{missing}/videos/ does not exist")).to_be_visible()
+    expect(alert(page, f"gcloud storage ls gs://{missing}/videos/")).to_be_visible()
+
+    page.get_by_label("gs:// prefix").fill(f"gs://{bucket}/{EMPTY_PREFIX}")
+    page.get_by_role("button", name="List videos").click()
+    wait_idle(page)
+    no_videos = f"There are no videos under gs://{bucket}/{EMPTY_PREFIX} (1 other files)"
+    expect(alert(page, no_videos)).to_be_visible()
+    expect(alert(page, "does not exist")).to_have_count(0)
+
+    page.get_by_label("gs:// prefix").fill(f"gs://{bucket}/{PREFIX}")
+    page.get_by_role("button", name="List videos").click()
+    wait_idle(page)
+    expect(page.get_by_text(f"3 videos under gs://{bucket}/{PREFIX}")).to_be_visible()
+    # what the user wrote before is all still there
+    expect(page.get_by_label("Lab name")).to_have_value("Bad input")
+    expect(page.get_by_label("Variant A", exact=True)).to_have_value(
+        "For {audience}: describe {video}."
+    )
+    expect(page.get_by_label("Variant B", exact=True)).to_have_value(VARIANTS[1])
+
+    expect(alert(page, "Fill in {audience}: every cell's prompt uses it.")).to_be_visible()
+    expect(run).to_be_disabled()
+    page.get_by_label("{audience}").fill("kids")
+    page.get_by_label("{audience}").press("Enter")
+    wait_idle(page)
+    expect(alert(page, "Fill in {audience}")).to_have_count(0)
+    expect(run).to_be_enabled()
+
+    choose_retired_model(page, 1, "Gemini 2.5 Flash")
+    expect(alert(page, "6 cells cannot be sent as they are")).to_be_visible()
+    expect(
+        page.get_by_text("Gemini 2.5 Flash is retired: pick a current model. (beach.mp4 · A")
+    ).to_be_visible()
+    expect(run).to_be_disabled()
+    page.get_by_text("Leave these 6 cells out and send the other 6").click()
+    wait_idle(page)
+    expect(run).to_be_enabled()
+    expect(
+        page.get_by_text("12 cells: 3 videos × 2 variants × 2 models · 6 to send")
+    ).to_be_visible()
+    expect(page.get_by_label("{audience}")).to_have_value("kids")
+    assert generations(lab_vertex) == [] and creates(lab_vertex) == []  # nothing was sent
+
+
+def break_a_results_line(vertex: VertexEmulator, files, model: str, line: int):
+    """A hook: when `model`'s job is seen ended, line `line` (0-based) of its predictions.jsonl
+    gets a response that cannot be read, before anyone is told the job has ended."""
+    broken: list[str] = []
+
+    def hook(request: RecordedRequest):
+        if broken or request.rpc != "batchPredictionJobs.get":
+            return None
+        job = vertex.batch_job(request.path.rsplit("/", 1)[-1])
+        folder = job.get("outputInfo", {}).get("gcsOutputDirectory")
+        if not folder or not job["model"].endswith(f"/{model}"):
+            return None
+        bucket_name, _, prefix = folder.removeprefix("gs://").partition("/")
+        blob = files.bucket(bucket_name).blob(f"{prefix}/predictions.jsonl")
+        lines = blob.download_as_text().splitlines()
+        record = json.loads(lines[line])
+        record["response"] = {"candidates": "not a list of candidates"}
+        lines[line] = json.dumps(record)
+        blob.upload_from_string("\n".join(lines) + "\n", content_type="application/octet-stream")
+        broken.append(blob.name)
+        return job  # the job as it was looked at: ended, its results as they are now
+
+    return hook, broken
+
+
+def test_a_malformed_results_line_fails_its_cell_only_with_its_reason(
+    lab: Page, lab_vertex: VertexEmulator, bucket: str, storage_emulator: str
+):
+    page = lab
+    set_replies(lab_vertex)
+    files = make_storage_client(Settings(storage_emulator_host=storage_emulator))
+    hook, broken = break_a_results_line(lab_vertex, files, MODELS[1], line=1)
+    lab_vertex.on_request(hook)
+    define_grid(page, bucket, "Malformed")
+    page.get_by_role("button", name="Submit as batch job").click()
+
+    expect(job_lines(page, "succeeded")).to_have_count(2, timeout=30_000)
+    expect(summary(page)).to_contain_text("12 cells · 11 completed · 1 failed", timeout=15_000)
+    assert len(broken) == 1
+    # line 2 of the second model's job is beach.mp4 · B
+    text = wait_cell(page, 0, 1, 1, "^failed")
+    assert text == (
+        "failed: The batch job could not answer this cell (MALFORMED): Line 2 of "
+        "predictions.jsonl has a response that cannot be read (1 problems); its row has no answer."
+    ), text
+    assert wait_cell(page, 0, 1, 0, "^completed") == f"completed: {reply(MODELS[0])}"
+    assert wait_cell(page, 1, 1, 1, "^completed") == f"completed: {reply(MODELS[1])}"
+    files.close()
+    wait_idle(page)
