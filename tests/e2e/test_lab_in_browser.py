@@ -122,11 +122,11 @@ def keyed(page: Page, key: str) -> Locator:
 
 def open_new_grid(page: Page) -> None:
     """The "New grid" section, opened (it starts closed once a lab is kept)."""
-    section = page.locator("details").filter(has=page.locator("summary", has_text="New grid"))
-    expect(section).to_be_visible()
+    summary = page.locator("summary", has_text="New grid")
+    expect(summary).to_be_visible()
     wait_idle(page)
-    if section.get_attribute("open") is None:
-        section.locator("summary").click()
+    if summary.locator("xpath=..").get_attribute("open") is None:
+        summary.click()
     expect(page.get_by_label("Lab name")).to_be_visible()
 
 
@@ -166,14 +166,26 @@ def summary(page: Page) -> Locator:
     return current(page).locator("p").filter(has_text=re.compile(r"^12 cells ·"))
 
 
-def grid_rows(page: Page) -> list[list[str]]:
-    """The results grid's rows as the browser shows them (the data grid's accessible table:
-    the cells in view)."""
-    return page.locator('[data-testid="stDataFrame"]').first.evaluate(
-        """grid => [...grid.querySelectorAll('tr')]
+GRID_ROWS_JS = """
+    () => {
+        const grid = document.querySelector('[data-testid="stDataFrame"]');
+        return grid ? [...grid.querySelectorAll('tr')]
             .map(tr => [...tr.querySelectorAll('[role="gridcell"]')].map(c => c.innerText))
-            .filter(cells => cells.length)"""
-    )
+            .filter(cells => cells.length) : [];
+    }
+"""
+
+
+def grid_rows(page: Page) -> list[list[str]]:
+    """The results grid's rows as the browser shows them (the data grid's accessible table),
+    once every row and column is in it (the data grid draws again after each script run)."""
+    return page.wait_for_function(
+        f"""() => {{
+            const rows = ({GRID_ROWS_JS})();
+            return rows.length === 3 && rows.every(cells => cells.length === 5) && rows;
+        }}""",
+        timeout=15_000,
+    ).json_value()
 
 
 def generations(vertex: VertexEmulator) -> list[RecordedRequest]:
@@ -196,26 +208,20 @@ def reply(model: str) -> str:
 
 def cell_text(page: Page, row: int, variant: int, model: int) -> str:
     """One cell of the results grid (videos down; A·model 1, A·model 2, B·… across)."""
-    rows = grid_rows(page)
-    assert len(rows) == 3 and all(len(cells) == 5 for cells in rows), rows  # all in view
-    return rows[row][1 + variant * 2 + model]
+    return grid_rows(page)[row][1 + variant * 2 + model]
 
 
 def wait_cell(page: Page, row: int, variant: int, model: int, pattern: str) -> str:
     """Until that cell of the grid shows text matching `pattern` (a regex); its text."""
-    page.wait_for_function(
-        """([row, column, pattern]) => {
-            const grid = document.querySelector('[data-testid="stDataFrame"]');
-            const rows = grid ? [...grid.querySelectorAll('tr')]
-                .map(tr => [...tr.querySelectorAll('[role="gridcell"]')])
-                .filter(cells => cells.length) : [];
-            return rows.length > row && rows[row].length === 5
-                && new RegExp(pattern).test(rows[row][column].innerText);
-        }""",
+    return page.wait_for_function(
+        f"""([row, column, pattern]) => {{
+            const rows = ({GRID_ROWS_JS})();
+            const text = rows.length === 3 && rows[row].length === 5 && rows[row][column];
+            return text && new RegExp(pattern).test(text) && text;
+        }}""",
         arg=[row, 1 + variant * 2 + model, pattern],
         timeout=30_000,
-    )
-    return cell_text(page, row, variant, model)
+    ).json_value()
 
 
 def fail_once(model: str, prompt: str, message: str):
@@ -249,13 +255,13 @@ def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
     lab: Page, lab_vertex: VertexEmulator, bucket: str
 ):
     page = lab
-    for index, model in enumerate(MODELS):  # about 8 s a cell, at slightly different paces
+    for index, model in enumerate(MODELS):  # about 12 s a cell, at slightly different paces
         lab_vertex.set_model_reply(model, reply(model), chunks=WORDS,
-                                   chunk_delay=0.6 + 0.05 * index)  # fmt: skip
+                                   chunk_delay=1.0 + 0.05 * index)  # fmt: skip
     refused = "The video could not be processed."
     lab_vertex.on_request(fail_once(MODELS[1], "List the objects in kitchen.mp4.", refused))
     define_grid(page, bucket, "Online grid")
-    page.get_by_role("button", name="Run online").click()
+    keyed(page, "lab.run").get_by_role("button").click()
 
     # every cell streams at once: the first has begun, the failed one says why
     expect(summary(page)).to_contain_text("11 running", timeout=15_000)
@@ -265,7 +271,7 @@ def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
         timeout=15_000,
     )
     assert cell_text(page, 2, 1, 1) == f"failed: Vertex AI refused the request: {refused}"
-    before = [len(cell_text(page, r, v, m)) for r in range(3) for v in range(2) for m in range(2)]
+    before = [len(text) for cells in grid_rows(page) for text in cells[1:]]
 
     pick_table_row(page, 0)  # beach.mp4 · A · the first model
     stop = page.get_by_role("button", name="Stop selected (1)")
@@ -273,7 +279,7 @@ def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
     stop.click()
     expect(summary(page)).to_contain_text("1 stopped", timeout=10_000)
     stopped_at = wait_cell(page, 0, 0, 0, "^stopped: p0 p1")
-    after = [len(cell_text(page, r, v, m)) for r in range(3) for v in range(2) for m in range(2)]
+    after = [len(text) for cells in grid_rows(page) for text in cells[1:]]
     grew = [i for i in range(1, 12) if i != 11 and after[i] > before[i]]
     assert len(grew) == 10, (before, after)  # the others went on meanwhile
 
@@ -353,7 +359,7 @@ def test_the_same_grid_as_batch_jobs_runs_to_succeeded_and_fills_the_grid(
     page = lab
     set_replies(lab_vertex)
     define_grid(page, bucket, "Batch grid")
-    page.get_by_role("button", name="Submit as batch job").click()
+    keyed(page, "lab.batch").get_by_role("button").click()
 
     expect(job_lines(page, r"(queued|pending|running|succeeded)")).to_have_count(2, timeout=15_000)
     expect_filled_by_batch(page)
@@ -373,7 +379,7 @@ def test_a_server_restart_mid_job_follows_the_jobs_again_and_submits_nothing_twi
     app = lab_app(app_env, storage_emulator, bucket, data, logs / "before.log")
     with app as url, lab_tab(browser, url) as page:
         define_grid(page, bucket, "Restarted")
-        page.get_by_role("button", name="Submit as batch job").click()
+        keyed(page, "lab.batch").get_by_role("button").click()
         expect(job_lines(page, r"(queued|pending|running)")).to_have_count(2, timeout=15_000)
         wait_idle(page)
     assert creates(lab_vertex) == sorted(MODELS)
@@ -413,7 +419,7 @@ def test_bad_input_is_said_clearly_and_loses_nothing(
     page.get_by_label("Lab name").fill("Bad input")
     page.get_by_label("Lab name").press("Enter")
     write_variants(page, ("For {audience}: describe {video}.", VARIANTS[1]))
-    run = page.get_by_role("button", name="Run online")
+    run = keyed(page, "lab.run").get_by_role("button")
 
     missing = f"no-such-bucket-{uuid.uuid4().hex[:6]}"
     list_prefix(page, f"gs://{missing}/videos/")
@@ -496,7 +502,7 @@ def test_a_malformed_results_line_fails_its_cell_only_with_its_reason(
     hook, broken = break_a_results_line(lab_vertex, files, MODELS[1], line=1)
     lab_vertex.on_request(hook)
     define_grid(page, bucket, "Malformed")
-    page.get_by_role("button", name="Submit as batch job").click()
+    keyed(page, "lab.batch").get_by_role("button").click()
 
     expect(job_lines(page, "succeeded")).to_have_count(2, timeout=30_000)
     expect(summary(page)).to_contain_text("12 cells · 11 completed · 1 failed", timeout=15_000)
