@@ -311,6 +311,7 @@ def save_filled_grid(page: Page) -> None:
     """The results grid and its table, for the README (docs/lab.png is one of these)."""
     table = page.locator('[data-testid="stDataFrame"]').nth(1)
     table.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)  # no tooltip over the picture
     top, bottom = summary(page).bounding_box(), table.bounding_box()
     assert top is not None and bottom is not None
     OUTPUT_DIR.mkdir(exist_ok=True)
@@ -511,7 +512,7 @@ def test_a_malformed_results_line_fails_its_cell_only_with_its_reason(
     text = wait_cell(page, 0, 1, 1, "^failed")
     assert text == (
         "failed: The batch job could not answer this cell (MALFORMED): Line 2 of "
-        "predictions.jsonl has a response that cannot be read (1 problems); its row has no answer."
+        "predictions.jsonl has a response that cannot be read (1 problem); its row has no answer."
     ), text
     assert wait_cell(page, 0, 1, 0, "^completed") == f"completed: {reply(MODELS[0])}"
     assert wait_cell(page, 1, 1, 1, "^completed") == f"completed: {reply(MODELS[1])}"
