@@ -32,7 +32,14 @@ from tests.e2e.conftest import (
     wait_idle,
     wait_prefetched,
 )
-from tests.vertex_emulator import BatchPace, Fault, FaultKind, RecordedRequest, VertexEmulator
+from tests.vertex_emulator import (
+    GENERATION_RPCS,
+    BatchPace,
+    Fault,
+    FaultKind,
+    RecordedRequest,
+    VertexEmulator,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -93,14 +100,17 @@ def lab_vertex(vertex: VertexEmulator, storage_emulator: str) -> VertexEmulator:
 
 
 @contextlib.contextmanager
-def lab_tab(browser: Browser, url: str) -> Iterator[Page]:
+def lab_tab(browser: Browser, url: str, *, stop_leftovers: bool = True) -> Iterator[Page]:
+    """A tab on /lab; after it, what it left going is stopped from the Running list, unless
+    the server is about to be stopped under it."""
     context = browser.new_context(viewport={"width": 1920, "height": 1100})
     page = context.new_page()
     try:
         page.goto(f"{url}/lab")
         wait_prefetched(page)
         yield page
-        stop_leftover_work(page, url)
+        if stop_leftovers:
+            stop_leftover_work(page, url)
     finally:
         context.close()
 
@@ -122,11 +132,11 @@ def keyed(page: Page, key: str) -> Locator:
 
 def open_new_grid(page: Page) -> None:
     """The "New grid" section, opened (it starts closed once a lab is kept)."""
-    summary = page.locator("summary", has_text="New grid")
-    expect(summary).to_be_visible()
+    heading = page.locator("summary", has_text="New grid")
+    expect(heading).to_be_visible()
     wait_idle(page)
-    if summary.locator("xpath=..").get_attribute("open") is None:
-        summary.click()
+    if heading.locator("xpath=..").get_attribute("open") is None:
+        heading.click()
     expect(page.get_by_label("Lab name")).to_be_visible()
 
 
@@ -189,7 +199,7 @@ def grid_rows(page: Page) -> list[list[str]]:
 
 
 def generations(vertex: VertexEmulator) -> list[RecordedRequest]:
-    return [r for r in vertex.requests if r.model in MODELS and r.rpc and "enerate" in r.rpc]
+    return [r for r in vertex.requests if r.model in MODELS and r.rpc in GENERATION_RPCS]
 
 
 # --------------------------------------------------------------------------- online
@@ -378,7 +388,7 @@ def test_a_server_restart_mid_job_follows_the_jobs_again_and_submits_nothing_twi
     logs = tmp_path_factory.mktemp("streamlit")
 
     app = lab_app(app_env, storage_emulator, bucket, data, logs / "before.log")
-    with app as url, lab_tab(browser, url) as page:
+    with app as url, lab_tab(browser, url, stop_leftovers=False) as page:
         define_grid(page, bucket, "Restarted")
         keyed(page, "lab.batch").get_by_role("button").click()
         expect(job_lines(page, r"(queued|pending|running)")).to_have_count(2, timeout=15_000)
@@ -391,6 +401,7 @@ def test_a_server_restart_mid_job_follows_the_jobs_again_and_submits_nothing_twi
         expect(job_lines(page, r"(pending|running)")).to_have_count(2, timeout=15_000)
         expect_filled_by_batch(page)
     assert creates(lab_vertex) == sorted(MODELS)  # nothing submitted again
+    assert not [r for r in lab_vertex.requests if r.rpc == "batchPredictionJobs.cancel"]
 
 
 # --------------------------------------------------------------------------- bad input
@@ -402,9 +413,9 @@ def alert(page: Page, text: str) -> Locator:
 
 def choose_retired_model(page: Page, column: int, name: str) -> None:
     """Column `column`'s model, picked among the retired ones the page can show."""
-    summary = page.locator("summary", has_text=f"Model {column + 1}:")
-    summary.click()
-    section = summary.locator("xpath=..")
+    heading = page.locator("summary", has_text=f"Model {column + 1}:")
+    heading.click()
+    section = heading.locator("xpath=..")
     section.get_by_text("Show retired models").click()
     wait_idle(page)
     keyed(page, f"lab.form.model.{column}.model").get_by_role("combobox").click()
@@ -502,6 +513,13 @@ def test_a_malformed_results_line_fails_its_cell_only_with_its_reason(
     files = make_storage_client(Settings(storage_emulator_host=storage_emulator))
     hook, broken = break_a_results_line(lab_vertex, files, MODELS[1], line=1)
     lab_vertex.on_request(hook)
+    try:
+        submit_and_check_one_malformed(page, bucket, broken)
+    finally:
+        files.close()
+
+
+def submit_and_check_one_malformed(page: Page, bucket: str, broken: list[str]) -> None:
     define_grid(page, bucket, "Malformed")
     keyed(page, "lab.batch").get_by_role("button").click()
 
@@ -516,5 +534,4 @@ def test_a_malformed_results_line_fails_its_cell_only_with_its_reason(
     ), text
     assert wait_cell(page, 0, 1, 0, "^completed") == f"completed: {reply(MODELS[0])}"
     assert wait_cell(page, 1, 1, 1, "^completed") == f"completed: {reply(MODELS[1])}"
-    files.close()
     wait_idle(page)
