@@ -289,9 +289,17 @@ def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
     stop.click()
     expect(summary(page)).to_contain_text("1 stopped", timeout=10_000)
     stopped_at = wait_cell(page, 0, 0, 0, "^stopped: p0 p1")
-    after = [len(text) for cells in grid_rows(page) for text in cells[1:]]
-    grew = [i for i in range(1, 12) if i != 11 and after[i] > before[i]]
-    assert len(grew) == 10, (before, after)  # the others went on meanwhile
+    going = page.wait_for_function(  # the others go on: each of them grows
+        f"""before => {{
+            const rows = ({GRID_ROWS_JS})();
+            const now = rows.flatMap(cells => cells.slice(1));
+            return now.length === 12 && now.every((text, i) =>
+                i === 0 || i === 11 || text.length > before[i]) && rows;
+        }}""",
+        arg=before,
+        timeout=15_000,
+    ).json_value()
+    assert going[0][1] == stopped_at, "nothing more arrives in the stopped cell"
 
     expect(summary(page)).to_contain_text("10 completed · 1 failed · 1 stopped", timeout=30_000)
     wait_cell(page, 2, 1, 0, "^completed")
