@@ -327,7 +327,8 @@ def _parse_line(line: str, number: int) -> RowResult | RowError:
         parsed = types.GenerateContentResponse.model_validate(response)
     except pydantic.ValidationError as exc:
         problems = exc.error_count()
-        return _malformed(key, number, f"has a response that cannot be read ({problems} problems)")
+        count = f"{problems} problem" + ("s" if problems != 1 else "")
+        return _malformed(key, number, f"has a response that cannot be read ({count})")
     return _row_result(key, parsed)
 
 
