@@ -303,6 +303,10 @@ def _answer_events(result: batch_jobs.RowResult, at: float) -> list[Event]:
 
 
 def _row_error(error: RowError) -> RunError:
+    if error.status == batch_jobs.MISSING:  # its message names the row by its internal key
+        message = "The batch job's results have no answer for this cell"
+        return RunError(ErrorKind.UNKNOWN, f"{message} (the job ended before it, or its line "
+                        "could not be read).", hint="Re-run the failed cells online.")  # fmt: skip
     return RunError(
         ErrorKind.UNKNOWN,
         f"The batch job could not answer this cell ({error.status}): {error.message}",
