@@ -318,3 +318,42 @@ def plan_calls(item: Item, model: EmbeddingModel, item_index: int = 0) -> list[E
 def _short(text: str, limit: int = 80) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def item_record(item: Item) -> dict:
+    """The item as JSON-ready values (a stored job keeps its items so a restart resumes it)."""
+    segments = item.segments
+    return {
+        "kind": str(item.kind),
+        "label": item.label,
+        "text": item.text,
+        "sha256": item.sha256,
+        "uri": item.uri,
+        "path": None if item.path is None else str(item.path),
+        "mime_type": item.mime_type,
+        "duration_s": item.duration_s,
+        "has_audio": item.has_audio,
+        "size": item.size,
+        "segments": None
+        if segments is None
+        else [segments.start_s, segments.end_s, segments.interval_s],
+    }
+
+
+def item_from_record(record: dict) -> Item:
+    """The item `item_record` wrote."""
+    segments = record.get("segments")
+    path = record.get("path")
+    return Item(
+        kind=ItemKind(record["kind"]),
+        label=record["label"],
+        text=record.get("text"),
+        sha256=record.get("sha256"),
+        uri=record.get("uri"),
+        path=None if path is None else Path(path),
+        mime_type=record.get("mime_type"),
+        duration_s=record.get("duration_s"),
+        has_audio=record.get("has_audio"),
+        size=record.get("size"),
+        segments=None if segments is None else SegmentConfig(*segments),
+    )
