@@ -12,6 +12,7 @@ import hashlib
 import math
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from reelscope.embeddings.models import EmbeddingModel
+    from reelscope.listing import ListedFile
     from reelscope.media import MediaSource
 
 INLINE_LIMIT_BYTES = 20 * 1024 * 1024  # larger files go to Cloud Storage and come as gs://
@@ -176,6 +178,32 @@ def item_from_source(
         size=source.size,
         segments=segments if kind is ItemKind.VIDEO else None,
     )
+
+
+def embeddable(source: MediaSource) -> bool:
+    """Whether a listed file is media an embedding model may take (checked per model later)."""
+    return source.is_video or source.is_image
+
+
+def items_from_prefix(files: Sequence[ListedFile], segments: SegmentConfig | None) -> list[Item]:
+    """The images and videos listed under a gs:// prefix, as items sent by their links. Their
+    length is unknown until embedded: a video is embedded over `segments` (from its start to
+    its end, or to the end the user set)."""
+    items = []
+    for file in files:
+        source = file.source
+        video = source.is_video
+        items.append(
+            Item(
+                kind=ItemKind.VIDEO if video else ItemKind.IMAGE,
+                label=source.label,
+                uri=source.uri,
+                mime_type=source.mime_type,
+                size=file.size,
+                segments=segments if video else None,
+            )
+        )
+    return items
 
 
 def item_from_file(

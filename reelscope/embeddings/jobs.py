@@ -190,12 +190,13 @@ class EmbedJob(Task):
         return self.finish(TaskState.CANCELLED)
 
     def finish(self, state: TaskState) -> bool:
-        """End it, and forget its stored copy: an ended job is never resumed."""
-        ended = super().finish(state)
-        if ended:
-            with contextlib.suppress(*DATABASE_ERRORS):  # then a restart resumes it: no loss
-                self._store.jobs.forget(self.id)
-        return ended
+        """End it, and forget its stored copy first (whoever waits for the end finds it gone):
+        an ended job is never resumed."""
+        if self.done:
+            return False
+        with contextlib.suppress(*DATABASE_ERRORS):  # then a restart resumes it: no loss
+            self._store.jobs.forget(self.id)
+        return super().finish(state)
 
     def stored(self) -> StoredJob:
         """What the job book keeps of it before its first call."""
