@@ -56,10 +56,11 @@ def show(key: str, lister: Lister | None) -> tuple[ListedFile, ...]:
 
 def _summary(listed: dict, files: tuple[ListedFile, ...]) -> None:
     videos = sum(f.source.is_video for f in files)
+    images = len(files) - videos
     size = sum(f.size or 0 for f in files)
     notes = [
-        f"{videos:,} video{'s' if videos != 1 else ''} and {len(files) - videos:,} images "
-        f"under {safe_inline(listed['prefix'])}",
+        f"{videos:,} video{'s' if videos != 1 else ''} and {images:,} "
+        f"image{'s' if images != 1 else ''} under {safe_inline(listed['prefix'])}",
         f"{format_size(size)} in all",
     ]
     if videos:
