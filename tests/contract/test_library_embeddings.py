@@ -205,4 +205,6 @@ def test_a_429_burst_slows_the_job_without_a_call_storm(vertex, settings, prefix
     print(f"429 burst: {made} calls for {needed} needed, {progress.retries} retries, {took:.1f} s")
     assert progress.retries >= 1  # the burst was met
     assert took >= 1.0  # and waited out (the first shared pause is 1 s)
-    assert made / needed <= 1.5
+    # The issue asks for at most 1.5; measured here: ~1.16 with the job's shared pause, ~1.44
+    # with each thread retrying on its own timer (which 1.5 would not tell apart).
+    assert made / needed <= 1.3
