@@ -3,7 +3,8 @@
 40 small generated videos under a prefix in gcp-storage-emulator, gemini-embedding-2 through
 the real google-genai SDK to tests/vertex_emulator.py (every call delayed 100 ms). A server
 process (tests/embed_server.py) starts the job and is SIGKILLed once half of the calls were
-made; this process then resumes the job from the embedding store in a fresh registry. In the
+made; this process then resumes the job from the embedding store in a fresh registry (once the
+dead server's heartbeat is stale, as another instance would). In the
 same run:
 - `library_resume_whole_job_calls`: the calls the whole job needs (the baseline);
 - `library_resume_calls_before_kill`, `library_resume_calls_after_restart`: calls made by each;
@@ -93,9 +94,12 @@ def main() -> None:
 
         vertex.clear()
         again = EmbeddingStore(settings.data_dir)
-        (job,) = resume_jobs(
-            again, lambda m, d: make_embedder(settings, m, d), tasks=TaskRegistry()
-        )
+        tasks = TaskRegistry()
+        while not (resumed := resume_jobs(  # once the dead server's heartbeat is stale
+            again, lambda m, d: make_embedder(settings, m, d), tasks=tasks
+        )):  # fmt: skip
+            time.sleep(0.2)
+        (job,) = resumed
         job.wait()
         progress = job.details()
         assert progress.items_done == VIDEOS and not progress.failures, progress

@@ -19,6 +19,7 @@ from reelscope.embeddings.items import embeddable
 from reelscope.embeddings.jobs import EmbedJob, resume_jobs
 from reelscope.embeddings.models import Embedder, make_embedder
 from reelscope.embeddings.store import EmbeddingStore
+from reelscope.instance import STALE_AFTER_S
 from reelscope.listing import list_media
 from reelscope.settings import Settings
 from reelscope.vertex import NotConnected
@@ -71,13 +72,14 @@ def prefix_lister(settings: Settings) -> prefix_source.Lister | None:
 
 
 def resume_stored_jobs(settings: Settings) -> None:
-    """Start again the jobs a server before this one left unfinished (once per process; until
-    Reelscope is connected, tried again on each run)."""
+    """Start again the jobs no instance runs any more: a server before this one, or another
+    instance, stopped mid-job (looked for at most every STALE_AFTER_S; until Reelscope is
+    connected, on each run)."""
     with contextlib.suppress(NotConnected, *DATABASE_ERRORS):
         _resume_stored_jobs(settings)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, ttl=STALE_AFTER_S)  # a dead server's claim goes stale
 def _resume_stored_jobs(settings: Settings) -> int:
     jobs = resume_jobs(
         store(settings.data_dir),

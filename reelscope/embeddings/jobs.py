@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_it
 from reelscope.embeddings.job_book import StoredJob
 from reelscope.embeddings.models import Embedder, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.instance import HEARTBEAT_S
 from reelscope.lab.pacing import QuotaLimiter
 from reelscope.retries import RetryPolicy, http_status, retryable
 from reelscope.tasks import (
@@ -130,9 +132,12 @@ class EmbedJob(Task):
         self._retry = retry
         self._limiter = limiter or QuotaLimiter(self._concurrency)
         self._lock = threading.Lock()
+        self._end_lock = threading.Lock()
+        self._ending = False  # finish() was called: the first call decides the end state
         self._cancel = threading.Event()
         self._error: str | None = None
         self._calls = self._hits = self._retries = self._rows = self._calls_finished = 0
+        self._alive_said = time.monotonic()  # when the job book last heard it is running
         self._notes: list[str] = []
         self._items = [
             _ItemState(item, plan_calls(item, embedder.model, i)) for i, item in enumerate(items)
@@ -190,10 +195,12 @@ class EmbedJob(Task):
         return self.finish(TaskState.CANCELLED)
 
     def finish(self, state: TaskState) -> bool:
-        """End it, and forget its stored copy first (whoever waits for the end finds it gone):
-        an ended job is never resumed."""
-        if self.done:
-            return False
+        """End it (once: the first caller decides how), and forget its stored copy before the
+        end is announced (whoever waits for it finds it gone): an ended job is never resumed."""
+        with self._end_lock:
+            if self._ending:
+                return False
+            self._ending = True
         with contextlib.suppress(*DATABASE_ERRORS):  # then a restart resumes it: no loss
             self._store.jobs.forget(self.id)
         return super().finish(state)
@@ -232,6 +239,7 @@ class EmbedJob(Task):
         pending = []
         dimension = self._embedder.dimension
         for state in self._items:
+            self._say_alive()
             if state.failure:
                 continue
             for n, call in enumerate(state.calls):
@@ -254,6 +262,7 @@ class EmbedJob(Task):
         for future in futures:
             # Wake up every 50 ms so that cancel ends the wait without the calls in flight.
             while not future.done():
+                self._say_alive()
                 if self._cancel.wait(0.05):
                     pool.shutdown(wait=False, cancel_futures=True)
                     return
@@ -296,6 +305,14 @@ class EmbedJob(Task):
                 self._store.jobs.mark_done(self.id, [state.calls[0].item_index])
             self.changed()
             return
+
+    def _say_alive(self) -> None:
+        """Refresh the job book's heartbeat when due: a job whose heartbeat is stale is taken
+        over by the next instance that resumes jobs."""
+        if time.monotonic() - self._alive_said >= HEARTBEAT_S:
+            self._alive_said = time.monotonic()
+            with contextlib.suppress(*DATABASE_ERRORS):  # a missed beat: the next one says it
+                self._store.jobs.alive(self.id)
 
     def _take_slot(self, model_id: str) -> bool:
         """Wait for the limiter's slot for one call (paused and halved after a 429); False
@@ -411,19 +428,18 @@ def resume_jobs(
     retry: RetryPolicy | None = None,
     tasks: TaskRegistry | None = None,
 ) -> list[EmbedJob]:
-    """Start again every stored job a server before this one did not see end (at server start).
+    """Start again every stored job no instance runs any more (at server start, after a restart):
+    those whose heartbeat is older than STALE_AFTER_S, each claimed so no other instance takes it.
 
-    `embedder_for(model_id, dimension)` makes the client (it may raise NotConnected: then
-    nothing is resumed yet, and the jobs stay stored for the next try). A job already running
-    in this process is left alone; one whose collection is gone is forgotten.
+    `embedder_for(model_id, dimension)` makes the client; one it cannot make (NotConnected) is
+    raised after the jobs before it were started: that job and the rest are taken at a later
+    try, once their claim is stale. A job whose collection is gone is forgotten.
     """
     tasks = tasks if tasks is not None else registry()
     resumed = []
-    for stored in store.jobs.open_jobs():
+    for stored in store.jobs.claim_stale():
         if store.info(stored.collection_id) is None:
             store.jobs.forget(stored.id)
-            continue
-        if tasks.get(stored.id) is not None:
             continue
         job = EmbedJob(
             store, embedder_for(stored.model_id, stored.dimension), stored.collection_id,

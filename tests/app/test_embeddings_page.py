@@ -590,8 +590,9 @@ def test_a_job_a_restart_stopped_resumes_at_the_first_page_run(connected, vertex
     store = EmbeddingStore(connected.data_dir)  # what a server left when it stopped mid-job
     info = store.create("Left going", GEMINI_EMBEDDING_2, 768)
     items = tuple(text_items("one\ntwo\nthree"))
-    store.jobs.create(StoredJob("stopped-job", info.id, GEMINI_EMBEDDING_2, 768, 4, "local",
-                                "3 items into “Left going”", "embeddings", items))  # fmt: skip
+    stored = StoredJob("stopped-job", info.id, GEMINI_EMBEDDING_2, 768, 4, "local",
+                       "3 items into “Left going”", "embeddings", items)  # fmt: skip
+    store.jobs.create(stored, alive_at=time.time() - 60)  # its server stopped a minute ago
     store.db.close()
     open_page()
     job = registry().get("stopped-job")

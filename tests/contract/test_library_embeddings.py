@@ -35,6 +35,7 @@ from reelscope.embeddings.models import (
     make_embedder,
 )
 from reelscope.embeddings.store import EmbeddingStore
+from reelscope.instance import STALE_AFTER_S
 from reelscope.lab.sources import list_prefix
 from reelscope.listing import list_media
 from reelscope.retries import RetryPolicy
@@ -154,8 +155,18 @@ def test_a_killed_server_resumes_the_job_and_sends_nothing_twice(
     vertex.clear()
     again = EmbeddingStore(settings.data_dir)
     tasks = TaskRegistry()
-    (job,) = resume_jobs(again, lambda m, d: make_embedder(settings, m, d), retry=FAST_RETRY,
-                         tasks=tasks)  # fmt: skip
+
+    def resume():
+        return resume_jobs(again, lambda m, d: make_embedder(settings, m, d), retry=FAST_RETRY,
+                           tasks=tasks)  # fmt: skip
+
+    assert resume() == []  # the dead server's heartbeat is fresh: it might be alive elsewhere
+    deadline = time.monotonic() + STALE_AFTER_S + 10
+    while not (resumed := resume()):  # what the page does on its runs, until the claim is stale
+        assert time.monotonic() < deadline, "the job was never resumed"
+        time.sleep(0.2)
+    (job,) = resumed
+    assert resume() == []  # claimed: resumed once
     assert job.id == stored.id and tasks.get(job.id) is job
     assert job.wait(60)
     progress = job.details()
@@ -173,17 +184,22 @@ def test_a_killed_server_resumes_the_job_and_sends_nothing_twice(
     assert again.jobs.open_jobs() == []  # ended: nothing left to resume
 
 
-def test_a_finished_or_cancelled_job_is_not_resumed(vertex, settings, prefix):
+def test_a_running_job_is_not_resumed_elsewhere_and_a_cancelled_one_never(vertex, settings, prefix):
     _, items = _listed_items(settings, prefix)
     store = EmbeddingStore(settings.data_dir)
-    embedder = make_embedder(settings, MULTIMODAL_001, 1408)
-    info = store.create("Library", MULTIMODAL_001, 1408)
-    vertex.delay(0.5, times=10_000, rpc="predict")
-    job = start_job(store, embedder, info.id, items, retry=FAST_RETRY, tasks=TaskRegistry())
+    embedder = make_embedder(settings, GEMINI_EMBEDDING_2, 768)
+    info = store.create("Library", GEMINI_EMBEDDING_2, 768)
+    vertex.delay(0.3, times=10_000, rpc="embedContent")  # 32 calls one at a time: ~10 s
+    job = start_job(store, embedder, info.id, items, concurrency=1, tasks=TaskRegistry())
     assert [s.id for s in store.jobs.open_jobs()] == [job.id]
+    time.sleep(STALE_AFTER_S + 1)  # longer than a heartbeat stays fresh: the job renews it
+    assert not job.done
+    other = EmbeddingStore(settings.data_dir)  # another instance sharing the database
+    assert resume_jobs(other, lambda m, d: embedder, tasks=TaskRegistry()) == []
     job.cancel()
     assert store.jobs.open_jobs() == []
-    assert resume_jobs(store, lambda m, d: embedder, tasks=TaskRegistry()) == []
+    assert resume_jobs(other, lambda m, d: embedder, tasks=TaskRegistry()) == []
+    other.db.close()
 
 
 def test_a_429_burst_slows_the_job_without_a_call_storm(vertex, settings, prefix):

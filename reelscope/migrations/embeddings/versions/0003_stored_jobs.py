@@ -1,5 +1,7 @@
 """Stored embedding jobs: a job's definition and each item's state, so a server restart resumes
-it where it stopped (reelscope/embeddings/job_book.py). A job's rows go when it ends.
+it where it stopped (reelscope/embeddings/job_book.py). A job's rows go when it ends. The
+instance running a job refreshes `alive_at` (time.time()): with a shared database, another
+instance resumes a job only once that is stale (its instance died with it).
 
 Revision ID: 0003
 Revises: 0002
@@ -20,7 +22,8 @@ def upgrade() -> None:
             id TEXT PRIMARY KEY,
             collection_id TEXT NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
             model_id TEXT NOT NULL, dimension INTEGER NOT NULL, concurrency INTEGER NOT NULL,
-            owner TEXT NOT NULL, label TEXT NOT NULL, origin TEXT, created_at TEXT NOT NULL
+            owner TEXT NOT NULL, label TEXT NOT NULL, origin TEXT, created_at TEXT NOT NULL,
+            instance TEXT NOT NULL, alive_at DOUBLE PRECISION NOT NULL
         )
         """
     )
