@@ -40,6 +40,7 @@ from reelscope.lab.sources import list_prefix
 from reelscope.listing import list_media
 from reelscope.retries import RetryPolicy
 from reelscope.settings import Settings
+from reelscope.storage import StagingError
 from reelscope.tasks import TaskRegistry, TaskState
 from reelscope.vertex import make_storage_client
 from tests.vertex_emulator import VertexEmulator
@@ -91,6 +92,8 @@ def test_a_prefix_is_listed_with_its_count_and_size(settings, prefix, video_file
     client = make_storage_client(settings)
     try:
         assert len(list_prefix(client, prefix).rows) == VIDEOS
+        with pytest.raises(StagingError, match="There are no videos under"):
+            list_prefix(client, prefix + "poster")
     finally:
         client.close()
 
