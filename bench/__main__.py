@@ -29,6 +29,7 @@ MODULES = (
     "query",
     "search_index",  # issue 16
     "embed_job",
+    "library_resume",  # issue 16
     # history (issue 9)
     "store_overhead",
     "history_open",

@@ -31,6 +31,7 @@ WAIT_ICON = ":material/hourglass_top:"
 settings = resources.settings()
 catalog = resources.catalog()
 store = emb.store(settings.data_dir)
+emb.resume_stored_jobs(settings)  # a job a restart stopped goes on where it stopped
 job = emb.session_job()
 
 st.title("Embeddings")
@@ -42,8 +43,9 @@ st.caption(
 info = collection_builder.open_collection(OPEN_KEY, store)
 with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
     plan = collection_builder.build(
-        "emb.build", catalog.media, settings.embedding_model, store.blobs
-    )
+        "emb.build", catalog.media, settings.embedding_model, store.blobs,
+        emb.prefix_lister(settings),
+    )  # fmt: skip
     busy = job is not None and not job.done
     for problem in plan.problems:
         st.warning(problem, icon=":material/block:")
@@ -78,6 +80,8 @@ with st.expander("Import a file of vectors", icon=":material/upload_file:"):
         st.rerun()
 
 pending_map = None
+if job is None and info is not None:  # e.g. resumed after a restart, or started in another tab
+    job = emb.collection_job(info.id, resources.owner())
 if info is not None:
     collection = store.open(info.id)
     if job is not None and not job.done and job.collection_id == info.id:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from components.common import kept
+from components.embeddings import prefix_source
 from components.media import source_picker
 from reelscope.catalog import MediaFacts
 from reelscope.embeddings.items import (
@@ -23,6 +24,7 @@ from reelscope.embeddings.items import (
     SegmentConfig,
     check_item,
     item_from_source,
+    items_from_prefix,
     text_items,
 )
 from reelscope.embeddings.models import (
@@ -33,10 +35,12 @@ from reelscope.embeddings.models import (
 )
 from reelscope.embeddings.store import CollectionInfo, EmbeddingStore
 from reelscope.media import MediaSource
+from reelscope.untrusted import safe_inline
 
 NEW = ""  # the "open" picker's value when no collection is open
 TEXT_FILE_MAX_BYTES = 2_000_000
 NAME_SHOWN_MAX = 80
+REFUSED_SHOWN = 5  # of a prefix's files the model cannot take, the reasons shown by name
 
 
 @dataclass
@@ -48,6 +52,7 @@ class Plan:
     dimension: int
     items: list[Item] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # a prefix's files the model refuses
 
     @property
     def ready(self) -> bool:
@@ -108,8 +113,15 @@ def _describe(info: CollectionInfo) -> str:
     return f"{name} · {info.model_label} · {info.dimension}-d"
 
 
-def build(key: str, media: MediaFacts, default_model_id: str, blobs) -> Plan:
-    """The new collection's settings and items; `Plan.problems` says what blocks building."""
+def build(
+    key: str,
+    media: MediaFacts,
+    default_model_id: str,
+    blobs,
+    lister: prefix_source.Lister | None = None,
+) -> Plan:
+    """The new collection's settings and items; `Plan.problems` says what blocks building,
+    `Plan.left_out` which of a prefix's files the model cannot take (built without them)."""
     name = st.text_input("Name", **kept.bind(f"{key}.name", "My collection"))
     model = _model_choice(key, default_model_id)
     dimension = st.selectbox(
@@ -131,7 +143,10 @@ def build(key: str, media: MediaFacts, default_model_id: str, blobs) -> Plan:
     st.markdown("**Videos and images**")
     sources, refused = source_picker.show(f"{key}.media", media)
     plan.problems.extend(refused)
-    interval = _interval(key, model) if any(s.is_video for s in sources) else None
+    st.markdown("**From a Cloud Storage prefix**")
+    listed = prefix_source.show(f"{key}.prefix", lister)
+    videos = any(s.is_video for s in sources) or any(f.source.is_video for f in listed)
+    interval = _interval(key, model) if videos else None
     for source in sources:
         segments = segments_of(source, interval) if source.is_video and interval else None
         try:
@@ -143,7 +158,39 @@ def build(key: str, media: MediaFacts, default_model_id: str, blobs) -> Plan:
     plan.items.extend(_texts(key, plan.problems))
     for item in plan.items:
         plan.problems.extend(check_item(item, model, plan.dimension))
+    if listed:
+        _add_listed(key, plan, listed, interval)
     return plan
+
+
+def _add_listed(key: str, plan: Plan, listed, interval: float | None) -> None:
+    """A prefix's files as items, each checked against the model: those it cannot take are
+    left out, and the page says which and why."""
+    segments = None
+    if interval is not None and any(f.source.is_video for f in listed):
+        end = st.number_input(
+            "Embed the first … s of each listed video",
+            min_value=1.0,
+            step=10.0,
+            help="Their lengths are unknown until embedded (probing thousands of videos would "
+            "take minutes): each is embedded from its start to this, or to its end if shorter.",
+            **kept.bind(f"{key}.prefix_end", 120.0),
+        )
+        segments = SegmentConfig(0.0, float(end), interval)
+    for item in items_from_prefix(listed, segments):
+        problems = check_item(item, plan.model, plan.dimension)
+        if problems:
+            plan.left_out.append(" ".join(problems))
+        else:
+            plan.items.append(item)
+    if plan.left_out:
+        shown = safe_inline("; ".join(plan.left_out[:REFUSED_SHOWN]))  # object names
+        more = len(plan.left_out) - REFUSED_SHOWN
+        st.warning(
+            f"{len(plan.left_out):,} listed files are left out, {plan.model.label} cannot take "
+            f"them: {shown}{f' … and {more:,} more' if more > 0 else ''}",
+            icon=":material/block:",
+        )
 
 
 def _model_choice(key: str, default_model_id: str) -> EmbeddingModel:

@@ -12,6 +12,7 @@ import hashlib
 import math
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from reelscope.embeddings.models import EmbeddingModel
+    from reelscope.listing import ListedFile
     from reelscope.media import MediaSource
 
 INLINE_LIMIT_BYTES = 20 * 1024 * 1024  # larger files go to Cloud Storage and come as gs://
@@ -178,6 +180,32 @@ def item_from_source(
     )
 
 
+def embeddable(source: MediaSource) -> bool:
+    """Whether a listed file is media an embedding model may take (checked per model later)."""
+    return source.is_video or source.is_image
+
+
+def items_from_prefix(files: Sequence[ListedFile], segments: SegmentConfig | None) -> list[Item]:
+    """The images and videos listed under a gs:// prefix, as items sent by their links. Their
+    length is unknown until embedded: a video is embedded over `segments` (from its start to
+    its end, or to the end the user set)."""
+    items = []
+    for file in files:
+        source = file.source
+        video = source.is_video
+        items.append(
+            Item(
+                kind=ItemKind.VIDEO if video else ItemKind.IMAGE,
+                label=source.label,
+                uri=source.uri,
+                mime_type=source.mime_type,
+                size=file.size,
+                segments=segments if video else None,
+            )
+        )
+    return items
+
+
 def item_from_file(
     path: Path, blobs: BlobStore, segments: SegmentConfig | None = None, label: str | None = None
 ) -> Item:
@@ -318,3 +346,42 @@ def plan_calls(item: Item, model: EmbeddingModel, item_index: int = 0) -> list[E
 def _short(text: str, limit: int = 80) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def item_record(item: Item) -> dict:
+    """The item as JSON-ready values (a stored job keeps its items so a restart resumes it)."""
+    segments = item.segments
+    return {
+        "kind": str(item.kind),
+        "label": item.label,
+        "text": item.text,
+        "sha256": item.sha256,
+        "uri": item.uri,
+        "path": None if item.path is None else str(item.path),
+        "mime_type": item.mime_type,
+        "duration_s": item.duration_s,
+        "has_audio": item.has_audio,
+        "size": item.size,
+        "segments": None
+        if segments is None
+        else [segments.start_s, segments.end_s, segments.interval_s],
+    }
+
+
+def item_from_record(record: dict) -> Item:
+    """The item `item_record` wrote."""
+    segments = record.get("segments")
+    path = record.get("path")
+    return Item(
+        kind=ItemKind(record["kind"]),
+        label=record["label"],
+        text=record.get("text"),
+        sha256=record.get("sha256"),
+        uri=record.get("uri"),
+        path=None if path is None else Path(path),
+        mime_type=record.get("mime_type"),
+        duration_s=record.get("duration_s"),
+        has_audio=record.get("has_audio"),
+        size=record.get("size"),
+        segments=None if segments is None else SegmentConfig(*segments),
+    )

@@ -11,20 +11,34 @@ before anything else, so a repeat — or a job cancelled and started again — m
 what was already answered. A job is a task (reelscope/tasks.py): it lives in the process's
 registry, the sidebar lists it, and once its rows have landed in the collection it lets go of
 its vectors, keeping only its counts.
+
+A job is also stored (reelscope/embeddings/job_book.py): its definition before its first call,
+each item's state as it changes, forgotten when it ends. A server that stops mid-job resumes it
+at its next start (`resume_jobs`): the cache answers what was answered, the rest is sent.
+
+One QuotaLimiter (reelscope/lab/pacing.py) paces a job's calls: a 429 pauses every thread of
+the job for the same (doubling) time and halves the calls in flight, so a burst of 429s slows
+the job instead of coming back as a burst of retries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_item, plan_calls
+from reelscope.embeddings.job_book import StoredJob
 from reelscope.embeddings.models import Embedder, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.instance import HEARTBEAT_S
+from reelscope.lab.pacing import QuotaLimiter
 from reelscope.retries import RetryPolicy, http_status, retryable
 from reelscope.tasks import (
     LOCAL_OWNER,
@@ -36,7 +50,8 @@ from reelscope.tasks import (
     start_thread,
 )
 
-DEFAULT_CONCURRENCY = 12  # calls in flight: hides latency; 429s are retried with backoff
+DEFAULT_CONCURRENCY = 12  # calls in flight: hides latency; a 429 halves it for a while
+SLOT_POLL_S = 0.05  # how often a thread waiting for a slot looks again (and at cancel)
 
 
 @dataclass(frozen=True)
@@ -104,25 +119,34 @@ class EmbedJob(Task):
         label: str = "",
         owner: str = LOCAL_OWNER,
         origin: str | None = None,
+        limiter: QuotaLimiter | None = None,
+        stored: StoredJob | None = None,
     ) -> None:
         super().__init__(owner=owner, label=label, key=collection_id, origin=origin)
+        if stored is not None:  # resumed: the same job, under the id it was stored by
+            self.id = stored.id
         self.collection_id = collection_id
         self._store = store
         self._embedder = embedder
         self._concurrency = max(1, concurrency)
         self._retry = retry
+        self._limiter = limiter or QuotaLimiter(self._concurrency)
         self._lock = threading.Lock()
+        self._end_lock = threading.Lock()
+        self._ending = False  # finish() was called: the first call decides the end state
         self._cancel = threading.Event()
         self._error: str | None = None
         self._calls = self._hits = self._retries = self._rows = self._calls_finished = 0
+        self._alive_said = time.monotonic()  # when the job book last heard it is running
         self._notes: list[str] = []
         self._items = [
             _ItemState(item, plan_calls(item, embedder.model, i)) for i, item in enumerate(items)
         ]
-        for state in self._items:
+        earlier = stored.failures if stored is not None else {}
+        for n, state in enumerate(self._items):
             problems = check_item(state.item, embedder.model, embedder.dimension)
-            if problems:
-                state.failure = " ".join(problems)
+            if problems or n in earlier:  # a failure stays one: resuming does not resend it
+                state.failure = " ".join(problems) or earlier[n]
             for note in {n for c in state.calls for n in c.notes}:
                 self._notes.append(note)
 
@@ -170,6 +194,32 @@ class EmbedJob(Task):
             self._cancel.set()
         return self.finish(TaskState.CANCELLED)
 
+    def finish(self, state: TaskState) -> bool:
+        """End it (once: the first caller decides how), and forget its stored copy before the
+        end is announced (whoever waits for it finds it gone): an ended job is never resumed."""
+        with self._end_lock:
+            if self._ending:
+                return False
+            self._ending = True
+        with contextlib.suppress(*DATABASE_ERRORS):  # then a restart resumes it: no loss
+            self._store.jobs.forget(self.id)
+        return super().finish(state)
+
+    def stored(self) -> StoredJob:
+        """What the job book keeps of it before its first call."""
+        return StoredJob(
+            id=self.id,
+            collection_id=self.collection_id,
+            model_id=self._embedder.model.id,
+            dimension=self._embedder.dimension,
+            concurrency=self._concurrency,
+            owner=self.owner,
+            label=self.label,
+            origin=self.origin,
+            items=tuple(s.item for s in self._items),
+            failures={n: s.failure for n, s in enumerate(self._items) if s.failure},
+        )
+
     # -- the work --
 
     def _run(self) -> None:
@@ -189,6 +239,7 @@ class EmbedJob(Task):
         pending = []
         dimension = self._embedder.dimension
         for state in self._items:
+            self._say_alive()
             if state.failure:
                 continue
             for n, call in enumerate(state.calls):
@@ -199,6 +250,9 @@ class EmbedJob(Task):
                         self._hits += 1
                 else:
                     pending.append((state, n, call))
+        with self._lock:
+            answered = [i for i, s in enumerate(self._items) if s.complete]
+        self._store.jobs.mark_done(self.id, answered)
         self.changed()
         return pending
 
@@ -208,40 +262,80 @@ class EmbedJob(Task):
         for future in futures:
             # Wake up every 50 ms so that cancel ends the wait without the calls in flight.
             while not future.done():
+                self._say_alive()
                 if self._cancel.wait(0.05):
                     pool.shutdown(wait=False, cancel_futures=True)
                     return
         pool.shutdown(wait=False)
 
     def _call_one(self, state: _ItemState, n: int, call: EmbedCall) -> None:
+        model_id = self._embedder.model.id
         for attempt in range(self._retry.attempts):
+            if not self._take_slot(model_id):
+                return
             with self._lock:
                 if self._cancel.is_set() or state.failure:
+                    self._limiter.release(model_id)
                     return
                 self._calls += 1
+            sent_at = self._limiter.now()
             try:
                 segments = self._embedder.embed(call)
                 if not segments:
                     raise EmbeddingError("Vertex AI returned no vectors for it.")
             except Exception as exc:
+                self._limiter.release(model_id)
                 if retryable(exc) and attempt + 1 < self._retry.attempts:
                     with self._lock:
                         self._retries += 1
                     self.changed()
-                    if self._cancel.wait(self._retry.delay(attempt)):
+                    if self._cancel.wait(self._retry_wait(exc, attempt, sent_at)):
                         return
                     continue
-                with self._lock:
-                    state.failure = state.failure or failure_reason(exc)
-                    self._calls_finished += 1
-                self.changed()
+                self._item_failed(state, failure_reason(exc))
                 return
+            self._limiter.report_success(model_id, sent_at)
+            self._limiter.release(model_id)
             self._store.cache.put(call.cache_key, self._embedder.dimension, segments)
             with self._lock:
                 state.results[n] = segments
                 self._calls_finished += 1
+                complete = state.complete
+            if complete:
+                self._store.jobs.mark_done(self.id, [state.calls[0].item_index])
             self.changed()
             return
+
+    def _say_alive(self) -> None:
+        """Refresh the job book's heartbeat when due: a job whose heartbeat is stale is taken
+        over by the next instance that resumes jobs."""
+        if time.monotonic() - self._alive_said >= HEARTBEAT_S:
+            self._alive_said = time.monotonic()
+            with contextlib.suppress(*DATABASE_ERRORS):  # a missed beat: the next one says it
+                self._store.jobs.alive(self.id)
+
+    def _take_slot(self, model_id: str) -> bool:
+        """Wait for the limiter's slot for one call (paused and halved after a 429); False
+        when the job was cancelled meanwhile."""
+        while not self._limiter.try_acquire(model_id):
+            if self._cancel.wait(max(SLOT_POLL_S, self._limiter.pause_left(model_id))):
+                return False
+        return True
+
+    def _retry_wait(self, exc: Exception, attempt: int, sent_at: float) -> float:
+        """A 429 waits out the pause every call of the job shares; other failures back off."""
+        if http_status(exc) == 429:
+            return self._limiter.report_throttled(self._embedder.model.id, sent_at)
+        return self._retry.delay(attempt)
+
+    def _item_failed(self, state: _ItemState, reason: str) -> None:
+        with self._lock:
+            first = state.failure is None
+            state.failure = state.failure or reason
+            self._calls_finished += 1
+        if first and state.calls:
+            self._store.jobs.mark_failed(self.id, state.calls[0].item_index, reason)
+        self.changed()
 
     def _land(self) -> None:
         """Write every complete item's rows; failed and unfinished items add nothing."""
@@ -303,8 +397,10 @@ def start_job(
     tasks: TaskRegistry | None = None,
     owner: str = LOCAL_OWNER,
     origin: str | None = None,
+    limiter: QuotaLimiter | None = None,
 ) -> EmbedJob:
-    """Start embedding `items` into a collection; returns at once. Never mixes spaces."""
+    """Start embedding `items` into a collection; returns at once. Never mixes spaces.
+    The job is stored first: a server that stops before it ends resumes it (`resume_jobs`)."""
     info = store.info(collection_id)
     if info is None:
         raise EmbeddingError("That collection no longer exists; pick another.")
@@ -317,11 +413,43 @@ def start_job(
     count = f"{len(items)} item{'s' if len(items) != 1 else ''}"
     job = EmbedJob(
         store, embedder, collection_id, items, concurrency, retry or RetryPolicy(),
-        label=f"{count} into “{info.name}”", owner=owner, origin=origin,
+        label=f"{count} into “{info.name}”", owner=owner, origin=origin, limiter=limiter,
     )  # fmt: skip
+    store.jobs.create(job.stored())
     (tasks if tasks is not None else registry()).add(job)
     start_thread(job, job._run)
     return job
+
+
+def resume_jobs(
+    store: EmbeddingStore,
+    embedder_for: Callable[[str, int], Embedder],
+    *,
+    retry: RetryPolicy | None = None,
+    tasks: TaskRegistry | None = None,
+) -> list[EmbedJob]:
+    """Start again every stored job no instance runs any more (at server start, after a restart):
+    those whose heartbeat is older than STALE_AFTER_S, each claimed so no other instance takes it.
+
+    `embedder_for(model_id, dimension)` makes the client; one it cannot make (NotConnected) is
+    raised after the jobs before it were started: that job and the rest are taken at a later
+    try, once their claim is stale. A job whose collection is gone is forgotten.
+    """
+    tasks = tasks if tasks is not None else registry()
+    resumed = []
+    for stored in store.jobs.claim_stale():
+        if store.info(stored.collection_id) is None:
+            store.jobs.forget(stored.id)
+            continue
+        job = EmbedJob(
+            store, embedder_for(stored.model_id, stored.dimension), stored.collection_id,
+            stored.items, stored.concurrency, retry or RetryPolicy(), label=stored.label,
+            owner=stored.owner, origin=stored.origin, stored=stored,
+        )  # fmt: skip
+        tasks.add(job)
+        start_thread(job, job._run)
+        resumed.append(job)
+    return resumed
 
 
 def progress_text(progress: JobProgress) -> str:

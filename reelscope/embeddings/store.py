@@ -48,6 +48,7 @@ from reelscope.embeddings.items import (
     ItemKind,
     blobs_dir,
 )
+from reelscope.embeddings.job_book import JobBook
 from reelscope.embeddings.models import EMBEDDING_MODELS, Segment, check_dimension
 from reelscope.owners import NotYours
 from reelscope.storage import StagingError
@@ -273,6 +274,7 @@ class EmbeddingStore:
         self.copies = copies
         self.blobs = BlobStore(blobs_dir(data_dir))
         self.cache = VectorCache(self.db)
+        self.jobs = JobBook(self.db)  # embedding jobs a restart resumes
 
     # -- collections --
 

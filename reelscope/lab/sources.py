@@ -1,8 +1,8 @@
 """A grid's rows: videos from the media library, or every video under a gs:// prefix.
 
-A prefix is listed through Cloud Storage (its objects, not its folders), keeping only the files
-Reelscope can send as video (by name, as for any gs:// link), up to the grid's row limit; what
-was skipped is counted so the page can say so. A row is found again by its key: a library key,
+A prefix is listed through Cloud Storage (reelscope/listing.py), keeping only the files
+Reelscope can send as video, up to the grid's row limit; what was skipped is counted so the page
+can say so. A row is found again by its key: a library key,
 or the object's gs:// URI.
 """
 
@@ -16,10 +16,9 @@ from google.cloud import storage
 from reelscope.lab.grid import MAX_ROWS, VideoRow
 from reelscope.lab.plan import RowSource
 from reelscope.library import MediaLibrary
+from reelscope.listing import list_media
 from reelscope.media import SourceError, SourceKind, source_from_link
-from reelscope.storage import StagingError, explained
-
-_PREFIX_HINT = "Write it as gs://BUCKET/FOLDER/ (a bucket and the start of the objects' names)."
+from reelscope.storage import StagingError
 
 
 @dataclass(frozen=True)
@@ -29,48 +28,18 @@ class Listing:
     more: bool  # the prefix holds more videos than a grid takes
 
 
-def parse_prefix(text: str) -> tuple[str, str]:
-    """(bucket, prefix) from gs://BUCKET/PREFIX; a StagingError saying the form otherwise."""
-    link = text.strip()
-    if not link.startswith("gs://"):
-        raise StagingError(f"{link or 'That'} is not a Cloud Storage prefix. {_PREFIX_HINT}")
-    bucket, _, prefix = link.removeprefix("gs://").partition("/")
-    if not bucket:
-        raise StagingError(f"{link} names no bucket. {_PREFIX_HINT}")
-    return bucket, prefix
-
-
 def list_prefix(client: storage.Client, text: str, limit: int = MAX_ROWS) -> Listing:
     """The videos under a gs:// prefix, by name, at most `limit`; StagingError when it cannot be
     listed or holds no video."""
-    bucket, prefix = parse_prefix(text)
-    uri = f"gs://{bucket}/{prefix}"
-    rows: list[VideoRow] = []
-    skipped = 0
-    more = False
-    with explained(client, bucket, uri, writing=False):
-        for blob in client.list_blobs(bucket, prefix=prefix or None, page_size=1000):
-            if blob.name.endswith("/"):
-                continue  # a folder placeholder
-            link = f"gs://{bucket}/{blob.name}"
-            try:
-                source = source_from_link(link)
-            except SourceError:
-                skipped += 1
-                continue
-            if not source.is_video:
-                skipped += 1
-                continue
-            if len(rows) == limit:
-                more = True
-                break
-            rows.append(VideoRow(link, source.label))
-    if not rows:
-        what = f" ({skipped} other files)" if skipped else ""
+    listing = list_media(client, text, lambda source: source.is_video, limit)
+    if not listing.files:
+        what = f" ({listing.skipped} other files)" if listing.skipped else ""
         raise StagingError(
-            f"There are no videos under {uri}{what}. Check the prefix with: gcloud storage ls {uri}"
+            f"There are no videos under {listing.uri}{what}. "
+            f"Check the prefix with: gcloud storage ls {listing.uri}"
         )
-    return Listing(tuple(rows), skipped, more)
+    rows = tuple(VideoRow(str(f.source.uri), f.source.label) for f in listing.files)
+    return Listing(rows, listing.skipped, listing.more)
 
 
 def library_rows(library: MediaLibrary, keys: Sequence[str]) -> tuple[VideoRow, ...]:

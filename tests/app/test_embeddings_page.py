@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 
 import numpy as np
 import pytest
 
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
+from reelscope.media import format_size
 from reelscope.tasks import registry
 from tests.app.conftest import start_app, texts
 from tests.vertex_emulator import Fault, FaultKind
@@ -537,3 +539,70 @@ def test_a_large_collection_gets_its_search_index_in_the_background(connected, v
     assert table["what"].iloc[0] == "text · a blue sea"
     assert table["score"].iloc[0] == pytest.approx(1.0, abs=1e-3)
     store.db.close()
+
+
+@pytest.fixture
+def films(connected, monkeypatch, storage_emulator, video_file, image_file) -> str:
+    """gs://BUCKET/films/: two MP4s, a MOV (Gemini Embedding 2 does not take it), a PNG, a
+    text file; Reelscope reaches the storage emulator the way it reaches Cloud Storage."""
+    from reelscope.settings import Settings
+    from reelscope.vertex import make_storage_client
+
+    client = make_storage_client(Settings(storage_emulator_host=storage_emulator))
+    bucket = client.create_bucket(f"films-{uuid.uuid4().hex[:10]}")
+    for name in ("a.mp4", "b.mp4", "old.mov"):
+        bucket.blob(f"films/{name}").upload_from_filename(video_file)
+    bucket.blob("films/poster.png").upload_from_filename(image_file)
+    bucket.blob("films/readme.txt").upload_from_string("not media")
+    client.close()
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", storage_emulator)
+    return f"gs://{bucket.name}/films/"
+
+
+def test_a_collection_from_a_bucket_prefix(films, vertex, video_file, image_file):
+    app = open_page()
+    app.text_input(key="emb.build.name").input("Films")
+    app.text_input(key="emb.build.prefix.prefix").input(films).run()
+    app.button(key="emb.build.prefix.list").click().run()
+    assert not app.exception, app.exception
+    listed = texts(app.caption)
+    size = format_size(3 * video_file.stat().st_size + image_file.stat().st_size)
+    assert "3 videos and 1 image under" in listed and f"{size} in all" in listed
+    assert "length unknown until embedded" in listed and "1 other files left out" in listed
+    refused = texts(app.warning)
+    assert "1 listed files are left out" in refused and "old.mov" in refused
+    assert not _embed_requests(vertex)  # nothing is sent before Build
+    app.number_input(key="emb.build.prefix_end").set_value(16.0).run()
+    app.button(key="emb.build.go").click().run()
+    assert not app.exception, app.exception
+    settle(app)
+    assert "Done: 3 items embedded" in texts(app.success)
+    sent = {json.dumps(r.parts, sort_keys=True) for r in _embed_requests(vertex)}
+    assert not any("old.mov" in body for body in sent)
+    assert any(films + "a.mp4" in body for body in sent)
+
+
+def test_a_job_a_restart_stopped_resumes_at_the_first_page_run(connected, vertex):
+    from reelscope.embeddings.items import text_items
+    from reelscope.embeddings.job_book import StoredJob
+    from reelscope.embeddings.store import EmbeddingStore
+
+    store = EmbeddingStore(connected.data_dir)  # what a server left when it stopped mid-job
+    info = store.create("Left going", GEMINI_EMBEDDING_2, 768)
+    items = tuple(text_items("one\ntwo\nthree"))
+    stored = StoredJob("stopped-job", info.id, GEMINI_EMBEDDING_2, 768, 4, "local",
+                       "3 items into “Left going”", "embeddings", items)  # fmt: skip
+    store.jobs.create(stored, alive_at=time.time() - 60)  # its server stopped a minute ago
+    store.db.close()
+    open_page()
+    job = registry().get("stopped-job")
+    assert job is not None and job.wait(60), "the stored job was resumed"
+    assert job.details().items_done == 3 and len(_embed_requests(vertex)) == 3
+    app = open_page()  # a later run: nothing left to resume, nothing sent again
+    app.selectbox(key="emb.open").set_value(info.id).run()
+    assert "3 rows" in texts(app.caption)
+    assert len(_embed_requests(vertex)) == 3
+
+
+def _embed_requests(vertex) -> list:
+    return [r for r in vertex.requests if r.rpc == "embedContent"]

@@ -254,7 +254,7 @@ def test_owners_the_vector_cache_and_projections_are_kept_on_both_backends(
         "ann@example.com",
         "bob@example.com",
     )
-    assert again.db.revision == "0002"
+    assert again.db.revision == "0003"
 
     segments = [Segment(np.arange(4, dtype=np.float32), 0.0, 4.0), Segment(np.ones(4), None, None)]
     store.cache.put("call", 4, segments)
