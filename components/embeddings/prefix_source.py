@@ -21,6 +21,13 @@ from reelscope.untrusted import safe_inline
 MAX_FILES = 10_000  # one collection's job; a larger library is built prefix by prefix
 
 Lister = Callable[[str], PrefixListing]
+# What Google's pages say (checked 2026-12): batch prediction takes text embedding models and
+# Gemini Embedding 2 (text in every example found), not multimodalembedding@001.
+BATCH_NOTE = (
+    "Sent online, paced by your quota. Vertex AI batch prediction is not offered here: it does "
+    "not take multimodalembedding@001, and for Gemini Embedding 2 Google documents text rows "
+    "only, not video."
+)
 
 
 def show(key: str, lister: Lister | None) -> tuple[ListedFile, ...]:
@@ -68,6 +75,7 @@ def _summary(listed: dict, files: tuple[ListedFile, ...]) -> None:
     if listed["skipped"]:
         notes.append(f"{listed['skipped']:,} other files left out (not images or videos)")
     st.caption(" · ".join(notes))
+    st.caption(BATCH_NOTE)
     if listed["more"]:
         st.warning(
             f"Only the first {MAX_FILES:,} files are taken: build the rest from narrower "
