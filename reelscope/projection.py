@@ -108,7 +108,15 @@ def pca(vectors: np.ndarray, dims: int) -> np.ndarray:
 
 def pca_preview(vectors: np.ndarray, dims: int = 2) -> Projection:
     started = time.perf_counter()
-    coords = pca(normalise(vectors), dims)
+    if len(vectors) > SAMPLE_ABOVE:  # fitted on a sample, applied in chunks: bounded memory
+        from reelscope.projection_scale import reduce_rows, sample_rows
+
+        sample = sample_rows(len(vectors), SAMPLE_SIZE, SAMPLE_SEED)
+        reduced = reduce_rows(vectors, sample, dims, SAMPLE_SEED, unit_length=False)
+        coords = np.zeros((len(vectors), dims), dtype=np.float32)
+        coords[:, : reduced.shape[1]] = reduced
+    else:
+        coords = pca(normalise(vectors), dims)
     return Projection(
         coords, "pca", ProjectionParams(dims=dims, method="pca"), None,
         time.perf_counter() - started,

@@ -1,7 +1,8 @@
 """Maps of large collections: UMAP fitted on a sample, every other point placed by its
 nearest sampled neighbours in the same PCA space.
 
-Above `SAMPLE_ABOVE` points (projection.py), `project` comes here:
+Above `SAMPLE_ABOVE` points (projection.py), `project` comes here (and `pca_preview` uses the
+same sample's PCA, so a million rows' preview is seconds, not a 5.6 GB copy):
 1. a random sample of `sample_size` rows (a fixed seed: the same collection, the same sample);
 2. PCA fitted on the sample's unit vectors, then every row through it a chunk at a time, so a
    memory-mapped million rows (5.6 GB at 1408-d) is never copied whole: only the (n, 50)
@@ -61,21 +62,29 @@ def project_sampled(vectors: np.ndarray, params: ProjectionParams, started: floa
     return Projection(coords, "umap", params, note, time.perf_counter() - started)
 
 
-def reduce_rows(vectors: np.ndarray, sample: np.ndarray, dims: int, seed: int) -> np.ndarray:
+def reduce_rows(
+    vectors: np.ndarray, sample: np.ndarray, dims: int, seed: int, *, unit_length: bool = True
+) -> np.ndarray:
     """Every row's unit vector through a PCA fitted on the sample's, to unit length again
-    (placement compares them by cosine): (n, min(dims, d)) float32, a chunk at a time."""
+    unless `unit_length` is False (placement compares them by cosine; a PCA preview shows
+    them as they are): (n, min(dims, d)) float32, a chunk at a time."""
     from sklearn.decomposition import PCA
 
     n, d = vectors.shape
-    reducer = None
+    out = np.empty((n, min(dims, d)), dtype=np.float32)
     if d > dims:
         # randomized, 3 power iterations: as projection.pca, for the same reason
         reducer = PCA(n_components=dims, svd_solver="randomized", iterated_power=3,
                       random_state=seed).fit(_unit(vectors[sample]))  # fmt: skip
-    out = np.empty((n, min(dims, d)), dtype=np.float32)
+        axes = reducer.components_.T.astype(np.float32)  # (d, dims)
+        offset = (reducer.mean_ @ axes).astype(np.float32)
     for start in range(0, n, CHUNK):
-        chunk = _unit(vectors[start : start + CHUNK])
-        out[start : start + CHUNK] = _unit(reducer.transform(chunk) if reducer else chunk)
+        chunk = np.asarray(vectors[start : start + CHUNK], dtype=np.float32)
+        norms = np.sqrt(np.einsum("ij,ij->i", chunk, chunk))[:, None]
+        norms[norms == 0] = 1
+        # (x / |x| - mean) @ axes, without a normalised or centred copy of the chunk
+        reduced = (chunk @ axes) / norms - offset if d > dims else chunk / norms
+        out[start : start + CHUNK] = _unit(reduced) if unit_length else reduced
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reelscope.projection import ProjectionParams, project
+from reelscope.projection import ProjectionParams, pca_preview, project
 from reelscope.projection_scale import place_by_neighbours, reduce_rows, sample_rows
 from tests.manifold_vectors import manifold_vectors
 from tests.map_quality import neighbour_agreement, probe_rows, true_neighbours
@@ -101,3 +101,16 @@ def test_reduce_rows_reads_chunks_of_a_memory_mapped_matrix(tmp_path, rows_20k):
     assert reduced.shape == (len(mapped), 50) and reduced.dtype == np.float32
     assert np.allclose(np.linalg.norm(reduced, axis=1), 1, atol=1e-4)
     assert np.array_equal(reduced, reduce_rows(np.asarray(rows_20k), sample, dims=50, seed=0))
+
+
+def test_a_large_preview_is_the_pca_of_a_sample_applied_to_every_row(rows_20k, monkeypatch):
+    from reelscope import projection
+
+    rows = rows_20k[:3_000]
+    small = pca_preview(rows, 2)
+    monkeypatch.setattr(projection, "SAMPLE_ABOVE", 1_000)  # as a collection above it
+    large = pca_preview(rows, 2)
+    assert large.coords.shape == small.coords.shape == (3_000, 2)
+    # the sample's axes are the whole's up to sign: each coordinate correlates ~±1
+    for axis in range(2):
+        assert abs(np.corrcoef(large.coords[:, axis], small.coords[:, axis])[0, 1]) > 0.95
