@@ -4,7 +4,7 @@ Data: tests/manifold_vectors.py (overlapping clusters on a curved manifold in 14
 umap-learn's default keeps only a few percent of each row's 10 nearest neighbours in 2-D), written
 to a temporary memory-mapped .npy as the app stores a collection. Both sides are warmed first
 (umap's import and numba's compiling), then timed in the same run:
-- `projection_100k_ratio` (goal <= 0.35): `reelscope.projection.project` (above 20k points:
+- `projection_100k_ratio` (goal <= 0.35): `reelscope.projection.project` (above 15k points:
   UMAP on a 10k sample, the rest placed by their sampled neighbours, reelscope/projection_scale.py)
   over `umap.UMAP(metric="cosine").fit_transform` of the same 100k rows;
 - `projection_100k_knn_delta` (goal >= -0.02): the app's 10-NN agreement with the original
@@ -26,7 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from reelscope.projection import ProjectionParams, project, wait_umap_ready, warm_up_in_background
+from reelscope.projection import (
+    ProjectionParams,
+    pca_preview,
+    project,
+    wait_umap_ready,
+    warm_up_in_background,
+)
 from tests.manifold_vectors import DIM, manifold_data
 from tests.map_quality import neighbour_agreement, probe_rows, true_neighbours
 
@@ -76,6 +82,8 @@ def main() -> None:
         t = time.perf_counter()
         million = _memory_mapped(folder, N_1M)
         print(f"1M rows generated in {time.perf_counter() - t:.1f} s", flush=True)
+        preview = pca_preview(million, 2)  # what the page shows while the map is fitted
+        print(f"1M PCA preview (sampled PCA, in chunks): {preview.seconds:.1f} s", flush=True)
         ours = project(million, ProjectionParams())
         assert ours.coords.shape == (N_1M, 2) and np.isfinite(ours.coords).all()
         print(f"bench projection_1m_s: {ours.seconds:.2f}")
