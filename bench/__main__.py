@@ -23,6 +23,7 @@ MODULES = (
     "chapter_seek",  # issue 13
     # embeddings (issue 8)
     "projection",
+    "projection_scale",  # issue 16
     "map_open",
     "first_map",
     "map_prefetch",

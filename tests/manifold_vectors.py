@@ -38,15 +38,18 @@ def manifold_vectors(
     return data.rows, data.queries
 
 
-def manifold_data(n: int, dim: int = DIM, *, seed: int = 0, queries: int = 0) -> ManifoldData:
+def manifold_data(
+    n: int, dim: int = DIM, *, seed: int = 0, queries: int = 0, out: np.ndarray | None = None
+) -> ManifoldData:
     """The same seed gives the same space (centres and embedding), so queries drawn with it are
-    near the rows as a user's text or image query is near a collection."""
+    near the rows as a user's text or image query is near a collection. `out` (n, dim) float32,
+    e.g. a memory-mapped .npy, receives the rows: a million never need 5.6 GB of RAM."""
     space = np.random.default_rng(seed)
     centres = space.normal(size=(CLUSTERS, LATENT_DIMS))
     weights = space.normal(scale=BANDWIDTH, size=(LATENT_DIMS, dim)).astype(np.float32)
     phases = space.uniform(0, 2 * np.pi, size=dim).astype(np.float32)
     points = np.random.default_rng([seed, n])
-    rows = np.empty((n, dim), dtype=np.float32)
+    rows = np.empty((n, dim), dtype=np.float32) if out is None else out
     clusters = np.empty(n, dtype=np.int64)
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
