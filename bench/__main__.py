@@ -24,6 +24,7 @@ MODULES = (
     # embeddings (issue 8)
     "projection",
     "map_open",
+    "map_open_1m",  # issue 16
     "first_map",
     "map_prefetch",
     "query",
