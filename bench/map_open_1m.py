@@ -1,8 +1,8 @@
 """Benchmark: opening a stored map of 1M points (a density image and the points drawn over it).
 
 A collection of 1,000,000 rows (10,000 videos x 100 segments) with a stored 2-D map of random
-coordinates, written once and untimed; its vectors are 128-d (the smallest the model makes), since opening the map reads the
-stored coordinates and the rows, never the vectors. Then, in the same run:
+coordinates, written once and untimed; its vectors are 128-d (the model's smallest), since
+opening the map reads the stored coordinates and the rows, never the vectors. In the same run:
 - `map_open_1m_s`: a fresh `EmbeddingStore` opens the collection (rows + memory-mapped vectors),
   loads the stored map and builds the figure the page draws (`figures.map_figure`: the
   datashader density image of every point, the 20k points drawn over it with their hover

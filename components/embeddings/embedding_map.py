@@ -12,6 +12,10 @@ the points of one view. Streamlit reports no zoom or pan, only selections, and a
 reports its rectangle: so a box both selects every row inside it (drawn or not) and becomes the
 view, where all points are drawn once few enough. A new box moves the view; a click keeps it;
 "Whole map" goes back. A lasso selects every row inside its polygon, drawn or not.
+
+A new view is a new figure, and Streamlit clears a chart's selection when its figure changes
+(the box is gone from the chart after the rerun it caused): so the rows a box took are kept
+here, until another selection replaces them or "Whole map" drops them.
 """
 
 from __future__ import annotations
@@ -51,11 +55,14 @@ def view(key: str, coords: np.ndarray) -> View | None:
     extent = density.whole(coords)
     kept = st.session_state.get(memory)
     if kept is None or kept["extent"] != extent:  # another collection or map: start whole
-        kept = st.session_state[memory] = {"extent": extent, "box": None, "view": None}
+        kept = st.session_state[memory] = {
+            "extent": extent, "box": None, "view": None, "boxed": None
+        }  # fmt: skip
     boxes = (_selection(st.session_state.get(key)).get("box")) or ()
     box = boxes[-1] if boxes else None
-    if box and box.get("x") and box != kept["box"]:
-        kept.update(box=box, view=View.of_box(box["x"], box["y"]))
+    if box and box.get("x") and box != kept["box"]:  # read before the chart's figure changes
+        boxed = dense_selected_ids(st.session_state.get(key), coords)
+        kept.update(box=box, view=View.of_box(box["x"], box["y"]), boxed=boxed)
     return kept["view"]
 
 
@@ -98,7 +105,13 @@ def show(
     if coords is None or not is_dense(*coords.shape):
         return selected_ids(state)
     _view_controls(key, coords)
-    return dense_selected_ids(state, coords)
+    kept = st.session_state[f"{key}.view"]
+    selection = _selection(state)
+    if not any(selection.get(part) for part in ("points", "box", "lasso")):
+        return kept["boxed"] or []  # the chart cleared the box when its view came in
+    ids = dense_selected_ids(state, coords)
+    kept["boxed"] = ids if selection.get("box") else None
+    return ids
 
 
 def _view_controls(key: str, coords: np.ndarray) -> None:
@@ -119,4 +132,4 @@ def _view_controls(key: str, coords: np.ndarray) -> None:
 
 
 def _whole_map(key: str) -> None:
-    st.session_state[f"{key}.view"]["view"] = None
+    st.session_state[f"{key}.view"].update(view=None, boxed=None)

@@ -131,16 +131,17 @@ def map_figure(
 def _density_layer(
     figure: go.Figure, coords: np.ndarray, codes: np.ndarray, palette: list[str], view: View
 ) -> None:
-    """Every point as a picture under the axes, which are fixed to `view`: a new view is a new
-    `uirevision`, so Plotly takes the new ranges (and keeps a user's own zoom until then)."""
+    """Every point as a picture under the axes, which are fixed to `view`. A new view is a new
+    `uirevision` of the axes alone, so Plotly takes their new ranges (and keeps a user's own
+    zoom until then); the layout's stays, since a new one would drop the user's selection."""
     figure.add_layout_image(
         source=density.image_uri(coords, codes, palette, view), xref="x", yref="y",
         x=view.x0, y=view.y1, sizex=view.x1 - view.x0, sizey=view.y1 - view.y0,
         xanchor="left", yanchor="top", sizing="stretch", layer="below",
     )  # fmt: skip
-    figure.update_layout(uirevision=f"view {view.x0} {view.x1} {view.y0} {view.y1}")
-    figure.update_xaxes(range=[view.x0, view.x1], autorange=False)
-    figure.update_yaxes(range=[view.y0, view.y1], autorange=False)
+    revision = f"view {view.x0} {view.x1} {view.y0} {view.y1}"
+    figure.update_xaxes(range=[view.x0, view.x1], autorange=False, uirevision=revision)
+    figure.update_yaxes(range=[view.y0, view.y1], autorange=False, uirevision=revision)
 
 
 def _colours(

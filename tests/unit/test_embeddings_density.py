@@ -85,7 +85,9 @@ def test_a_big_map_is_an_image_under_one_trace_whose_customdata_are_row_ids():
     picture = Image.open(io.BytesIO(base64.b64decode(image.source.split(",", 1)[1])))
     assert picture.size == density.IMAGE_SIZE
     assert list(figure.layout.xaxis.range) == [-0.3, 0.3]
-    assert figure.layout.uirevision != _big_map(coords=coords).layout.uirevision
+    whole = _big_map(coords=coords).layout
+    assert figure.layout.xaxis.uirevision != whole.xaxis.uirevision  # a new view: new ranges
+    assert figure.layout.uirevision == whole.uirevision  # the selection is kept
 
 
 def test_a_small_map_stays_one_point_per_row_with_no_image():
