@@ -10,7 +10,7 @@ opening the map reads the stored coordinates and the rows, never the vectors. In
   the median of 5, after one untimed open;
 - `map_open_1m_load_s`: the load alone (the floor);
 - `map_open_1m_first_s`: the first figure of the process, as in a server's first open: it
-  imports datashader and compiles its numba kernels.
+  imports datashader (its shading; the counting is numpy, so no numba kernel is compiled).
 Run with `.venv/bin/python -m bench.map_open_1m` (part of `make bench`).
 """
 

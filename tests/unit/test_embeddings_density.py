@@ -44,6 +44,15 @@ def test_the_density_counts_every_point_once_per_colour_edges_included():
     assert top_left.tolist() == [0, 0, 1, 0, 0] and bottom_right.tolist() == [0, 0, 0, 1, 0]
 
 
+def test_the_image_puts_the_top_left_of_the_view_at_its_top_left():
+    top_left = np.array([[0.01, 0.99]] * 3, dtype=np.float32)
+    uri = density.image_uri(top_left, np.zeros(3, int), ["#E45756"], View(0, 1, 0, 1), (8, 8))
+    picture = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGBA")
+    alpha = np.asarray(picture)[..., 3]
+    assert alpha[0, 0] > 0 and np.count_nonzero(alpha) == 1
+    assert np.asarray(picture)[0, 0, :3].tolist() == [0xE4, 0x57, 0x56]
+
+
 def test_the_points_drawn_are_exactly_those_in_view_when_few_enough():
     coords = _coords()
     view = View(-0.5, 0.25, -0.1, 0.6)
