@@ -33,9 +33,8 @@ from reelscope.embeddings.figures import is_dense
 
 def selected_ids(state: Any) -> list[int]:
     """Row ids of the selected points, read from their customdata (never from indices)."""
-    selection = (state or {}).get("selection") or {}
     ids: list[int] = []
-    for point in selection.get("points") or ():
+    for point in _selection(state).get("points") or ():
         if point.get("curve_number", 0) != 0:
             continue
         data = point.get("customdata")
@@ -52,7 +51,7 @@ def view(key: str, coords: np.ndarray) -> View | None:
     if not is_dense(*coords.shape):
         return None
     memory = f"{key}.view"
-    extent = density.whole(coords)
+    extent = (len(coords), density.whole(coords))
     kept = st.session_state.get(memory)
     if kept is None or kept["extent"] != extent:  # another collection or map: start whole
         kept = st.session_state[memory] = {
@@ -61,7 +60,7 @@ def view(key: str, coords: np.ndarray) -> View | None:
     boxes = (_selection(st.session_state.get(key)).get("box")) or ()
     box = boxes[-1] if boxes else None
     if box and box.get("x") and box != kept["box"]:  # read before the chart's figure changes
-        boxed = dense_selected_ids(st.session_state.get(key), coords)
+        boxed = np.asarray(dense_selected_ids(st.session_state.get(key), coords))
         kept.update(box=box, view=View.of_box(box["x"], box["y"]), boxed=boxed)
     return kept["view"]
 
@@ -108,9 +107,10 @@ def show(
     kept = st.session_state[f"{key}.view"]
     selection = _selection(state)
     if not any(selection.get(part) for part in ("points", "box", "lasso")):
-        return kept["boxed"] or []  # the chart cleared the box when its view came in
+        boxed = kept["boxed"]  # the chart cleared the box when its view came in
+        return [] if boxed is None else boxed.tolist()
     ids = dense_selected_ids(state, coords)
-    kept["boxed"] = ids if selection.get("box") else None
+    kept["boxed"] = np.asarray(ids) if selection.get("box") else None  # an array: 8 bytes a row
     return ids
 
 
