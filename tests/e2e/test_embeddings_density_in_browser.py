@@ -1,8 +1,8 @@
 """A 200k-point map in a real Chromium: a density image of every point under the axes, 20k of
 them drawn; a box over an area selects every row inside it and zooms there, where all its
-points are drawn; a click then selects one; "Whole map" goes back; a query lights up its
-neighbours. The collection and its map are written into the server's data folder, as a past
-build and fit leave them.
+points are drawn; a click then selects one, a lasso five; "Whole map" goes back; a query lights
+up its neighbours. The collection and its map are written into the server's data folder, as a
+past build and fit leave them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from reelscope.embeddings.density import POINTS_MAX
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2
 from reelscope.projection import ProjectionParams
 from tests.e2e.conftest import wait_idle
-from tests.e2e.test_embeddings_in_browser import open_collection, place_of, search
+from tests.e2e.test_embeddings_in_browser import lasso, open_collection, place_of, search
 
 pytestmark = pytest.mark.e2e
 
@@ -106,6 +106,14 @@ def test_a_200k_map_opens_as_a_density_zooms_by_box_selects_and_lights_a_query(
     expect(page.get_by_text("1 selected", exact=True)).to_be_visible()
     expect(page.locator(f".st-key-emb-selection-row-{point['id']}")).to_contain_text("far 3 4")
     expect(page.get_by_text(f"All {FAR} points in view are drawn")).to_be_visible()  # kept
+
+    centre = page.evaluate(SCREEN_JS, [11.2, 10.9])  # "far 3 4" and its four nearest, 0.3 away
+    edge = page.evaluate(SCREEN_JS, [11.2 + 0.35, 10.9])
+    page.locator(".st-key-emb-map .js-plotly-plot").first.hover()
+    page.locator(".st-key-emb-map .modebar").locator('[data-title="Lasso Select"]').click()
+    lasso(page, centre["x"], centre["y"], radius=edge["x"] - centre["x"])
+    wait_idle(page)
+    expect(page.get_by_text("5 selected", exact=True)).to_be_visible()
 
     page.get_by_role("button", name="Whole map").click()
     wait_idle(page)
