@@ -25,6 +25,7 @@ MODULES = (
     "projection",
     "projection_scale",  # issue 16
     "map_open",
+    "map_open_1m",  # issue 16
     "first_map",
     "map_prefetch",
     "query",

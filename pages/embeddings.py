@@ -139,18 +139,20 @@ if info is not None:
         if result is not None and len(result.idx):
             highlight = result.idx
             point = place_query(coords, result.idx, result.scores)
+        rows = collection.rows
         figure = map_figure(
-            kinds=collection.rows.kind,
-            sources=collection.rows.source,
-            hover=collection.rows.hovers(),
+            kinds=rows.kind,
+            sources=rows.source,
+            hover=lambda ids: [rows.hover(i) for i in ids.tolist()],  # only the drawn rows'
             coords=coords,
             color_by=color_by,
             highlight=highlight,
             query_point=point,
             query_label=result.label if result else "query",
+            view=embedding_map.view("emb.map", coords),
         )
         with map_col:
-            selected = embedding_map.show("emb.map", figure, selectable=dims == 2)
+            selected = embedding_map.show("emb.map", figure, selectable=dims == 2, coords=coords)
         chosen = selected or ([picked] if picked is not None else [])
         embedding_selection.show("emb.selection", collection, chosen)
 

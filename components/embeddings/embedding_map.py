@@ -6,21 +6,35 @@ collide (streamlit#8914): the figure is one trace whose `customdata` is the row 
 are read from there. Plotly cannot box- or lasso-select in 3-D, so a 3-D map is for looking.
 A click selects one point: the figure opens panning, since in lasso or box mode Streamlit's
 chart lets a click select nothing (see figures.py); box and lasso are in the map's toolbar.
+
+A map too big to draw point by point (figures.is_dense) shows a density image of every point and
+the points of one view. Streamlit reports no zoom or pan, only selections, and a box selection
+reports its rectangle: so a box both selects every row inside it (drawn or not) and becomes the
+view, where all points are drawn once few enough. A new box moves the view; a click keeps it;
+"Whole map" goes back. A lasso selects every row inside its polygon, drawn or not.
+
+A new view is a new figure, and Streamlit clears a chart's selection when its figure changes
+(the box is gone from the chart after the rerun it caused): so the rows a box took are kept
+here, until another selection replaces them or "Whole map" drops them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+
+from reelscope.embeddings import density
+from reelscope.embeddings.density import View
+from reelscope.embeddings.figures import is_dense
 
 
 def selected_ids(state: Any) -> list[int]:
     """Row ids of the selected points, read from their customdata (never from indices)."""
-    selection = (state or {}).get("selection") or {}
     ids: list[int] = []
-    for point in selection.get("points") or ():
+    for point in _selection(state).get("points") or ():
         if point.get("curve_number", 0) != 0:
             continue
         data = point.get("customdata")
@@ -31,8 +45,48 @@ def selected_ids(state: Any) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def show(key: str, figure: go.Figure, selectable: bool = True) -> list[int]:
-    """Draw the map; the row ids the user clicked, boxed or lassoed (2-D only)."""
+def view(key: str, coords: np.ndarray) -> View | None:
+    """The part of a density map to show: the last box the user drew on it (None: all of it;
+    also None for a map drawn point by point)."""
+    if not is_dense(*coords.shape):
+        return None
+    memory = f"{key}.view"
+    extent = (len(coords), density.whole(coords))
+    kept = st.session_state.get(memory)
+    if kept is None or kept["extent"] != extent:  # another collection or map: start whole
+        kept = st.session_state[memory] = {
+            "extent": extent, "box": None, "view": None, "boxed": None
+        }  # fmt: skip
+    boxes = (_selection(st.session_state.get(key)).get("box")) or ()
+    box = boxes[-1] if boxes else None
+    if box and box.get("x") and box != kept["box"]:  # read before the chart's figure changes
+        boxed = np.asarray(dense_selected_ids(st.session_state.get(key), coords))
+        kept.update(box=box, view=View.of_box(box["x"], box["y"]), boxed=boxed)
+    return kept["view"]
+
+
+def dense_selected_ids(state: Any, coords: np.ndarray) -> list[int]:
+    """Row ids a selection on a density map took: the drawn points clicked or enclosed, and
+    every row inside its boxes and lassos, drawn or not."""
+    selection = _selection(state)
+    ids = [np.asarray(selected_ids(state), dtype=np.int64)]
+    for box in selection.get("box") or ():
+        if box.get("x"):
+            ids.append(np.flatnonzero(View.of_box(box["x"], box["y"]).contains(coords)))
+    for lasso in selection.get("lasso") or ():
+        ids.append(density.inside_polygon(coords, lasso.get("x") or [], lasso.get("y") or []))
+    return np.unique(np.concatenate(ids)).tolist()
+
+
+def _selection(state: Any) -> dict:
+    return (state or {}).get("selection") or {}
+
+
+def show(
+    key: str, figure: go.Figure, selectable: bool = True, coords: np.ndarray | None = None
+) -> list[int]:
+    """Draw the map; the row ids the user clicked, boxed or lassoed (2-D only). Pass the map's
+    `coords` for a density map: its boxes and lassos take rows that are not drawn."""
     if not selectable:
         st.plotly_chart(figure, key=f"{key}.3d", config={"displaylogo": False})
         st.caption(
@@ -47,4 +101,35 @@ def show(key: str, figure: go.Figure, selectable: bool = True) -> list[int]:
         selection_mode=("points", "box", "lasso"),
         config={"displaylogo": False},
     )
-    return selected_ids(state)
+    if coords is None or not is_dense(*coords.shape):
+        return selected_ids(state)
+    _view_controls(key, coords)
+    kept = st.session_state[f"{key}.view"]
+    selection = _selection(state)
+    if not any(selection.get(part) for part in ("points", "box", "lasso")):
+        boxed = kept["boxed"]  # the chart cleared the box when its view came in
+        return [] if boxed is None else boxed.tolist()
+    ids = dense_selected_ids(state, coords)
+    kept["boxed"] = np.asarray(ids) if selection.get("box") else None  # an array: 8 bytes a row
+    return ids
+
+
+def _view_controls(key: str, coords: np.ndarray) -> None:
+    """How much of the view is drawn, and the way back to the whole map."""
+    shown = view(key, coords) or density.whole(coords)
+    in_view = int(shown.contains(coords).sum())
+    drawn = min(in_view, density.POINTS_MAX)
+    note, back = st.columns([4, 1], vertical_alignment="center")
+    if drawn < in_view:
+        note.caption(
+            f"{len(coords):,} points as a density image; {drawn:,} of the {in_view:,} in view "
+            "are drawn to hover and click. Box-select an area to zoom to it and draw its points."
+        )
+    else:
+        note.caption(f"All {in_view:,} points in view are drawn; the image shows every point.")
+    if st.session_state[f"{key}.view"]["view"] is not None:
+        back.button("Whole map", key=f"{key}.whole", on_click=_whole_map, args=(key,))
+
+
+def _whole_map(key: str) -> None:
+    st.session_state[f"{key}.view"].update(view=None, boxed=None)

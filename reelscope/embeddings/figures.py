@@ -17,16 +17,23 @@ Everything is built from numpy arrays: Plotly serialises them as typed arrays, ~
 Python lists (100k points in ~0.25 s). Hover texts, legend names and the query's label are user
 data (file names, texts, imported labels), hence untrusted: Plotly renders a subset of HTML in
 them, so each goes through `untrusted.plot_text`.
+
+A 2-D map of more than `density.DENSITY_FROM` points is a density image of every point under the
+axes (reelscope/embeddings/density.py) with the same single trace drawing only the points of the
+view (all when few enough, else a steady sample), plus the query's neighbours wherever they are.
+The trace keeps the row ids in `customdata`, so selections still map back to rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
+from reelscope.embeddings import density
+from reelscope.embeddings.density import View
 from reelscope.untrusted import plot_text
 
 KIND_COLOURS = {"text": "#4C78A8", "image": "#F58518", "video": "#54A24B"}
@@ -38,42 +45,61 @@ OTHER_COLOUR = "#BAB0AC"
 LEGEND_MAX = 12  # sources named in the legend; the rest share one colour and say so
 HOVER_MAX_CHARS = 160
 COLOR_BY = ("kind", "source")
+Hovers = Sequence[str] | Callable[[np.ndarray], Sequence[str]]
+
+
+def is_dense(count: int, dims: int) -> bool:
+    """Whether a map of `count` points in `dims` is drawn as a density image."""
+    return dims == 2 and count > density.DENSITY_FROM
 
 
 def map_figure(
     *,
     kinds: np.ndarray,
     sources: Sequence[str],
-    hover: Sequence[str],
+    hover: Hovers,
     coords: np.ndarray,
     color_by: str = "kind",
     highlight: np.ndarray | None = None,
     query_point: np.ndarray | None = None,
     query_label: str = "query",
     height: int = 560,
+    view: View | None = None,
 ) -> go.Figure:
     """The map of n rows: `coords` (n, 2) gives a Scattergl, (n, 3) a Scatter3d.
 
-    `highlight` are row ids to bring forward (a query's neighbours); `query_point` is where the
-    query sits among them, drawn as an annotation so the trace keeps exactly one point per row.
+    `hover` is every row's text, or a function giving those of an array of row ids (a big map
+    asks only for the drawn ones). `highlight` are row ids to bring forward (a query's
+    neighbours); `query_point` is where the query sits among them, drawn as an annotation so
+    the trace keeps one point per row. `view` is the part of a density map shown (default: all).
     """
     coords = np.asarray(coords, dtype=np.float32)
     count, dims = coords.shape
-    colouring, legend = _colours(np.asarray(kinds).astype(str), list(sources), color_by)
-    base = 10.0 if count < 1_000 else 6.0 if count < 20_000 else 4.0
-    sizes = np.full(count, base if dims == 2 else base * 0.6, dtype=np.float32)
-    opacity = np.full(count, 0.85, dtype=np.float32)
-    if highlight is not None and len(highlight):
-        opacity[:] = 0.25
-        opacity[np.asarray(highlight, dtype=np.int64)] = 1.0
-        sizes[np.asarray(highlight, dtype=np.int64)] *= 1.8
-    hovertext = np.array([_hover_html(text) for text in hover], dtype=object)
+    highlight = np.asarray(highlight if highlight is not None else (), dtype=np.int64)
+    codes, palette, legend = _colours(np.asarray(kinds).astype(str), list(sources), color_by)
+    dense = is_dense(count, dims)
+    view = (view or density.whole(coords)) if dense else None
     ids = np.arange(count, dtype=np.int64)
+    if view is not None:
+        shown, _in_view = density.drawn_rows(coords, view)
+        ids = np.union1d(shown, highlight)  # the query's neighbours light up wherever they are
+    base = 10.0 if len(ids) < 1_000 else 6.0 if len(ids) < 20_000 else 4.0
+    sizes = np.full(len(ids), base if dims == 2 else base * 0.6, dtype=np.float32)
+    opacity = np.full(len(ids), 0.85, dtype=np.float32)
+    if len(highlight):
+        lit = np.isin(ids, highlight)
+        opacity[:] = 0.25
+        opacity[lit] = 1.0
+        sizes[lit] *= 1.8
+    texts = hover(ids) if callable(hover) else [hover[i] for i in ids.tolist()]
+    hovertext = np.array([_hover_html(text) for text in texts], dtype=object)
+    coords_shown = coords if view is None else coords[ids]
+    colouring = _marker_colours(codes[ids], palette)
     marker: dict[str, Any] = {**colouring, "size": sizes, "opacity": opacity}
     if dims == 2:
         marker["line"] = {"width": 0}
         trace: Any = go.Scattergl(
-            x=coords[:, 0], y=coords[:, 1], mode="markers", customdata=ids,
+            x=coords_shown[:, 0], y=coords_shown[:, 1], mode="markers", customdata=ids,
             hovertext=hovertext, hoverinfo="text", marker=marker, showlegend=False,
             selected={"marker": {"size": base * 1.6}}, unselected={"marker": {"opacity": 0.35}},
         )  # fmt: skip
@@ -95,13 +121,33 @@ def map_figure(
     figure.update_xaxes(showticklabels=False, title=None, zeroline=False)
     figure.update_yaxes(showticklabels=False, title=None, zeroline=False)
     _legend(figure, legend)
+    if view is not None:
+        _density_layer(figure, coords, codes, palette, view)
     if query_point is not None:
         _mark_query(figure, np.asarray(query_point, dtype=np.float32), query_label)
     return figure
 
 
-def _colours(kinds: np.ndarray, sources: list[str], color_by: str) -> tuple[dict, list]:
-    """The marker's colour settings, and the legend as (colour, name) pairs.
+def _density_layer(
+    figure: go.Figure, coords: np.ndarray, codes: np.ndarray, palette: list[str], view: View
+) -> None:
+    """Every point as a picture under the axes, which are fixed to `view`. A new view is a new
+    `uirevision` of the axes alone, so Plotly takes their new ranges (and keeps a user's own
+    zoom until then); the layout's stays, since a new one would drop the user's selection."""
+    figure.add_layout_image(
+        source=density.image_uri(coords, codes, palette, view), xref="x", yref="y",
+        x=view.x0, y=view.y1, sizex=view.x1 - view.x0, sizey=view.y1 - view.y0,
+        xanchor="left", yanchor="top", sizing="stretch", layer="below",
+    )  # fmt: skip
+    revision = f"view {view.x0} {view.x1} {view.y0} {view.y1}"
+    figure.update_xaxes(range=[view.x0, view.x1], autorange=False, uirevision=revision)
+    figure.update_yaxes(range=[view.y0, view.y1], autorange=False, uirevision=revision)
+
+
+def _colours(
+    kinds: np.ndarray, sources: list[str], color_by: str
+) -> tuple[np.ndarray, list[str], list]:
+    """Each row's colour code, the palette they index, and the legend as (colour, name) pairs.
 
     Colours are a small integer per point on a stepped colour scale: Plotly checks a numeric
     array at once, where an array of colour strings is checked string by string (~1 s at 50k).
@@ -118,7 +164,7 @@ def _colours(kinds: np.ndarray, sources: list[str], color_by: str) -> tuple[dict
         if others.any():  # imported rows say what they are only by their labels
             names = ", ".join(sorted(set(kinds[others].tolist()))[:3])
             legend.append((OTHER_COLOUR, f"{names} ({int(others.sum()):,})"))
-        return _marker_colours(codes, palette), legend
+        return codes, palette, legend
     names, codes = np.unique(np.asarray(sources, dtype=object).astype(str), return_inverse=True)
     counts = np.bincount(codes, minlength=len(names))
     order = np.argsort(-counts, kind="stable")  # the biggest sources get their own colour
@@ -129,7 +175,7 @@ def _colours(kinds: np.ndarray, sources: list[str], color_by: str) -> tuple[dict
     legend = [(palette[r], f"{names[n]} ({counts[n]:,})") for r, n in enumerate(named)]
     if len(names) > LEGEND_MAX:
         legend.append((OTHER_COLOUR, f"{len(names) - LEGEND_MAX:,} more sources"))
-    return _marker_colours(rank_of[codes], [*palette, OTHER_COLOUR]), legend
+    return rank_of[codes], [*palette, OTHER_COLOUR], legend
 
 
 def _marker_colours(codes: np.ndarray, palette: list[str]) -> dict:

@@ -1,0 +1,124 @@
+"""A 200k-point map in a real Chromium: a density image of every point under the axes, 20k of
+them drawn; a box over an area selects every row inside it and zooms there, where all its
+points are drawn; a click then selects one, a lasso five; "Whole map" goes back; a query lights
+up its neighbours. The collection and its map are written into the server's data folder, as a
+past build and fit leave them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+
+from reelscope.embeddings.density import POINTS_MAX
+from reelscope.embeddings.models import GEMINI_EMBEDDING_2
+from reelscope.projection import ProjectionParams
+from tests.e2e.conftest import wait_idle
+from tests.e2e.test_embeddings_in_browser import lasso, open_collection, place_of, search
+
+pytestmark = pytest.mark.e2e
+
+CROWD, GRID = 200_000, 7  # a blob of 200k points, and a 7 x 7 grid of points far from it
+FAR = GRID * GRID
+TOTAL = CROWD + FAR
+
+TRACE_JS = """
+() => {
+  const gd = document.querySelector('.st-key-emb-map .js-plotly-plot');
+  const trace = gd._fullData[0];
+  const images = Array.from(gd.querySelectorAll('.main-svg image'));
+  const opacity = Array.from(trace.marker.opacity || []);
+  return {
+    traces: gd._fullData.length, points: trace.x.length,
+    images: images.map((i) => (i.getAttribute('href') || '').slice(0, 22)),
+    lit: opacity.filter((o) => o === 1).length,
+  };
+}
+"""
+
+SCREEN_JS = """
+([x, y]) => {
+  const gd = document.querySelector('.st-key-emb-map .js-plotly-plot');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const box = gd.getBoundingClientRect();
+  return { x: box.left + xa._offset + xa.l2p(x), y: box.top + ya._offset + ya.l2p(y) };
+}
+"""
+
+
+def big_collection(data_dir: Path, name: str) -> None:
+    """200k texts in a blob around the origin, and a grid of 49 named "far r c" around (10, 10)."""
+    from reelscope.embeddings.store import EmbeddingStore, NewRow
+
+    rng = np.random.default_rng(16)
+    far = [(r, c) for r in range(GRID) for c in range(GRID)]
+    labels = [f"crowd {i}" for i in range(CROWD)] + [f"far {r} {c}" for r, c in far]
+    rows = [NewRow("text", label, label, f"row:{i}", text=label) for i, label in enumerate(labels)]
+    store = EmbeddingStore(data_dir)
+    info = store.create(name, GEMINI_EMBEDDING_2, 128)
+    info = store.add(info.id, rows, rng.normal(size=(TOTAL, 128)).astype(np.float32))
+    grid = np.array([(10 + 0.3 * c, 10 + 0.3 * r) for r, c in far], dtype=np.float32)
+    coords = np.concatenate([rng.normal(size=(CROWD, 2)).astype(np.float32), grid])
+    key = ProjectionParams(dims=2).key(info.content_hash)
+    store.save_projection(info.id, key, coords, "umap", None, "{}")
+    store.db.close()
+
+
+def drawn(page: Page) -> dict:
+    return page.evaluate(TRACE_JS)
+
+
+def drag_box(page: Page, corner: tuple[float, float], other: tuple[float, float]) -> None:
+    page.locator(".st-key-emb-map .js-plotly-plot").first.hover()
+    page.locator(".st-key-emb-map .modebar").locator('[data-title="Box Select"]').click()
+    start = page.evaluate(SCREEN_JS, list(corner))
+    end = page.evaluate(SCREEN_JS, list(other))
+    page.mouse.move(start["x"], start["y"])
+    page.mouse.down()
+    page.mouse.move(end["x"], end["y"], steps=8)
+    page.mouse.up()
+    wait_idle(page)
+
+
+@pytest.mark.timeout(600)
+def test_a_200k_map_opens_as_a_density_zooms_by_box_selects_and_lights_a_query(
+    page: Page, app_url, app_env, vertex
+):
+    big_collection(Path(app_env["REELSCOPE_DATA_DIR"]), "Library 200k")
+    open_collection(page, app_url, "Library 200k")
+    expect(page.get_by_text(f"{TOTAL:,} points as a density image")).to_be_visible()
+    opened = drawn(page)
+    assert opened["traces"] == 1 and opened["points"] == POINTS_MAX, opened
+    assert opened["images"] == ["data:image/png;base64,"], opened
+
+    drag_box(page, (9.8, 9.8), (12.0, 12.0))  # around the far grid, away from the blob
+    expect(page.get_by_text(f"{FAR} selected", exact=True)).to_be_visible()
+    expect(page.get_by_text(f"All {FAR} points in view are drawn")).to_be_visible()
+    assert drawn(page)["points"] == FAR
+
+    point = place_of(page, "far 3 4")  # the map pans again: a click selects one point
+    page.mouse.click(point["x"], point["y"])
+    wait_idle(page)
+    expect(page.get_by_text("1 selected", exact=True)).to_be_visible()
+    expect(page.locator(f".st-key-emb-selection-row-{point['id']}")).to_contain_text("far 3 4")
+    expect(page.get_by_text(f"All {FAR} points in view are drawn")).to_be_visible()  # kept
+
+    centre = page.evaluate(SCREEN_JS, [11.2, 10.9])  # "far 3 4" and its four nearest, 0.3 away
+    edge = page.evaluate(SCREEN_JS, [11.2 + 0.35, 10.9])
+    page.locator(".st-key-emb-map .js-plotly-plot").first.hover()
+    page.locator(".st-key-emb-map .modebar").locator('[data-title="Lasso Select"]').click()
+    lasso(page, centre["x"], centre["y"], radius=edge["x"] - centre["x"])
+    wait_idle(page)
+    expect(page.get_by_text("5 selected", exact=True)).to_be_visible()
+
+    page.get_by_role("button", name="Whole map").click()
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(f"{POINTS_MAX:,} of the {TOTAL:,} in view"))).to_be_visible()
+
+    search(page, "a lighthouse")
+    expect(page.get_by_text("Nearest rows")).to_be_visible()
+    assert drawn(page)["lit"] == 10  # the default ten neighbours, drawn wherever they are
