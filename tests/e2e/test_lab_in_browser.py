@@ -304,8 +304,11 @@ def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
     expect(summary(page)).to_contain_text("10 completed · 1 failed · 1 stopped", timeout=30_000)
     wait_cell(page, 2, 1, 0, "^completed")
     assert cell_text(page, 0, 0, 0) == stopped_at, "nothing more arrives in the stopped cell"
+    # The grid is a canvas whose accessible cells follow its data a moment after the summary
+    # line above it: wait for each cell's final text rather than read it once.
     for row, variant, model in ((0, 1, 0), (1, 0, 1), (2, 1, 0)):
-        assert cell_text(page, row, variant, model) == f"completed: {reply(MODELS[model])}"
+        whole = f"completed: {reply(MODELS[model])}"
+        assert wait_cell(page, row, variant, model, f"^{re.escape(whole)}$") == whole
     first = {(r.model, " ".join(r.texts)): r for r in generations(lab_vertex)}
     stopped = first[MODELS[0], "Describe beach.mp4."]
     assert stopped.answer.wait(5) and stopped.answer.how == "client_closed"
