@@ -43,6 +43,14 @@ def connected(no_settings, monkeypatch, emulator_settings):
     return emulator_settings
 
 
+@pytest.fixture
+def api_key_only(no_settings, monkeypatch, vertex):
+    """Only a Gemini API key, pointed at the emulator's Developer API paths: no project."""
+    monkeypatch.setenv("GEMINI_API_KEY", vertex.api_key)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", vertex.base_url)
+    return vertex
+
+
 def start_app() -> AppTest:
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     app.run()

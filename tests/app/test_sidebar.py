@@ -40,10 +40,9 @@ def test_every_page_opens_without_settings(no_settings):
 
 
 def test_with_only_an_api_key_the_sidebar_names_the_developer_api_and_never_the_key(
-    no_settings, monkeypatch, vertex
+    api_key_only,
 ):
-    monkeypatch.setenv("GEMINI_API_KEY", vertex.api_key)
-    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", vertex.base_url)
+    vertex = api_key_only
     app = start_app()
     sidebar = texts(app.sidebar.markdown)
     assert "Ready" in sidebar
