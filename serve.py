@@ -8,8 +8,8 @@ With REELSCOPE_AUTH=iap the whole app sits behind reelscope/iap_gate.py: a reque
 valid IAP assertion gets no page and no session. With REELSCOPE_AUTH=oidc, st.login signs
 users in with the provider in secrets.toml's [auth]: pages show only the sign-in until then
 (components/common/sign_in.py) and the media route reads the same sign-in
-(reelscope/sign_in.py). Settings that cannot say who the users are stop the server here,
-before it answers anything.
+(reelscope/sign_in.py). Settings that cannot say who the users are, or which backend answers
+(REELSCOPE_BACKEND), stop the server here, before it answers anything.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from components.common import resources
 from components.media import media_preview
 from reelscope import iap_gate, identity, media_server, projection, sign_in
-from reelscope.settings import AUTH_OIDC
+from reelscope.settings import AUTH_OIDC, choose_backend
 
 # What pages import on first use, imported before the server answers instead: they made a fresh
 # server's first Embeddings map ~2.5 s slower (scikit-learn for the PCA preview, ~1.5 s;
@@ -70,6 +70,10 @@ def sign_in_cookie() -> sign_in.SignInCookie | None:
     port = int(st.config.get_option("server.port"))
     return sign_in.check_auth_section(st.secrets.get("auth"), port)
 
+
+# An unknown REELSCOPE_BACKEND raises BackendSettingError, which says what to set: the server
+# must not guess which service (and whose bill) the user meant.
+choose_backend(resources.settings())
 
 app = st.App(
     "app.py",

@@ -55,6 +55,7 @@ with side, st.container(border=True):
         catalog,
         today,
         settings.location,
+        backend=resources.backend(settings),
         system_instructions=True,
         on_reset=lambda: clip_settings.reset_request_resolution("ask.media_resolution"),
     )

@@ -56,7 +56,11 @@ st.title("Chapters")
 main, side = st.columns([3, 2], gap="large")
 with side, st.container(border=True):
     model, params = model_params.show(
-        "chapters.params", catalog, resources.today(), settings.location
+        "chapters.params",
+        catalog,
+        resources.today(),
+        settings.location,
+        backend=resources.backend(settings),
     )
 with main:
     mode, prompt = mode_picker.show(MODES_KEY, history.modes if history else None)

@@ -55,8 +55,9 @@ def stop_all(reason: StopReason = StopReason.USER) -> None:
 
 
 def default_models(models: list[Model], count: int = 3) -> list[str]:
-    """Distinct current models for the columns, the catalog's default first."""
-    ids = [catalog.default_model_id] + [m.id for m in models if m.id != catalog.default_model_id]
+    """Distinct current models for the columns, the backend's default first."""
+    first = catalog.default_model_on(backend, today).id
+    ids = [first] + [m.id for m in models if m.id != first]
     return (ids * count)[:count]
 
 
@@ -93,7 +94,12 @@ def model_panel(index: int, default_id: str) -> tuple[Model, GenerationParams]:
         st.expander(f"Model {index + 1}: {shown.name}", expanded=False),
     ):
         return model_params.show(
-            key, catalog, today, settings.location, default_model_id=default_id
+            key,
+            catalog,
+            today,
+            settings.location,
+            backend=backend,
+            default_model_id=default_id,
         )
 
 
@@ -102,7 +108,8 @@ catalog = resources.catalog()
 today = resources.today()
 target = Target(settings.project, settings.location)
 runs = resources.runs()
-current = [m for m in catalog.models if m.is_callable(today)]
+backend = resources.backend(settings)
+current = [m for m in catalog.models if m.is_callable(today) and m.on(backend)]
 if opened := running.take_opened("compare"):
     opened_run = runs.get(opened)
     group = opened_run.spec.extra.get("compare_group") if opened_run else None

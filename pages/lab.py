@@ -99,7 +99,8 @@ def define_and_launch() -> None:
     if files is not None:
         lister = lambda text: list_prefix(files, text)  # noqa: E731
     spec = grid_form.show(
-        FORM, catalog, today, settings.location, items=library.items(), lister=lister,
+        FORM, catalog, today, settings.location, backend=resources.backend(settings),
+        items=library.items(), lister=lister,
         modes=store.modes.all(owner),
     )  # fmt: skip
     problems = check_grid(spec)

@@ -10,9 +10,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX, BACKENDS
+
 CATALOG_FILE = Path(__file__).with_name("models.toml")
 
 THINKING_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
+# Where a model on the Gemini Developer API is documented: its `sources` must include one.
+GEMINI_API_DOCS = "https://ai.google.dev/"
 MEDIA_RESOLUTIONS = ("LOW", "MEDIUM", "HIGH")
 
 
@@ -129,6 +133,7 @@ class Model:
     notes: tuple[str, ...] = ()
     media_tokens: MediaTokens | None = None
     price: Price | None = None
+    backends: tuple[str, ...] = (BACKEND_VERTEX,)  # where it is served (settings.BACKENDS)
 
     def status(self, today: dt.date) -> Status:
         if self.shutdown is not None:
@@ -145,6 +150,10 @@ class Model:
 
     def serves(self, location: str) -> bool:
         return location in self.locations
+
+    def on(self, backend: str) -> bool:
+        """Served by that backend (Vertex AI or the Gemini Developer API)."""
+        return backend in self.backends
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,16 @@ class Catalog:
     @property
     def default_model(self) -> Model:
         return self._by_id[self.default_model_id]
+
+    def default_model_on(self, backend: str, today: dt.date) -> Model:
+        """The catalog's default where that backend serves it, else its first callable model
+        there (the catalog lists the newest first)."""
+        default = self.default_model
+        if default.on(backend):
+            return default
+        on_backend = [m for m in self.models if m.on(backend)]
+        callable_there = [m for m in on_backend if m.is_callable(today)]
+        return (callable_there or on_backend or [default])[0]
 
 
 def load_catalog(path: Path = CATALOG_FILE) -> Catalog:
@@ -254,7 +273,19 @@ def _parse_model(raw: Mapping[str, Any]) -> Model:
         notes=tuple(raw.get("notes", ())),
         media_tokens=_media_tokens(raw, where),
         price=_price(raw.get("price"), where),
+        backends=_backends(raw, sources, where),
     )
+
+
+def _backends(raw: Mapping[str, Any], sources: tuple[str, ...], where: str) -> tuple[str, ...]:
+    backends = tuple(raw.get("backends", (BACKEND_VERTEX,)))
+    if not backends or len(set(backends)) != len(backends) or set(backends) - set(BACKENDS):
+        raise CatalogError(f"{where}: backends must be distinct values from {BACKENDS}")
+    if BACKEND_GEMINI_API in backends and not any(s.startswith(GEMINI_API_DOCS) for s in sources):
+        raise CatalogError(
+            f"{where}: a model on {BACKEND_GEMINI_API} needs its {GEMINI_API_DOCS} page in sources"
+        )
+    return backends
 
 
 def _media_tokens(raw: Mapping[str, Any], where: str) -> MediaTokens | None:

@@ -16,6 +16,15 @@ DEFAULT_DATA_DIR = "data"
 ENV_PROJECT = "GOOGLE_CLOUD_PROJECT"
 ENV_LOCATION = "GOOGLE_CLOUD_LOCATION"
 ENV_BASE_URL = "GOOGLE_VERTEX_BASE_URL"
+# The Gemini Developer API (ai.google.dev): an API key instead of a project and ADC. The base
+# URL override is google-genai's own name for it, so a test's emulator and the SDK agree.
+ENV_GEMINI_API_KEY = "GEMINI_API_KEY"
+ENV_GEMINI_BASE_URL = "GOOGLE_GEMINI_BASE_URL"
+ENV_BACKEND = "REELSCOPE_BACKEND"
+BACKEND_VERTEX = "vertex"
+BACKEND_GEMINI_API = "gemini-api"
+BACKENDS = (BACKEND_VERTEX, BACKEND_GEMINI_API)
+BACKEND_NAMES = {BACKEND_VERTEX: "Vertex AI", BACKEND_GEMINI_API: "Gemini Developer API"}
 ENV_CREDENTIALS = "GOOGLE_APPLICATION_CREDENTIALS"
 ENV_DATA_DIR = "REELSCOPE_DATA_DIR"
 # The run history in a shared PostgreSQL (postgresql+psycopg://…); unset: SQLite in the data folder.
@@ -83,6 +92,11 @@ class Settings:
     auth: str = AUTH_LOCAL
     iap_audience: str | None = None
     iap_certs_url: str = DEFAULT_IAP_CERTS_URL
+    gemini_api_key: str | None = field(default=None, repr=False)  # a secret: never shown
+    gemini_base_url: str | None = None
+    # Kept as written (lower-cased), None when unset: `choose_backend` decides and refuses an
+    # unknown value rather than guess which service the user meant to pay.
+    backend_setting: str | None = None
 
     @property
     def endpoint(self) -> str:
@@ -146,7 +160,52 @@ def load_settings(
         auth=(read(ENV_AUTH) or AUTH_LOCAL).lower(),
         iap_audience=read(ENV_IAP_AUDIENCE),
         iap_certs_url=read(ENV_IAP_CERTS_URL) or DEFAULT_IAP_CERTS_URL,
+        gemini_api_key=read(ENV_GEMINI_API_KEY),
+        gemini_base_url=(read(ENV_GEMINI_BASE_URL) or "").rstrip("/") or None,
+        backend_setting=(read(ENV_BACKEND) or "").lower() or None,
     )
+
+
+class BackendSettingError(ValueError):
+    """REELSCOPE_BACKEND names no backend Reelscope knows; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """Which service answers (`BACKENDS`), and why, in words the sidebar shows."""
+
+    backend: str
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return BACKEND_NAMES[self.backend]
+
+
+def choose_backend(settings: Settings) -> BackendChoice:
+    """The one place the backend is decided: REELSCOPE_BACKEND when set; otherwise the Gemini
+    Developer API when only GEMINI_API_KEY is set, else Vertex AI. Raises BackendSettingError
+    on a value that is not one of `BACKENDS`."""
+    chosen = settings.backend_setting
+    if chosen is not None:
+        if chosen not in BACKENDS:
+            raise BackendSettingError(
+                f"{ENV_BACKEND}={chosen!r} is not a backend Reelscope knows: use "
+                f"{BACKEND_VERTEX!r} (Vertex AI with a Google Cloud project) or "
+                f"{BACKEND_GEMINI_API!r} (the Gemini Developer API with {ENV_GEMINI_API_KEY})."
+            )
+        return BackendChoice(chosen, f"{ENV_BACKEND}={chosen}")
+    if settings.gemini_api_key and not settings.project:
+        return BackendChoice(BACKEND_GEMINI_API, f"only {ENV_GEMINI_API_KEY} is set")
+    if settings.gemini_api_key:
+        return BackendChoice(
+            BACKEND_VERTEX,
+            f"both {ENV_PROJECT} and {ENV_GEMINI_API_KEY} are set and {ENV_BACKEND} is not "
+            f"(set it to {BACKEND_GEMINI_API} to use the API key)",
+        )
+    if settings.project:
+        return BackendChoice(BACKEND_VERTEX, f"{ENV_PROJECT} is set")
+    return BackendChoice(BACKEND_VERTEX, f"neither {ENV_PROJECT} nor {ENV_GEMINI_API_KEY} is set")
 
 
 def _gcloud_config_dir(environ: Mapping[str, str]) -> Path | None:

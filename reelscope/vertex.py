@@ -1,6 +1,8 @@
 """The one place that builds Google clients, from a `Settings` object.
 
-Credentials come from Application Default Credentials alone. Before asking google-auth, we look
+Two backends answer Gemini requests (`settings.choose_backend` decides which): Vertex AI, with
+Application Default Credentials, and the Gemini Developer API, with an API key. On Vertex,
+credentials come from Application Default Credentials alone. Before asking google-auth, we look
 for an ADC source ourselves: on a laptop without one, google-auth would probe the metadata
 server for seconds before failing, and the app must say at once what to set up.
 """
@@ -17,18 +19,29 @@ import google.auth.credentials
 import google.auth.exceptions
 from google.genai import Client, types
 
-from reelscope.settings import Settings
+from reelscope.settings import (
+    BACKEND_GEMINI_API,
+    BACKEND_NAMES,
+    BACKEND_VERTEX,
+    ENV_BACKEND,
+    ENV_GEMINI_API_KEY,
+    BackendChoice,
+    BackendSettingError,
+    Settings,
+    choose_backend,
+)
 
 if TYPE_CHECKING:
     from google.cloud.aiplatform_v1 import PredictionServiceClient
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 LOGIN_COMMAND = "gcloud auth application-default login"
+GEMINI_API_ENDPOINT = "https://generativelanguage.googleapis.com"  # google-genai's own default
 GenaiClient = Client  # re-exported so the UI layer can name the type without importing google.*
 
 
 class NotConnected(RuntimeError):
-    """Reelscope cannot call Vertex AI yet; `fixes` are the commands that would change that."""
+    """Reelscope cannot call its backend yet; `fixes` are the commands that would change that."""
 
     def __init__(self, message: str, fixes: tuple[str, ...] = ()) -> None:
         super().__init__(message)
@@ -46,10 +59,16 @@ class Connection:
     credentials_source: str | None
     problems: tuple[str, ...] = ()
     fixes: tuple[str, ...] = ()
+    backend: str = BACKEND_VERTEX
+    backend_reason: str = ""  # why this backend answers, e.g. "only GEMINI_API_KEY is set"
 
     @property
     def ready(self) -> bool:
         return not self.problems
+
+    @property
+    def backend_name(self) -> str:
+        return BACKEND_NAMES[self.backend]
 
 
 # Where credentials come from, as the sidebar names them: never a file path (the page may be
@@ -57,6 +76,8 @@ class Connection:
 FROM_CREDENTIALS_FILE = "GOOGLE_APPLICATION_CREDENTIALS file"
 FROM_GCLOUD_LOGIN = "gcloud application-default login"
 FROM_METADATA_SERVER = "Google Cloud metadata server (attached service account)"
+FROM_GEMINI_API_KEY = f"API key from {ENV_GEMINI_API_KEY}"  # the name, never the value
+_VERTEX_ONLY = BackendChoice(BACKEND_VERTEX, "this part of Reelscope needs Vertex AI")
 
 
 def credentials_source(settings: Settings) -> str | None:
@@ -75,6 +96,44 @@ def credentials_source(settings: Settings) -> str | None:
 
 def describe_connection(settings: Settings) -> Connection:
     """The connection as configured; cheap and offline, so it can run on every page load."""
+    try:
+        choice = choose_backend(settings)
+    except BackendSettingError as exc:
+        return Connection(
+            project=settings.project,
+            location=settings.location,
+            endpoint=settings.endpoint,
+            endpoint_overridden=settings.endpoint_overridden,
+            credentials_source=None,
+            problems=(str(exc),),
+            fixes=(f"unset {ENV_BACKEND}",),
+            backend_reason=f"{ENV_BACKEND} is not a known backend",
+        )
+    if choice.backend == BACKEND_GEMINI_API:
+        return _describe_gemini_api(settings, choice)
+    return _describe_vertex(settings, choice)
+
+
+def _describe_gemini_api(settings: Settings, choice: BackendChoice) -> Connection:
+    problems: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+    if not settings.gemini_api_key:
+        problems = (f"{choice.reason} but {ENV_GEMINI_API_KEY} is not set.",)
+        fixes = (f"export {ENV_GEMINI_API_KEY}=your-api-key-from-ai-studio",)
+    return Connection(
+        project=None,
+        location="",  # the Developer API has no locations to choose
+        endpoint=settings.gemini_base_url or GEMINI_API_ENDPOINT,
+        endpoint_overridden=bool(settings.gemini_base_url),
+        credentials_source=FROM_GEMINI_API_KEY if settings.gemini_api_key else None,
+        problems=problems,
+        fixes=fixes,
+        backend=choice.backend,
+        backend_reason=choice.reason,
+    )
+
+
+def _describe_vertex(settings: Settings, choice: BackendChoice) -> Connection:
     source = credentials_source(settings)
     problems: list[str] = []
     fixes: list[str] = []
@@ -99,12 +158,17 @@ def describe_connection(settings: Settings) -> Connection:
         credentials_source=source,
         problems=tuple(problems),
         fixes=tuple(fixes),
+        backend=choice.backend,
+        backend_reason=choice.reason,
     )
 
 
 def connected_credentials(settings: Settings) -> google.auth.credentials.Credentials:
-    """Application Default Credentials for a ready connection; NotConnected with the fix."""
-    connection = describe_connection(settings)
+    """Application Default Credentials for a ready Vertex connection; NotConnected with the fix.
+
+    Whatever the backend: Cloud Storage and the prediction client exist only on Google Cloud.
+    """
+    connection = _describe_vertex(settings, _VERTEX_ONLY)
     if not connection.ready:
         raise NotConnected(" ".join(connection.problems), connection.fixes)
     try:
@@ -116,7 +180,21 @@ def connected_credentials(settings: Settings) -> google.auth.credentials.Credent
 
 
 def make_genai_client(settings: Settings) -> Client:
-    """A google-genai client for Vertex AI. Raises NotConnected with the fix when it cannot be."""
+    """A google-genai client for the chosen backend. Raises NotConnected with the fix when it
+    cannot be built."""
+    connection = describe_connection(settings)
+    if not connection.ready:
+        raise NotConnected(" ".join(connection.problems), connection.fixes)
+    if connection.backend == BACKEND_GEMINI_API:
+        # vertexai=False as an argument: the SDK would otherwise read GOOGLE_GENAI_USE_VERTEXAI.
+        return Client(
+            vertexai=False,
+            api_key=settings.gemini_api_key,
+            http_options=types.HttpOptions(
+                base_url=settings.gemini_base_url,
+                timeout=int(settings.request_timeout_s * 1000),
+            ),
+        )
     credentials = connected_credentials(settings)
     # vertexai, project and location must be arguments: only then does the SDK honour a base URL
     # override and build the full /projects/P/locations/L path (SDK-NOTES.md).

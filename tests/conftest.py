@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import socket
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reelscope.settings import Settings
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX, Settings
 from reelscope.store import PriceOf, Store, open_store
 from tests.media_files import make_image, make_video
 from tests.postgres import PostgresCluster, postgres_cluster
@@ -56,6 +57,24 @@ def emulator_settings(vertex: VertexEmulator, adc_file: Path, tmp_path: Path) ->
         credentials_file=str(adc_file),
         data_dir=tmp_path / "data",
         request_timeout_s=30,
+    )
+
+
+@pytest.fixture(params=[BACKEND_VERTEX, BACKEND_GEMINI_API])
+def backend_settings(
+    request: pytest.FixtureRequest, emulator_settings: Settings, vertex: VertexEmulator
+) -> Settings:
+    """The emulator's settings once per backend, as a user gives them: Vertex AI (a project and
+    ADC), or the Gemini Developer API (only an API key, nothing of Google Cloud)."""
+    if request.param == BACKEND_VERTEX:
+        return emulator_settings
+    return dataclasses.replace(
+        emulator_settings,
+        project=None,
+        vertex_base_url=None,
+        credentials_file=None,
+        gemini_api_key=vertex.api_key,
+        gemini_base_url=vertex.base_url,
     )
 
 

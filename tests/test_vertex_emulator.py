@@ -811,3 +811,85 @@ def test_list_pages_newest_first_and_reset_forgets_the_jobs(
 
     vertex_emulator.reset()
     assert list(client.batches.list()) == []
+
+
+# --------------------------------------------------------------------------- Developer API
+
+
+def make_api_key_client(emulator: VertexEmulator, api_key: str) -> genai.Client:
+    """A Gemini Developer API client (api_key=), as google-genai builds its requests."""
+    return genai.Client(
+        vertexai=False, api_key=api_key, http_options=types.HttpOptions(base_url=emulator.base_url)
+    )
+
+
+def test_the_developer_api_paths_answer_with_the_same_replies_and_faults(
+    vertex_emulator: VertexEmulator,
+) -> None:
+    client = make_api_key_client(vertex_emulator, vertex_emulator.api_key)
+    vertex_emulator.set_reply("Red, green, blue.", chunks=3)
+    streamed = list(client.models.generate_content_stream(model=MODEL, contents=PROMPT))
+    assert [c.text for c in streamed] == ["Red, ", "green,", " blue."]
+    assert streamed[-1].usage_metadata.prompt_token_count == len(PROMPT) // 4
+    whole = client.models.generate_content(model=MODEL, contents=PROMPT)
+    assert whole.text == "Red, green, blue."
+    assert client.models.count_tokens(model=MODEL, contents=PROMPT).total_tokens == len(PROMPT) // 4
+
+    stream, unary, count = vertex_emulator.requests
+    assert (stream.path, stream.query) == (
+        f"/v1beta/models/{MODEL}:streamGenerateContent",
+        {"alt": "sse"},
+    )
+    assert (unary.rpc, count.rpc) == ("generateContent", "countTokens")
+    assert {r.backend for r in vertex_emulator.requests} == {"gemini-api"}
+    assert stream.headers["x-goog-api-key"] == vertex_emulator.api_key
+    assert "authorization" not in stream.headers  # a key, not a bearer token
+
+    vertex_emulator.fail(429, "Quota exceeded")
+    with pytest.raises(errors.ClientError) as quota:
+        client.models.generate_content(model=MODEL, contents=PROMPT)
+    assert (quota.value.code, quota.value.message) == (429, "Quota exceeded")
+    vertex_emulator.cut_stream(after_chunks=1)
+    with pytest.raises(httpx.RemoteProtocolError):
+        list(client.models.generate_content_stream(model=MODEL, contents=PROMPT))
+
+
+def test_developer_api_embeddings_match_vertex_for_the_same_content(
+    vertex_emulator: VertexEmulator, client: genai.Client
+) -> None:
+    """google-genai sends embed_content to :batchEmbedContents there, one request per content."""
+    api = make_api_key_client(vertex_emulator, vertex_emulator.api_key)
+    config = types.EmbedContentConfig(output_dimensionality=16)
+    by_key = api.models.embed_content(model="gemini-embedding-2", contents="a", config=config)
+    sent = vertex_emulator.last_request()
+    assert sent.path == "/v1beta/models/gemini-embedding-2:batchEmbedContents"
+    assert sent.body["requests"][0]["outputDimensionality"] == 16
+    on_vertex = client.models.embed_content(model="gemini-embedding-2", contents="a", config=config)
+    assert len(by_key.embeddings[0].values) == 16
+    assert by_key.embeddings[0].values == on_vertex.embeddings[0].values
+
+
+def test_a_missing_or_wrong_api_key_gets_googles_answer(vertex_emulator: VertexEmulator) -> None:
+    wrong_key = make_api_key_client(vertex_emulator, "not-the-key")  # held: a temporary closes
+    with pytest.raises(errors.ClientError) as wrong:
+        wrong_key.models.generate_content(model=MODEL, contents=PROMPT)
+    assert (wrong.value.code, wrong.value.status) == (400, "INVALID_ARGUMENT")
+    assert wrong.value.details["error"]["details"][0]["reason"] == "API_KEY_INVALID"
+
+    with httpx.Client() as http:
+        missing = http.post(
+            f"{vertex_emulator.base_url}/v1beta/models/{MODEL}:generateContent", json={}
+        )
+    assert missing.status_code == 403
+    assert missing.json()["error"]["status"] == "PERMISSION_DENIED"
+
+
+def test_vertex_only_rpcs_are_not_found_on_the_developer_api(
+    vertex_emulator: VertexEmulator,
+) -> None:
+    headers = {"x-goog-api-key": vertex_emulator.api_key}
+    with httpx.Client(base_url=vertex_emulator.base_url, headers=headers) as http:
+        predict = http.post("/v1beta/models/multimodalembedding@001:predict", json={})
+        batch_on_vertex = http.post(f"{MODEL_PATH}/gemini-embedding-2:batchEmbedContents", json={})
+    assert predict.status_code == 404
+    assert batch_on_vertex.status_code == 404

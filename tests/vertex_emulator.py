@@ -19,6 +19,14 @@ Behaviour mirrors what /work/shared/SDK-NOTES.md recorded about the real service
   worked out from the clock whenever it is looked at (get, list, cancel, ``batch_job``), so
   its output appears at the first look after its end, as a poller sees it. The calls
   themselves take queued faults like any RPC: ``fail(503, rpc="batchPredictionJobs.get")``.
+* The Gemini Developer API's paths too, as google-genai builds them with ``api_key=``:
+  ``POST /v1beta/models/M:RPC`` with RPC one of ``generateContent``, ``streamGenerateContent``
+  (``?alt=sse``), ``countTokens`` and ``batchEmbedContents`` (what the SDK's ``embed_content``
+  sends there; ``embedContent`` is answered as well). The key must come in the
+  ``x-goog-api-key`` header (or ``?key=``) and equal ``api_key``: without one the answer is
+  Google's 403 PERMISSION_DENIED, with a wrong one its 400 INVALID_ARGUMENT API_KEY_INVALID.
+  The same replies, faults and hooks serve both backends; ``RecordedRequest.backend`` says
+  which one a request spoke to.
 * Streams are server-sent events over HTTP/1.1 chunked transfer, one ``data: {json}`` event per
   chunk, flushed one by one, so the client sees them arrive separately.
 * Faults (HTTP errors, cut or truncated streams, safety blocks, MAX_TOKENS, delays) are queued
@@ -68,7 +76,10 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 __all__ = [
+    "BACKEND_GEMINI_API",
+    "BACKEND_VERTEX",
     "BATCH_RPCS",
+    "DEFAULT_API_KEY",
     "DEFAULT_REPLY",
     "GENERATION_RPCS",
     "MEDIA_PART_TOKENS",
@@ -144,6 +155,42 @@ _PATH_RE = re.compile(
     r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
     r"/publishers/google/models/(?P<model>[^/:]+):(?P<rpc>[A-Za-z]+)$"
 )
+
+# The Gemini Developer API (google-genai with api_key=): base .../v1beta, models as models/{id}.
+_DEV_PATH_RE = re.compile(
+    r"^/(?P<version>v1beta|v1alpha|v1)/models/(?P<model>[^/:]+):(?P<rpc>[A-Za-z]+)$"
+)
+
+BACKEND_VERTEX = "vertex"
+BACKEND_GEMINI_API = "gemini-api"
+DEV_API_RPCS = frozenset(
+    {
+        "generateContent",
+        "streamGenerateContent",
+        "countTokens",
+        "embedContent",
+        "batchEmbedContents",
+    }
+)
+"""The RPCs the emulator answers on the Developer API's paths (no predict, no batch jobs)."""
+
+DEFAULT_API_KEY = "emulator-api-key"
+"""The key the Developer API paths accept until a test sets ``api_key``."""
+
+# Google's answers for a missing and a wrong key on generativelanguage.googleapis.com.
+_NO_KEY_MESSAGE = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity to call this API."
+)
+_BAD_KEY_MESSAGE = "API key not valid. Please pass a valid API key."
+_BAD_KEY_DETAILS = [
+    {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "API_KEY_INVALID",
+        "domain": "googleapis.com",
+        "metadata": {"service": "generativelanguage.googleapis.com"},
+    }
+]
 
 _BATCH_PATH_RE = re.compile(
     r"^/(?P<version>v1|v1beta1)/projects/(?P<project>[^/]+)/locations/(?P<location>[^/]+)"
@@ -286,6 +333,7 @@ class RecordedRequest:
     version: str | None = None  # "v1" or "v1beta1"
     project: str | None = None
     location: str | None = None
+    backend: str = BACKEND_VERTEX  # which API's path it came to: BACKEND_VERTEX or _GEMINI_API
     received_at: float = 0.0  # time.time() when the request arrived
     answer: Answer = field(default_factory=lambda: Answer())
 
@@ -581,6 +629,8 @@ class VertexEmulator:
         self._hook: Hook | None = None
         self._response_counter = 0
         self._model_replies: dict[str, tuple[str, int, float]] = {}  # set_model_reply
+        self.api_key = DEFAULT_API_KEY
+        """The key the Developer API paths accept (``x-goog-api-key``)."""
         self.video_duration_sec = 12.0
         """Length assumed for videos sent to multimodalembedding (:predict) segments."""
         self._batch_jobs: dict[str, _BatchJob] = {}  # job id -> job, oldest first
@@ -598,6 +648,7 @@ class VertexEmulator:
             "streamGenerateContent": self._stream_generate_content,
             "countTokens": self._count_tokens,
             "embedContent": self._embed_content,
+            "batchEmbedContents": self._batch_embed_contents,
             "predict": self._predict,
             "batchPredictionJobs.create": self._batch_create,
             "batchPredictionJobs.get": self._batch_get,
@@ -669,6 +720,7 @@ class VertexEmulator:
             self._batch_row_faults.clear()
             self._storage_url = None
             self.batch_output_reversed = False
+            self.api_key = DEFAULT_API_KEY
         self.set_reply(DEFAULT_REPLY)
 
     # -- reply configuration --
@@ -924,9 +976,13 @@ class VertexEmulator:
         request = self._record(http)
         try:
             handler = self._rpc_handlers.get(request.rpc or "")
+            if not _served_on(request.backend, request.rpc):
+                handler = None
             if handler is None or (request.method != "POST" and request.rpc not in BATCH_RPCS):
                 message = f"Requested entity was not found: {request.method} {request.path}"
                 self._send_error(http, 404, message)
+                return
+            if request.backend == BACKEND_GEMINI_API and not self._key_accepted(http, request):
                 return
             if request.rpc not in _BODYLESS_RPCS and not isinstance(request.body, dict):
                 self._send_error(http, 400, "Invalid JSON payload received.")
@@ -976,7 +1032,8 @@ class VertexEmulator:
         except json.JSONDecodeError:
             body = raw
         match = _PATH_RE.match(path) or _BATCH_PATH_RE.match(path)
-        groups = match.groupdict() if match else {}
+        dev_match = None if match else _DEV_PATH_RE.match(path)
+        groups = (match or dev_match).groupdict() if (match or dev_match) else {}
         request = RecordedRequest(
             received_at=time.time(),
             method=http.command,
@@ -989,17 +1046,38 @@ class VertexEmulator:
             version=groups.get("version"),
             project=groups.get("project"),
             location=groups.get("location"),
+            backend=BACKEND_GEMINI_API if dev_match else BACKEND_VERTEX,
         )
         with self._lock:
             self._requests.append(request)
         return request
 
+    def _key_accepted(self, http: _Handler, request: RecordedRequest) -> bool:
+        """Whether a Developer API request carries the right key; if not, Google's answer."""
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
+        if not key:
+            self._send_error(http, 403, _NO_KEY_MESSAGE)
+            return False
+        with self._lock:
+            expected = self.api_key
+        if key != expected:
+            self._send_error(http, 400, _BAD_KEY_MESSAGE, details=_BAD_KEY_DETAILS)
+            return False
+        return True
+
     def _send_error(
-        self, http: _Handler, status: int, message: str | None, status_name: str | None = None
+        self,
+        http: _Handler,
+        status: int,
+        message: str | None,
+        status_name: str | None = None,
+        details: list[dict[str, Any]] | None = None,
     ) -> None:
         text = message or DEFAULT_MESSAGES.get(status, f"HTTP {status}")
         name = status_name or STATUS_NAMES.get(status, "UNKNOWN")
-        error = {"code": status, "message": text, "status": name}
+        error: dict[str, Any] = {"code": status, "message": text, "status": name}
+        if details:
+            error["details"] = details
         http.send_json(status, {"error": error})
 
     def _send_canned(self, http: _Handler, request: RecordedRequest, answer: Any) -> None:
@@ -1057,20 +1135,36 @@ class VertexEmulator:
         )
 
     def _embed_content(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
-        """gemini-embedding-*: one content in, ``{"embedding": {"values": [...]}}`` out."""
+        """gemini-embedding-*: one content in, ``{"embedding": {"values": [...]}}`` out.
+
+        Vertex puts the output size in ``embedContentConfig``, the Developer API at the top.
+        """
         if fault is not None and fault.kind is FaultKind.CUT_STREAM:
             http.drop_connection()
             return
-        config = camelize(request.body.get("embedContentConfig") or {})
-        dimension = int(config.get("outputDimensionality") or DEFAULT_EMBEDDING_DIMENSION)
-        key = json.dumps(request.parts, sort_keys=True)
+        config = camelize(request.body.get("embedContentConfig") or request.body)
         http.send_json(
             200,
             {
-                "embedding": {"values": fake_embedding(key, dimension)},
+                "embedding": _embedding(request.body, config.get("outputDimensionality")),
                 "usageMetadata": {"promptTokenCount": prompt_token_count(request.body)},
             },
         )
+
+    def _batch_embed_contents(
+        self, http: _Handler, request: RecordedRequest, fault: Fault | None
+    ) -> None:
+        """The Developer API's embed_content: ``{"requests": [{content, outputDimensionality}]}``
+        in, one ``{"values": [...]}`` per request out, in order."""
+        if fault is not None and fault.kind is FaultKind.CUT_STREAM:
+            http.drop_connection()
+            return
+        each = [camelize(r) for r in request.body.get("requests") or [] if isinstance(r, dict)]
+        if not each:
+            self._send_error(http, 400, "* BatchEmbedContentsRequest.requests: at least one.")
+            return
+        embeddings = [_embedding(one, one.get("outputDimensionality")) for one in each]
+        http.send_json(200, {"embeddings": embeddings})
 
     def _predict(self, http: _Handler, request: RecordedRequest, fault: Fault | None) -> None:
         """multimodalembedding@001 (text/image/video instances) and text-embedding-* (content)."""
@@ -1490,6 +1584,20 @@ def _row_status(code: int, message: str | None) -> str:
     except ValueError:
         reason = f"HTTP {code}"
     return f"{reason}: {json.dumps({'error': error})}"
+
+
+def _served_on(backend: str, rpc: str | None) -> bool:
+    """Whether the backend has this RPC: predict and batch jobs are Vertex's alone,
+    batchEmbedContents the Developer API's alone."""
+    if backend == BACKEND_GEMINI_API:
+        return rpc in DEV_API_RPCS
+    return rpc != "batchEmbedContents"
+
+
+def _embedding(body: dict[str, Any], dimension: Any) -> dict[str, list[float]]:
+    """The vector for one content: the same parts, the same vector, on either backend."""
+    key = json.dumps(parts_of(body), sort_keys=True)
+    return {"values": fake_embedding(key, int(dimension or DEFAULT_EMBEDDING_DIMENSION))}
 
 
 def _split_gs_uri(uri: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from reelscope.settings import BACKEND_VERTEX
 from reelscope.vertex import Connection
 
 
@@ -12,13 +13,18 @@ def show(connection: Connection) -> None:
     status = "Ready" if connection.ready else "Not connected"
     icon = ":green[:material/check_circle:]" if connection.ready else ":orange[:material/error:]"
     st.markdown(f"{icon} **{status}**")
-    st.markdown(
-        f"- Project: `{connection.project or 'not set'}`\n"
-        f"- Location: `{connection.location}`\n"
+    lines = [f"- Backend: {connection.backend_name} ({connection.backend_reason})"]
+    if connection.backend == BACKEND_VERTEX:
+        lines += [
+            f"- Project: `{connection.project or 'not set'}`",
+            f"- Location: `{connection.location}`",
+        ]
+    lines += [
         f"- Endpoint: `{connection.endpoint}`"
-        + (" (override)" if connection.endpoint_overridden else "")
-        + f"\n- Credentials: {connection.credentials_source or 'none found'}"
-    )
+        + (" (override)" if connection.endpoint_overridden else ""),
+        f"- Credentials: {connection.credentials_source or 'none found'}",
+    ]
+    st.markdown("\n".join(lines))
     if not connection.ready:
         st.warning(
             "\n\n".join(connection.problems)

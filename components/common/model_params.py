@@ -30,6 +30,7 @@ from reelscope.parameters import (
     switch_model,
     takes,
 )
+from reelscope.settings import BACKEND_NAMES, BACKEND_VERTEX
 
 _CUSTOM = "custom"
 # Short forms of the explanations in Google's video-understanding guide (seed 003).
@@ -58,6 +59,7 @@ def show(
     today: dt.date,
     location: str,
     *,
+    backend: str = BACKEND_VERTEX,
     default_model_id: str | None = None,
     system_instructions: bool = False,
     on_reset: Callable[[], None] | None = None,
@@ -68,18 +70,22 @@ def show(
     to another page and controls hidden for the current model. `default_model_id`: the model
     picked before the user picks one (the catalog's default otherwise). `system_instructions`
     adds their box (otherwise none are sent); `on_reset` runs when Reset is pressed, for the
-    page's other parameter controls (each component resets its own).
+    page's other parameter controls (each component resets its own). Only `backend`'s models
+    are offered (settings.BACKENDS), with a note naming the callable ones it does not serve.
     """
     model_key = f"{key}.model"
-    if not kept.has(model_key):
+    if not kept.has(model_key) or not catalog.get(kept.value(model_key)).on(backend):
         first = catalog.get(default_model_id or catalog.default_model_id)
+        if not first.on(backend):
+            first = catalog.default_model_on(backend, today)
         kept.put(model_key, first.id)
         _keep(key, first, defaults_for(first))
 
     show_retired = st.toggle("Show retired models", **kept.bind(f"{key}.show_retired", False))
     current = catalog.get(kept.value(model_key))
+    on_backend = [m for m in catalog.models if m.on(backend)]
     options = [
-        m.id for m in catalog.models if show_retired or m.is_callable(today) or m.id == current.id
+        m.id for m in on_backend if show_retired or m.is_callable(today) or m.id == current.id
     ]
     st.selectbox(
         "Model",
@@ -87,10 +93,11 @@ def show(
         format_func=lambda mid: _label(catalog.get(mid), today),
         **kept.bind(model_key, on_change=_on_model_change, args=(key, catalog)),
     )
+    _missing_models_note(catalog, today, backend)
     model = catalog.get(kept.value(model_key))
     if kept.value(f"{key}.fitted_for") != model.id:  # an interrupted rerun skipped the callback
         _on_model_change(key, catalog)
-    _model_notice(model, today, location)
+    _model_notice(model, today, location, backend)
     for change in kept.take_once(f"{key}.adjustments"):  # said once, then gone
         st.info(change, icon=":material/tune:")
 
@@ -137,7 +144,14 @@ def _label(model: Model, today: dt.date) -> str:
     return f"{model.name} · {status.value}"
 
 
-def _model_notice(model: Model, today: dt.date, location: str) -> None:
+def _missing_models_note(catalog: Catalog, today: dt.date, backend: str) -> None:
+    """Name the current models this backend does not serve, so their absence is explained."""
+    missing = [m.name for m in catalog.models if m.is_callable(today) and not m.on(backend)]
+    if missing:
+        st.caption(f"Not on the {BACKEND_NAMES[backend]}: {', '.join(missing)}.")
+
+
+def _model_notice(model: Model, today: dt.date, location: str, backend: str) -> None:
     status = model.status(today)
     if status == Status.RETIRED:
         st.error(
@@ -151,7 +165,7 @@ def _model_notice(model: Model, today: dt.date, location: str) -> None:
         )
     elif status == Status.PREVIEW:
         st.caption("Preview model: behaviour and availability may change.")
-    if model.is_callable(today) and not model.serves(location):
+    if backend == BACKEND_VERTEX and model.is_callable(today) and not model.serves(location):
         st.warning(
             f"{model.name} is served in {', '.join(model.locations)}, not in {location}. "
             "Set GOOGLE_CLOUD_LOCATION to one of those (global is safest).",

@@ -21,12 +21,24 @@ from reelscope.runs import Runs
 from reelscope.settings import AUTH_OIDC, Settings, load_settings
 from reelscope.store import Recorder, Store, app_version, open_store
 from reelscope.tasks import TaskRegistry, registry
-from reelscope.vertex import GenaiClient, NotConnected, make_genai_client, make_storage_client
+from reelscope.vertex import (
+    GenaiClient,
+    NotConnected,
+    describe_connection,
+    make_genai_client,
+    make_storage_client,
+)
 
 
 def settings() -> Settings:
     """Read on every run (cheap), so a changed environment or secrets file shows at once."""
     return load_settings(os.environ, _secrets())
+
+
+def backend(current: Settings) -> str:
+    """The backend that answers (settings.BACKENDS); Vertex AI while the setting is unknown
+    (the sidebar says what to fix meanwhile)."""
+    return describe_connection(current).backend
 
 
 @st.cache_resource

@@ -27,6 +27,7 @@ from reelscope.lab.grid import (
 )
 from reelscope.lab.sources import Listing
 from reelscope.library import LibraryItem
+from reelscope.settings import BACKEND_VERTEX
 from reelscope.storage import StagingError
 from reelscope.untrusted import safe_inline
 
@@ -41,6 +42,7 @@ def show(
     today: dt.date,
     location: str,
     *,
+    backend: str = BACKEND_VERTEX,
     items: list[LibraryItem],
     lister: Callable[[str], Listing] | None,
     modes: list[Mode],
@@ -50,7 +52,7 @@ def show(
     rows = _videos(key, items, lister)
     mode = _answer_mode(key, modes)
     variants, values = _prompt(key, mode)
-    models = _models(key, catalog, today, location)
+    models = _models(key, catalog, today, location, backend)
     return GridSpec(
         variants=variants,
         models=models,
@@ -187,13 +189,16 @@ def _prompt(key: str, mode: Mode | None) -> tuple[tuple[str, ...], dict[str, str
     return tuple(variants), values
 
 
-def _models(key: str, catalog: Catalog, today: dt.date, location: str) -> tuple[ModelColumn, ...]:
+def _models(
+    key: str, catalog: Catalog, today: dt.date, location: str, backend: str
+) -> tuple[ModelColumn, ...]:
     st.markdown("**Models** (each with its own parameters)")
     count = st.segmented_control(
         "Models", list(range(1, MAX_MODELS + 1)), **kept.bind(f"{key}.model_count", 2)
     )
-    current = [m.id for m in catalog.models if m.is_callable(today)]
-    defaults = [catalog.default_model_id] + [i for i in current if i != catalog.default_model_id]
+    first = catalog.default_model_on(backend, today).id
+    current = [m.id for m in catalog.models if m.is_callable(today) and m.on(backend)]
+    defaults = [first] + [i for i in current if i != first]
     columns = []
     for index, column in enumerate(st.columns(count or 1, gap="small")):
         shown_key = f"{key}.model.{index}"
@@ -206,6 +211,7 @@ def _models(key: str, catalog: Catalog, today: dt.date, location: str) -> tuple[
                 catalog,
                 today,
                 location,
+                backend=backend,
                 default_model_id=defaults[index % len(defaults)],
                 system_instructions=True,
             )

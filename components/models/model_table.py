@@ -13,6 +13,7 @@ import streamlit as st
 
 from reelscope.catalog import Catalog, Model, Range
 from reelscope.costs import format_usd, price_basis
+from reelscope.settings import BACKEND_NAMES
 
 _RANGE_HELP = "min–max (default)"
 _PER_MILLION = "USD per million tokens"
@@ -78,6 +79,12 @@ def show(catalog: Catalog, today: dt.date) -> None:
             "Locations": st.column_config.TextColumn(
                 "Locations", width=310, help="where Vertex AI serves the model"
             ),
+            "Backends": st.column_config.TextColumn(
+                "Backends",
+                width=170,
+                help="which APIs serve it: Vertex AI, and the Gemini Developer API where a "
+                "Gemini API page says so (dates, limits and prices above are Vertex AI's)",
+            ),
         },
     )
     st.markdown("##### Prices")
@@ -142,6 +149,7 @@ def _availability_row(model: Model, today: dt.date) -> dict[str, object]:
         "Shutdown": model.shutdown.isoformat() if model.shutdown else "",
         "Source": model.sources[0],
         "Locations": ", ".join(model.locations),
+        "Backends": ", ".join(BACKEND_NAMES[b] for b in model.backends),
     }
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, ItemKind
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX
 
 if TYPE_CHECKING:
     from reelscope.settings import Settings
@@ -37,6 +38,7 @@ class EmbeddingModel:
     image_mime_types: tuple[str, ...]
     video_mime_types: tuple[str, ...]
     good_for: str
+    backends: tuple[str, ...] = (BACKEND_VERTEX,)  # where it is served (settings.BACKENDS)
 
     @property
     def default_dimension(self) -> int:
@@ -75,6 +77,9 @@ GEMINI = EmbeddingModel(
         "(smaller sizes keep most of the quality). One vector per call: a video gets one "
         "vector per window of at most 80 s with sound (120 s without)."
     ),
+    # On the Gemini Developer API too: its model page lists the code `gemini-embedding-2`
+    # (https://ai.google.dev/gemini-api/docs/models/gemini-embedding-2, updated 2026-04-22).
+    backends=(BACKEND_VERTEX, BACKEND_GEMINI_API),
 )
 
 # multimodalembedding@001 (the seed's model): interval >= 4 s, at most 120 s of video a
@@ -106,6 +111,7 @@ MULTIMODAL = EmbeddingModel(
         "Texts and images can be 128, 256, 512 or 1408-d; videos are always 1408-d. Google's "
         "newest API reference no longer lists it."
     ),
+    backends=(BACKEND_VERTEX,),  # a Vertex AI prediction endpoint: no Developer API path
 )
 
 EMBEDDING_MODELS: dict[str, EmbeddingModel] = {GEMINI.id: GEMINI, MULTIMODAL.id: MULTIMODAL}

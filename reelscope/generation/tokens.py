@@ -18,10 +18,16 @@ def count_prompt_tokens(
     The system instruction is part of the prompt the model reads, so it is counted too.
     """
     instruction = request.config.system_instruction
-    config = types.CountTokensConfig(system_instruction=instruction) if instruction else None
+    contents, config = request.contents, None
+    if instruction and client.vertexai:
+        config = types.CountTokensConfig(system_instruction=instruction)
+    elif instruction:
+        # google-genai refuses a system instruction in countTokens on the Gemini Developer API:
+        # its text is counted as one more content there, so it still counts as read.
+        contents = [*contents, types.Content(role="user", parts=instruction.parts)]
     try:
         response = client.models.count_tokens(
-            model=request.model_id, contents=request.contents, config=config
+            model=request.model_id, contents=contents, config=config
         )
     except Exception as exc:
         return classify(

@@ -15,6 +15,10 @@ SETTING_NAMES = (
     "GOOGLE_CLOUD_LOCATION",
     "GOOGLE_VERTEX_BASE_URL",
     "GOOGLE_APPLICATION_CREDENTIALS",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",  # google-genai's other name for a key
+    "GOOGLE_GEMINI_BASE_URL",
+    "REELSCOPE_BACKEND",
     "REELSCOPE_DATA_DIR",
     "K_SERVICE",
 )
@@ -37,6 +41,14 @@ def connected(no_settings, monkeypatch, emulator_settings):
     monkeypatch.setenv("GOOGLE_VERTEX_BASE_URL", emulator_settings.vertex_base_url)
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", emulator_settings.credentials_file)
     return emulator_settings
+
+
+@pytest.fixture
+def api_key_only(no_settings, monkeypatch, vertex):
+    """Only a Gemini API key, pointed at the emulator's Developer API paths: no project."""
+    monkeypatch.setenv("GEMINI_API_KEY", vertex.api_key)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", vertex.base_url)
+    return vertex
 
 
 def start_app() -> AppTest:

@@ -1,7 +1,9 @@
 import gc
 import hashlib
+import os
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -89,6 +91,25 @@ def test_uploaded_video_is_sent_inline(connected, vertex, video_file):
     assert not app.exception
     assert vertex.parts_of()[0]["inlineData"]["mimeType"] == "video/mp4"
     assert "The video shows" in texts(app.markdown)
+
+
+def test_with_only_an_api_key_a_small_upload_gets_a_streamed_answer(api_key_only, video_file):
+    vertex = api_key_only
+    vertex.set_reply(REPLY, chunks=4)
+    app = start_app()
+    upload(app, "scenes.mp4", video_file.read_bytes())
+    app.text_area(key="ask.prompt").input("Describe").run()
+    run_to_the_end(app)
+    assert not app.exception
+    assert REPLY in texts(app.markdown)
+    sent = vertex.last_request()
+    assert (sent.backend, sent.rpc) == ("gemini-api", "streamGenerateContent")
+    assert sent.path == "/v1beta/models/gemini-3.8-flash:streamGenerateContent"
+    assert sent.parts[0]["inlineData"]["mimeType"] == "video/mp4"
+    assert vertex.api_key not in texts(app.markdown) + texts(app.code) + texts(app.caption)
+    written = [f for f in Path(os.environ["REELSCOPE_DATA_DIR"]).rglob("*") if f.is_file()]
+    assert any(f.suffix in (".sqlite", ".db", ".sqlite3") for f in written), "history was kept"
+    assert not [f.name for f in written if vertex.api_key.encode() in f.read_bytes()]
 
 
 def test_the_answer_survives_a_rerun(connected, vertex):

@@ -223,3 +223,20 @@ def test_reset_starts_a_custom_thinking_budget_again_from_its_default():
     assert app.radio(key="p.thinking_mode").value == "dynamic"
     app.radio(key="p.thinking_mode").set_value("custom").run()
     assert app.slider(key="p.thinking_budget").value == 128
+
+
+def test_with_only_an_api_key_the_picker_offers_the_developer_apis_models(api_key_only):
+    app = start_app()
+    picker = app.selectbox(key="ask.params.model")
+    assert picker.value == "gemini-3.8-flash"  # the catalog's default is Vertex's alone
+    assert "Gemini 3.5 Flash-Lite" in picker.options
+    assert "Gemini 3.5 Flash" not in picker.options
+    assert "Not on the Gemini Developer API: Gemini 3.5 Flash, " in texts(app.caption)
+    app.toggle(key="ask.params.show_retired").set_value(True).run()
+    assert "Gemini 1.0 Pro Vision · retired" not in app.selectbox(key="ask.params.model").options
+
+
+def test_on_vertex_every_model_is_offered_without_a_note(connected):
+    app = start_app()
+    assert app.selectbox(key="ask.params.model").value == "gemini-3.5-flash"
+    assert "Not on the" not in texts(app.caption)

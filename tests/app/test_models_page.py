@@ -28,3 +28,12 @@ def test_the_models_page_lists_prices_with_their_basis_date_and_source(no_settin
     notes = texts(app.markdown)  # what the table cannot hold, with every source
     assert "Conflict on audio input" in notes and "per character" in notes
     assert all(f"({url})" in notes for m in catalog.models if m.price for url in m.price.sources)
+
+
+def test_the_availability_table_says_which_backends_serve_each_model(no_settings):
+    app = start_app()
+    app.switch_page("pages/models.py").run()
+    assert not app.exception, app.exception
+    rows = next(f.value for f in app.dataframe if "Backends" in f.value.columns).set_index("ID")
+    assert rows.loc["gemini-3.8-flash", "Backends"] == "Vertex AI, Gemini Developer API"
+    assert rows.loc["gemini-3.5-flash", "Backends"] == "Vertex AI"

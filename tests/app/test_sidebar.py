@@ -37,3 +37,26 @@ def test_every_page_opens_without_settings(no_settings):
     flash = parameters.set_index("ID").loc["gemini-3.5-flash"]
     assert (flash["Temperature"], flash["Top-K"]) == ("0–2 (1)", "fixed 64")
     assert availability.set_index("ID").loc["gemini-3.5-flash", "Locations"] == "global, us, eu"
+
+
+def test_with_only_an_api_key_the_sidebar_names_the_developer_api_and_never_the_key(
+    api_key_only,
+):
+    vertex = api_key_only
+    app = start_app()
+    sidebar = texts(app.sidebar.markdown)
+    assert "Ready" in sidebar
+    assert "Backend: Gemini Developer API (only GEMINI_API_KEY is set)" in sidebar
+    assert "Credentials: API key from GEMINI_API_KEY" in sidebar
+    assert f"`{vertex.base_url}` (override)" in sidebar
+    assert "Project:" not in sidebar and "Location:" not in sidebar
+    assert vertex.api_key not in sidebar + texts(app.sidebar.code)
+
+
+def test_an_unknown_backend_setting_is_shown_with_its_fix(no_settings, monkeypatch):
+    monkeypatch.setenv("REELSCOPE_BACKEND", "bedrock")
+    app = start_app()
+    assert not app.exception
+    assert "Not connected" in texts(app.sidebar.markdown)
+    assert "REELSCOPE_BACKEND='bedrock' is not a backend" in texts(app.sidebar.warning)
+    assert "unset REELSCOPE_BACKEND" in texts(app.sidebar.code)

@@ -1,8 +1,11 @@
-"""The real google-genai SDK, over real HTTP, against the local Vertex AI emulator."""
+"""The real google-genai SDK, over real HTTP, against the local emulator: every test runs on
+both backends (Vertex AI and the Gemini Developer API, `backend_settings`) unless it says why
+it is Vertex's alone."""
 
 from __future__ import annotations
 
 import base64
+import logging
 from dataclasses import replace
 
 import pytest
@@ -21,10 +24,12 @@ from reelscope.generation.events import (
 )
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
+from reelscope.generation.tokens import count_prompt_tokens
 from reelscope.media import accept_upload, source_from_link
 from reelscope.parameters import GenerationParams, defaults_for
 from reelscope.retries import RetryPolicy
 from reelscope.runs import Runs, RunSpec
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX, choose_backend
 from reelscope.spool import Spool
 from reelscope.tasks import TaskRegistry
 from reelscope.vertex import NotConnected, make_genai_client
@@ -35,9 +40,25 @@ FAST_RETRY = RetryPolicy(attempts=3, initial_delay_s=0.01, jitter=0)
 REPLY = "First scene red. Second scene green. Third scene blue. That is all there is to see."
 
 
+MODEL_PATHS = {
+    BACKEND_VERTEX: "/v1beta1/projects/test-project/locations/global/publishers/google/models/",
+    BACKEND_GEMINI_API: "/v1beta/models/",
+}
+
+
 @pytest.fixture
-def client(emulator_settings):
-    return make_genai_client(emulator_settings)
+def client(backend_settings):
+    return make_genai_client(backend_settings)
+
+
+@pytest.fixture
+def backend(backend_settings):
+    return choose_backend(backend_settings).backend
+
+
+def vertex_only(backend, why):
+    if backend != BACKEND_VERTEX:
+        pytest.skip(f"Vertex AI only: {why}")
 
 
 def ask(client, model_id="gemini-3.5-flash", sources=(), prompt="Describe", params=None,
@@ -59,7 +80,7 @@ def of_type(run, kind):
     return [e for e in run.events if isinstance(e, kind)]
 
 
-def test_streamed_answer_arrives_in_chunks_with_usage_and_stop(client, vertex):
+def test_streamed_answer_arrives_in_chunks_with_usage_and_stop(client, vertex, backend):
     vertex.set_reply(REPLY, chunks=6)
     run = ask(client)
     assert len(of_type(run, TextDelta)) == 6
@@ -69,9 +90,11 @@ def test_streamed_answer_arrives_in_chunks_with_usage_and_stop(client, vertex):
     assert run.usage.prompt_tokens > 0
     assert not run.incomplete
     assert vertex.last_request().rpc == "streamGenerateContent"
-    assert vertex.last_request().path.startswith(
-        "/v1beta1/projects/test-project/locations/global/publishers/google/models/gemini-3.5-flash"
+    assert (
+        vertex.last_request().path
+        == MODEL_PATHS[backend] + "gemini-3.5-flash:streamGenerateContent"
     )
+    assert vertex.last_request().backend == backend
 
 
 def test_usage_keeps_input_tokens_by_modality_and_cached_tokens(client, vertex):
@@ -108,7 +131,8 @@ def test_non_streaming_mode_gives_the_same_answer_in_one_piece(client, vertex):
     assert vertex.last_request().rpc == "generateContent"
 
 
-def test_what_the_app_sends(client, vertex, video_file, tmp_path):
+def test_what_the_app_sends(client, vertex, video_file, tmp_path, backend):
+    vertex_only(backend, "gs:// media are read from Cloud Storage")
     sources = [
         source_from_link("gs://my-bucket/clips/a.mov"),
         source_from_link("https://example.com/b.webm"),
@@ -189,8 +213,8 @@ def test_transient_errors_are_retried_visibly_then_succeed(client, vertex, statu
     assert vertex.pending_faults == []
 
 
-def test_a_timeout_is_retried_like_any_transient_failure(emulator_settings, vertex):
-    impatient = make_genai_client(replace(emulator_settings, request_timeout_s=0.5))
+def test_a_timeout_is_retried_like_any_transient_failure(backend_settings, vertex):
+    impatient = make_genai_client(replace(backend_settings, request_timeout_s=0.5))
     vertex.set_reply(REPLY)
     vertex.delay(3.0)  # the first request outlives the client's timeout; the second does not
     run = ask(impatient)
@@ -225,8 +249,10 @@ def test_quota_that_never_recovers_fails_with_the_quota_message(client, vertex):
     ],
 )  # fmt: skip
 def test_client_errors_are_not_retried_and_say_what_to_do(
-    client, vertex, status, message, kind, says
+    client, vertex, backend, status, message, kind, says
 ):
+    if status in (401, 403):
+        vertex_only(backend, "the hint names IAM roles and gcloud's login")
     vertex.fail(status, message)
     run = ask(client)
     assert of_type(run, Retrying) == []
@@ -286,8 +312,8 @@ def test_max_tokens_reports_the_thinking_tokens(client, vertex):
     assert of_type(run, Finished)[0].reason == "MAX_TOKENS"
 
 
-def test_timeout_becomes_a_timeout_message(emulator_settings, vertex):
-    client = make_genai_client(replace(emulator_settings, request_timeout_s=0.3))
+def test_timeout_becomes_a_timeout_message(backend_settings, vertex):
+    client = make_genai_client(replace(backend_settings, request_timeout_s=0.3))
     vertex.delay(2.0, times=FAST_RETRY.attempts)  # every try times out
     run = ask(client)
     assert len(of_type(run, Retrying)) == FAST_RETRY.attempts - 1
@@ -321,3 +347,28 @@ def test_no_credentials_or_project_is_a_clear_refusal(emulator_settings, tmp_pat
         make_genai_client(missing)
     assert "does not exist" in str(refused.value)
     assert "export GOOGLE_CLOUD_PROJECT=your-project-id" in refused.value.fixes
+
+
+def test_the_prompt_is_counted_with_its_system_instruction(client, vertex):
+    model = CATALOG.get("gemini-3.5-flash")
+    instruction = "Answer in French, in three sentences at most."
+    params = replace(defaults_for(model), system_instruction=instruction)
+    request = build_request(model, checked(model, ()), "Describe the opening scene", params)
+    counted = count_prompt_tokens(client, request, Target("test-project", "global"))
+    assert counted == len("Describe the opening scene") // 4 + len(instruction) // 4
+    assert vertex.last_request().rpc == "countTokens"
+
+
+def test_the_api_key_goes_in_its_header_and_nowhere_else(backend_settings, vertex, caplog, backend):
+    if backend != BACKEND_GEMINI_API:
+        pytest.skip("Vertex AI takes no API key")
+    caplog.set_level(logging.DEBUG)
+    vertex.fail(400, "bad")  # the error path too: an exception's text must not carry the key
+    failed = ask(make_genai_client(backend_settings))
+    run = ask(make_genai_client(backend_settings))
+    assert run.text and failed.error is not None
+    key = backend_settings.gemini_api_key
+    assert [r.headers["x-goog-api-key"] for r in vertex.requests] == [key, key]
+    assert all(key not in r.path and key not in str(r.query) for r in vertex.requests)
+    assert key not in caplog.text
+    assert key not in repr(run) + repr(failed) + repr(backend_settings)

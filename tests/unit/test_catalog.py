@@ -5,6 +5,7 @@ import tomllib
 import pytest
 
 from reelscope.catalog import CATALOG_FILE, CatalogError, Status, load_catalog, parse_catalog
+from reelscope.embeddings.models import EMBEDDING_MODELS
 
 TODAY = dt.date(2026, 11, 23)
 
@@ -195,3 +196,60 @@ def test_malformed_prices_are_refused_with_the_field_named(raw, mutate, message)
     mutate(_price_of(data))
     with pytest.raises(CatalogError, match=message):
         parse_catalog(data)
+
+
+GEMINI_API_MODELS = {
+    "gemini-3.8-flash",
+    "gemini-3.7-flash",
+    "gemini-3.6-flash",
+    "gemini-3.5-flash-lite",
+    "gemini-3-pro-preview",
+    "gemini-2.5-pro",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+}
+
+
+def test_each_model_says_on_which_backends_it_is_served():
+    catalog = load_catalog()
+    assert all(m.on("vertex") for m in catalog.models)
+    assert {m.id for m in catalog.models if m.on("gemini-api")} == GEMINI_API_MODELS
+    for model in catalog.models:
+        if model.on("gemini-api"):
+            assert any(s.startswith("https://ai.google.dev/") for s in model.sources), model.id
+
+
+def test_the_default_model_follows_the_backend():
+    catalog = load_catalog()
+    assert catalog.default_model_on("vertex", TODAY).id == catalog.default_model_id
+    assert not catalog.default_model.on("gemini-api")
+    on_api = catalog.default_model_on("gemini-api", TODAY)
+    assert (on_api.id, on_api.is_callable(TODAY)) == ("gemini-3.8-flash", True)
+
+
+def test_the_embedding_models_say_where_they_are_served():
+    assert EMBEDDING_MODELS["multimodalembedding@001"].backends == ("vertex",)
+    assert EMBEDDING_MODELS["gemini-embedding-2"].backends == ("vertex", "gemini-api")
+
+
+@pytest.mark.parametrize(
+    ("backends", "sources", "message"),
+    [
+        (["vertex", "openai"], None, "backends must be distinct values"),
+        ([], None, "backends must be distinct values"),
+        (["vertex", "vertex"], None, "backends must be distinct values"),
+        (
+            ["vertex", "gemini-api"],
+            ["https://docs.cloud.google.com/x"],
+            "needs its https://ai.google.dev/ page",
+        ),
+    ],
+)
+def test_malformed_backends_are_refused_with_the_model_named(raw, backends, sources, message):
+    data = copy.deepcopy(raw)
+    data["models"][0]["backends"] = backends
+    if sources is not None:
+        data["models"][0]["sources"] = sources
+    with pytest.raises(CatalogError, match=message) as refused:
+        parse_catalog(data)
+    assert data["models"][0]["id"] in str(refused.value)
