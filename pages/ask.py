@@ -70,7 +70,9 @@ with main:
         placeholder="What happens in this video? Give timestamps as MM:SS.",
         height=120,
     )
-    checked = check_for_model(sources, model, catalog.media, bucket=settings.bucket)
+    checked = check_for_model(
+        sources, model, catalog.media, bucket=settings.bucket, backend=resources.backend(settings)
+    )
     request_id = estimate_view.fingerprint(
         model, sources, prompt, resolution, params.system_instruction
     )

@@ -72,7 +72,11 @@ with main:
         )
     video = pick_video(sources)
     checked = check_for_model(
-        [video] if video else [], model, catalog.media, bucket=settings.bucket
+        [video] if video else [],
+        model,
+        catalog.media,
+        bucket=settings.bucket,
+        backend=resources.backend(settings),
     )
     problems = list(refused) + checked.problems
     st.session_state[REFUSED_KEY] = bool(problems)  # the video section stays open while refused

@@ -146,7 +146,9 @@ problems = list(refused)
 for model, _ in chosen:
     if model.id in checks:
         continue  # each model checked once, even when picked twice
-    checks[model.id] = check_for_model(sources, model, catalog.media, bucket=settings.bucket)
+    checks[model.id] = check_for_model(
+        sources, model, catalog.media, bucket=settings.bucket, backend=backend
+    )
     problems += [f"{model.name}: {p}" for p in checks[model.id].problems]
     if not model.is_callable(today):
         problems.append(f"{model.name} is retired: pick a current model to run.")

@@ -24,6 +24,7 @@ from reelscope.lab.online import OnlineGrid
 from reelscope.lab.pacing import QuotaLimiter
 from reelscope.lab.plan import BATCH, ONLINE, Plan, plan_grid
 from reelscope.lab.sources import list_prefix, row_sources
+from reelscope.settings import BACKEND_VERTEX
 from reelscope.storage import StagingError
 from reelscope.store import app_version
 from reelscope.store.labs import LabRow
@@ -108,13 +109,16 @@ def define_and_launch() -> None:
         st.warning(problem, icon=":material/edit_note:")
     rows = online = batch_plan = None
     ready = False
+    backend = resources.backend(settings)
+    no_batch = batch_unavailable(backend)
     if not problems:
         rows = row_sources(library, spec.rows, bucket=settings.bucket)
-        online = plan_grid(spec, rows, catalog, how=ONLINE, bucket=settings.bucket, today=today)
-        if settings.bucket:
+        online = plan_grid(spec, rows, catalog, how=ONLINE, bucket=settings.bucket, today=today,
+                           backend=backend)  # fmt: skip
+        if no_batch is None:
             batch_plan = plan_grid(spec, rows, catalog, how=BATCH, bucket=settings.bucket,
                                    today=today)  # fmt: skip
-        ready = plan_view.show("lab.plan", spec, online, batch_plan).ok
+        ready = plan_view.show("lab.plan", spec, online, batch_plan, no_batch).ok
     grid_form.concurrency(FORM)
     run_pressed = clicks.pressed("lab.run")
     batch_pressed = clicks.pressed("lab.batch")
@@ -128,7 +132,7 @@ def define_and_launch() -> None:
         "Submit as batch job", key="lab.batch", disabled=not (ready and batch_ok),
         on_click=clicks.remember, args=("lab.batch",), icon=":material/schedule_send:",
         help="Vertex AI batch prediction: about half the price, results in minutes to hours."
-        if batch_ok else "A batch job needs a bucket (REELSCOPE_BUCKET) and videos in it.",
+        if batch_ok else no_batch or "None of these cells can go in a batch job (see above).",
     )  # fmt: skip
     if ready and run_pressed:
         launch_online(spec, online, rows)
@@ -136,6 +140,15 @@ def define_and_launch() -> None:
         launch_batch(spec, batch_plan, rows)
     clicks.handled("lab.run")
     clicks.handled("lab.batch")
+
+
+def batch_unavailable(backend: str) -> str | None:
+    """Why no batch job can be offered here, or None."""
+    if backend != BACKEND_VERTEX:
+        return "Batch jobs need Vertex AI (a Google Cloud project): with an API key, run online."
+    if not settings.bucket:
+        return "A batch job needs a bucket (REELSCOPE_BUCKET) for its requests and results."
+    return None
 
 
 def launch_online(spec: GridSpec, plan: Plan, rows) -> None:
@@ -186,7 +199,8 @@ def act(lab: LabRow, grid: OnlineGrid | None, actions: results_view.Actions) -> 
     if actions.rerun:
         spec = GridSpec.from_record(lab.spec)
         rows = row_sources(library, spec.rows, bucket=settings.bucket)
-        plan = plan_grid(spec, rows, catalog, how=ONLINE, bucket=settings.bucket, today=today)
+        plan = plan_grid(spec, rows, catalog, how=ONLINE, bucket=settings.bucket, today=today,
+                         backend=resources.backend(settings))  # fmt: skip
         refused = [c for c in plan.refused if c.cell.key in actions.rerun]
         if refused:
             st.toast(f"{len(refused)} cells cannot be sent any more: {refused[0].refusal}",

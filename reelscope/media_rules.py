@@ -35,6 +35,7 @@ from reelscope.media import (
     check_sources,
     format_size,
 )
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX
 
 if TYPE_CHECKING:  # google.cloud.storage costs import time the Ask page need not pay up front
     from google.cloud import storage
@@ -71,9 +72,12 @@ def check_request(
     media: MediaFacts,
     *,
     bucket: str | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> list[Finding]:
-    """Everything that keeps these sources from this model, then the notes; in source order."""
+    """Everything that keeps these sources from this model on `backend`, then the notes; in
+    source order."""
     findings = [Finding(p) for p in check_sources(list(sources), model, media)]
+    findings += _backend_rules(sources, backend)
     findings += _http_rules(sources)
     for source in sources:
         findings += _source_rules(source, model, media, bucket)
@@ -120,9 +124,11 @@ def check_for_model(
     media: MediaFacts,
     *,
     bucket: str | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> CheckedSources:
-    """Every rule for these sources and this model (the one gate every page goes through)."""
-    findings = check_request(sources, model, media, bucket=bucket)
+    """Every rule for these sources and this model on `backend` (the one gate every page goes
+    through)."""
+    findings = check_request(sources, model, media, bucket=bucket, backend=backend)
     return CheckedSources(model.id, tuple(sources), tuple(findings), _APPROVER)
 
 
@@ -132,6 +138,23 @@ def blocking(findings: Sequence[Finding]) -> list[str]:
 
 def notes(findings: Sequence[Finding]) -> list[str]:
     return [f.message for f in findings if not f.blocking]
+
+
+def _backend_rules(sources: Sequence[MediaSource], backend: str) -> list[Finding]:
+    """The Gemini Developer API reads no Cloud Storage object (its files come inline or
+    through its own Files API), so a gs:// source is refused there with the way out."""
+    if backend != BACKEND_GEMINI_API:
+        return []
+    return [
+        Finding(
+            f"{source.label}: the Gemini Developer API cannot read Cloud Storage "
+            f"({source.uri}); that needs Vertex AI. Upload the file instead (up to "
+            "the inline limit), or use Vertex AI (a Google Cloud project, and "
+            "REELSCOPE_BACKEND=vertex when an API key is set too)."
+        )
+        for source in sources
+        if source.kind is SourceKind.GCS
+    ]
 
 
 def _http_rules(sources: Sequence[MediaSource]) -> list[Finding]:

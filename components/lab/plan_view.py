@@ -28,8 +28,10 @@ class Consent:
         return self.leave_out_refused and self.over_threshold_confirmed
 
 
-def show(key: str, spec: GridSpec, online: Plan, batch: Plan | None) -> Consent:
-    """The plan of the grid; what the user agreed to."""
+def show(
+    key: str, spec: GridSpec, online: Plan, batch: Plan | None, no_batch: str | None = None
+) -> Consent:
+    """The plan of the grid; what the user agreed to. `no_batch`: why there is no batch plan."""
     total = len(online.cells)
     st.markdown(
         f"**{total} cells**: {len(spec.rows)} videos × {len(spec.variants)} variants × "
@@ -41,7 +43,7 @@ def show(key: str, spec: GridSpec, online: Plan, batch: Plan | None) -> Consent:
     if batch is not None:
         right.metric("As a batch job (estimate)", format_usd(batch.usd), help=_cost_help(batch))
     else:
-        right.metric("As a batch job", "–", help="A batch job needs a bucket (REELSCOPE_BUCKET).")
+        right.metric("As a batch job", "–", help=no_batch)
     st.caption(
         f"Input tokens: {online.input_tokens:,} estimated; output assumed at up to "
         f"{ASSUMED_OUTPUT_TOKENS:,} tokens a cell ({online.output_tokens:,} in all). "

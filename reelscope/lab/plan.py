@@ -18,6 +18,7 @@ from reelscope.lab.grid import Cell, GridSpec
 from reelscope.media import MediaSource, SourceKind
 from reelscope.media_rules import CheckedSources, check_for_model, estimate_sources
 from reelscope.parameters import GenerationParams
+from reelscope.settings import BACKEND_VERTEX
 
 ASSUMED_OUTPUT_TOKENS = 1_000  # per cell, for the estimate: the answer's length is not known
 BATCH_SUGGESTED_FROM = 200  # cells; from here on the page suggests a batch job
@@ -76,12 +77,14 @@ def plan_grid(
     how: str = ONLINE,
     bucket: str | None = None,
     today=None,
+    backend: str = BACKEND_VERTEX,
 ) -> Plan:
     """Every cell of `spec` checked and estimated for sending `how` (online or batch)."""
     checks: dict[tuple[int, int], CheckedSources | str] = {}
     for r, row in enumerate(rows):
         for m, column in enumerate(spec.models):
-            checks[r, m] = _check(row, catalog.get(column.model_id), catalog, how, bucket, today)
+            model = catalog.get(column.model_id)
+            checks[r, m] = _check(row, model, catalog, how, bucket, today, backend)
     planned: list[PlannedCell] = []
     uncounted = 0
     for cell in spec.cells():
@@ -106,7 +109,13 @@ def plan_grid(
 
 
 def _check(
-    row: RowSource, model: Model, catalog: Catalog, how: str, bucket: str | None, today
+    row: RowSource,
+    model: Model,
+    catalog: Catalog,
+    how: str,
+    bucket: str | None,
+    today,
+    backend: str,
 ) -> CheckedSources | str:
     if row.source is None:
         return row.problem or "This video could not be read."
@@ -118,7 +127,7 @@ def _check(
             "A batch job reads its videos from Cloud Storage, and this one has no copy "
             "there: run it online, or add it from a gs:// link."
         )
-    checked = check_for_model([source], model, catalog.media, bucket=bucket)
+    checked = check_for_model([source], model, catalog.media, bucket=bucket, backend=backend)
     return checked if checked.ok else " ".join(checked.problems)
 
 

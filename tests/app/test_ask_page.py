@@ -112,6 +112,14 @@ def test_with_only_an_api_key_a_small_upload_gets_a_streamed_answer(api_key_only
     assert not [f.name for f in written if vertex.api_key.encode() in f.read_bytes()]
 
 
+def test_with_only_an_api_key_a_gs_link_is_refused_with_the_reason(api_key_only):
+    app = start_app()
+    add_link(app, "gs://my-bucket/holiday.mp4")
+    assert "the Gemini Developer API cannot read Cloud Storage" in texts(app.error)
+    assert app.button(key="ask.run").disabled
+    assert not api_key_only.requests  # nothing was sent
+
+
 def test_the_answer_survives_a_rerun(connected, vertex):
     vertex.set_reply(REPLY)
     app = start_app()

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from reelscope.catalog import load_catalog
-from reelscope.media import Clip, MediaSource, SourceError, SourceKind, accept_upload
+from reelscope.media import (
+    Clip,
+    MediaSource,
+    SourceError,
+    SourceKind,
+    accept_upload,
+    source_from_link,
+)
 from reelscope.media_rules import (
     blocking,
     check_gcs_access,
@@ -243,3 +250,21 @@ def test_gs_objects_are_looked_up_with_the_storage_client(storage_emulator, tmp_
     missing = check_gcs_access(client, f"gs://{bucket}/videos/missing.mp4")
     assert missing.blocking and "does not exist" in missing.message
     assert "gcloud storage ls" in missing.message
+
+
+@pytest.mark.parametrize(
+    ("link", "backend", "refused"),
+    [
+        ("gs://my-bucket/holiday.mp4", "vertex", False),
+        ("gs://my-bucket/holiday.mp4", "gemini-api", True),
+        ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "gemini-api", False),
+    ],
+)
+def test_the_developer_api_refuses_cloud_storage_with_the_way_out(link, backend, refused):
+    model = load_catalog().get("gemini-3.8-flash")
+    source = source_from_link(link)
+    problems = blocking(check_request([source], model, load_catalog().media, backend=backend))
+    gs_problems = [p for p in problems if "cannot read Cloud Storage" in p]
+    assert bool(gs_problems) is refused
+    if refused:
+        assert "REELSCOPE_BACKEND=vertex" in gs_problems[0] and link in gs_problems[0]
