@@ -27,8 +27,13 @@ from google.genai import types
 from reelscope.generation.request import GenerationRequest
 from reelscope.media import MediaSource
 from reelscope.mime import extension_for
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX
 
 API_VERSION = "v1beta1"  # google-genai's default for Vertex AI (SDK-NOTES.md); tests check it
+# The Gemini Developer API: google-genai's default base URL and version there (_api_client.py).
+GEMINI_API_ENDPOINT = "https://generativelanguage.googleapis.com"
+GEMINI_API_VERSION = "v1beta"
+KEY_VARIABLE = "GEMINI_API_KEY"  # the code reads the key from here: it is never written in it
 PROJECT_PLACEHOLDER = "your-project-id"
 INLINE_CURL_MAX = 64_000  # a larger body goes to request.json rather than into the command
 _WIDTH = 80  # a constructor longer than this is written one argument per line
@@ -101,11 +106,18 @@ def request_json(request: GenerationRequest) -> str:
 
 
 def request_url(
-    endpoint: str, project: str | None, location: str, model_id: str, stream: bool = True
+    endpoint: str,
+    project: str | None,
+    location: str,
+    model_id: str,
+    stream: bool = True,
+    backend: str = BACKEND_VERTEX,
 ) -> str:
     """The REST URL google-genai posts to (streaming answers as server-sent events)."""
     rpc = "streamGenerateContent?alt=sse" if stream else "generateContent"
     base = endpoint.rstrip("/")
+    if backend == BACKEND_GEMINI_API:
+        return f"{base}/{GEMINI_API_VERSION}/models/{model_id}:{rpc}"
     project = project or PROJECT_PLACEHOLDER
     return (
         f"{base}/{API_VERSION}/projects/{project}/locations/{location}"
@@ -121,15 +133,22 @@ def curl_command(
     location: str,
     stream: bool = True,
     body_file: str | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> str:
     """A curl command sending the app's exact body; `body_file` reads it from a file instead.
 
-    The token comes from `gcloud auth print-access-token`, as in Google's REST samples.
+    On Vertex AI the token comes from `gcloud auth print-access-token`, as in Google's REST
+    samples; on the Gemini Developer API the key from the environment, never written out.
     """
-    url = request_url(endpoint, project, location, request.model_id, stream)
+    url = request_url(endpoint, project, location, request.model_id, stream, backend)
+    credentials = (
+        f'  -H "x-goog-api-key: ${KEY_VARIABLE}"'
+        if backend == BACKEND_GEMINI_API
+        else '  -H "Authorization: Bearer $(gcloud auth print-access-token)"'
+    )
     lines = [
         "curl -sS -X POST" + (" -N" if stream else ""),
-        '  -H "Authorization: Bearer $(gcloud auth print-access-token)"',
+        credentials,
         '  -H "Content-Type: application/json; charset=utf-8"',
         f"  {shlex.quote(url)}",
     ]
@@ -166,6 +185,7 @@ def python_snippet(
     location: str,
     stream: bool = True,
     names: Mapping[str, str] | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> str:
     """A script that sends `request` with google-genai and prints the answer.
 
@@ -176,19 +196,30 @@ def python_snippet(
     contents = renderer.value(request.contents, 0)
     config = renderer.value(request.config, 0)
     call = "generate_content_stream" if stream else "generate_content"
+    on_key = backend == BACKEND_GEMINI_API
     header = [
         "# pip install google-genai",
-        "# Credentials: gcloud auth application-default login",
+        f"# Key: export {KEY_VARIABLE}=... (from Google AI Studio)"
+        if on_key
+        else "# Credentials: gcloud auth application-default login",
         *renderer.file_notes(),
     ]
-    imports = ["from pathlib import Path", ""] if renderer.reads_files else []
+    imports = ["import os"] if on_key else []
+    imports += ["from pathlib import Path"] if renderer.reads_files else []
+    imports += [""] if imports else []
+    project_text = _text(project or PROJECT_PLACEHOLDER)
+    client = (
+        f"client = genai.Client(api_key=os.environ[{_text(KEY_VARIABLE)}])"
+        if on_key
+        else f"client = genai.Client(vertexai=True, project={project_text}, "
+        f"location={_text(location)})"
+    )
     body = [
         *imports,
         "from google import genai",
         "from google.genai import types",
         "",
-        f"client = genai.Client(vertexai=True, project={_text(project or PROJECT_PLACEHOLDER)}, "
-        f"location={_text(location)})",
+        client,
         "",
         f"contents = {contents}",
         f"config = {config}",

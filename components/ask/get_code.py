@@ -12,10 +12,11 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from components.common import resources
 from reelscope import codegen
 from reelscope.generation.request import GenerationRequest
 from reelscope.media import MediaSource
-from reelscope.settings import Settings
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_NAMES, Settings
 
 BODY_FILE = "request.json"
 
@@ -32,17 +33,23 @@ def show(
 
     `sources` (optional) names the files the script reads inline media from.
     """
+    backend = resources.backend(settings)
     with st.expander("Get code", icon=":material/code:"):
-        if not settings.project:
+        if backend == BACKEND_GEMINI_API:
+            st.caption(
+                f"For the Gemini Developer API: the code reads your key from "
+                f"`{codegen.KEY_VARIABLE}` and never contains it."
+            )
+        elif not settings.project:
             st.caption(
                 f"No project is set: the code says `{codegen.PROJECT_PLACEHOLDER}`. Set "
                 "GOOGLE_CLOUD_PROJECT (or replace it in the code) before running it."
             )
         python_tab, curl_tab = st.tabs(["Python", "curl"], key=f"{key}.tabs")
         with python_tab:
-            _python(key, request, settings, stream, sources)
+            _python(key, request, settings, stream, sources, backend)
         with curl_tab:
-            _curl(key, request, settings, stream)
+            _curl(key, request, settings, stream, backend)
 
 
 def _python(
@@ -51,6 +58,7 @@ def _python(
     settings: Settings,
     stream: bool,
     sources: Sequence[MediaSource],
+    backend: str,
 ) -> None:
     script = codegen.python_snippet(
         request,
@@ -58,8 +66,10 @@ def _python(
         location=settings.location,
         stream=stream,
         names=codegen.file_names(sources),
+        backend=backend,
     )
-    st.caption("google-genai on Vertex AI, with the same contents and configuration.")
+    st.caption(f"google-genai on {BACKEND_NAMES[backend]}, with the same contents and "
+               "configuration.")  # fmt: skip
     st.code(script, language="python")
     st.download_button(
         "Download reelscope_request.py",
@@ -72,12 +82,18 @@ def _python(
     )
 
 
-def _curl(key: str, request: GenerationRequest, settings: Settings, stream: bool) -> None:
+def _curl(
+    key: str, request: GenerationRequest, settings: Settings, stream: bool, backend: str
+) -> None:
+    on_key = backend == BACKEND_GEMINI_API
     where = {
-        "endpoint": settings.endpoint,
+        "endpoint": (settings.gemini_base_url or codegen.GEMINI_API_ENDPOINT)
+        if on_key
+        else settings.endpoint,
         "project": settings.project,
         "location": settings.location,
         "stream": stream,
+        "backend": backend,
     }
     try:
         codegen.check_writable(request)
@@ -85,7 +101,8 @@ def _curl(key: str, request: GenerationRequest, settings: Settings, stream: bool
         st.warning(f"{problem} Use the Python script instead.", icon=":material/code_off:")
         return
     if codegen.curl_fits_inline(request):
-        st.caption("The request the app sends, as REST JSON, with a token from gcloud.")
+        credentials = f"the key from ${codegen.KEY_VARIABLE}" if on_key else "a token from gcloud"
+        st.caption(f"The request the app sends, as REST JSON, with {credentials}.")
         st.code(codegen.curl_command(request, **where), language="bash")
     else:
         mb = codegen.inline_bytes(request) / 1e6

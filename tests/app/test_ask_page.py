@@ -106,7 +106,11 @@ def test_with_only_an_api_key_a_small_upload_gets_a_streamed_answer(api_key_only
     assert (sent.backend, sent.rpc) == ("gemini-api", "streamGenerateContent")
     assert sent.path == "/v1beta/models/gemini-3.8-flash:streamGenerateContent"
     assert sent.parts[0]["inlineData"]["mimeType"] == "video/mp4"
-    assert vertex.api_key not in texts(app.markdown) + texts(app.code) + texts(app.caption)
+    app.toggle(key="ask.show_code").set_value(True).run()  # Get code reads the key, never shows it
+    code = texts(app.code)
+    assert 'genai.Client(api_key=os.environ["GEMINI_API_KEY"])' in code
+    assert "x-goog-api-key: $GEMINI_API_KEY" in code
+    assert vertex.api_key not in texts(app.markdown) + code + texts(app.caption)
     written = [f for f in Path(os.environ["REELSCOPE_DATA_DIR"]).rglob("*") if f.is_file()]
     assert any(f.suffix in (".sqlite", ".db", ".sqlite3") for f in written), "history was kept"
     assert not [f.name for f in written if vertex.api_key.encode() in f.read_bytes()]

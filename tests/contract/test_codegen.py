@@ -237,3 +237,69 @@ def test_curl_command_runs_and_sends_the_same_body(
     assert curl_request.headers["authorization"] == "Bearer test-token"
     # the same URL as the SDK's: API version, path and query
     assert (curl_request.path, curl_request.query) == (app_request.path, app_request.query)
+
+
+@pytest.fixture
+def key_settings(emulator_settings, vertex):
+    """Only a Gemini API key, pointed at the emulator's Developer API paths."""
+    return replace(emulator_settings, project=None, vertex_base_url=None, credentials_file=None,
+                   gemini_api_key=vertex.api_key, gemini_base_url=vertex.base_url)  # fmt: skip
+
+
+@pytest.fixture
+def key_request(sources) -> GenerationRequest:
+    """Inline media only (the Developer API reads no gs://), with a system instruction."""
+    model = CATALOG.get("gemini-3.8-flash")
+    inline = [s for s in sources if s.path is not None]
+    params = GenerationParams(temperature=0.3, system_instruction="Answer in French.")
+    return build_request(model, checked(model, inline), PROMPT, params)
+
+
+def test_on_the_developer_api_the_script_reads_the_key_and_sends_the_same_body(
+    vertex, key_settings, key_request, sources, tmp_path
+):
+    vertex.set_reply(REPLY, chunks=3)
+    sent = app_body(vertex, key_settings, key_request)
+    app_request = vertex.last_request()
+    script = codegen.python_snippet(key_request, project=None, location="global",
+                                    names=codegen.file_names(sources),
+                                    backend="gemini-api")  # fmt: skip
+    assert vertex.api_key not in script and "GEMINI_API_KEY" in script
+    folder = tmp_path / "user"
+    folder.mkdir()
+    for source in sources:
+        if source.path is not None:
+            shutil.copyfile(source.path, folder / source.label)
+    (folder / "ask.py").write_text(script)
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GEMINI_API_KEY": vertex.api_key,
+           "GOOGLE_GEMINI_BASE_URL": vertex.base_url}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "ask.py"], cwd=folder, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == REPLY
+    script_request = vertex.last_request()
+    assert (script_request.backend, script_request.path) == ("gemini-api", app_request.path)
+    assert script_request.body == sent
+
+
+def test_on_the_developer_api_curl_sends_the_key_from_the_environment(
+    vertex, key_settings, key_request, tmp_path
+):
+    vertex.set_reply(REPLY, chunks=3)
+    sent = app_body(vertex, key_settings, key_request)
+    app_request = vertex.last_request()
+    command = codegen.curl_command(key_request, endpoint=vertex.base_url, project=None,
+                                   location="global", backend="gemini-api")  # fmt: skip
+    assert vertex.api_key not in command
+    (tmp_path / "ask.sh").write_text(command)
+    done = subprocess.run(
+        ["bash", "ask.sh"], cwd=tmp_path, capture_output=True, text=True, timeout=30,
+        env={"PATH": os.environ["PATH"], "GEMINI_API_KEY": vertex.api_key},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert answer_text(done.stdout) == REPLY
+    curl_request = vertex.last_request()
+    assert curl_request.headers["x-goog-api-key"] == vertex.api_key
+    assert (curl_request.path, curl_request.query) == (app_request.path, app_request.query)
+    assert curl_request.body == camel_case(sent)
