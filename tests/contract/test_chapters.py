@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from reelscope.catalog import load_catalog
 from reelscope.chapters.analysis import analysis_extra, read_state
 from reelscope.chapters.modes import BUILTIN_MODES, Kind, response_schema
 from reelscope.generation.runner import Target
 from reelscope.media import source_from_link
 from reelscope.parameters import defaults_for
-from reelscope.runs import Runs
-from reelscope.tasks import TaskRegistry
 from reelscope.vertex import make_genai_client
 from tests.requests import checked
 
@@ -27,13 +23,6 @@ HOUR_CHAPTERS = [
     {"start": "1:15:10", "end": "1:20:00", "title": "Credits", "summary": "End.", "speech": ""},
 ]
 ANSWER = json.dumps({"chapters": HOUR_CHAPTERS})
-
-
-@pytest.fixture
-def runs():
-    owner = Runs(TaskRegistry())
-    yield owner
-    owner.stop_all()
 
 
 def start(runs, emulator_settings, sources=()):

@@ -16,25 +16,12 @@ from reelscope.lab.pacing import QuotaLimiter
 from reelscope.parameters import defaults_for
 from reelscope.retries import RetryPolicy
 from reelscope.runs import Runs
-from reelscope.tasks import TaskRegistry, TaskState
-from reelscope.vertex import make_genai_client
+from reelscope.tasks import TaskState
 from tests.requests import checked
 from tests.vertex_emulator import GENERATION_RPCS, RecordedRequest
 
 MODEL = load_catalog().get("gemini-3.5-flash")
 TARGET = Target("test-project", "global")
-
-
-@pytest.fixture
-def client(emulator_settings):
-    return make_genai_client(emulator_settings)
-
-
-@pytest.fixture
-def runs():
-    owner = Runs(TaskRegistry())
-    yield owner
-    owner.stop_all()
 
 
 def cell(runs: Runs, client, key: str) -> CellStart:

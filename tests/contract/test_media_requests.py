@@ -21,18 +21,13 @@ from reelscope.settings import Settings
 from reelscope.spool import Spool
 from reelscope.storage import CHUNK_SIZE, stage_file
 from reelscope.tasks import TaskRegistry
-from reelscope.vertex import make_genai_client, make_storage_client
+from reelscope.vertex import make_storage_client
 from tests.media_files import make_long_video
 from tests.requests import checked
 
 CATALOG = load_catalog()
 G35 = CATALOG.get("gemini-3.5-flash")
 TARGET = Target("test-project", "global")
-
-
-@pytest.fixture
-def client(emulator_settings):
-    return make_genai_client(emulator_settings)
 
 
 def run(client, sources, prompt="Describe", resolution=None, model=G35):

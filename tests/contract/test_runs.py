@@ -5,8 +5,6 @@ from __future__ import annotations
 import gc
 import time
 
-import pytest
-
 from reelscope.catalog import load_catalog
 from reelscope.generation.events import (
     Completed,
@@ -23,26 +21,12 @@ from reelscope.parameters import defaults_for
 from reelscope.retries import RetryPolicy
 from reelscope.runs import Runs, RunSpec, worker
 from reelscope.tasks import TaskRegistry
-from reelscope.vertex import make_genai_client
 from tests.requests import checked
 
 CATALOG = load_catalog()
 MODEL = CATALOG.get("gemini-3.5-flash")
 WORDS = " ".join(f"w{i:03d}" for i in range(100))
 TARGET = Target("test-project", "global")
-
-
-@pytest.fixture
-def client(emulator_settings):
-    return make_genai_client(emulator_settings)
-
-
-@pytest.fixture
-def runs():
-    """A session's runs, held for the test as Streamlit's session state holds them."""
-    owner = Runs(TaskRegistry())
-    yield owner
-    owner.stop_all()
 
 
 def start(runs: Runs, client, prompt="Describe", retry=None, stream=True):
