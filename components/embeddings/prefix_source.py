@@ -1,26 +1,20 @@
-"""A collection's files from a gs:// prefix: listed through Cloud Storage on "List files", with
-their count and total size shown before anything is sent.
-
-The listing is kept for the session (by prefix), so reruns do not list the bucket again; a
-changed prefix shows nothing until it is listed. Lengths are not probed (a ranged read per
+"""A collection's files from a gs:// prefix (components/media/prefix_picker.py), with their count
+and total size shown before anything is sent. Lengths are not probed (a ranged read per
 video would take minutes for thousands): each video's length is known once it is embedded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import streamlit as st
 
-from components.common import kept
+from components.media import prefix_picker
+from components.media.prefix_picker import Lister
 from reelscope.listing import ListedFile, PrefixListing
-from reelscope.media import format_size, source_from_link
-from reelscope.storage import StagingError
+from reelscope.media import format_size
 from reelscope.untrusted import safe_inline
 
 MAX_FILES = 10_000  # one collection's job; a larger library is built prefix by prefix
 
-Lister = Callable[[str], PrefixListing]
 # What Google's pages say (checked 2026-12): batch prediction takes text embedding models and
 # Gemini Embedding 2 (text in every example found), not multimodalembedding@001.
 BATCH_NOTE = (
@@ -32,51 +26,30 @@ BATCH_NOTE = (
 
 def show(key: str, lister: Lister | None) -> tuple[ListedFile, ...]:
     """The listed videos and images under the prefix the user typed (empty until listed)."""
-    if lister is None:
-        st.info(
-            "Listing a gs:// prefix needs Cloud Storage: sign in to Google Cloud (or set "
-            "REELSCOPE_BUCKET), then restart Reelscope.",
-            icon=":material/info:",
-        )
+    listing = prefix_picker.show(key, lister)
+    if listing is None:
         return ()
-    text = st.text_input(
-        "gs:// prefix", placeholder="gs://my-bucket/videos/", **kept.bind(f"{key}.prefix", "")
-    )
-    listed_key = f"{key}.listed"
-    if st.button("List files", key=f"{key}.list", disabled=not text.strip()):
-        try:
-            listing = lister(text)
-        except StagingError as problem:
-            kept.put(listed_key, None)
-            st.error(str(problem), icon=":material/folder_off:")
-            return ()
-        files = [(f.source.uri, f.size) for f in listing.files]
-        kept.put(listed_key, {"prefix": text.strip(), "skipped": listing.skipped,
-                              "more": listing.more, "files": files})  # fmt: skip
-    listed = kept.value(listed_key)
-    if not listed or listed["prefix"] != text.strip():
-        return ()
-    files = tuple(ListedFile(source_from_link(uri), size) for uri, size in listed["files"])
-    _summary(listed, files)
-    return files
+    _summary(listing)
+    return listing.files
 
 
-def _summary(listed: dict, files: tuple[ListedFile, ...]) -> None:
+def _summary(listing: PrefixListing) -> None:
+    files = listing.files
     videos = sum(f.source.is_video for f in files)
     images = len(files) - videos
     size = sum(f.size or 0 for f in files)
     notes = [
         f"{videos:,} video{'s' if videos != 1 else ''} and {images:,} "
-        f"image{'s' if images != 1 else ''} under {safe_inline(listed['prefix'])}",
+        f"image{'s' if images != 1 else ''} under {safe_inline(listing.uri)}",
         f"{format_size(size)} in all",
     ]
     if videos:
         notes.append("length unknown until embedded")
-    if listed["skipped"]:
-        notes.append(f"{listed['skipped']:,} other files left out (not images or videos)")
+    if listing.skipped:
+        notes.append(f"{listing.skipped:,} other files left out (not images or videos)")
     st.caption(" · ".join(notes))
     st.caption(BATCH_NOTE)
-    if listed["more"]:
+    if listing.more:
         st.warning(
             f"Only the first {MAX_FILES:,} files are taken: build the rest from narrower "
             "prefixes, one collection each.",

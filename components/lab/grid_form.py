@@ -8,11 +8,11 @@ Every value is kept (components/common/kept.py), so a visit to another page lose
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import streamlit as st
 
 from components.common import kept, model_params
+from components.media import prefix_picker
 from reelscope.catalog import Catalog
 from reelscope.chapters.modes import Mode
 from reelscope.lab.grid import (
@@ -25,10 +25,9 @@ from reelscope.lab.grid import (
     ModelColumn,
     VideoRow,
 )
-from reelscope.lab.sources import Listing
+from reelscope.lab.sources import prefix_rows
 from reelscope.library import LibraryItem
 from reelscope.settings import BACKEND_VERTEX
-from reelscope.storage import StagingError
 from reelscope.untrusted import safe_inline
 
 FROM_LIBRARY = "Library"
@@ -44,7 +43,7 @@ def show(
     *,
     backend: str = BACKEND_VERTEX,
     items: list[LibraryItem],
-    lister: Callable[[str], Listing] | None,
+    lister: prefix_picker.Lister | None,
     modes: list[Mode],
 ) -> GridSpec:
     """The grid as the user defined it (perhaps incomplete: the page checks it)."""
@@ -83,7 +82,7 @@ def concurrency_value(key: str) -> int:
 
 
 def _videos(
-    key: str, items: list[LibraryItem], lister: Callable[[str], Listing] | None
+    key: str, items: list[LibraryItem], lister: prefix_picker.Lister | None
 ) -> tuple[VideoRow, ...]:
     st.markdown("**Videos** (a row each)")
     where = st.segmented_control(
@@ -104,35 +103,15 @@ def _videos(
     return tuple(VideoRow(k, videos[k].name) for k in chosen if k in videos)
 
 
-def _prefix(key: str, lister: Callable[[str], Listing] | None) -> tuple[VideoRow, ...]:
-    if lister is None:
-        st.info(
-            "Listing a gs:// prefix needs Cloud Storage: set REELSCOPE_BUCKET or sign in to "
-            "Google Cloud.",
-            icon=":material/info:",
-        )
+def _prefix(key: str, lister: prefix_picker.Lister | None) -> tuple[VideoRow, ...]:
+    listing = prefix_picker.show(key, lister, button="List videos")
+    if listing is None:
         return ()
-    text = st.text_input(
-        "gs:// prefix", placeholder="gs://my-bucket/videos/", **kept.bind(f"{key}.prefix", "")
-    )
-    listed_key = f"{key}.listed"
-    if st.button("List videos", key=f"{key}.list", disabled=not text.strip()):
-        try:
-            listing = lister(text)
-        except StagingError as problem:
-            kept.put(listed_key, None)
-            st.error(str(problem), icon=":material/folder_off:")
-            return ()
-        kept.put(listed_key, {"prefix": text.strip(), "rows": [r.key for r in listing.rows],
-                              "skipped": listing.skipped, "more": listing.more})  # fmt: skip
-    listed = kept.value(listed_key)
-    if not listed or listed["prefix"] != text.strip():
-        return ()
-    rows = tuple(VideoRow(uri, uri.rsplit("/", 1)[-1]) for uri in listed["rows"])
-    notes = [f"{len(rows)} videos under {safe_inline(listed['prefix'])}"]
-    if listed["skipped"]:
-        notes.append(f"{listed['skipped']} other files left out")
-    if listed["more"]:
+    rows = prefix_rows(listing)
+    notes = [f"{len(rows)} videos under {safe_inline(listing.uri)}"]
+    if listing.skipped:
+        notes.append(f"{listing.skipped} other files left out")
+    if listing.more:
         notes.append(f"only the first {MAX_ROWS}: a grid takes no more; narrow the prefix")
     st.caption(" · ".join(notes))
     return rows

@@ -9,26 +9,19 @@ or the object's gs:// URI.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from google.cloud import storage
 
 from reelscope.lab.grid import MAX_ROWS, VideoRow
 from reelscope.lab.plan import RowSource
 from reelscope.library import MediaLibrary
-from reelscope.listing import list_media
+from reelscope.listing import PrefixListing, list_media
 from reelscope.media import SourceError, SourceKind, source_from_link
 from reelscope.storage import StagingError
 
 
-@dataclass(frozen=True)
-class Listing:
-    rows: tuple[VideoRow, ...]
-    skipped: int  # objects under the prefix that are not videos Reelscope can send
-    more: bool  # the prefix holds more videos than a grid takes
-
-
-def list_prefix(client: storage.Client, text: str, limit: int = MAX_ROWS) -> Listing:
+def list_prefix(client: storage.Client, text: str, limit: int = MAX_ROWS) -> PrefixListing:
     """The videos under a gs:// prefix, by name, at most `limit`; StagingError when it cannot be
     listed or holds no video."""
     listing = list_media(client, text, lambda source: source.is_video, limit)
@@ -38,8 +31,12 @@ def list_prefix(client: storage.Client, text: str, limit: int = MAX_ROWS) -> Lis
             f"There are no videos under {listing.uri}{what}. "
             f"Check the prefix with: gcloud storage ls {listing.uri}"
         )
-    rows = tuple(VideoRow(str(f.source.uri), f.source.label) for f in listing.files)
-    return Listing(rows, listing.skipped, listing.more)
+    return listing
+
+
+def prefix_rows(listing: PrefixListing) -> tuple[VideoRow, ...]:
+    """A grid row per listed video, found again by its gs:// URI."""
+    return tuple(VideoRow(str(f.source.uri), f.source.label) for f in listing.files)
 
 
 def library_rows(library: MediaLibrary, keys: Sequence[str]) -> tuple[VideoRow, ...]:

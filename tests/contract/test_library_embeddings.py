@@ -91,7 +91,7 @@ def test_a_prefix_is_listed_with_its_count_and_size(settings, prefix, video_file
     # the Lab's lister is the same lister: videos only
     client = make_storage_client(settings)
     try:
-        assert len(list_prefix(client, prefix).rows) == VIDEOS
+        assert len(list_prefix(client, prefix).files) == VIDEOS
         with pytest.raises(StagingError, match="There are no videos under"):
             list_prefix(client, prefix + "poster")
     finally:
