@@ -12,7 +12,7 @@ import streamlit as st
 
 from components.chapters.open_kept import open_kept
 from components.common import app_frame, clicks, follow, kept, resources, running
-from components.lab import grid_form, jobs_view, plan_view, results_view
+from components.lab import delete_lab, grid_form, jobs_view, plan_view, results_view
 from components.lab.current import CURRENT_KEY
 from reelscope.chapters.analysis import analysis_extra
 from reelscope.chapters.modes import response_schema
@@ -24,6 +24,7 @@ from reelscope.lab.online import OnlineGrid
 from reelscope.lab.pacing import QuotaLimiter
 from reelscope.lab.plan import BATCH, ONLINE, Plan, plan_grid
 from reelscope.lab.sources import list_prefix, row_sources
+from reelscope.owners import NotYours
 from reelscope.settings import BACKEND_VERTEX
 from reelscope.storage import StagingError
 from reelscope.store import app_version
@@ -209,6 +210,16 @@ def act(lab: LabRow, grid: OnlineGrid | None, actions: results_view.Actions) -> 
         st.rerun()
 
 
+def forget_lab(lab_id: str) -> None:
+    """The delete button's callback: runs before the page, so the picker no longer offers it."""
+    try:
+        store.labs.delete(lab_id, owner=owner)
+    except NotYours as refused:
+        st.toast(str(refused), icon=":material/block:")
+        return
+    st.toast("Lab deleted. Its cells are still in History.", icon=":material/delete:")
+
+
 def _cell_runs(lab_id: str) -> dict[str, str]:
     return {c.key: c.run_id for c in store.labs.cells(lab_id) if c.run_id}
 
@@ -223,6 +234,7 @@ def results(lab_id: str) -> None:
     grid = grid if isinstance(grid, OnlineGrid) else None
     live = [grid] if grid is not None and not grid.done else []
     live += [w for j in jobs if (w := registry.find(batch.JOB_KIND, j.id)) and not w.done]
+    delete_lab.show("lab.delete", lab, live=bool(live), delete=forget_lab)
 
     mode = mode_of(GridSpec.from_record(lab.spec))
 

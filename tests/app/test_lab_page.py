@@ -79,3 +79,30 @@ def test_a_two_by_two_by_two_grid_runs_online_and_its_cells_are_kept(app, vertex
     assert not app.exception, app.exception
     assert "8 completed" in texts(app.markdown)
     assert "What differs in the ask" in texts(app.markdown)
+
+
+def test_a_lab_is_deleted_once_ended_and_its_cells_stay_in_history(app, vertex, tmp_path):
+    vertex.set_reply("A kitchen.", chunks=1)
+    define(app, variants=("List objects in {video}.",))
+    before = set(registry().tasks(kind="lab-grid"))  # the registry is the process's
+    app.button(key="lab.run").click().run()
+    grids = [g for g in registry().tasks(kind="lab-grid") if g not in before]
+    assert len(grids) == 1 and grids[0].wait(30)
+    store = open_store(tmp_path / "data")
+    try:
+        lab = store.labs.labs()[0]
+        deadline = time.monotonic() + 10
+        while not all(c.run_id for c in store.labs.cells(lab.id)):  # kept within 0.2 s
+            assert time.monotonic() < deadline, "the grid's runs were not kept"
+            time.sleep(0.1)
+        run_ids = [c.run_id for c in store.labs.cells(lab.id)]
+        app.run()
+        assert not app.button(key="lab.delete.confirm").disabled
+        app.button(key="lab.delete.confirm").click().run()
+        assert not app.exception, app.exception
+        assert store.labs.get(lab.id) is None
+        assert not [s for s in app.selectbox if s.label == "Lab"]
+        assert all(store.runs.get(run_id) is not None for run_id in run_ids)
+        assert "Lab deleted" in texts(app.toast)
+    finally:
+        store.close()
