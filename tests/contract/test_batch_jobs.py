@@ -38,6 +38,7 @@ from reelscope.media import Clip, source_from_link
 from reelscope.parameters import defaults_for
 from reelscope.settings import Settings
 from reelscope.vertex import make_genai_client, make_storage_client
+from tests.contract.conftest import BRISK
 from tests.requests import checked
 from tests.vertex_emulator import (
     DEFAULT_REPLY,
@@ -55,19 +56,11 @@ G35 = CATALOG.get("gemini-3.5-flash")
 G25 = CATALOG.get("gemini-2.5-flash")
 PROMPT = "Describe the video scene by scene, with timestamps."
 PROMPT_TOKENS = len(PROMPT) // 4 + MEDIA_PART_TOKENS  # the emulator's documented rule
-BRISK = BatchPace(queued_s=0.15, pending_s=0.1, running_s=0.3)
 
 
 @pytest.fixture
-def settings(emulator_settings: Settings, storage_emulator: str) -> Settings:
-    return dataclasses.replace(emulator_settings, storage_emulator_host=storage_emulator)
-
-
-@pytest.fixture
-def batch_vertex(vertex: VertexEmulator, storage_emulator: str) -> VertexEmulator:
-    vertex.use_storage(storage_emulator)
-    vertex.set_batch_pace(BRISK)
-    return vertex
+def settings(storage_settings: Settings) -> Settings:
+    return storage_settings
 
 
 @pytest.fixture

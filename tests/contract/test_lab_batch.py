@@ -4,7 +4,6 @@ into the run history; a server that stops mid-job resumes without submitting any
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import Iterator
 
@@ -29,20 +28,12 @@ from tests.vertex_emulator import BatchPace, VertexEmulator
 CATALOG = load_catalog()
 FLASH = CATALOG.get("gemini-3.5-flash")
 LITE = CATALOG.get("gemini-3.1-flash-lite")
-BRISK = BatchPace(queued_s=0.1, pending_s=0.1, running_s=0.3)
 POLL_S = 0.05
 
 
 @pytest.fixture
-def settings(emulator_settings: Settings, storage_emulator: str) -> Settings:
-    return dataclasses.replace(emulator_settings, storage_emulator_host=storage_emulator)
-
-
-@pytest.fixture
-def batch_vertex(vertex: VertexEmulator, storage_emulator: str) -> VertexEmulator:
-    vertex.use_storage(storage_emulator)
-    vertex.set_batch_pace(BRISK)
-    return vertex
+def settings(storage_settings: Settings) -> Settings:
+    return storage_settings
 
 
 @pytest.fixture
