@@ -56,10 +56,11 @@ class Cost:
         return self.input_usd + self.output_usd
 
 
-def cost_of(price: Price | None, use: TokenUse) -> Cost:
-    """The cost of `use` at `price`: the one place a cost is computed."""
+def cost_of(price: Price | None, use: TokenUse, *, no_price: str = NO_PRICE) -> Cost:
+    """The cost of `use` at `price`: the one place a cost is computed. `no_price` says why
+    there is none when `price` is None (catalog `Model.no_price_reason` for the backend)."""
     if price is None:
-        return Cost(None, None, notes=(NO_PRICE,))
+        return Cost(None, None, notes=(no_price,))
     notes: list[str] = []
     input_rate, output_rate, cached_rate, modality_rates = _rates(price, use.input_tokens, notes)
     by_modality = {
@@ -81,8 +82,8 @@ def cost_of(price: Price | None, use: TokenUse) -> Cost:
     return Cost(input_usd, _output_usd(use, output_rate, notes), by_modality, tuple(notes))
 
 
-def usage_cost(price: Price | None, usage: Usage | None) -> Cost:
-    """A run's cost from the usage Vertex AI reported (its last usage event)."""
+def usage_cost(price: Price | None, usage: Usage | None, *, no_price: str = NO_PRICE) -> Cost:
+    """A run's cost from the usage the backend reported (its last usage event)."""
     if usage is None or usage.prompt_tokens is None:
         return Cost(None, None, notes=(NO_USAGE,))
     use = TokenUse(
@@ -91,7 +92,7 @@ def usage_cost(price: Price | None, usage: Usage | None) -> Cost:
         input_by_modality=dict(usage.prompt_by_modality),
         cached_tokens=usage.cached_tokens or 0,
     )
-    return cost_of(price, use)
+    return cost_of(price, use, no_price=no_price)
 
 
 def batch_price(price: Price | None) -> Price | None:
