@@ -31,15 +31,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from google.genai import errors as genai_errors
 
 from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_item, plan_calls
 from reelscope.embeddings.job_book import StoredJob
 from reelscope.embeddings.models import Embedder, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.generation.errors import classify
 from reelscope.instance import HEARTBEAT_S
 from reelscope.lab.pacing import QuotaLimiter
 from reelscope.retries import RetryPolicy, http_status, retryable
+from reelscope.settings import BACKEND_NAMES, BACKEND_VERTEX
 from reelscope.tasks import (
     LOCAL_OWNER,
     Progress,
@@ -282,7 +285,8 @@ class EmbedJob(Task):
             try:
                 segments = self._embedder.embed(call)
                 if not segments:
-                    raise EmbeddingError("Vertex AI returned no vectors for it.")
+                    backend = BACKEND_NAMES[self._embedder.backend]
+                    raise EmbeddingError(f"{backend} returned no vectors for it.")
             except Exception as exc:
                 self._limiter.release(model_id)
                 if retryable(exc) and attempt + 1 < self._retry.attempts:
@@ -292,7 +296,7 @@ class EmbedJob(Task):
                     if self._cancel.wait(self._retry_wait(exc, attempt, sent_at)):
                         return
                     continue
-                self._item_failed(state, failure_reason(exc))
+                self._item_failed(state, failure_reason(exc, self._embedder.backend))
                 return
             self._limiter.report_success(model_id, sent_at)
             self._limiter.release(model_id)
@@ -371,19 +375,29 @@ def _row(item: Item, segment: Segment) -> NewRow:
     )
 
 
-def failure_reason(exc: BaseException) -> str:
-    """One line a user can act on, from whichever SDK raised it."""
+def failure_reason(exc: BaseException, backend: str = BACKEND_VERTEX) -> str:
+    """One line a user can act on, from whichever SDK raised it, on `backend`."""
     if isinstance(exc, EmbeddingError):
         return str(exc)
     code = http_status(exc)
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    service = BACKEND_NAMES[backend]
+    if code is not None and retryable(exc) and code != 429:
+        return f"{service} kept failing ({code}): {message} Try again later."
+    hint = _developer_api_hint(exc, backend)
     if code == 429:
-        return f"Quota exhausted (429) after several tries: {message} Try again later."
-    if code is not None and retryable(exc):
-        return f"Vertex AI kept failing ({code}): {message} Try again later."
+        return f"Quota exhausted (429) after several tries: {message} {hint or 'Try again later.'}"
     if code is not None:
-        return f"Vertex AI refused it ({code}): {message}"
+        return f"{service} refused it ({code}): {message}" + (f" {hint}" if hint else "")
     return f"{type(exc).__name__}: {message}"
+
+
+def _developer_api_hint(exc: BaseException, backend: str) -> str | None:
+    """On the Gemini Developer API a key's problems (wrong, restricted, its tier's limits) are
+    told as generation tells them (reelscope/generation/errors.py's table)."""
+    if backend == BACKEND_VERTEX or not isinstance(exc, genai_errors.APIError):
+        return None
+    return classify(exc, model_id="", project=None, location="", backend=backend).hint
 
 
 def start_job(
