@@ -185,6 +185,21 @@ class GeminiEmbedder:
         return [Segment(_vector(values))]
 
 
+class StoredVectorsOnly:
+    """The embedder of a collection whose model this backend does not serve: it makes no call.
+    A query already stored (the collection's own text or image, the vector cache) is answered
+    from its vector; anything new, and any job, is refused with `reason`."""
+
+    def __init__(self, model: EmbeddingModel, dimension: int, reason: str) -> None:
+        self.model = model
+        self.dimension = dimension
+        self.backend = model.backends[0]  # where a call would have to go
+        self.reason = reason
+
+    def embed(self, call: EmbedCall) -> list[Segment]:
+        raise EmbeddingError(self.reason)
+
+
 def _genai_part(call: EmbedCall) -> Any:
     from google.genai import types
 
