@@ -22,7 +22,7 @@ from reelscope.generation.request import sent_instruction
 from reelscope.media import MediaSource
 from reelscope.media_rules import estimate_sources, fit_proposals
 from reelscope.runs import Run, SourceRef
-from reelscope.settings import BACKEND_VERTEX
+from reelscope.settings import BACKEND_NAMES, BACKEND_VERTEX
 
 
 def fingerprint(
@@ -161,7 +161,8 @@ def show_actual(key: str, run: Run | None, catalog: Catalog, backend: str = BACK
     usage = run.state().usage
     if not estimated or usage is None or usage.prompt_tokens is None:
         return
-    backend = run.spec.extra.get("backend", backend)  # the one that answered, where recorded
+    recorded = run.spec.extra.get("backend")  # the one that answered it
+    backend = recorded if recorded in BACKEND_NAMES else backend
     try:
         model = catalog.get(run.spec.model_id)
     except KeyError:

@@ -148,10 +148,8 @@ def _label(model: Model, today: dt.date, backend: str = BACKEND_VERTEX) -> str:
 
 def _missing_models_note(catalog: Catalog, today: dt.date, backend: str) -> None:
     """Name the current models this backend does not serve, so their absence is explained."""
-    missing = [
-        m.name for m in catalog.models if m.is_callable(today, backend=BACKEND_VERTEX)
-        and not m.on(backend)
-    ]  # fmt: skip
+    current = [m for m in catalog.models if m.is_callable(today, BACKEND_VERTEX)]
+    missing = [m.name for m in current if not m.on(backend)]
     if missing:
         st.caption(f"Not on the {BACKEND_NAMES[backend]}: {', '.join(missing)}.")
 

@@ -166,7 +166,9 @@ class GeminiEmbedder:
         check_dimension(GEMINI, dimension)
         self.model = GEMINI
         self.dimension = dimension
-        self.backend = BACKEND_VERTEX if client.vertexai else BACKEND_GEMINI_API
+        from reelscope.vertex import backend_of
+
+        self.backend = backend_of(client)
         self._client = client  # keep the reference: a collected Client closes its transport
 
     def embed(self, call: EmbedCall) -> list[Segment]:

@@ -56,10 +56,15 @@ class Advice:
 
 
 ADVICE: dict[tuple[int | str, str | None, str | None], Advice] = {
-    (401, ANY, ANY): Advice(
+    (401, BACKEND_VERTEX, ANY): Advice(
         ErrorKind.CREDENTIALS,
         "{service} did not accept your credentials: {server}",
         f"Run `{LOGIN_COMMAND}` and try again.",
+    ),
+    (401, BACKEND_GEMINI_API, ANY): Advice(
+        ErrorKind.CREDENTIALS,
+        "The Gemini Developer API did not accept the key: {server}",
+        f"Check the key in {ENV_GEMINI_API_KEY}, or make a new one at {API_KEY_PAGE}.",
     ),
     (400, BACKEND_GEMINI_API, "API_KEY_INVALID"): Advice(
         ErrorKind.CREDENTIALS,

@@ -140,6 +140,12 @@ LOCATION_REFUSED = api_error(
         ),
         (LOCATION_REFUSED, "Change the input", "enable billing", ErrorKind.PERMISSION),
         (
+            api_error(401, "UNAUTHENTICATED", "who?"),
+            "gcloud auth application-default login",
+            "make a new one at https://aistudio.google.com/apikey",
+            ErrorKind.CREDENTIALS,
+        ),
+        (
             api_error(403, "PERMISSION_DENIED", "no"),
             "roles/aiplatform.user",
             "API restrictions allow the Generative Language API",
