@@ -52,6 +52,7 @@ from reelscope.tasks import (
     registry,
     start_thread,
 )
+from reelscope.vertex import NotConnected
 
 DEFAULT_CONCURRENCY = 12  # calls in flight: hides latency; a 429 halves it for a while
 SLOT_POLL_S = 0.05  # how often a thread waiting for a slot looks again (and at cancel)
@@ -445,24 +446,32 @@ def resume_jobs(
     """Start again every stored job no instance runs any more (at server start, after a restart):
     those whose heartbeat is older than STALE_AFTER_S, each claimed so no other instance takes it.
 
-    `embedder_for(model_id, dimension)` makes the client; one it cannot make (NotConnected) is
-    raised after the jobs before it were started: that job and the rest are taken at a later
-    try, once their claim is stale. A job whose collection is gone is forgotten.
+    `embedder_for(model_id, dimension)` makes the client. A job whose client it cannot make
+    (NotConnected: not signed in yet, or a model this backend does not serve) stays stored and is
+    taken at a later try, once its claim is stale; the other jobs start, then the first such
+    NotConnected is raised. A job whose collection is gone is forgotten.
     """
     tasks = tasks if tasks is not None else registry()
-    resumed = []
+    resumed, refused = [], None
     for stored in store.jobs.claim_stale():
         if store.info(stored.collection_id) is None:
             store.jobs.forget(stored.id)
             continue
+        try:
+            embedder = embedder_for(stored.model_id, stored.dimension)
+        except NotConnected as problem:  # one job's model must not hold up the others
+            refused = refused or problem
+            continue
         job = EmbedJob(
-            store, embedder_for(stored.model_id, stored.dimension), stored.collection_id,
+            store, embedder, stored.collection_id,
             stored.items, stored.concurrency, retry or RetryPolicy(), label=stored.label,
             owner=stored.owner, origin=stored.origin, stored=stored,
         )  # fmt: skip
         tasks.add(job)
         start_thread(job, job._run)
         resumed.append(job)
+    if refused is not None:
+        raise refused
     return resumed
 
 
