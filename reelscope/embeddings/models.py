@@ -23,6 +23,10 @@ GEMINI_EMBEDDING_2 = "gemini-embedding-2"
 MULTIMODAL_001 = "multimodalembedding@001"
 # How to reach Vertex AI when the API key answers now (the sidebar's settings, in shell form).
 TO_VERTEX = (f"export {ENV_PROJECT}=your-project-id", "export REELSCOPE_BACKEND=vertex")
+# On the Developer API, Gemini Embedding 2 takes media inline or as a Files API reference, not a
+# gs:// link (LiteLLM's notes on both APIs, third-party:
+# https://docs.litellm.ai/blog/gemini_embedding_2_multimodal); google-genai sends videoMetadata
+# there as on Vertex AI (its _Part_to_mldev). Not checked against the live service.
 NO_GCS_ON_GEMINI_API = (
     "The Gemini Developer API cannot read Cloud Storage ({uri}); that needs Vertex AI. Add the "
     "file as an upload instead."
