@@ -3,8 +3,9 @@ one way to write US dollars.
 
 Ask (before and after a run), History and Side by side all call `cost_of` (through `usage_cost`
 for a run's reported usage) and write amounts with `format_usd`, so the same run shows the same
-figure everywhere. The price is the catalog's (reelscope/catalog.py `Price`): USD per million
-tokens on Vertex AI's standard tier, read from third-party tables that cite Google's page.
+figure everywhere. The price is the catalog's (reelscope/catalog.py `Price`) for the backend that
+answers (`Model.price_on`): USD per million tokens on Vertex AI's standard tier or the Gemini
+Developer API's paid tier, read from third-party tables that cite Google's pages.
 
 How a cost is made, as Vertex bills it:
 - input: each modality's tokens at its own rate where the price has one (audio, on some
@@ -24,7 +25,7 @@ from reelscope.generation.events import Usage
 
 NO_PRICE = "No Vertex price is known for this model, so there is no cost."
 NO_OUTPUT_PRICE = "No output price is known for this model: the cost covers input only."
-NO_USAGE = "Vertex AI reported no token usage, so there is no cost."
+NO_USAGE = "The backend reported no token usage, so there is no cost."
 PER_MILLION = 1_000_000
 BATCH_TIER = "batch"  # a run's spec.extra["tier"] when a Vertex AI batch job answered it
 

@@ -68,7 +68,8 @@ def show(
             _metric(
                 "Counted tokens",
                 f"{counted:,}" if isinstance(counted, int) else "–",
-                help="Vertex AI's countTokens answer for this request: press Count tokens.",
+                help=f"The {BACKEND_NAMES[backend]}'s countTokens answer for this request: "
+                "press Count tokens.",
             )
             share = estimate.share_of_limit
             _metric("Share of context", _share(share) if share is not None else "–")
