@@ -58,7 +58,7 @@ def main() -> None:
         emulator.set_reply("A kitchen; a dog waits by its bowl, then eats.", chunks=1)
         clients = Clients(make_genai_client(settings), make_storage_client(settings))
         bucket = clients.storage.create_bucket("bench-lab").name
-        store = open_store(Path(folder) / "data", price_of=lambda i: catalog.get(i).price)
+        store = open_store(Path(folder) / "data", price_of=lambda i, b: catalog.get(i).price_on(b))
         plan = plan_grid(spec, rows, catalog, how=BATCH)
         lab_id = new_lab(store, spec, plan, rows, owner="bench")
         (job,) = batch.launch(store, clients, bucket=bucket, lab_id=lab_id, owner="bench",

@@ -77,7 +77,7 @@ with main:
         model, sources, prompt, resolution, params.system_instruction
     )
     problems = refused + checked.problems
-    if not model.is_callable(today):
+    if not model.is_callable(today, resources.backend(settings)):
         problems.append(f"{model.name} is retired: pick a current model to run.")
     for note in checked.notes:
         st.info(note, icon=":material/info:")
@@ -97,7 +97,14 @@ with main:
             estimate_view.remember_count(ESTIMATE_KEY, request_id, counted)
 
     estimate = estimate_view.show(
-        ESTIMATE_KEY, model, sources, prompt, resolution, request_id, params.system_instruction
+        ESTIMATE_KEY,
+        model,
+        sources,
+        prompt,
+        resolution,
+        request_id,
+        params.system_instruction,
+        backend=resources.backend(settings),
     )
     counted = estimate_view.counted_for(ESTIMATE_KEY, request_id)
     too_long = estimate_view.too_long(model, estimate, counted)
@@ -148,5 +155,5 @@ with main:
             st.caption("Get code shows the request once the media above can be sent.")
 
     stop_slot.button("Stop", key="ask.stop", disabled=not live, on_click=stop_current_run)
-    estimate_view.show_actual("ask.actual", run, catalog)
+    estimate_view.show_actual("ask.actual", run, catalog, resources.backend(settings))
     run_view.show(ANSWER_KEY, run, params.max_output_tokens)

@@ -80,7 +80,7 @@ with main:
     )
     problems = list(refused) + checked.problems
     st.session_state[REFUSED_KEY] = bool(problems)  # the video section stays open while refused
-    if not model.is_callable(resources.today()):
+    if not model.is_callable(resources.today(), resources.backend(settings)):
         problems.append(f"{model.name} is retired: pick a current model to run.")
     for note in checked.notes:
         st.info(note, icon=":material/info:")

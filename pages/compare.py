@@ -65,7 +65,8 @@ def cost_text(model: Model, state: RunState) -> str | None:
     """The run's cost, as Ask and History show it (reelscope/costs.py)."""
     if state.usage is None:
         return None
-    cost = usage_cost(model.price, state.usage)
+    price = model.price_on(backend)  # the page's backend, which answered its runs
+    cost = usage_cost(price, state.usage, no_price=model.no_price_reason(backend))
     if cost.total_usd is None:
         return f"cost {format_usd(None)}: {cost.notes[0]}" if cost.notes else None
     return f"cost **{format_usd(cost.total_usd)}**"
@@ -109,7 +110,7 @@ today = resources.today()
 target = Target(settings.project, settings.location)
 runs = resources.runs()
 backend = resources.backend(settings)
-current = [m for m in catalog.models if m.is_callable(today) and m.on(backend)]
+current = [m for m in catalog.models if m.is_callable(today, backend) and m.on(backend)]
 if opened := running.take_opened("compare"):
     opened_run = runs.get(opened)
     group = opened_run.spec.extra.get("compare_group") if opened_run else None
@@ -150,7 +151,7 @@ for model, _ in chosen:
         sources, model, catalog.media, bucket=settings.bucket, backend=backend
     )
     problems += [f"{model.name}: {p}" for p in checks[model.id].problems]
-    if not model.is_callable(today):
+    if not model.is_callable(today, backend):
         problems.append(f"{model.name} is retired: pick a current model to run.")
 for problem in problems:
     st.error(problem, icon=":material/block:")

@@ -19,7 +19,7 @@ from reelscope.embeddings.figures import COLOR_BY, map_figure
 from reelscope.embeddings.items import EmbeddingError
 from reelscope.embeddings.jobs import start_job
 from reelscope.embeddings.maps import map_for
-from reelscope.embeddings.models import EMBEDDING_MODELS
+from reelscope.embeddings.models import EMBEDDING_MODELS, StoredVectorsOnly, not_served_here
 from reelscope.embeddings.search_index import ensure_index
 from reelscope.projection import ProjectionParams, place_query
 
@@ -44,7 +44,7 @@ info = collection_builder.open_collection(OPEN_KEY, store)
 with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
     plan = collection_builder.build(
         "emb.build", catalog.media, settings.embedding_model, store.blobs,
-        emb.prefix_lister(settings),
+        emb.prefix_lister(settings), resources.backend(settings),
     )  # fmt: skip
     busy = job is not None and not job.done
     for problem in plan.problems:
@@ -126,7 +126,16 @@ if info is not None:
             controls[2].caption(f"{about} {view.note or ''}")
 
         embedder = None
-        if info.model_id in EMBEDDING_MODELS:
+        elsewhere = (  # the collection's model is not served here: local views only
+            not_served_here(EMBEDDING_MODELS[info.model_id], resources.backend(settings))
+            if info.model_id in EMBEDDING_MODELS
+            else None
+        )
+        if elsewhere:
+            st.info(elsewhere, icon=":material/cloud_off:")
+            model = EMBEDDING_MODELS[info.model_id]
+            embedder = StoredVectorsOnly(model, info.dimension, elsewhere)
+        elif info.model_id in EMBEDDING_MODELS:
             embedder = emb.connected_embedder(settings, info.model_id, info.dimension)
         map_col, side_col = st.columns([3, 2], gap="medium")
         with side_col:

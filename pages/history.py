@@ -13,6 +13,7 @@ from components.lab.current import open_lab
 from reelscope.database import DATABASE_ERRORS, explain
 from reelscope.runs import Run
 from reelscope.runs.replay import SPEEDS, replay_info, start_replay
+from reelscope.settings import BACKEND_NAMES
 from reelscope.store import StoredRun, app_version
 from reelscope.store.transfer import (
     ImportRefused,
@@ -152,6 +153,8 @@ if len(runs) == 1:
         st.caption(safe_inline(f"Sources: {sources}"))
     if run.spec.params.system_instruction:
         st.caption("System instructions: " + safe_inline(run.spec.params.system_instruction))
+    if (answered_by := run.spec.extra.get("backend")) in BACKEND_NAMES:  # kept since issue 17
+        st.caption(f"Answered by {BACKEND_NAMES[answered_by]}.")
     if lab_id := run.spec.extra.get("lab"):
         note, go = st.columns([5, 1], vertical_alignment="center")
         note.caption(f"A cell of a lab ({safe_inline(str(run.spec.extra.get('cell', '')))}).")
@@ -187,7 +190,7 @@ if info is not None and (not runs or info["original_id"] == runs[0].id):
     st.info(
         f"**Replay** of a run from {history_table.date_label(info['original_started_at'])} "
         f"with {safe_inline(str(info['model_id']))}, at {info['speed']:g}× its recorded pace. "
-        "Nothing is sent to Vertex AI.",
+        "Nothing is sent to Vertex AI or the Gemini Developer API.",
         icon=":material/replay:",
     )
     if not replay.done:

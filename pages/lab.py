@@ -119,7 +119,7 @@ def define_and_launch() -> None:
         if no_batch is None:
             batch_plan = plan_grid(spec, rows, catalog, how=BATCH, bucket=settings.bucket,
                                    today=today)  # fmt: skip
-        ready = plan_view.show("lab.plan", spec, online, batch_plan, no_batch).ok
+        ready = plan_view.show("lab.plan", spec, online, batch_plan, no_batch, backend).ok
     grid_form.concurrency(FORM)
     run_pressed = clicks.pressed("lab.run")
     batch_pressed = clicks.pressed("lab.batch")

@@ -15,4 +15,4 @@ st.caption(
     "Every Gemini model Reelscope knows, with the ranges its controls use. Retired models stay "
     "listed for reference; Reelscope does not send requests to them."
 )
-model_table.show(catalog, resources.today())
+model_table.show(catalog, resources.today(), resources.backend(resources.settings()))

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX, BACKENDS
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_NAMES, BACKEND_VERTEX, BACKENDS
 
 CATALOG_FILE = Path(__file__).with_name("models.toml")
 
@@ -105,6 +105,23 @@ class Price:
     notes: tuple[str, ...] = ()  # conflicts between sources, introductory prices, gaps
 
 
+NONE_ANNOUNCED = "none announced"  # a backend's `shutdown` when its page says it has none
+
+
+@dataclass(frozen=True)
+class BackendFacts:
+    """What another backend than Vertex AI says of a model where it differs (`[models.on.X]`):
+    its price there (or why none is known) and its shutdown date there, each with its sources.
+    A fact the table does not give is Vertex AI's for the shutdown date, unknown for a price."""
+
+    sources: tuple[str, ...]
+    price: Price | None = None
+    no_price: str = ""  # why no price is known on this backend (required without a price)
+    shutdown: dt.date | None = None
+    shutdown_given: bool = False  # False: the Vertex AI date holds here too
+    notes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Model:
     id: str
@@ -134,15 +151,37 @@ class Model:
     media_tokens: MediaTokens | None = None
     price: Price | None = None
     backends: tuple[str, ...] = (BACKEND_VERTEX,)  # where it is served (settings.BACKENDS)
+    elsewhere: Mapping[str, BackendFacts] = field(default_factory=dict)  # by backend, not Vertex
 
-    def status(self, today: dt.date) -> Status:
-        if self.shutdown is not None:
-            return Status.RETIRED if self.shutdown <= today else Status.RETIRING
+    def status(self, today: dt.date, backend: str = BACKEND_VERTEX) -> Status:
+        shutdown = self.shutdown_on(backend)
+        if shutdown is not None:
+            return Status.RETIRED if shutdown <= today else Status.RETIRING
         return Status(self.launch_stage)
 
-    def is_callable(self, today: dt.date) -> bool:
-        """Vertex AI still serves it: the app only sends requests to these."""
-        return self.status(today) is not Status.RETIRED
+    def is_callable(self, today: dt.date, backend: str = BACKEND_VERTEX) -> bool:
+        """That backend still serves it: the app only sends requests to these."""
+        return self.status(today, backend) is not Status.RETIRED
+
+    def shutdown_on(self, backend: str) -> dt.date | None:
+        """The date that backend stops serving it: its own where the catalog gives one."""
+        facts = self.elsewhere.get(backend)
+        return facts.shutdown if facts is not None and facts.shutdown_given else self.shutdown
+
+    def price_on(self, backend: str) -> Price | None:
+        """Its price on that backend; None where no sourced figure is known there (a Vertex AI
+        price is never passed off as another backend's)."""
+        if backend == BACKEND_VERTEX:
+            return self.price
+        facts = self.elsewhere.get(backend)
+        return facts.price if facts is not None else None
+
+    def no_price_reason(self, backend: str) -> str:
+        """Why `price_on(backend)` is None, in a sentence for the page."""
+        facts = self.elsewhere.get(backend)
+        if backend != BACKEND_VERTEX and facts is not None and facts.no_price:
+            return facts.no_price
+        return f"No sourced {BACKEND_NAMES[backend]} price is known for {self.name}."
 
     @property
     def sampling_ignored(self) -> bool:
@@ -273,8 +312,35 @@ def _parse_model(raw: Mapping[str, Any]) -> Model:
         notes=tuple(raw.get("notes", ())),
         media_tokens=_media_tokens(raw, where),
         price=_price(raw.get("price"), where),
-        backends=_backends(raw, sources, where),
+        backends=(backends := _backends(raw, sources, where)),
+        elsewhere=_elsewhere(raw.get("on", {}), backends, where),
     )
+
+
+def _elsewhere(
+    spec: Mapping[str, Any], backends: tuple[str, ...], where: str
+) -> dict[str, BackendFacts]:
+    facts = {}
+    for backend, raw in spec.items():
+        at = f"{where}: on.{backend}"
+        if backend == BACKEND_VERTEX or backend not in backends:
+            raise CatalogError(f"{at}: give facts only for another backend listed in backends")
+        price = _price(raw.get("price"), at)
+        no_price = str(raw.get("no_price", "")).strip()
+        if (price is None) == (not no_price):
+            raise CatalogError(f"{at}: give a price or say why none is known (no_price), not both")
+        shutdown = raw.get("shutdown")
+        if shutdown is not None and shutdown != NONE_ANNOUNCED:
+            shutdown = _date(shutdown, at, "shutdown")
+        facts[backend] = BackendFacts(
+            sources=_sources(raw, at),
+            price=price,
+            no_price=no_price,
+            shutdown=None if shutdown == NONE_ANNOUNCED else shutdown,
+            shutdown_given="shutdown" in raw,
+            notes=tuple(raw.get("notes", ())),
+        )
+    return facts
 
 
 def _backends(raw: Mapping[str, Any], sources: tuple[str, ...], where: str) -> tuple[str, ...]:

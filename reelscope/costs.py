@@ -3,8 +3,9 @@ one way to write US dollars.
 
 Ask (before and after a run), History and Side by side all call `cost_of` (through `usage_cost`
 for a run's reported usage) and write amounts with `format_usd`, so the same run shows the same
-figure everywhere. The price is the catalog's (reelscope/catalog.py `Price`): USD per million
-tokens on Vertex AI's standard tier, read from third-party tables that cite Google's page.
+figure everywhere. The price is the catalog's (reelscope/catalog.py `Price`) for the backend that
+answers (`Model.price_on`): USD per million tokens on Vertex AI's standard tier or the Gemini
+Developer API's paid tier, read from third-party tables that cite Google's pages.
 
 How a cost is made, as Vertex bills it:
 - input: each modality's tokens at its own rate where the price has one (audio, on some
@@ -24,7 +25,7 @@ from reelscope.generation.events import Usage
 
 NO_PRICE = "No Vertex price is known for this model, so there is no cost."
 NO_OUTPUT_PRICE = "No output price is known for this model: the cost covers input only."
-NO_USAGE = "Vertex AI reported no token usage, so there is no cost."
+NO_USAGE = "The backend reported no token usage, so there is no cost."
 PER_MILLION = 1_000_000
 BATCH_TIER = "batch"  # a run's spec.extra["tier"] when a Vertex AI batch job answered it
 
@@ -56,10 +57,11 @@ class Cost:
         return self.input_usd + self.output_usd
 
 
-def cost_of(price: Price | None, use: TokenUse) -> Cost:
-    """The cost of `use` at `price`: the one place a cost is computed."""
+def cost_of(price: Price | None, use: TokenUse, *, no_price: str = NO_PRICE) -> Cost:
+    """The cost of `use` at `price`: the one place a cost is computed. `no_price` says why
+    there is none when `price` is None (catalog `Model.no_price_reason` for the backend)."""
     if price is None:
-        return Cost(None, None, notes=(NO_PRICE,))
+        return Cost(None, None, notes=(no_price,))
     notes: list[str] = []
     input_rate, output_rate, cached_rate, modality_rates = _rates(price, use.input_tokens, notes)
     by_modality = {
@@ -81,8 +83,8 @@ def cost_of(price: Price | None, use: TokenUse) -> Cost:
     return Cost(input_usd, _output_usd(use, output_rate, notes), by_modality, tuple(notes))
 
 
-def usage_cost(price: Price | None, usage: Usage | None) -> Cost:
-    """A run's cost from the usage Vertex AI reported (its last usage event)."""
+def usage_cost(price: Price | None, usage: Usage | None, *, no_price: str = NO_PRICE) -> Cost:
+    """A run's cost from the usage the backend reported (its last usage event)."""
     if usage is None or usage.prompt_tokens is None:
         return Cost(None, None, notes=(NO_USAGE,))
     use = TokenUse(
@@ -91,7 +93,7 @@ def usage_cost(price: Price | None, usage: Usage | None) -> Cost:
         input_by_modality=dict(usage.prompt_by_modality),
         cached_tokens=usage.cached_tokens or 0,
     )
-    return cost_of(price, use)
+    return cost_of(price, use, no_price=no_price)
 
 
 def batch_price(price: Price | None) -> Price | None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from reelscope.catalog import Model, Price
 from reelscope.clock import clock
 from reelscope.costs import Cost, TokenUse, cost_of
+from reelscope.settings import BACKEND_VERTEX
 
 TIMESTAMP_TOKENS = 7  # seed 003: "时间戳表示为 7 个词元"
 CHARS_PER_TOKEN = 4
@@ -103,8 +104,10 @@ def estimate_request(
     images: int = 0,
     prompt: str = "",
     resolution: str | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> TokenEstimate:
-    """Tokens for videos, `images` images and the prompt text, at a request-level resolution."""
+    """Tokens for videos, `images` images and the prompt text, at a request-level resolution,
+    and their input cost at `backend`'s price."""
     notes: list[str] = []
     frames = video = audio = stamps = 0
     for clip in videos:
@@ -127,10 +130,11 @@ def estimate_request(
         input_token_limit=limit,
         share_of_limit=total / limit if limit else None,
         cost=Cost(None, None),
-        price=model.price,
+        price=model.price_on(backend),
         notes=tuple(notes),
     )
-    return replace(counted, cost=cost_of(model.price, counted.token_use()))
+    cost = cost_of(counted.price, counted.token_use(), no_price=model.no_price_reason(backend))
+    return replace(counted, cost=cost)
 
 
 def propose_fit(

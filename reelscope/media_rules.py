@@ -286,12 +286,13 @@ def estimate_sources(
     sources: Sequence[MediaSource],
     prompt: str,
     resolution: str | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> TokenEstimate:
     """estimate.estimate_request for these sources, with a note for what it could not count."""
     videos, skipped = video_inputs(sources)
     images = sum(1 for s in sources if s.is_image)
     level = resolution if takes_media_resolution(model) else None
-    estimate = estimate_request(model, videos, images, prompt.strip(), level)
+    estimate = estimate_request(model, videos, images, prompt.strip(), level, backend)
     return dataclasses.replace(estimate, notes=(*estimate.notes, *skipped))
 
 

@@ -210,6 +210,12 @@ def make_genai_client(settings: Settings) -> Client:
     )
 
 
+def backend_of(client: Client) -> str:
+    """Which backend a client built here answers from (settings.BACKENDS): what its errors mean
+    and what a run records."""
+    return BACKEND_VERTEX if client.vertexai else BACKEND_GEMINI_API
+
+
 def _load_credentials(settings: Settings) -> google.auth.credentials.Credentials:
     # The file may come from st.secrets rather than the environment google-auth reads itself,
     # and gcloud's login file from the Settings' view of the machine: load the one we named.

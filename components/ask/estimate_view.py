@@ -15,13 +15,14 @@ import streamlit as st
 
 from components.ask import token_count
 from reelscope.catalog import Catalog, Model, Price
-from reelscope.costs import Cost, describe_price, format_usd, usage_cost
+from reelscope.costs import NO_PRICE, Cost, describe_price, format_usd, usage_cost
 from reelscope.estimate import TokenEstimate
 from reelscope.generation.events import RunError
 from reelscope.generation.request import sent_instruction
 from reelscope.media import MediaSource
 from reelscope.media_rules import estimate_sources, fit_proposals
 from reelscope.runs import Run, SourceRef
+from reelscope.settings import BACKEND_NAMES, BACKEND_VERTEX
 
 
 def fingerprint(
@@ -50,13 +51,14 @@ def show(
     resolution: str | None,
     request_id: str,
     system_instruction: str = "",
+    backend: str = BACKEND_VERTEX,
 ) -> TokenEstimate:
     """The estimate (and the count, if any) for this request; proposals when it does not fit.
 
     The system instruction, where the model takes one, is text the model reads: counted as such.
     """
     text = "\n".join(filter(None, (sent_instruction(model, system_instruction), prompt)))
-    estimate = estimate_sources(model, sources, text, resolution)
+    estimate = estimate_sources(model, sources, text, resolution, backend)
     kept = st.session_state.get(f"{key}.counted")
     counted = kept[1] if kept and kept[0] == request_id else None
     with st.container(border=True, key=f"{key}.box"):
@@ -66,7 +68,8 @@ def show(
             _metric(
                 "Counted tokens",
                 f"{counted:,}" if isinstance(counted, int) else "–",
-                help="Vertex AI's countTokens answer for this request: press Count tokens.",
+                help=f"The {BACKEND_NAMES[backend]}'s countTokens answer for this request: "
+                "press Count tokens.",
             )
             share = estimate.share_of_limit
             _metric("Share of context", _share(share) if share is not None else "–")
@@ -76,7 +79,7 @@ def show(
                 help=cost_breakdown(estimate.cost) or None,
             )
         st.caption(breakdown(estimate))
-        st.caption(price_text(model, estimate.price))
+        st.caption(price_text(model, estimate.price, backend))
         for note in estimate.notes:
             st.caption(note)
         if counted is not None:
@@ -104,9 +107,9 @@ def breakdown(estimate: TokenEstimate) -> str:
     )
 
 
-def price_text(model: Model, price: Price | None) -> str:
+def price_text(model: Model, price: Price | None, backend: str = BACKEND_VERTEX) -> str:
     if price is None:
-        return f"No Vertex price known for {model.name}: the cost is not estimated."
+        return f"{model.no_price_reason(backend)} The cost is not estimated."
     return describe_price(price)
 
 
@@ -146,7 +149,7 @@ def too_long(model: Model, estimate: TokenEstimate, counted: int | None) -> str 
     )
 
 
-def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
+def show_actual(key: str, run: Run | None, catalog: Catalog, backend: str = BACKEND_VERTEX) -> None:
     """A finished run's usage and cost beside its estimate (nothing while it is live).
 
     It always takes one place on the page, empty or not: a next run's view then replaces the
@@ -159,12 +162,16 @@ def show_actual(key: str, run: Run | None, catalog: Catalog) -> None:
     usage = run.state().usage
     if not estimated or usage is None or usage.prompt_tokens is None:
         return
+    recorded = run.spec.extra.get("backend")  # the one that answered it
+    backend = recorded if recorded in BACKEND_NAMES else backend
     try:
-        price = catalog.get(run.spec.model_id).price
+        model = catalog.get(run.spec.model_id)
     except KeyError:
-        price = None
+        price, no_price = None, NO_PRICE
+    else:
+        price, no_price = model.price_on(backend), model.no_price_reason(backend)
     output = (usage.output_tokens or 0) + (usage.thinking_tokens or 0)
-    cost = usage_cost(price, usage)
+    cost = usage_cost(price, usage, no_price=no_price)
     with slot.container(border=True, key=f"{key}.box"):
         st.markdown("**This run: estimate and actual**")
         with _metric_row():

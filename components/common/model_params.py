@@ -85,12 +85,14 @@ def show(
     current = catalog.get(kept.value(model_key))
     on_backend = [m for m in catalog.models if m.on(backend)]
     options = [
-        m.id for m in on_backend if show_retired or m.is_callable(today) or m.id == current.id
+        m.id
+        for m in on_backend
+        if show_retired or m.is_callable(today, backend) or m.id == current.id
     ]
     st.selectbox(
         "Model",
         options,
-        format_func=lambda mid: _label(catalog.get(mid), today),
+        format_func=lambda mid: _label(catalog.get(mid), today, backend),
         **kept.bind(model_key, on_change=_on_model_change, args=(key, catalog)),
     )
     _missing_models_note(catalog, today, backend)
@@ -136,9 +138,9 @@ def chosen_model(key: str, catalog: Catalog) -> Model | None:
     return catalog.get(model_id) if model_id else None
 
 
-def _label(model: Model, today: dt.date) -> str:
+def _label(model: Model, today: dt.date, backend: str = BACKEND_VERTEX) -> str:
     """The picker's line: the name, and the status unless the name already says it."""
-    status = model.status(today)
+    status = model.status(today, backend)
     if status == Status.GA or str(status) in model.name.lower():
         return model.name
     return f"{model.name} · {status.value}"
@@ -146,26 +148,30 @@ def _label(model: Model, today: dt.date) -> str:
 
 def _missing_models_note(catalog: Catalog, today: dt.date, backend: str) -> None:
     """Name the current models this backend does not serve, so their absence is explained."""
-    missing = [m.name for m in catalog.models if m.is_callable(today) and not m.on(backend)]
+    current = [m for m in catalog.models if m.is_callable(today, BACKEND_VERTEX)]
+    missing = [m.name for m in current if not m.on(backend)]
     if missing:
         st.caption(f"Not on the {BACKEND_NAMES[backend]}: {', '.join(missing)}.")
 
 
 def _model_notice(model: Model, today: dt.date, location: str, backend: str) -> None:
-    status = model.status(today)
+    status, shutdown = model.status(today, backend), model.shutdown_on(backend)
     if status == Status.RETIRED:
         st.error(
-            f"{model.name} was retired on {model.shutdown:%B %-d, %Y}: Vertex AI refuses "
-            "requests to it. Its ranges are shown for reference; pick a current model to run.",
+            f"{model.name} was retired on {shutdown:%B %-d, %Y}: the {BACKEND_NAMES[backend]} "
+            "refuses requests to it. Its ranges are shown for reference; pick a current model "
+            "to run.",
             icon=":material/block:",
         )
     elif status == Status.RETIRING:
         st.warning(
-            f"{model.name} retires on {model.shutdown:%B %-d, %Y}.", icon=":material/schedule:"
+            f"{model.name} retires on {shutdown:%B %-d, %Y} on the {BACKEND_NAMES[backend]}.",
+            icon=":material/schedule:",
         )
     elif status == Status.PREVIEW:
         st.caption("Preview model: behaviour and availability may change.")
-    if backend == BACKEND_VERTEX and model.is_callable(today) and not model.serves(location):
+    on_vertex = backend == BACKEND_VERTEX
+    if on_vertex and model.is_callable(today, backend) and not model.serves(location):
         st.warning(
             f"{model.name} is served in {', '.join(model.locations)}, not in {location}. "
             "Set GOOGLE_CLOUD_LOCATION to one of those (global is safest).",

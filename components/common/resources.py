@@ -119,9 +119,9 @@ def store(data_dir: Path) -> Store:
 def _store(data_dir: Path, database_url: str | None) -> Store:
     models = catalog()
 
-    def price_of(model_id: str):
+    def price_of(model_id: str, backend: str):
         try:
-            return models.get(model_id).price
+            return models.get(model_id).price_on(backend)
         except KeyError:
             return None
 

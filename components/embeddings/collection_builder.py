@@ -35,6 +35,7 @@ from reelscope.embeddings.models import (
 )
 from reelscope.embeddings.store import CollectionInfo, EmbeddingStore
 from reelscope.media import MediaSource
+from reelscope.settings import BACKEND_NAMES, BACKEND_VERTEX
 from reelscope.untrusted import safe_inline
 
 NEW = ""  # the "open" picker's value when no collection is open
@@ -119,11 +120,13 @@ def build(
     default_model_id: str,
     blobs,
     lister: prefix_source.Lister | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> Plan:
     """The new collection's settings and items; `Plan.problems` says what blocks building,
-    `Plan.left_out` which of a prefix's files the model cannot take (built without them)."""
+    `Plan.left_out` which of a prefix's files the model cannot take (built without them).
+    Only `backend`'s models are offered."""
     name = st.text_input("Name", **kept.bind(f"{key}.name", "My collection"))
-    model = _model_choice(key, default_model_id)
+    model = _model_choice(key, default_model_id, backend)
     dimension = st.selectbox(
         "Dimension",
         model.dimensions,
@@ -193,20 +196,30 @@ def _add_listed(key: str, plan: Plan, listed, interval: float | None) -> None:
         )
 
 
-def _model_choice(key: str, default_model_id: str) -> EmbeddingModel:
-    default = default_model_id if default_model_id in EMBEDDING_MODELS else GEMINI_EMBEDDING_2
+def _model_choice(key: str, default_model_id: str, backend: str) -> EmbeddingModel:
+    """The backend's embedding models; the others named with where they are served."""
+    offered = [m.id for m in EMBEDDING_MODELS.values() if backend in m.backends]
+    default = default_model_id if default_model_id in offered else GEMINI_EMBEDDING_2
+    if kept.value(f"{key}.model") not in offered:  # chosen on another backend
+        kept.put(f"{key}.model", default)
     model_id = st.radio(
         "Model",
-        list(EMBEDDING_MODELS),
+        offered,
         format_func=lambda mid: EMBEDDING_MODELS[mid].label,
         horizontal=True,
         **kept.bind(f"{key}.model", default),
     )
     model = embedding_model(model_id)
     st.caption(model.good_for)
-    other = next(m for m in EMBEDDING_MODELS.values() if m.id != model.id)
-    with st.expander(f"What {other.label} is for"):
-        st.caption(other.good_for)
+    for other in EMBEDDING_MODELS.values():
+        if other.id == model.id:
+            continue
+        if other.id not in offered:
+            served = " and ".join(BACKEND_NAMES[b] for b in other.backends)
+            st.caption(f"{other.label} is served only by {served}: not offered here.")
+            continue
+        with st.expander(f"What {other.label} is for"):
+            st.caption(other.good_for)
     return model
 
 

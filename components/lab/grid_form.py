@@ -176,7 +176,7 @@ def _models(
         "Models", list(range(1, MAX_MODELS + 1)), **kept.bind(f"{key}.model_count", 2)
     )
     first = catalog.default_model_on(backend, today).id
-    current = [m.id for m in catalog.models if m.is_callable(today) and m.on(backend)]
+    current = [m.id for m in catalog.models if m.is_callable(today, backend) and m.on(backend)]
     defaults = [first] + [i for i in current if i != first]
     columns = []
     for index, column in enumerate(st.columns(count or 1, gap="small")):

@@ -15,6 +15,7 @@ from components.common import kept
 from reelscope.costs import batch_price, describe_price, format_usd, price_basis
 from reelscope.lab.grid import VARIANT_NAMES, GridSpec
 from reelscope.lab.plan import ASSUMED_OUTPUT_TOKENS, BATCH_SUGGESTED_FROM, Plan
+from reelscope.settings import BACKEND_VERTEX
 from reelscope.untrusted import safe_inline
 
 
@@ -29,9 +30,15 @@ class Consent:
 
 
 def show(
-    key: str, spec: GridSpec, online: Plan, batch: Plan | None, no_batch: str | None = None
+    key: str,
+    spec: GridSpec,
+    online: Plan,
+    batch: Plan | None,
+    no_batch: str | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> Consent:
-    """The plan of the grid; what the user agreed to. `no_batch`: why there is no batch plan."""
+    """The plan of the grid; what the user agreed to. `no_batch`: why there is no batch plan.
+    Prices are `backend`'s."""
     total = len(online.cells)
     st.markdown(
         f"**{total} cells**: {len(spec.rows)} videos × {len(spec.variants)} variants × "
@@ -51,10 +58,11 @@ def show(
     )
     with st.expander("Prices used"):
         for model in {c.model.id: c.model for c in online.cells}.values():
-            if model.price is None:
-                st.markdown(f"**{model.name}**: no price is known.")
+            price = model.price_on(backend)
+            if price is None:
+                st.markdown(f"**{model.name}**: {model.no_price_reason(backend)}")
                 continue
-            batch_rates = batch_price(model.price)
+            batch_rates = batch_price(price)
             batch_text = (
                 f" Batch: {format_usd(batch_rates.input_usd_per_mtok)} input, "
                 f"{format_usd(batch_rates.output_usd_per_mtok)} output per million tokens "
@@ -62,7 +70,7 @@ def show(
                 if batch_rates
                 else " No batch price is known."
             )
-            st.markdown(f"**{model.name}**: {describe_price(model.price)}{batch_text}")
+            st.markdown(f"**{model.name}**: {describe_price(price)}{batch_text}")
     if len(online.runnable) >= BATCH_SUGGESTED_FROM and batch is not None:
         st.info(
             f"{len(online.runnable)} cells: a batch job costs about half and does not use "

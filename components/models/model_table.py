@@ -13,7 +13,7 @@ import streamlit as st
 
 from reelscope.catalog import Catalog, Model, Range
 from reelscope.costs import format_usd, price_basis
-from reelscope.settings import BACKEND_NAMES
+from reelscope.settings import BACKEND_NAMES, BACKEND_VERTEX
 
 _RANGE_HELP = "min–max (default)"
 _PER_MILLION = "USD per million tokens"
@@ -22,6 +22,13 @@ _PRICE_COLUMNS = (
     "ID", "Input", "Audio in", "Output", "Cached in", "Long prompt", "Batch", "Regional",
     "Basis", "Source",
 )  # fmt: skip
+GEMINI_API_PRICING = "https://ai.google.dev/gemini-api/docs/pricing"
+GEMINI_API_PRICES_NOTE = (
+    "USD per million tokens on the Gemini Developer API's paid tier (the models it serves); "
+    "thinking is billed as output. The figures come from third-party tables of Google's Gemini "
+    "API pricing page, each with its date and source; where none was found the row says so "
+    "and no cost is shown. Check the source before you rely on a figure."
+)
 PRICES_NOTE = (
     "USD per million tokens on Vertex AI's standard tier; thinking is billed as output. "
     "Google's current Vertex AI pricing page could not be read, so these figures come from "
@@ -30,10 +37,11 @@ PRICES_NOTE = (
 )
 
 
-def show(catalog: Catalog, today: dt.date) -> None:
+def show(catalog: Catalog, today: dt.date, backend: str = BACKEND_VERTEX) -> None:
+    """The catalog's tables; status, shutdown dates and prices are `backend`'s."""
     st.markdown("##### Parameters and video limits")
     st.dataframe(
-        [_parameters_row(m, today) for m in catalog.models],
+        [_parameters_row(m, today, backend) for m in catalog.models],
         hide_index=True,
         height=_height(len(catalog.models)),
         column_config={
@@ -65,7 +73,7 @@ def show(catalog: Catalog, today: dt.date) -> None:
     )
     st.markdown("##### Availability")
     st.dataframe(
-        [_availability_row(m, today) for m in catalog.models],
+        [_availability_row(m, today, backend) for m in catalog.models],
         hide_index=True,
         height=_height(len(catalog.models), row_px=66),
         row_height=66,  # above 4rem (64 px) Streamlit wraps long cells (the location lists)
@@ -83,14 +91,15 @@ def show(catalog: Catalog, today: dt.date) -> None:
                 "Backends",
                 width=170,
                 help="which APIs serve it: Vertex AI, and the Gemini Developer API where a "
-                "Gemini API page says so (dates, limits and prices above are Vertex AI's)",
+                "Gemini API page says so (status, shutdown and prices are the current "
+                "backend's; limits are Vertex AI's)",
             ),
         },
     )
     st.markdown("##### Prices")
-    st.caption(PRICES_NOTE)
+    st.caption(PRICES_NOTE if backend == BACKEND_VERTEX else GEMINI_API_PRICES_NOTE)
     st.dataframe(
-        [_price_row(m) for m in catalog.models],
+        [_price_row(m, backend) for m in catalog.models if m.on(backend)],
         hide_index=True,
         height=_height(len(catalog.models), row_px=66),
         row_height=66,  # the basis wraps onto a second or third line
@@ -121,14 +130,15 @@ def show(catalog: Catalog, today: dt.date) -> None:
         },
     )
     with st.expander("Notes and every source"):
-        st.markdown("\n".join(_price_notes(m) for m in catalog.models))
+        shown = [m for m in catalog.models if m.on(backend)]
+        st.markdown("\n".join(_price_notes(m, backend) for m in shown))
 
 
-def _parameters_row(model: Model, today: dt.date) -> dict[str, object]:
+def _parameters_row(model: Model, today: dt.date, backend: str) -> dict[str, object]:
     ignored = model.sampling_ignored
     return {
         "ID": model.id,
-        "Status": model.status(today).value,
+        "Status": model.status(today, backend).value,
         "Temperature": "ignored" if ignored else _range(model.temperature),
         "Top-P": "ignored" if ignored else _range(model.top_p),
         "Top-K": f"fixed {model.top_k_fixed}" if model.top_k_fixed else _range(model.top_k),
@@ -140,22 +150,25 @@ def _parameters_row(model: Model, today: dt.date) -> dict[str, object]:
     }
 
 
-def _availability_row(model: Model, today: dt.date) -> dict[str, object]:
+def _availability_row(model: Model, today: dt.date, backend: str) -> dict[str, object]:
+    shutdown = model.shutdown_on(backend)
     return {
         "Model": model.name,
         "ID": model.id,
-        "Status": model.status(today).value,
+        "Status": model.status(today, backend).value,
         "Released": model.released.isoformat() if model.released else "",
-        "Shutdown": model.shutdown.isoformat() if model.shutdown else "",
+        "Shutdown": shutdown.isoformat() if shutdown else "",
         "Source": model.sources[0],
         "Locations": ", ".join(model.locations),
         "Backends": ", ".join(BACKEND_NAMES[b] for b in model.backends),
     }
 
 
-def _price_row(model: Model) -> dict[str, object]:
+def _price_row(model: Model, backend: str = BACKEND_VERTEX) -> dict[str, object]:
     row: dict[str, object] = dict.fromkeys(_PRICE_COLUMNS, "–") | {"ID": model.id}
-    price = model.price
+    price = model.price_on(backend)
+    if price is None and backend != BACKEND_VERTEX:
+        return row | {"Basis": model.no_price_reason(backend), "Source": GEMINI_API_PRICING}
     if price is None:  # where a price would be: Google's page, or the one the notes cite
         cited = [url for url in model.sources if "/pricing" in url]
         return row | {"Basis": "no price found", "Source": (cited or [VERTEX_PRICING])[0]}
@@ -179,9 +192,18 @@ def _price_row(model: Model) -> dict[str, object]:
     }
 
 
-def _price_notes(model: Model) -> str:
-    """One list item: what the table cannot hold (conflicts, gaps, introductory prices)."""
-    price = model.price
+def _price_notes(model: Model, backend: str = BACKEND_VERTEX) -> str:
+    """One list item: what the table cannot hold (conflicts, gaps, introductory prices, and
+    another backend's dates)."""
+    price = model.price_on(backend)
+    facts = model.elsewhere.get(backend)
+    if facts is not None:
+        sources = ", ".join(f"[{_host(url)}]({url})" for url in facts.sources)
+        said = " ".join((*facts.notes, *(price.notes if price else (facts.no_price,))))
+        basis = f"{price_basis(price)}, " if price else ""
+        return f"- `{model.id}`: {basis}{BACKEND_NAMES[backend]} ({sources}). {said}"
+    if price is None and backend != BACKEND_VERTEX:
+        return f"- `{model.id}`: {model.no_price_reason(backend)}"
     if price is None:
         said = [note.removeprefix("Price: ") for note in model.notes if note.startswith("Price:")]
         return f"- `{model.id}`: " + (" ".join(said) or "no sourced Vertex AI price found.")

@@ -31,15 +31,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from google.genai import errors as genai_errors
 
 from reelscope.database import DATABASE_ERRORS
 from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, check_item, plan_calls
 from reelscope.embeddings.job_book import StoredJob
 from reelscope.embeddings.models import Embedder, Segment
 from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.generation.errors import classify
 from reelscope.instance import HEARTBEAT_S
 from reelscope.lab.pacing import QuotaLimiter
 from reelscope.retries import RetryPolicy, http_status, retryable
+from reelscope.settings import BACKEND_NAMES, BACKEND_VERTEX
 from reelscope.tasks import (
     LOCAL_OWNER,
     Progress,
@@ -49,6 +52,7 @@ from reelscope.tasks import (
     registry,
     start_thread,
 )
+from reelscope.vertex import NotConnected
 
 DEFAULT_CONCURRENCY = 12  # calls in flight: hides latency; a 429 halves it for a while
 SLOT_POLL_S = 0.05  # how often a thread waiting for a slot looks again (and at cancel)
@@ -282,7 +286,8 @@ class EmbedJob(Task):
             try:
                 segments = self._embedder.embed(call)
                 if not segments:
-                    raise EmbeddingError("Vertex AI returned no vectors for it.")
+                    backend = BACKEND_NAMES[self._embedder.backend]
+                    raise EmbeddingError(f"{backend} returned no vectors for it.")
             except Exception as exc:
                 self._limiter.release(model_id)
                 if retryable(exc) and attempt + 1 < self._retry.attempts:
@@ -292,7 +297,7 @@ class EmbedJob(Task):
                     if self._cancel.wait(self._retry_wait(exc, attempt, sent_at)):
                         return
                     continue
-                self._item_failed(state, failure_reason(exc))
+                self._item_failed(state, failure_reason(exc, self._embedder.backend))
                 return
             self._limiter.report_success(model_id, sent_at)
             self._limiter.release(model_id)
@@ -371,19 +376,29 @@ def _row(item: Item, segment: Segment) -> NewRow:
     )
 
 
-def failure_reason(exc: BaseException) -> str:
-    """One line a user can act on, from whichever SDK raised it."""
+def failure_reason(exc: BaseException, backend: str = BACKEND_VERTEX) -> str:
+    """One line a user can act on, from whichever SDK raised it, on `backend`."""
     if isinstance(exc, EmbeddingError):
         return str(exc)
     code = http_status(exc)
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    service = BACKEND_NAMES[backend]
+    if code is not None and retryable(exc) and code != 429:
+        return f"{service} kept failing ({code}): {message} Try again later."
+    hint = _developer_api_hint(exc, backend)
     if code == 429:
-        return f"Quota exhausted (429) after several tries: {message} Try again later."
-    if code is not None and retryable(exc):
-        return f"Vertex AI kept failing ({code}): {message} Try again later."
+        return f"Quota exhausted (429) after several tries: {message} {hint or 'Try again later.'}"
     if code is not None:
-        return f"Vertex AI refused it ({code}): {message}"
+        return f"{service} refused it ({code}): {message}" + (f" {hint}" if hint else "")
     return f"{type(exc).__name__}: {message}"
+
+
+def _developer_api_hint(exc: BaseException, backend: str) -> str | None:
+    """On the Gemini Developer API a key's problems (wrong, restricted, its tier's limits) are
+    told as generation tells them (reelscope/generation/errors.py's table)."""
+    if backend == BACKEND_VERTEX or not isinstance(exc, genai_errors.APIError):
+        return None
+    return classify(exc, model_id="", project=None, location="", backend=backend).hint
 
 
 def start_job(
@@ -431,24 +446,32 @@ def resume_jobs(
     """Start again every stored job no instance runs any more (at server start, after a restart):
     those whose heartbeat is older than STALE_AFTER_S, each claimed so no other instance takes it.
 
-    `embedder_for(model_id, dimension)` makes the client; one it cannot make (NotConnected) is
-    raised after the jobs before it were started: that job and the rest are taken at a later
-    try, once their claim is stale. A job whose collection is gone is forgotten.
+    `embedder_for(model_id, dimension)` makes the client. A job whose client it cannot make
+    (NotConnected: not signed in yet, or a model this backend does not serve) stays stored and is
+    taken at a later try, once its claim is stale; the other jobs start, then the first such
+    NotConnected is raised. A job whose collection is gone is forgotten.
     """
     tasks = tasks if tasks is not None else registry()
-    resumed = []
+    resumed, refused = [], None
     for stored in store.jobs.claim_stale():
         if store.info(stored.collection_id) is None:
             store.jobs.forget(stored.id)
             continue
+        try:
+            embedder = embedder_for(stored.model_id, stored.dimension)
+        except NotConnected as problem:  # one job's model must not hold up the others
+            refused = refused or problem
+            continue
         job = EmbedJob(
-            store, embedder_for(stored.model_id, stored.dimension), stored.collection_id,
+            store, embedder, stored.collection_id,
             stored.items, stored.concurrency, retry or RetryPolicy(), label=stored.label,
             owner=stored.owner, origin=stored.origin, stored=stored,
         )  # fmt: skip
         tasks.add(job)
         start_thread(job, job._run)
         resumed.append(job)
+    if refused is not None:
+        raise refused
     return resumed
 
 

@@ -14,13 +14,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from reelscope.embeddings.items import EmbedCall, EmbeddingError, Item, ItemKind
-from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_NAMES, BACKEND_VERTEX, ENV_PROJECT
 
 if TYPE_CHECKING:
     from reelscope.settings import Settings
 
 GEMINI_EMBEDDING_2 = "gemini-embedding-2"
 MULTIMODAL_001 = "multimodalembedding@001"
+# How to reach Vertex AI when the API key answers now (the sidebar's settings, in shell form).
+TO_VERTEX = (f"export {ENV_PROJECT}=your-project-id", "export REELSCOPE_BACKEND=vertex")
+# On the Developer API, Gemini Embedding 2 takes media inline or as a Files API reference, not a
+# gs:// link (LiteLLM's notes on both APIs, third-party:
+# https://docs.litellm.ai/blog/gemini_embedding_2_multimodal); google-genai sends videoMetadata
+# there as on Vertex AI (its _Part_to_mldev). Not checked against the live service.
+NO_GCS_ON_GEMINI_API = (
+    "The Gemini Developer API cannot read Cloud Storage ({uri}); that needs Vertex AI. Add the "
+    "file as an upload instead."
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,7 @@ class Segment:
 class Embedder(Protocol):
     model: EmbeddingModel
     dimension: int
+    backend: str  # which backend answers its calls (settings.BACKENDS)
 
     def embed(self, call: EmbedCall) -> list[Segment]:
         """One API call. Raises the SDK's own errors (the job decides what is retried)."""
@@ -159,10 +170,16 @@ class GeminiEmbedder:
         check_dimension(GEMINI, dimension)
         self.model = GEMINI
         self.dimension = dimension
+        from reelscope.vertex import backend_of
+
+        self.backend = backend_of(client)
         self._client = client  # keep the reference: a collected Client closes its transport
 
     def embed(self, call: EmbedCall) -> list[Segment]:
         from google.genai import types
+
+        if self.backend == BACKEND_GEMINI_API and (call.uri or "").startswith("gs://"):
+            raise EmbeddingError(NO_GCS_ON_GEMINI_API.format(uri=call.uri))  # before any call
 
         config = types.EmbedContentConfig(output_dimensionality=self.dimension)
         answer = self._client.models.embed_content(
@@ -172,6 +189,21 @@ class GeminiEmbedder:
         if call.kind is ItemKind.VIDEO:
             return [Segment(_vector(values), call.window.start_s, call.window.end_s)]
         return [Segment(_vector(values))]
+
+
+class StoredVectorsOnly:
+    """The embedder of a collection whose model this backend does not serve: it makes no call.
+    A query already stored (the collection's own text or image, the vector cache) is answered
+    from its vector; anything new, and any job, is refused with `reason`."""
+
+    def __init__(self, model: EmbeddingModel, dimension: int, reason: str) -> None:
+        self.model = model
+        self.dimension = dimension
+        self.backend = model.backends[0]  # where a call would have to go
+        self.reason = reason
+
+    def embed(self, call: EmbedCall) -> list[Segment]:
+        raise EmbeddingError(self.reason)
 
 
 def _genai_part(call: EmbedCall) -> Any:
@@ -198,6 +230,7 @@ class MultimodalEmbedder:
         check_dimension(MULTIMODAL, dimension)
         self.model = MULTIMODAL
         self.dimension = dimension
+        self.backend = BACKEND_VERTEX  # a Vertex AI prediction endpoint
         self._client = client
         self._endpoint = (
             f"projects/{project}/locations/{location}/publishers/google/models/{MULTIMODAL.id}"
@@ -263,11 +296,28 @@ def make_embedder(settings: Settings, model_id: str, dimension: int | None = Non
 
     model = embedding_model(model_id)
     size = dimension or model.default_dimension
+    refused = not_served_here(model, vertex.describe_connection(settings).backend)
+    if refused:
+        raise vertex.NotConnected(refused, TO_VERTEX)
     if model is GEMINI:
         return GeminiEmbedder(vertex.make_genai_client(settings), size)
     client = vertex.make_prediction_client(settings)
     location = vertex.prediction_location(settings)
     return MultimodalEmbedder(client, settings.project or "", location, size)
+
+
+def not_served_here(model: EmbeddingModel, backend: str) -> str | None:
+    """Why `model` cannot be called on `backend` (None when it can): its collections still
+    open, map and find neighbours (local), but nothing more is embedded into them here."""
+    if backend in model.backends:
+        return None
+    served = " and ".join(BACKEND_NAMES[b] for b in model.backends)
+    return (
+        f"{model.label} is served only by {served}, and Reelscope uses the "
+        f"{BACKEND_NAMES[backend]} now. Its collections' maps, selections and nearest rows "
+        "still work; embedding more into one, or searching it with a new text or image, "
+        f"needs {served}."
+    )
 
 
 def embed_query(embedder: Embedder, *, text: str | None = None, image: Item | None = None):

@@ -35,6 +35,7 @@ from reelscope.generation.events import (
 )
 from reelscope.generation.request import GenerationRequest
 from reelscope.retries import RetryPolicy, http_status
+from reelscope.vertex import backend_of
 
 # Finish reasons that mean the answer was withheld for safety or policy.
 BLOCKING_FINISH_REASONS = frozenset(
@@ -98,7 +99,11 @@ async def generate_events(
             return
         except Exception as exc:  # CancelledError is a BaseException: it passes through
             error = classify(
-                exc, model_id=request.model_id, project=target.project, location=target.location
+                exc,
+                model_id=request.model_id,
+                project=target.project,
+                location=target.location,
+                backend=backend_of(client),
             )
             quota_wait = pacer.throttled() if pacer and http_status(exc) == 429 else None
             if error.retryable and not translator.received and attempt < retry.attempts:

@@ -8,6 +8,7 @@ from reelscope.generation.errors import classify
 from reelscope.generation.events import RunError
 from reelscope.generation.request import GenerationRequest
 from reelscope.generation.runner import Target
+from reelscope.vertex import backend_of
 
 
 def count_prompt_tokens(
@@ -31,6 +32,10 @@ def count_prompt_tokens(
         )
     except Exception as exc:
         return classify(
-            exc, model_id=request.model_id, project=target.project, location=target.location
+            exc,
+            model_id=request.model_id,
+            project=target.project,
+            location=target.location,
+            backend=backend_of(client),
         )
     return response.total_tokens or 0

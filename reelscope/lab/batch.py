@@ -39,6 +39,7 @@ from reelscope.lab.batch_jobs import BatchError, BatchJobInfo, BatchResults, Bat
 from reelscope.lab.grid import Cell, GridSpec
 from reelscope.lab.plan import PlannedCell
 from reelscope.runs.run import RunSpec, SourceRef
+from reelscope.settings import BACKEND_VERTEX
 from reelscope.store import Store, StoredRun
 from reelscope.store.labs import JobRow
 from reelscope.tasks import Progress, Task, TaskRegistry, TaskState, start_thread
@@ -273,7 +274,7 @@ def cell_runs(
         column = spec.models[cell.model]
         refs = tuple(SourceRef(**s) for s in sources[cell.row : cell.row + 1] if s)
         extra = {**(record.get("cell_extra") or {}), "tier": BATCH_TIER, "lab": job.lab_id,
-                 "cell": key, "batch_job": info.name}  # fmt: skip
+                 "cell": key, "batch_job": info.name, "backend": BACKEND_VERTEX}  # fmt: skip
         prompt = spec.prompt_for(cell)
         run_spec = RunSpec(column.model_id, prompt, column.params, refs, False, extra)
         result = results.results.get(key)

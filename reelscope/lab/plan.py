@@ -98,7 +98,7 @@ def plan_grid(
         estimate = estimate_sources(model, check.sources, prompt)
         planned.append(PlannedCell(cell, model, column.params, prompt, check, None, estimate.total))
         uncounted += bool(estimate.notes)
-    plan = _priced(how, planned)
+    plan = _priced(how, planned, backend)
     if uncounted:
         note = (
             f"{uncounted} cells have a video whose length is not known before Vertex AI reads "
@@ -119,7 +119,7 @@ def _check(
 ) -> CheckedSources | str:
     if row.source is None:
         return row.problem or "This video could not be read."
-    if today is not None and not model.is_callable(today):
+    if today is not None and not model.is_callable(today, backend):
         return f"{model.name} is retired: pick a current model."
     source = row.source
     if how == BATCH and (source.kind is not SourceKind.GCS or not source.uri):
@@ -131,7 +131,7 @@ def _check(
     return checked if checked.ok else " ".join(checked.problems)
 
 
-def _priced(how: str, cells: list[PlannedCell]) -> Plan:
+def _priced(how: str, cells: list[PlannedCell], backend: str) -> Plan:
     input_tokens = output_tokens = 0
     usd = 0.0
     notes: list[str] = []
@@ -141,7 +141,8 @@ def _priced(how: str, cells: list[PlannedCell]) -> Plan:
         output = min(ASSUMED_OUTPUT_TOKENS, cell.params.max_output_tokens or ASSUMED_OUTPUT_TOKENS)
         input_tokens += cell.input_tokens
         output_tokens += output
-        price = cell.model.price if how == ONLINE else batch_price(cell.model.price)
+        online_price = cell.model.price_on(backend)
+        price = online_price if how == ONLINE else batch_price(online_price)
         if price is None:
             note = f"No {how} price is known for {cell.model.name}: the total leaves it out."
             if note not in notes:

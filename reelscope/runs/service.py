@@ -9,6 +9,7 @@ timeout) or by Stop; the registry forgets it a while after, once the store has k
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from google.genai import Client, types
@@ -21,6 +22,7 @@ from reelscope.parameters import GenerationParams
 from reelscope.runs.run import Run, RunSpec, SourceRef
 from reelscope.runs.worker import EventSource, worker
 from reelscope.tasks import LOCAL_OWNER, TaskRegistry
+from reelscope.vertex import backend_of
 
 
 class Runs:
@@ -93,7 +95,9 @@ class Runs:
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
     ) -> Run:
-        """Start `request` as a run; with a `pacer`, its calls share a quota with others."""
+        """Start `request` as a run; with a `pacer`, its calls share a quota with others. The
+        run records which backend answers it (`extra["backend"]`), never how it signs in."""
+        spec = replace(spec, extra={**spec.extra, "backend": backend_of(client)})
         run = Run(spec, owner=owner, origin=origin)
 
         def events():

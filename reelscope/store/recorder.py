@@ -27,7 +27,7 @@ from reelscope.runs.replay import REPLAY_OF
 from reelscope.runs.run import Run
 from reelscope.store.labs import record_ttft
 from reelscope.store.liveness import Liveness
-from reelscope.store.runs import RunRepo, status_of
+from reelscope.store.runs import RunRepo, backend_of_spec, status_of
 
 _LOGGER = logging.getLogger(__name__)
 RETRY_S = 0.5
@@ -148,7 +148,9 @@ class Recorder:
                         )  # fmt: skip
                     self._repo.append_events(tx, run_id, seen, events)
                     if ended is not None and not new:
-                        self._repo.summarise(tx, run_id, run.spec.model_id, *ended)
+                        self._repo.summarise(
+                            tx, run_id, run.spec.model_id, *ended, backend_of_spec(run.spec)
+                        )
                     if state is not None and _lab_cell(run):
                         record_ttft(tx, run.spec.extra["lab"], run.spec.extra.get("cell", ""),
                                     state.time_to_first_token)  # fmt: skip

@@ -29,6 +29,7 @@ from reelscope.instance import STALE_AFTER_S
 from reelscope.parameters import GenerationParams
 from reelscope.runs.replay import ended
 from reelscope.runs.run import Run, RunSpec, SourceRef, label_of
+from reelscope.settings import BACKEND_VERTEX
 from reelscope.tasks import LOCAL_OWNER
 
 # "completed": the model said it was done; "incomplete": the stream closed before it said so
@@ -40,7 +41,8 @@ _TABLE_COLUMNS = (
     "cost_usd, prompt_tokens, output_tokens, total_tokens, origin, owner"
 )
 
-PriceOf = Callable[[str], Price | None]
+# A model's price on a backend (settings.BACKENDS): a run is priced where it was answered.
+PriceOf = Callable[[str, str], Price | None]
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,12 @@ def _source_from_record(record: dict[str, Any]) -> SourceRef:
     return source
 
 
+def backend_of_spec(spec: RunSpec) -> str:
+    """The backend that answered a run (runs record it in `extra`); Vertex AI for runs kept
+    before they did, when it was the only one."""
+    return str(spec.extra.get("backend") or BACKEND_VERTEX)
+
+
 def status_of(state: RunState) -> str:
     if not state.done:
         return "running"
@@ -192,7 +200,7 @@ def status_of(state: RunState) -> str:
 class RunRepo:
     def __init__(self, db: SharedDatabase, price_of: PriceOf | None = None) -> None:
         self._db = db
-        self._price_of = price_of or (lambda _model_id: None)
+        self._price_of = price_of or (lambda _model_id, _backend: None)
 
     # -- writing (the recorder, import) --
 
@@ -219,7 +227,9 @@ class RunRepo:
                "app_version": app_version, "origin": origin, "owner": owner,
                "instance": instance, "heartbeat_at": time.time() if instance else None}  # fmt: skip
         if ended is not None:
-            row |= self._summary(spec.model_id, *ended, tier=spec.extra.get("tier"))
+            row |= self._summary(
+                spec.model_id, *ended, tier=spec.extra.get("tier"), backend=backend_of_spec(spec)
+            )
         columns = ", ".join(row)
         tx.execute(f"INSERT INTO runs ({columns}) VALUES (:{columns.replace(', ', ', :')})", row)
         now = _iso(dt.datetime.now(dt.UTC))
@@ -253,20 +263,32 @@ class RunRepo:
             )  # fmt: skip
 
     def summarise(
-        self, tx: Session, run_id: str, model_id: str, state: RunState, status: str
+        self,
+        tx: Session,
+        run_id: str,
+        model_id: str,
+        state: RunState,
+        status: str,
+        backend: str = BACKEND_VERTEX,
     ) -> None:
-        """Fill the table's columns from the folded state (when the run ends)."""
-        summary = self._summary(model_id, state, status)
+        """Fill the table's columns from the folded state (when the run ends), its cost at
+        `backend`'s price."""
+        summary = self._summary(model_id, state, status, backend=backend)
         columns = ", ".join(f"{name} = :{name}" for name in summary)
         tx.execute(f"UPDATE runs SET {columns} WHERE id = :id", {**summary, "id": run_id})
 
     def _summary(
-        self, model_id: str, state: RunState, status: str, tier: str | None = None
+        self,
+        model_id: str,
+        state: RunState,
+        status: str,
+        tier: str | None = None,
+        backend: str = BACKEND_VERTEX,
     ) -> dict[str, Any]:
         """The table's columns of an ended run, from its folded state; a run answered by a
-        batch job (`tier` "batch") costs the batch price."""
+        batch job (`tier` "batch") costs the batch price, every run its backend's."""
         usage = state.usage
-        price = self._price_of(model_id)
+        price = self._price_of(model_id, backend)
         return {
             "status": status,
             "finish_reason": ", ".join(sorted(set(state.finish_reasons.values()))) or None,
@@ -340,7 +362,9 @@ class RunRepo:
             for (run_id,) in claimed:
                 stored = _load(tx, run_id)
                 state = RunState.of(stored.events)
-                self.summarise(tx, run_id, stored.model_id, state, "interrupted")
+                self.summarise(
+                    tx, run_id, stored.model_id, state, "interrupted", backend_of_spec(stored.spec)
+                )
         return len(claimed)
 
     # -- runs across instances (reelscope/instance.py) --

@@ -124,6 +124,19 @@ def test_with_only_an_api_key_a_gs_link_is_refused_with_the_reason(api_key_only)
     assert not api_key_only.requests  # nothing was sent
 
 
+def test_with_a_wrong_api_key_the_page_says_where_to_make_one(api_key_only, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "not-the-emulators-key")  # Google's 400 API_KEY_INVALID
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Describe").run()
+    run_to_the_end(app)
+    assert not app.exception
+    shown = texts(app.error)
+    assert "The key in GEMINI_API_KEY is not valid: API key not valid" in shown
+    assert "Make a key at https://aistudio.google.com/apikey" in shown
+    assert "gcloud" not in shown and "not-the-emulators-key" not in shown
+    assert api_key_only.last_request().backend == "gemini-api"
+
+
 def test_the_answer_survives_a_rerun(connected, vertex):
     vertex.set_reply(REPLY)
     app = start_app()

@@ -606,3 +606,51 @@ def test_a_job_a_restart_stopped_resumes_at_the_first_page_run(connected, vertex
 
 def _embed_requests(vertex) -> list:
     return [r for r in vertex.requests if r.rpc == "embedContent"]
+
+
+def test_with_only_an_api_key_gemini_embedding_2_is_offered_and_builds(api_key_only, video_file):
+    vertex = api_key_only
+    app = open_page()
+    assert app.radio(key="emb.build.model").options == ["Gemini Embedding 2"]
+    said = texts(app.caption)
+    assert "multimodalembedding@001 is served only by Vertex AI: not offered here." in said
+    upload(app, "scenes.mp4", video_file.read_bytes(), "video/mp4")
+    build(app)
+    assert "Done: 3 items embedded" in texts(app.success)
+    calls = [r for r in vertex.requests if r.model == GEMINI_EMBEDDING_2]
+    assert {(r.backend, r.rpc) for r in calls} == {("gemini-api", "batchEmbedContents")}
+    assert len(calls) == 3
+    assert len(trace_values(map_figure(app)["data"][0], "customdata")) == 3
+
+
+def test_a_multimodal_collection_on_the_api_key_says_so_and_searches_what_it_holds(
+    connected, vertex, monkeypatch
+):
+    app = open_page()
+    build(app, snippets=["a red scene", "a blue sea"], model=MULTIMODAL_001, name="Vertex made")
+    for name in (
+        "GOOGLE_CLOUD_PROJECT",
+        "GOOGLE_VERTEX_BASE_URL",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GEMINI_API_KEY", vertex.api_key)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", vertex.base_url)
+    vertex.clear()
+
+    again = open_page()  # the same data folder, now with only an API key
+    picker = again.selectbox(key="emb.open")
+    picker.select_index(next(i for i, o in enumerate(picker.options) if "Vertex made" in o)).run()
+    assert not again.exception, again.exception
+    said = texts(again.info)
+    assert "multimodalembedding@001 is served only by Vertex AI" in said
+    assert "Gemini Developer API" in said and "maps, selections and nearest rows" in said
+    assert len(trace_values(map_figure(again)["data"][0], "customdata")) == 2  # the map is local
+
+    again.text_input(key="emb.query.text").input("a blue sea")  # one of its own rows
+    again.button(key="emb.query.search").click().run()
+    assert again.dataframe[0].value["what"].iloc[0] == "text · a blue sea"
+    again.text_input(key="emb.query.text").input("a green field")  # new: needs Vertex AI
+    again.button(key="emb.query.search").click().run()
+    assert "served only by Vertex AI" in texts(again.error)
+    assert vertex.requests == [], "nothing was sent to either backend"

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
 from components.history import run_compare
+from reelscope.catalog import load_catalog
+from reelscope.costs import usage_cost
 from reelscope.generation.events import (
     Completed,
     EndedEarly,
@@ -503,3 +506,33 @@ def test_a_run_still_going_in_another_session_shows_what_arrived_and_is_not_foll
     assert "so far" in texts(app.markdown) and not app.error
     run.append(Completed(0.2))
     other.close()
+
+
+def test_a_run_on_the_api_key_says_which_backend_answered_and_costs_its_price(api_key_only):
+    vertex = api_key_only
+    app = start_app()
+    app.text_area(key="ask.prompt").input("Which backend?")
+    run_to_the_end(app)
+    run = registry().get(app.session_state["ask.run_id"])
+    assert run.spec.extra["backend"] == "gemini-api"
+    assert vertex.last_request().backend == "gemini-api"
+
+    open_history(app)
+    pick(app, 0)
+    assert "Answered by Gemini Developer API." in texts(app.caption)
+    reader = open_store(Path(os.environ["REELSCOPE_DATA_DIR"]))
+    try:
+        kept = reader.runs.get(run.id)
+    finally:
+        reader.close()
+    assert kept.spec.extra["backend"] == "gemini-api"
+    price = load_catalog().get(run.spec.model_id).price_on("gemini-api")
+    assert kept.cost_usd == usage_cost(price, run.state().usage).total_usd is not None
+    assert vertex.api_key not in json.dumps(kept.spec.to_record())
+
+    app.button(key="history.replay").click().run()
+    sent = len(vertex.requests)
+    banner = texts(app.info)
+    assert "Nothing is sent" in banner
+    assert registry().get(app.session_state["history.replay_id"]).wait_done(timeout=10)
+    assert len(vertex.requests) == sent

@@ -1,4 +1,7 @@
-"""Chapters over real HTTP: the request carries JSON mode and the schema; chunks become chapters."""
+"""Chapters over real HTTP: the request carries JSON mode and the schema; chunks become chapters.
+
+Streaming into chapters runs on both backends (`backend_settings`); the request-shape test
+links a gs:// video, which only Vertex AI reads."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from reelscope.chapters.modes import BUILTIN_MODES, Kind, response_schema
 from reelscope.generation.runner import Target
 from reelscope.media import source_from_link
 from reelscope.parameters import defaults_for
+from reelscope.settings import choose_backend
 from reelscope.vertex import make_genai_client
 from tests.requests import checked
 
@@ -61,10 +65,10 @@ def test_request_carries_json_mode_and_the_schema(runs, emulator_settings, verte
 
 
 def test_chapters_arrive_in_several_chunks_and_each_shows_when_whole(
-    runs, emulator_settings, vertex
+    runs, backend_settings, vertex
 ):
     vertex.set_reply(ANSWER, chunks=12, chunk_delay=0.05)
-    run, _client = start(runs, emulator_settings)
+    run, _client = start(runs, backend_settings)
     counts = []
     while not run.done:
         counts.append(len(read_state(run.state(), CHAPTERS_MODE).parsed.segments))
@@ -76,12 +80,16 @@ def test_chapters_arrive_in_several_chunks_and_each_shows_when_whole(
     assert final.parsed.whole and not final.incomplete
     assert [s.start_s for s in final.parsed.segments] == [0, 1200, 3570, 4510]
     assert final.parsed.segments[2].end_s == 4510  # 75:10
+    backend = choose_backend(backend_settings).backend
+    sent = vertex.last_request("streamGenerateContent")
+    assert sent.backend == backend and run.spec.extra["backend"] == backend
+    assert sent.generation_config["responseMimeType"] == "application/json"
 
 
-def test_a_cut_stream_keeps_the_chapters_so_far_marked_incomplete(runs, emulator_settings, vertex):
+def test_a_cut_stream_keeps_the_chapters_so_far_marked_incomplete(runs, backend_settings, vertex):
     vertex.set_reply(ANSWER, chunks=10)
     vertex.cut_stream(after_chunks=7)
-    run, _client = start(runs, emulator_settings)
+    run, _client = start(runs, backend_settings)
     assert run.wait_done(10)
     reading = read_state(run.state(), CHAPTERS_MODE)
     assert reading.incomplete and not reading.parsed.whole

@@ -236,28 +236,42 @@ def test_quota_that_never_recovers_fails_with_the_quota_message(client, vertex):
 
 
 @pytest.mark.parametrize(
-    ("status", "message", "kind", "says"),
+    ("status", "message", "kind", "on_vertex", "on_gemini_api"),
     [
         (400, "Request contains an invalid argument: fps must be <= 24.", ErrorKind.INVALID_ARGUMENT,
-         "fps must be <= 24"),
-        (403, "Permission 'aiplatform.endpoints.predict' denied", ErrorKind.PERMISSION,
-         "roles/aiplatform.user"),
+         "fps must be <= 24", "fps must be <= 24"),
+        (403, "Permission denied", ErrorKind.PERMISSION,
+         "roles/aiplatform.user", "API restrictions allow the Generative Language API"),
         (404, "Publisher Model gemini-3.5-flash was not found", ErrorKind.NOT_FOUND,
-         "not yet available to your project"),
+         "not yet available to your project", "served only on Vertex AI"),
         (401, "Request had invalid authentication credentials.", ErrorKind.CREDENTIALS,
-         "gcloud auth application-default login"),
+         "gcloud auth application-default login", "https://aistudio.google.com/apikey"),
     ],
 )  # fmt: skip
 def test_client_errors_are_not_retried_and_say_what_to_do(
-    client, vertex, backend, status, message, kind, says
+    client, vertex, backend, status, message, kind, on_vertex, on_gemini_api
 ):
-    if status in (401, 403):
-        vertex_only(backend, "the hint names IAM roles and gcloud's login")
+    """Each backend's own hint (reelscope/generation/errors.py): on the Developer API none
+    names gcloud, IAM roles or a project."""
     vertex.fail(status, message)
     run = ask(client)
     assert of_type(run, Retrying) == []
     assert run.error.kind is kind
-    assert says in run.error.message + run.error.hint
+    said = run.error.message + run.error.hint
+    assert (on_vertex if backend == BACKEND_VERTEX else on_gemini_api) in said
+    if backend == BACKEND_GEMINI_API:
+        assert "gcloud" not in said and "roles/" not in said
+
+
+def test_a_wrong_api_key_says_where_to_make_one(backend_settings, vertex, backend):
+    if backend != BACKEND_GEMINI_API:
+        pytest.skip("Vertex AI takes no API key")
+    wrong = replace(backend_settings, gemini_api_key="not-the-emulators-key")
+    run = ask(make_genai_client(wrong))
+    assert of_type(run, Retrying) == [] and run.error.kind is ErrorKind.CREDENTIALS
+    assert run.error.message.startswith("The key in GEMINI_API_KEY is not valid")
+    assert "https://aistudio.google.com/apikey" in run.error.hint
+    assert "not-the-emulators-key" not in run.error.message + run.error.hint
 
 
 def test_cut_stream_keeps_the_partial_text(client, vertex):

@@ -51,7 +51,7 @@ def bucket(clients: Clients) -> str:
 
 @pytest.fixture
 def store(store_opener) -> Store:
-    return store_opener("main", price_of=lambda i: CATALOG.get(i).price)
+    return store_opener("main", price_of=lambda i, b: CATALOG.get(i).price_on(b))
 
 
 def grid(rows: int = 3) -> GridSpec:
@@ -119,12 +119,12 @@ def test_a_restart_mid_job_resumes_polling_and_submits_nothing_again(
     store_opener, clients, bucket, batch_vertex
 ):
     batch_vertex.set_batch_pace(BatchPace(queued_s=0.3, running_s=0.6))
-    first = store_opener("main", price_of=lambda i: CATALOG.get(i).price)
+    first = store_opener("main", price_of=lambda i, b: CATALOG.get(i).price_on(b))
     lab_id, _jobs = launched(first, clients, bucket, grid(rows=2))
     assert creates(batch_vertex) == 2
     first.close()  # the server stops before any poll
 
-    again = store_opener("main", price_of=lambda i: CATALOG.get(i).price)
+    again = store_opener("main", price_of=lambda i, b: CATALOG.get(i).price_on(b))
     registry = TaskRegistry()
     watches = batch.resume(again, lambda: clients, registry, poll_s=POLL_S, app_version="t")
     assert len(watches) == 2

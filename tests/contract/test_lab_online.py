@@ -16,7 +16,9 @@ from reelscope.lab.pacing import QuotaLimiter
 from reelscope.parameters import defaults_for
 from reelscope.retries import RetryPolicy
 from reelscope.runs import Runs
+from reelscope.settings import choose_backend
 from reelscope.tasks import TaskState
+from reelscope.vertex import make_genai_client
 from tests.requests import checked
 from tests.vertex_emulator import GENERATION_RPCS, RecordedRequest
 
@@ -62,7 +64,12 @@ def grid_threads(grid: OnlineGrid) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.endswith(grid.id[:8])]
 
 
-def test_cells_in_flight_never_exceed_the_cap_and_the_grid_keeps_only_ids(runs, client, vertex):
+def test_cells_in_flight_never_exceed_the_cap_and_the_grid_keeps_only_ids(
+    runs, backend_settings, vertex
+):
+    """On both backends (`backend_settings`): the grid is the same on the Developer API."""
+    client = make_genai_client(backend_settings)
+    backend = choose_backend(backend_settings).backend
     vertex.set_reply("One scene, then another.", chunks=4, chunk_delay=0.1)
     told: dict[str, str] = {}
     grid = grid_of(
@@ -73,6 +80,7 @@ def test_cells_in_flight_never_exceed_the_cap_and_the_grid_keeps_only_ids(runs, 
 
     assert grid.status is TaskState.DONE
     assert most_at_once(generate_requests(vertex)) == 4
+    assert {r.backend for r in generate_requests(vertex)} == {backend}
     cells = grid.cells()
     assert {status.state for status in cells.values()} == {CellState.COMPLETED}
     assert {key: status.run_id for key, status in cells.items()} == told

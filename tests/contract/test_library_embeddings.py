@@ -26,7 +26,9 @@ from reelscope.embeddings.items import (
     embeddable,
     items_from_prefix,
     plan_calls,
+    text_items,
 )
+from reelscope.embeddings.job_book import StoredJob
 from reelscope.embeddings.jobs import resume_jobs, start_job
 from reelscope.embeddings.models import (
     GEMINI_EMBEDDING_2,
@@ -42,7 +44,7 @@ from reelscope.retries import RetryPolicy
 from reelscope.settings import Settings
 from reelscope.storage import StagingError
 from reelscope.tasks import TaskRegistry, TaskState
-from reelscope.vertex import make_storage_client
+from reelscope.vertex import NotConnected, make_storage_client
 from tests.vertex_emulator import VertexEmulator
 
 RPC = {GEMINI_EMBEDDING_2: "embedContent", MULTIMODAL_001: "predict"}
@@ -227,3 +229,37 @@ def test_a_429_burst_slows_the_job_without_a_call_storm(vertex, settings, prefix
     # The issue asks for at most 1.5; measured here: ~1.16 with the job's shared pause, ~1.44
     # with each thread retrying on its own timer (which 1.5 would not tell apart).
     assert made / needed <= 1.3
+
+
+def test_on_the_api_key_a_stored_001_job_waits_and_the_gemini_job_after_it_resumes(
+    vertex, settings
+):
+    """The Gemini Developer API serves Gemini Embedding 2, not multimodalembedding@001: a stored
+    @001 job is left for Vertex AI (refused with the reason), and does not hold up the next."""
+    key_only = dataclasses.replace(
+        settings, project=None, vertex_base_url=None, credentials_file=None,
+        gemini_api_key=vertex.api_key, gemini_base_url=vertex.base_url,
+    )  # fmt: skip
+    store = EmbeddingStore(settings.data_dir)
+    stale = time.time() - STALE_AFTER_S - 60  # their server stopped a while ago
+    for n, (model_id, dimension) in enumerate([(MULTIMODAL_001, 1408), (GEMINI_EMBEDDING_2, 256)]):
+        info = store.create(f"Made on Vertex AI {n}", model_id, dimension)
+        job = StoredJob(
+            id=uuid.uuid4().hex, collection_id=info.id, model_id=model_id, dimension=dimension,
+            concurrency=1, owner="local", label=f"job {n}", origin=None,
+            items=tuple(text_items("a red scene\na blue sea")),
+        )  # fmt: skip
+        store.jobs.create(job, alive_at=stale)
+        time.sleep(0.01)  # created in this order
+    tasks = TaskRegistry()
+    with pytest.raises(NotConnected, match="served only by Vertex AI") as refused:
+        resume_jobs(
+            store, lambda m, d: make_embedder(key_only, m, d), tasks=tasks, retry=FAST_RETRY
+        )
+    assert "export REELSCOPE_BACKEND=vertex" in refused.value.fixes
+    (resumed,) = tasks.tasks()
+    assert resumed.wait(30) and resumed.details().items_done == 2
+    assert {(r.backend, r.rpc) for r in vertex.requests} == {("gemini-api", "batchEmbedContents")}
+    (waiting,) = store.jobs.open_jobs()  # kept for Vertex AI, not lost
+    assert waiting.model_id == MULTIMODAL_001
+    store.db.close()

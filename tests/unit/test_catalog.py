@@ -253,3 +253,99 @@ def test_malformed_backends_are_refused_with_the_model_named(raw, backends, sour
     with pytest.raises(CatalogError, match=message) as refused:
         parse_catalog(data)
     assert data["models"][0]["id"] in str(refused.value)
+
+
+DECEMBER = dt.date(2026, 12, 3)  # after Vertex AI retired 3.6 Flash (Nov 19, 2026)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "on_vertex", "on_gemini_api", "shutdown_there"),
+    [
+        # The Developer API announced no shutdown for 3.6 Flash (GA-dep), nor for 3.7 Flash,
+        # which it routes to 3.8 Flash: Vertex AI's dates are not the Developer API's.
+        ("gemini-3.6-flash", Status.RETIRED, Status.GA, None),
+        ("gemini-3.7-flash", Status.RETIRING, Status.GA, None),
+        # Its own, earlier date for the 2.5 models (one version of its deprecations page).
+        ("gemini-2.5-pro", Status.RETIRED, Status.RETIRED, dt.date(2026, 6, 17)),
+        # No date of its own: Vertex AI's holds there too.
+        ("gemini-3.8-flash", Status.GA, Status.GA, None),
+        ("gemini-3-pro-preview", Status.RETIRED, Status.RETIRED, dt.date(2026, 3, 9)),
+    ],
+)
+def test_shutdown_and_status_are_each_backends_own(
+    model_id, on_vertex, on_gemini_api, shutdown_there
+):
+    model = load_catalog().get(model_id)
+    assert model.status(DECEMBER) is on_vertex
+    assert model.status(DECEMBER, "gemini-api") is on_gemini_api
+    assert model.shutdown_on("gemini-api") == shutdown_there
+    assert model.shutdown_on("vertex") == model.shutdown
+    assert model.is_callable(DECEMBER, "gemini-api") is (on_gemini_api is not Status.RETIRED)
+
+
+@pytest.mark.parametrize(
+    ("model_id", "input_usd", "output_usd", "batch"),
+    [
+        ("gemini-3.8-flash", 0.75, 3.75, (0.375, 1.875)),
+        ("gemini-3.6-flash", 0.75, 3.75, (0.375, 1.875)),
+        ("gemini-3.5-flash-lite", 0.30, 2.50, (0.15, 1.25)),
+        ("gemini-2.5-pro", 1.25, 10.00, (0.625, 5.00)),
+        ("gemini-2.5-flash", 0.30, 2.50, (0.15, 1.25)),
+        ("gemini-2.5-flash-lite", 0.10, 0.40, (0.05, 0.20)),
+    ],
+)
+def test_the_developer_api_prices_are_its_own_sourced_figures(
+    model_id, input_usd, output_usd, batch
+):
+    price = load_catalog().get(model_id).price_on("gemini-api")
+    assert (price.input_usd_per_mtok, price.output_usd_per_mtok) == (input_usd, output_usd)
+    assert (price.batch_input_usd_per_mtok, price.batch_output_usd_per_mtok) == batch
+    assert price.sources and "paid tier" in price.basis
+    assert not price.input_by_modality and price.long_context is None  # none found there
+
+
+def test_a_vertex_price_is_never_used_for_the_developer_api():
+    catalog = load_catalog()
+    pro_preview = catalog.get("gemini-3-pro-preview")
+    assert pro_preview.price_on("gemini-api") is None
+    assert "3.1 Pro preview only" in pro_preview.no_price_reason("gemini-api")
+    vertex_only = catalog.get("gemini-3.5-flash")
+    assert vertex_only.price_on("vertex") is not None
+    assert vertex_only.price_on("gemini-api") is None
+    assert "No sourced Gemini Developer API price" in vertex_only.no_price_reason("gemini-api")
+    for model in catalog.models:
+        assert model.price_on("vertex") is model.price
+        there = model.price_on("gemini-api")
+        assert there is None or there is not model.price
+
+
+@pytest.mark.parametrize(
+    ("facts", "message"),
+    [
+        ({"sources": ["https://ai.google.dev/x"]}, "give a price or say why none is known"),
+        (
+            {"sources": ["https://ai.google.dev/x"], "no_price": "none", "price": {}},
+            "price",
+        ),
+        ({"no_price": "none found"}, "give the https:// sources"),
+        (
+            {"sources": ["https://ai.google.dev/x"], "no_price": "n", "shutdown": "soon"},
+            "shutdown must be a TOML date",
+        ),
+    ],
+)
+def test_malformed_backend_facts_are_refused_with_the_model_named(raw, facts, message):
+    data = copy.deepcopy(raw)
+    entry = next(m for m in data["models"] if "gemini-api" in m.get("backends", ()))
+    entry["on"] = {"gemini-api": facts}
+    with pytest.raises(CatalogError, match=message) as refused:
+        parse_catalog(data)
+    assert entry["id"] in str(refused.value)
+
+
+def test_backend_facts_only_for_a_listed_backend_other_than_vertex(raw):
+    data = copy.deepcopy(raw)
+    entry = next(m for m in data["models"] if m.get("backends", ["vertex"]) == ["vertex"])
+    entry["on"] = {"gemini-api": {"sources": ["https://ai.google.dev/x"], "no_price": "n"}}
+    with pytest.raises(CatalogError, match="another backend listed in backends"):
+        parse_catalog(data)

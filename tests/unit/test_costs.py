@@ -153,3 +153,23 @@ def test_the_price_paragraph_names_rates_tiers_regions_and_conflicts() -> None:
     long = describe_price(price("gemini-3.1-pro-preview"))
     assert "above 200,000 input tokens $4.00 input, $18.00 output" in long
     assert "$0.50 audio input" in describe_price(price("gemini-3.1-flash-lite"))
+
+
+def test_a_model_without_a_price_on_the_backend_says_why_instead_of_a_vertex_figure() -> None:
+    model = CATALOG.get("gemini-3.5-flash")  # priced on Vertex AI, not on the Developer API
+    use = TokenUse(input_tokens=1_000, output_tokens=100)
+    on_vertex = cost_of(model.price_on("vertex"), use)
+    on_key = cost_of(
+        model.price_on("gemini-api"), use, no_price=model.no_price_reason("gemini-api")
+    )
+    assert on_vertex.total_usd is not None
+    assert on_key.total_usd is None
+    assert on_key.notes == (model.no_price_reason("gemini-api"),)
+    assert "Gemini Developer API" in on_key.notes[0]
+
+
+def test_the_developer_api_price_is_the_one_used_where_the_figures_differ() -> None:
+    model = CATALOG.get("gemini-2.5-flash")  # Vertex AI prices audio apart; the Developer API
+    use = TokenUse(input_tokens=M, output_tokens=0, input_by_modality={"AUDIO": M})
+    assert cost_of(model.price_on("vertex"), use).total_usd == pytest.approx(1.00)
+    assert cost_of(model.price_on("gemini-api"), use).total_usd == pytest.approx(0.30)

@@ -107,6 +107,19 @@ def test_audio_input_is_priced_at_its_own_rate_where_the_catalog_has_one() -> No
     assert estimate.cost.output_usd is None  # not known before the run
 
 
+def test_the_estimate_is_priced_at_the_backend_that_will_answer() -> None:
+    clip = [VideoInput(60, has_audio=True)]
+    on_vertex = estimate_request(G25, clip, prompt="abcd" * 10)  # audio at $1.00 on Vertex AI
+    on_key = estimate_request(G25, clip, prompt="abcd" * 10, backend="gemini-api")
+    assert on_key.total == on_vertex.total
+    assert on_key.price is G25.price_on("gemini-api") and "paid tier" in on_key.price.basis
+    assert on_key.cost_usd == pytest.approx(on_key.total * 0.30 / 1_000_000)
+    assert on_vertex.cost_usd > on_key.cost_usd  # its audio tokens cost more there
+    unpriced = estimate_request(G35, clip, backend="gemini-api")  # served by Vertex AI alone
+    assert unpriced.price is None and unpriced.cost_usd is None
+    assert unpriced.cost.notes == (G35.no_price_reason("gemini-api"),)
+
+
 def test_an_hour_at_24_fps_high_does_not_fit_and_gets_proposals_that_do() -> None:
     video = VideoInput(3_600, has_audio=True, fps=24, resolution="HIGH")
     estimate = estimate_request(G35, [video])

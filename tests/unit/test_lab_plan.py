@@ -92,3 +92,17 @@ def test_a_model_without_a_price_is_named_and_left_out_of_the_total():
     plan = plan_grid(spec(unpriced, rows=1), rows, CATALOG, today=TODAY)
     assert plan.usd == 0.0
     assert any(unpriced.name in note for note in plan.notes)
+
+
+def test_on_the_developer_api_cells_follow_its_dates_and_prices():
+    """3.6 Flash: retired on Vertex AI on Nov 19, 2026, no shutdown announced on the Developer
+    API; priced there at that API's own figure."""
+    three_six = CATALOG.get("gemini-3.6-flash")
+    rows = [RowSource(upload(60))]
+    on_vertex = plan_grid(spec(three_six, rows=1), rows, CATALOG, today=TODAY)
+    on_key = plan_grid(spec(three_six, rows=1), rows, CATALOG, today=TODAY, backend="gemini-api")
+    assert not on_vertex.runnable and "retired" in on_vertex.refused[0].refusal
+    (cell,) = on_key.runnable
+    price = three_six.price_on("gemini-api")
+    expected = cost_of(price, TokenUse(cell.input_tokens, ASSUMED_OUTPUT_TOKENS)).total_usd
+    assert on_key.usd == pytest.approx(expected) and on_key.usd > 0

@@ -31,7 +31,7 @@ ANSWER = [TextDelta(1.0, "A kitchen."), Usage(1.0, prompt_tokens=1_000_000, outp
 
 @pytest.fixture
 def store(store_opener):
-    return store_opener("main", price_of=lambda _id: _price())
+    return store_opener("main", price_of=lambda _id, _backend: _price())
 
 
 def _price():

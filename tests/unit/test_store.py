@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import threading
+from dataclasses import replace
 
 import pytest
 import sqlalchemy
@@ -68,7 +69,7 @@ HEAD = "0005"  # the newest migration in reelscope/migrations/history/versions
 
 @pytest.fixture
 def store(store_opener):
-    return store_opener(price_of=lambda model_id: PRICE)
+    return store_opener(price_of=lambda model_id, backend: PRICE)
 
 
 def kept(store, prompt="Describe the video", words=("a ", "b "), **kwargs) -> Run:
@@ -153,6 +154,22 @@ def test_a_run_is_kept_with_its_spec_events_usage_cost_and_version(store):
     # 10 prompt tokens at $1/M, 2 output tokens at $4/M
     assert stored.cost_usd == pytest.approx((10 * 1.0 + 2 * 4.0) / 1e6)
     assert stored.started_at == run.started_at
+
+
+def test_a_run_is_priced_on_the_backend_that_answered_it(store_opener):
+    asked = []
+    prices = {"vertex": PRICE, "gemini-api": Price(2.0, 8.0, dt.date(2025, 1, 1), "test", ())}
+    store = store_opener(
+        price_of=lambda model_id, backend: asked.append(backend) or prices[backend]
+    )
+    on_key = Run(replace(spec(), extra={"backend": "gemini-api"}))
+    store.recorder(on_key)
+    play(on_key, ["Hello ", "world"])
+    before = kept(store)  # kept before runs recorded their backend: Vertex AI's
+    assert store.recorder.flush(5)
+    assert store.runs.get(on_key.id).cost_usd == pytest.approx((10 * 2.0 + 2 * 8.0) / 1e6)
+    assert store.runs.get(before.id).cost_usd == pytest.approx((10 * 1.0 + 2 * 4.0) / 1e6)
+    assert sorted(set(asked)) == ["gemini-api", "vertex"]
 
 
 def test_attachments_are_kept_once_by_hash_and_their_bytes_never(store):
