@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from google.cloud import storage
 
+from reelscope.gemini_files import FileBook
 from reelscope.lab.grid import MAX_ROWS, VideoRow
 from reelscope.lab.plan import RowSource
 from reelscope.library import MediaLibrary
@@ -53,10 +54,16 @@ def library_rows(library: MediaLibrary, keys: Sequence[str]) -> tuple[VideoRow, 
 
 
 def row_sources(
-    library: MediaLibrary, rows: Sequence[VideoRow], *, bucket: str | None
+    library: MediaLibrary,
+    rows: Sequence[VideoRow],
+    *,
+    bucket: str | None,
+    files: FileBook | None = None,
 ) -> list[RowSource]:
     """Each row's media, or why it cannot be read. With a bucket, an upload goes as its bucket
-    copy (a batch job reads Cloud Storage only)."""
+    copy (a batch job reads Cloud Storage only); with `files` (the Gemini Developer API), as
+    its remembered Files API file while that lives (uploaded on Ask, Chapters or Side by
+    side)."""
     found = []
     for row in rows:
         if row.key.startswith("gs://"):
@@ -78,5 +85,8 @@ def row_sources(
             copy = library.bucket_uri(item)
             if copy:
                 source = replace(source, kind=SourceKind.GCS, uri=copy)
+        remembered = files.get(source.sha256) if files and source.sha256 else None
+        if source.uri is None and remembered is not None:
+            source = replace(source, uri=remembered.uri)
         found.append(RowSource(source))
     return found

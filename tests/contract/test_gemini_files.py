@@ -16,6 +16,8 @@ from reelscope.database import SharedDatabase, sqlite_url
 from reelscope.gemini_files import FileBook, FilesApiTask, RememberedFile
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
+from reelscope.lab.grid import VideoRow
+from reelscope.lab.sources import row_sources
 from reelscope.library import SCHEMA, MediaLibrary
 from reelscope.media import MediaSource, source_from_link
 from reelscope.media_rules import check_for_model
@@ -204,3 +206,19 @@ def test_the_rules_take_https_links_and_refuse_gs_with_the_way_out():
     (problem,) = check_for_model([gcs], MODEL, CATALOG.media, backend=BACKEND_GEMINI_API).problems
     assert "cannot read Cloud Storage" in problem and "files of any size" in problem
     assert "REELSCOPE_BACKEND=vertex" in problem
+
+
+def test_the_labs_rows_send_a_remembered_file_while_it_lives(
+    api_client, book, tmp_path, video_file
+):
+    library = MediaLibrary(tmp_path / "lab-media")
+    source = library.add_upload("scenes.mp4", video_file.read_bytes(), CATALOG.media).source
+    rows = (VideoRow(source.key, "scenes.mp4"),)
+    (before,) = row_sources(library, rows, bucket=None, files=book)
+    assert before.source.uri is None  # nothing uploaded yet: the plan says where to upload it
+    task = upload(api_client, book, source)
+    (after,) = row_sources(library, rows, bucket=None, files=book)
+    assert after.source.uri == task.file.uri and after.source.sha256 == source.sha256
+    (on_vertex,) = row_sources(library, rows, bucket=None)
+    assert on_vertex.source.uri is None
+    library.db.close()
