@@ -82,7 +82,11 @@ class FileBook:
         return found if found.usable_at(dt.datetime.now(dt.UTC)) else None
 
     def put(self, file: RememberedFile) -> None:
+        """Remember `file` for its content, and forget files the service has deleted by now
+        (so the table holds no more than the files that live)."""
+        now = _stamp(dt.datetime.now(dt.UTC))
         with self.db.transaction() as tx:
+            tx.execute("DELETE FROM gemini_files WHERE expires_at < :now", {"now": now})
             tx.execute("DELETE FROM gemini_files WHERE sha256 = :sha256", {"sha256": file.sha256})
             tx.execute(
                 "INSERT INTO gemini_files (sha256, name, uri, mime_type, expires_at) "
@@ -92,7 +96,7 @@ class FileBook:
                     "name": file.name,
                     "uri": file.uri,
                     "mime_type": file.mime_type,
-                    "expires_at": file.expires_at.isoformat(),
+                    "expires_at": _stamp(file.expires_at),
                 },
             )
 
@@ -211,6 +215,11 @@ def _wait_active(
             "plays (re-export it as MP4, H.264), then upload it again; it will be sent anew."
         )
     return _remembered(file, sha256, file.mime_type or "")
+
+
+def _stamp(at: dt.datetime) -> str:
+    """UTC, to the microsecond: stamps compare as text in the same order as in time."""
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def _state(file: types.File) -> str:

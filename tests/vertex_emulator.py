@@ -27,6 +27,11 @@ Behaviour mirrors what /work/shared/SDK-NOTES.md recorded about the real service
   Google's 403 PERMISSION_DENIED, with a wrong one its 400 INVALID_ARGUMENT API_KEY_INVALID.
   The same replies, faults and hooks serve both backends; ``RecordedRequest.backend`` says
   which one a request spoke to.
+* The Developer API's Files API (``files`` property; its own section below): the resumable
+  upload google-genai's ``client.files.upload`` sends, ``files.get`` and ``files.delete``; a
+  file is PROCESSING for ``files.set_processing`` seconds, then ACTIVE (or FAILED on demand),
+  and expires 48 h after its upload; generate and count refuse a fileData URI of a file that is
+  gone or not ACTIVE. ``files.uploads`` lists what was uploaded, for a test to count.
 * Streams are server-sent events over HTTP/1.1 chunked transfer, one ``data: {json}`` event per
   chunk, flushed one by one, so the client sees them arrive separately.
 * Faults (HTTP errors, cut or truncated streams, safety blocks, MAX_TOKENS, delays) are queued

@@ -222,3 +222,14 @@ def test_the_labs_rows_send_a_remembered_file_while_it_lives(
     (on_vertex,) = row_sources(library, rows, bucket=None)
     assert on_vertex.source.uri is None
     library.db.close()
+
+
+def test_the_book_forgets_files_the_service_has_deleted(book):
+    now = dt.datetime.now(dt.UTC)
+    old = RememberedFile("01" * 32, "files/old", "u-old", "video/mp4", now - dt.timedelta(hours=1))
+    new = RememberedFile("02" * 32, "files/new", "u-new", "video/mp4", now + dt.timedelta(hours=47))
+    book.put(old)
+    book.put(new)
+    rows = book.db.fetchall("SELECT name FROM gemini_files")
+    assert [name for (name,) in rows] == ["files/new"]
+    assert book.get(new.sha256) == new
