@@ -1791,6 +1791,7 @@ class FilesApi:
             self._chunk_faults: list[int] = []  # statuses for the next upload chunks
             self._failing = 0  # how many of the next finished uploads end FAILED
             self.processing_s = 0.0
+            self.chunk_pause_s = 0.0
 
     # -- what a test sets --
 
@@ -1798,6 +1799,12 @@ class FilesApi:
         """How long a finished upload stays PROCESSING before it is ACTIVE (or FAILED)."""
         with self._lock:
             self.processing_s = seconds
+
+    def set_chunk_pace(self, seconds: float) -> None:
+        """How long each upload chunk takes to be taken (a slow uplink), for a test that
+        watches the upload's progress."""
+        with self._lock:
+            self.chunk_pause_s = seconds
 
     def fail_chunk(self, status: int = 503, times: int = 1) -> None:
         """Answer the next ``times`` upload chunks with ``status`` and ``x-goog-upload-status:
@@ -1904,6 +1911,11 @@ class FilesApi:
         command = request.headers.get("x-goog-upload-command", "")
         offset = int(request.headers.get("x-goog-upload-offset") or -1)
         data = request.body if isinstance(request.body, bytes) else b""
+        with self._lock:
+            pause = self.chunk_pause_s
+        if pause and not self._emulator._pause(http, pause):
+            http.drop_connection()
+            return
         with self._lock:
             stored = self._uploads.get(upload_id)
             fault = self._chunk_faults.pop(0) if self._chunk_faults and stored else None

@@ -66,12 +66,14 @@ def video(tmp_path, video_file) -> Iterator[MediaSource]:
     library.db.close()
 
 
-def upload(client, book: FileBook, source: MediaSource) -> FilesApiTask:
+def upload(client, book: FileBook, source: MediaSource, heard: list | None = None) -> FilesApiTask:
     assert source.path is not None and source.sha256 is not None
     task = FilesApiTask(
         client, book, source.path, sha256=source.sha256, name=source.label, mime_type="video/mp4"
-    ).start()
-    assert task.wait(timeout=30)
+    )
+    if heard is not None:
+        task.watch(lambda: heard.append(task.progress()))
+    assert task.start().wait(timeout=30)
     return task
 
 
@@ -95,9 +97,13 @@ def test_above_the_limit_one_resumable_upload_waited_to_active_carries_the_uri(
     refused = check_for_model([video], MODEL, SMALL_LIMIT, backend=BACKEND_GEMINI_API)
     assert any("Gemini Files API" in p for p in refused.problems)  # not "set a bucket"
     vertex.files.set_processing(0.5)
-    task = upload(api_client, book, video)
+    heard: list = []
+    task = upload(api_client, book, video, heard)
     assert task.status is TaskState.DONE, task.error
     assert task.uploaded
+    sending = [p for p in heard if p.text.startswith("Uploading scenes.mp4 to the Gemini Files")]
+    assert sending and sending[-1].fraction == 1.0  # read through a counting reader
+    assert any(p.text.startswith("Gemini is processing scenes.mp4") for p in heard)
     (sent,) = vertex.files.uploads
     assert (sent["size"], sent["sha256"]) == (video_file.stat().st_size, video.sha256)
     rpcs = [r.rpc for r in vertex.requests]
