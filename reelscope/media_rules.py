@@ -146,7 +146,9 @@ def _backend_rules(sources: Sequence[MediaSource], backend: str) -> list[Finding
     Cloud credentials an API key alone does not give), so a gs:// source is refused there with
     the way out. Public https links are kept: the Developer API fetches "any publicly
     accessible URL" itself (https://blog.google/innovation-and-ai/technology/developers-tools/
-    gemini-api-new-file-limits), and YouTube URLs go as fileData as on Vertex AI."""
+    gemini-api-new-file-limits), and YouTube URLs go as fileData as on Vertex AI. No size or
+    count limit for fetched URLs was found for that API, so Vertex AI's (one video, ten images
+    per request: `_http_rules`) apply on both."""
     if backend != BACKEND_GEMINI_API:
         return []
     return [
