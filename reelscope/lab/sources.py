@@ -85,8 +85,8 @@ def row_sources(
             copy = library.bucket_uri(item)
             if copy:
                 source = replace(source, kind=SourceKind.GCS, uri=copy)
-        remembered = files.get(source.sha256) if files and source.sha256 else None
-        if source.uri is None and remembered is not None:
-            source = replace(source, uri=remembered.uri)
+        if source.uri is None and files is not None and source.sha256:
+            remembered = files.get(source.sha256)
+            source = replace(source, uri=remembered.uri) if remembered else source
         found.append(RowSource(source))
     return found
