@@ -13,7 +13,13 @@ import pytest
 
 from reelscope.catalog import load_catalog
 from reelscope.database import SharedDatabase, sqlite_url
-from reelscope.gemini_files import FileBook, FilesApiTask, RememberedFile
+from reelscope.gemini_files import (
+    FileBook,
+    FilesApiError,
+    FilesApiTask,
+    RememberedFile,
+    ensure_file,
+)
 from reelscope.generation.request import build_request
 from reelscope.generation.runner import Target
 from reelscope.lab.grid import VideoRow
@@ -239,3 +245,16 @@ def test_the_book_forgets_files_the_service_has_deleted(book):
     rows = book.db.fetchall("SELECT name FROM gemini_files")
     assert [name for (name,) in rows] == ["files/new"]
     assert book.get(new.sha256) == new
+
+
+def test_processing_past_the_cap_says_to_try_later_and_the_upload_is_kept(
+    api_client, book, video, vertex
+):
+    vertex.files.set_processing(30)
+    with pytest.raises(FilesApiError, match="still processing the video after 1 s") as late:
+        ensure_file(api_client, book, video.path, video.sha256, "video/mp4", wait_cap_s=1)
+    assert "not sent again" in str(late.value)
+    vertex.files.set_processing(0)
+    file, uploaded = ensure_file(api_client, book, video.path, video.sha256, "video/mp4")
+    assert not uploaded and len(vertex.files.uploads) == 1
+    assert vertex.files.file(file.name)["state"] == "ACTIVE"
