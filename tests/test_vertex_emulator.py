@@ -970,3 +970,19 @@ def test_files_api_faults_a_chunk_fails_processing_and_forgets(
     assert unknown.value.code == 403
     client.files.delete(name=failed.name)
     assert vertex_emulator.files.file(failed.name) is None
+
+
+def test_held_chunks_wait_on_the_wire_until_released(vertex_emulator: VertexEmulator) -> None:
+    client = make_api_key_client(vertex_emulator, vertex_emulator.api_key)
+    vertex_emulator.files.hold_chunks()
+    done: list[types.File] = []
+    config = types.UploadFileConfig(mime_type="video/mp4")
+    sender = threading.Thread(
+        target=lambda: done.append(client.files.upload(file=io.BytesIO(b"v" * 500), config=config))
+    )
+    sender.start()
+    sender.join(timeout=0.5)
+    assert sender.is_alive() and vertex_emulator.files.uploads == []  # its chunk is held
+    vertex_emulator.files.release_chunks()
+    sender.join(timeout=10)
+    assert done and len(vertex_emulator.files.uploads) == 1

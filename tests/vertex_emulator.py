@@ -1781,6 +1781,7 @@ class FilesApi:
     def __init__(self, emulator: VertexEmulator) -> None:
         self._emulator = emulator
         self._lock = threading.Lock()
+        self._chunks_open = threading.Event()  # hold_chunks clears it
         self.reset()
 
     def reset(self) -> None:
@@ -1791,7 +1792,7 @@ class FilesApi:
             self._chunk_faults: list[int] = []  # statuses for the next upload chunks
             self._failing = 0  # how many of the next finished uploads end FAILED
             self.processing_s = 0.0
-            self.chunk_pause_s = 0.0
+        self._chunks_open.set()  # a chunk a test left held goes on
 
     # -- what a test sets --
 
@@ -1800,11 +1801,13 @@ class FilesApi:
         with self._lock:
             self.processing_s = seconds
 
-    def set_chunk_pace(self, seconds: float) -> None:
-        """How long each upload chunk takes to be taken (a slow uplink), for a test that
-        watches the upload's progress."""
-        with self._lock:
-            self.chunk_pause_s = seconds
+    def hold_chunks(self) -> None:
+        """Take no upload chunk until ``release_chunks``: a test sees an upload part-way
+        (its first chunk read and on the wire) for as long as it needs to look."""
+        self._chunks_open.clear()
+
+    def release_chunks(self) -> None:
+        self._chunks_open.set()
 
     def fail_chunk(self, status: int = 503, times: int = 1) -> None:
         """Answer the next ``times`` upload chunks with ``status`` and ``x-goog-upload-status:
@@ -1884,6 +1887,13 @@ class FilesApi:
                 return False
         return True
 
+    def _held_until_released(self, http: _Handler) -> bool:
+        """Wait while chunks are held; False if the client hung up or the emulator stops."""
+        while not self._chunks_open.wait(0.02):
+            if self._emulator._stopping.is_set() or http.client_gone():
+                return False
+        return True
+
     def _start(self, http: _Handler, request: RecordedRequest) -> None:
         headers = request.headers
         declared = (request.body or {}).get("file", {}) if isinstance(request.body, dict) else {}
@@ -1911,9 +1921,7 @@ class FilesApi:
         command = request.headers.get("x-goog-upload-command", "")
         offset = int(request.headers.get("x-goog-upload-offset") or -1)
         data = request.body if isinstance(request.body, bytes) else b""
-        with self._lock:
-            pause = self.chunk_pause_s
-        if pause and not self._emulator._pause(http, pause):
+        if not self._held_until_released(http):
             http.drop_connection()
             return
         with self._lock:

@@ -57,20 +57,22 @@ def test_only_an_api_key_a_large_upload_goes_through_the_files_api_and_the_answe
     page, url = api_key_app
     key = vertex.api_key
     expect(page.get_by_test_id("stSidebar")).to_contain_text("Gemini Developer API")
-    vertex.files.set_processing(3)
-    vertex.files.set_chunk_pace(2)  # each 8 MB chunk takes 2 s: the bar is seen moving
+    vertex.files.set_processing(600)  # until the test has seen it processing (below)
+    vertex.files.hold_chunks()  # the first 8 MB chunk waits on the wire until seen
     vertex.set_reply(REPLY, chunks=30, chunk_delay=0.05)
 
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big_video))
     uploading = re.compile(r"Uploading big\.mp4 to the Gemini Files API… 8\.4 MB of \d+ MB")
     expect(page.get_by_test_id("stProgress").get_by_text(uploading)).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Upload · big.mp4").first).to_be_visible()  # the Running list's row
-    expect(page.get_by_text(re.compile(r"Gemini is processing big\.mp4"))).to_be_visible(
+    vertex.files.release_chunks()
+    expect(page.get_by_text(re.compile(r"Gemini is processing big\.mp4")).first).to_be_visible(
         timeout=30_000
     )
     run = page.get_by_role("button", name="Run", exact=True)
     waiting = page.get_by_text("big.mp4 is being uploaded to the Gemini Files API: wait")
     expect(waiting.first).to_be_visible()  # what keeps Run disabled until the file is ACTIVE
+    vertex.files.set_processing(0)  # processed: the next files.get finds it ACTIVE
     expect(page.get_by_text("big.mp4: uploaded to the Gemini Files API")).to_be_visible(
         timeout=30_000
     )
