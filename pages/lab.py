@@ -16,6 +16,7 @@ from components.lab import delete_lab, grid_form, jobs_view, plan_view, results_
 from components.lab.current import CURRENT_KEY
 from reelscope.chapters.analysis import analysis_extra
 from reelscope.chapters.modes import response_schema
+from reelscope.gemini_files import FileBook
 from reelscope.generation.runner import Target
 from reelscope.lab import batch, launch
 from reelscope.lab.batch_jobs import BatchError
@@ -25,7 +26,7 @@ from reelscope.lab.pacing import QuotaLimiter
 from reelscope.lab.plan import BATCH, ONLINE, Plan, plan_grid
 from reelscope.lab.sources import list_prefix, row_sources
 from reelscope.owners import NotYours
-from reelscope.settings import BACKEND_VERTEX
+from reelscope.settings import BACKEND_GEMINI_API, BACKEND_VERTEX
 from reelscope.storage import StagingError
 from reelscope.store import app_version
 from reelscope.store.labs import LabRow
@@ -113,7 +114,7 @@ def define_and_launch() -> None:
     backend = resources.backend(settings)
     no_batch = batch_unavailable(backend)
     if not problems:
-        rows = row_sources(library, spec.rows, bucket=settings.bucket)
+        rows = row_sources(library, spec.rows, bucket=settings.bucket, files=files_of(backend))
         online = plan_grid(spec, rows, catalog, how=ONLINE, bucket=settings.bucket, today=today,
                            backend=backend)  # fmt: skip
         if no_batch is None:
@@ -141,6 +142,12 @@ def define_and_launch() -> None:
         launch_batch(spec, batch_plan, rows)
     clicks.handled("lab.run")
     clicks.handled("lab.batch")
+
+
+def files_of(backend: str) -> FileBook | None:
+    """The remembered Files API uploads, on the Gemini Developer API (uploads above the inline
+    limit are sent as those files there)."""
+    return FileBook(resources.library().db) if backend == BACKEND_GEMINI_API else None
 
 
 def batch_unavailable(backend: str) -> str | None:
@@ -199,9 +206,10 @@ def act(lab: LabRow, grid: OnlineGrid | None, actions: results_view.Actions) -> 
                 run.stop()
     if actions.rerun:
         spec = GridSpec.from_record(lab.spec)
-        rows = row_sources(library, spec.rows, bucket=settings.bucket)
+        backend = resources.backend(settings)
+        rows = row_sources(library, spec.rows, bucket=settings.bucket, files=files_of(backend))
         plan = plan_grid(spec, rows, catalog, how=ONLINE, bucket=settings.bucket, today=today,
-                         backend=resources.backend(settings))  # fmt: skip
+                         backend=backend)  # fmt: skip
         refused = [c for c in plan.refused if c.cell.key in actions.rerun]
         if refused:
             st.toast(f"{len(refused)} cells cannot be sent any more: {refused[0].refusal}",

@@ -80,7 +80,7 @@ def check_request(
     findings += _backend_rules(sources, backend)
     findings += _http_rules(sources)
     for source in sources:
-        findings += _source_rules(source, model, media, bucket)
+        findings += _source_rules(source, model, media, bucket, backend)
     return findings
 
 
@@ -141,16 +141,22 @@ def notes(findings: Sequence[Finding]) -> list[str]:
 
 
 def _backend_rules(sources: Sequence[MediaSource], backend: str) -> list[Finding]:
-    """The Gemini Developer API reads no Cloud Storage object (its files come inline or
-    through its own Files API), so a gs:// source is refused there with the way out."""
+    """The Gemini Developer API reads no gs:// URI in a request (its files come inline or
+    through its own Files API; a bucket must first be registered with it, which needs Google
+    Cloud credentials an API key alone does not give), so a gs:// source is refused there with
+    the way out. Public https links are kept: the Developer API fetches "any publicly
+    accessible URL" itself (https://blog.google/innovation-and-ai/technology/developers-tools/
+    gemini-api-new-file-limits), and YouTube URLs go as fileData as on Vertex AI. No size or
+    count limit for fetched URLs was found for that API, so Vertex AI's (one video, ten images
+    per request: `_http_rules`) apply on both."""
     if backend != BACKEND_GEMINI_API:
         return []
     return [
         Finding(
             f"{source.label}: the Gemini Developer API cannot read Cloud Storage "
-            f"({source.uri}); that needs Vertex AI. Upload the file instead (up to "
-            "the inline limit), or use Vertex AI (a Google Cloud project, and "
-            "REELSCOPE_BACKEND=vertex when an API key is set too)."
+            f"({source.uri}); that needs Vertex AI. Upload the file instead (files of "
+            "any size are sent through the Gemini Files API), or use Vertex AI (a Google "
+            "Cloud project, and REELSCOPE_BACKEND=vertex when an API key is set too)."
         )
         for source in sources
         if source.kind is SourceKind.GCS
@@ -182,10 +188,10 @@ def _http_rules(sources: Sequence[MediaSource]) -> list[Finding]:
 
 
 def _source_rules(
-    source: MediaSource, model: Model, media: MediaFacts, bucket: str | None
+    source: MediaSource, model: Model, media: MediaFacts, bucket: str | None, backend: str
 ) -> list[Finding]:
     findings: list[Finding] = []
-    too_large = too_large_to_send(source, media, bucket)
+    too_large = too_large_to_send(source, media, bucket, backend)
     if too_large:
         findings.append(Finding(too_large))
     if not source.is_video:
@@ -210,15 +216,29 @@ def _source_rules(
 
 
 def too_large_to_send(
-    source: MediaSource, media: MediaFacts, bucket: str | None = None
+    source: MediaSource,
+    media: MediaFacts,
+    bucket: str | None = None,
+    backend: str = BACKEND_VERTEX,
 ) -> str | None:
-    """Why an upload cannot go inline, and how to send it instead; None when it can."""
+    """Why an upload cannot go inline, and how to send it instead; None when it can.
+
+    One limit for both backends: the catalog's (7 MB a file, Vertex AI's model cards). The
+    Developer API takes up to 100 MB inline per request (ai.google.dev video-understanding:
+    "Inline Data < 100MB"), but its Files API is what it advises for reuse, and a file sent
+    there once is not sent again with every question (components/media/files_api.py).
+    """
     if not source.sent_inline or (source.size or 0) <= media.inline_limit_bytes:
         return None
     head = (
         f"{source.label} is {format_size(source.size or 0)}; a request carries at most "
         f"{format_size(media.inline_limit_bytes)} inline."
     )
+    if backend == BACKEND_GEMINI_API:
+        return (
+            f"{head} It goes through the Gemini Files API once uploaded: add it on Ask, "
+            "Chapters or Side by side and wait for its upload to finish."
+        )
     if bucket:
         return f"{head} It goes through gs://{bucket} once staged; add it again to stage it."
     return (

@@ -8,6 +8,8 @@ answers the way Vertex AI does, and google-genai 2.34.0 surfaces each answer/fau
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +22,7 @@ from google.genai import errors, types
 
 from tests.vertex_emulator import (
     DEFAULT_REPLY,
+    FILES_URI_PREFIX,
     MEDIA_PART_TOKENS,
     BatchPace,
     Fault,
@@ -893,3 +896,93 @@ def test_vertex_only_rpcs_are_not_found_on_the_developer_api(
         batch_on_vertex = http.post(f"{MODEL_PATH}/gemini-embedding-2:batchEmbedContents", json={})
     assert predict.status_code == 404
     assert batch_on_vertex.status_code == 404
+
+
+# --------------------------------------------------------------------------- Files API
+
+
+def test_files_api_takes_a_resumable_upload_in_chunks_and_processes_it(
+    vertex_emulator: VertexEmulator,
+) -> None:
+    """client.files.upload as google-genai sends it: a start, then 8 MB chunks, the last one
+    finalising; the file is PROCESSING for the set time, then ACTIVE, and lives 48 h."""
+    client = make_api_key_client(vertex_emulator, vertex_emulator.api_key)
+    vertex_emulator.files.set_processing(0.4)
+    data = bytes(range(256)) * (9 * 1024 * 1024 // 256)  # 9 MB: two chunks
+    uploaded = client.files.upload(
+        file=io.BytesIO(data), config=types.UploadFileConfig(mime_type="video/mp4")
+    )
+    assert uploaded.state == types.FileState.PROCESSING
+    assert uploaded.uri == FILES_URI_PREFIX + uploaded.name.removeprefix("files/")
+    assert uploaded.size_bytes == len(data)
+    assert uploaded.expiration_time - uploaded.create_time == datetime.timedelta(hours=48)
+    start, first, last = vertex_emulator.requests
+    assert (start.rpc, start.path) == ("files.create", "/upload/v1beta/files")
+    assert start.headers["x-goog-upload-protocol"] == "resumable"
+    assert start.headers["x-goog-upload-header-content-length"] == str(len(data))
+    assert [r.headers["x-goog-upload-command"] for r in (first, last)] == [
+        "upload",
+        "upload, finalize",
+    ]
+    assert [r.headers["x-goog-upload-offset"] for r in (first, last)] == ["0", str(8 << 20)]
+    assert "x-goog-api-key" not in first.headers  # the upload id is the chunk's authority
+    assert vertex_emulator.files.uploads == [
+        {
+            "name": uploaded.name,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "mime_type": "video/mp4",
+        }
+    ]
+    part = types.Part.from_uri(file_uri=uploaded.uri, mime_type="video/mp4")
+    with pytest.raises(errors.ClientError) as early:
+        client.models.generate_content(model=MODEL, contents=[part, "What is it?"])
+    assert (early.value.code, early.value.status) == (400, "FAILED_PRECONDITION")
+    time.sleep(0.45)
+    assert client.files.get(name=uploaded.name).state == types.FileState.ACTIVE
+    assert client.models.generate_content(model=MODEL, contents=[part, "What is it?"]).text
+
+
+def test_files_api_faults_a_chunk_fails_processing_and_forgets(
+    vertex_emulator: VertexEmulator,
+) -> None:
+    client = make_api_key_client(vertex_emulator, vertex_emulator.api_key)
+    config = types.UploadFileConfig(mime_type="video/mp4")
+    vertex_emulator.files.fail_chunk(503)
+    with pytest.raises(errors.ServerError) as chunk:
+        client.files.upload(file=io.BytesIO(b"x" * 1000), config=config)
+    assert chunk.value.code == 503
+    assert vertex_emulator.files.uploads == []
+
+    vertex_emulator.files.fail_processing()
+    failed = client.files.upload(file=io.BytesIO(b"y" * 1000), config=config)
+    assert failed.state == types.FileState.FAILED
+    assert failed.error.message
+
+    kept = client.files.upload(file=io.BytesIO(b"z" * 1000), config=config)
+    vertex_emulator.files.forget(kept.name)
+    with pytest.raises(errors.ClientError) as gone:
+        client.files.get(name=kept.name)
+    assert (gone.value.code, gone.value.status) == (403, "PERMISSION_DENIED")
+    part = types.Part.from_uri(file_uri=kept.uri, mime_type="video/mp4")
+    with pytest.raises(errors.ClientError) as unknown:
+        client.models.generate_content(model=MODEL, contents=[part])
+    assert unknown.value.code == 403
+    client.files.delete(name=failed.name)
+    assert vertex_emulator.files.file(failed.name) is None
+
+
+def test_held_chunks_wait_on_the_wire_until_released(vertex_emulator: VertexEmulator) -> None:
+    client = make_api_key_client(vertex_emulator, vertex_emulator.api_key)
+    vertex_emulator.files.hold_chunks()
+    done: list[types.File] = []
+    config = types.UploadFileConfig(mime_type="video/mp4")
+    sender = threading.Thread(
+        target=lambda: done.append(client.files.upload(file=io.BytesIO(b"v" * 500), config=config))
+    )
+    sender.start()
+    sender.join(timeout=0.5)
+    assert sender.is_alive() and vertex_emulator.files.uploads == []  # its chunk is held
+    vertex_emulator.files.release_chunks()
+    sender.join(timeout=10)
+    assert done and len(vertex_emulator.files.uploads) == 1

@@ -27,6 +27,11 @@ Behaviour mirrors what /work/shared/SDK-NOTES.md recorded about the real service
   Google's 403 PERMISSION_DENIED, with a wrong one its 400 INVALID_ARGUMENT API_KEY_INVALID.
   The same replies, faults and hooks serve both backends; ``RecordedRequest.backend`` says
   which one a request spoke to.
+* The Developer API's Files API (``files`` property; its own section below): the resumable
+  upload google-genai's ``client.files.upload`` sends, ``files.get`` and ``files.delete``; a
+  file is PROCESSING for ``files.set_processing`` seconds, then ACTIVE (or FAILED on demand),
+  and expires 48 h after its upload; generate and count refuse a fileData URI of a file that is
+  gone or not ACTIVE. ``files.uploads`` lists what was uploaded, for a test to count.
 * Streams are server-sent events over HTTP/1.1 chunked transfer, one ``data: {json}`` event per
   chunk, flushed one by one, so the client sees them arrive separately.
 * Faults (HTTP errors, cut or truncated streams, safety blocks, MAX_TOKENS, delays) are queued
@@ -66,6 +71,7 @@ import threading
 import time
 import traceback
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -81,11 +87,13 @@ __all__ = [
     "BATCH_RPCS",
     "DEFAULT_API_KEY",
     "DEFAULT_REPLY",
+    "FILES_URI_PREFIX",
     "GENERATION_RPCS",
     "MEDIA_PART_TOKENS",
     "BatchPace",
     "Fault",
     "FaultKind",
+    "FilesApi",
     "Hook",
     "JobState",
     "RecordedRequest",
@@ -638,6 +646,7 @@ class VertexEmulator:
         self._batch_pace = BatchPace()
         self._batch_row_faults: list[tuple[int, str | None, Fault]] = []  # fail_batch_row
         self._storage_url: str | None = None  # use_storage
+        self._files = FilesApi(self)  # the Developer API's Files API (its own section below)
         self.batch_output_reversed = False
         """Write predictions.jsonl in reverse input order: Vertex AI does not promise to keep
         the input order, so a reader must match rows by what they carry, not by position."""
@@ -721,6 +730,7 @@ class VertexEmulator:
             self._storage_url = None
             self.batch_output_reversed = False
             self.api_key = DEFAULT_API_KEY
+        self._files.reset()
         self.set_reply(DEFAULT_REPLY)
 
     # -- reply configuration --
@@ -786,6 +796,11 @@ class VertexEmulator:
         """Make input line ``index`` of the next job created fail with HTTP ``status``."""
         fault = Fault(FaultKind.ERROR, status=status, message=message)
         return self.fault_batch_row(index, fault, model)
+
+    @property
+    def files(self) -> FilesApi:
+        """The Developer API's Files API: its pace, its faults and what was uploaded."""
+        return self._files
 
     def batch_job(self, job_id: str) -> dict[str, Any]:
         """A job as ``batchPredictionJobs.get`` would answer it now (KeyError if unknown)."""
@@ -975,6 +990,9 @@ class VertexEmulator:
         """Record the request, pick hook/fault/normal answer, and write it."""
         request = self._record(http)
         try:
+            if request.rpc in FILES_RPCS:
+                self._files.serve(http, request)
+                return
             handler = self._rpc_handlers.get(request.rpc or "")
             if not _served_on(request.backend, request.rpc):
                 handler = None
@@ -986,6 +1004,8 @@ class VertexEmulator:
                 return
             if request.rpc not in _BODYLESS_RPCS and not isinstance(request.body, dict):
                 self._send_error(http, 400, "Invalid JSON payload received.")
+                return
+            if request.backend == BACKEND_GEMINI_API and not self._files.usable(http, request):
                 return
             with self._lock:
                 hook = self._hook
@@ -1026,11 +1046,9 @@ class VertexEmulator:
         split = urlsplit(http.path)
         path = unquote(split.path)
         length = int(http.headers.get("Content-Length") or 0)
-        raw = http.rfile.read(length).decode("utf-8", "replace") if length else ""
-        try:
-            body: Any = json.loads(raw) if raw else None
-        except json.JSONDecodeError:
-            body = raw
+        data = http.rfile.read(length) if length else b""
+        files_rpc = _files_rpc(http.command, path, dict(parse_qsl(split.query)))
+        body: Any = data if files_rpc == "files.upload" else _json_or_text(data)
         match = _PATH_RE.match(path) or _BATCH_PATH_RE.match(path)
         dev_match = None if match else _DEV_PATH_RE.match(path)
         groups = (match or dev_match).groupdict() if (match or dev_match) else {}
@@ -1039,14 +1057,14 @@ class VertexEmulator:
             method=http.command,
             path=path,
             model=groups.get("model"),
-            rpc=groups.get("rpc") or _batch_rpc(http.command, groups),
+            rpc=groups.get("rpc") or _batch_rpc(http.command, groups) or files_rpc,
             query=dict(parse_qsl(split.query)),
             headers={k.lower(): v for k, v in http.headers.items()},
             body=body,
             version=groups.get("version"),
             project=groups.get("project"),
             location=groups.get("location"),
-            backend=BACKEND_GEMINI_API if dev_match else BACKEND_VERTEX,
+            backend=BACKEND_GEMINI_API if dev_match or files_rpc else BACKEND_VERTEX,
         )
         with self._lock:
             self._requests.append(request)
@@ -1680,3 +1698,311 @@ def write_static_adc(path: Path) -> Path:
         )
     )
     return path
+
+
+# --------------------------------------------------------------------------- the Files API
+#
+# As google-genai 2.34 speaks it with api_key= (files.py `upload`/`get`/`delete`,
+# _api_client.py `_upload_fd`), nothing guessed beyond what is said below:
+# * start: ``POST /upload/v1beta/files`` with ``X-Goog-Upload-Protocol: resumable``,
+#   ``X-Goog-Upload-Command: start``, ``X-Goog-Upload-Header-Content-Length`` and
+#   ``-Content-Type``, body ``{"file": {"mimeType", "sizeBytes", "displayName"?}}``; the answer's
+#   ``x-goog-upload-url`` header is where the bytes go (the SDK keeps its path and query and
+#   puts its own base URL's host in front).
+# * chunks: ``POST <upload url>`` with ``X-Goog-Upload-Command: upload`` (``upload, finalize``
+#   for the last) and ``X-Goog-Upload-Offset``, 8 MB each (CHUNK_SIZE), and no API key: the
+#   upload id is the authority. The SDK reads ``x-goog-upload-status`` of each answer: "active"
+#   for more, "final" at the end, where the body is ``{"file": File}``; an answer without the
+#   header is sent again (3 tries, 1 s, 2 s, 4 s apart).
+# * ``GET /v1beta/files/{id}`` and ``DELETE /v1beta/files/{id}``. A file that is not there (never
+#   was, deleted, or expired after 48 h) is answered as Google answers it: 403 PERMISSION_DENIED
+#   "You do not have permission to access the File … or it may not exist." (quoted in
+#   googleapis/python-genai#1218 and google-gemini/deprecated-generative-ai-js#236).
+# * generateContent / streamGenerateContent / countTokens refuse a fileData URI of such a file
+#   with that same 403, and one not ACTIVE yet (or FAILED) with 400 FAILED_PRECONDITION "The
+#   File … is not in an ACTIVE state and usage is not allowed." That wording is as users quote
+#   it; no Google page giving the full error could be found here, so its status is unverified.
+
+FILES_URI_PREFIX = "https://generativelanguage.googleapis.com/v1beta/files/"
+"""Where the service says a file lives (File.uri); requests name files by it in fileData."""
+FILE_LIFETIME_S = 48 * 3600  # "Files are stored for 48 hours" (ai.google.dev, Files API)
+FILES_RPCS = frozenset({"files.create", "files.upload", "files.get", "files.delete"})
+_FILE_PATH_RE = re.compile(r"^/v1beta/files/(?P<file>[a-z0-9-]+)$")
+_GONE_MESSAGE = "You do not have permission to access the File {id} or it may not exist."
+_NOT_ACTIVE_MESSAGE = "The File {id} is not in an ACTIVE state and usage is not allowed."
+
+
+def _files_rpc(method: str, path: str, query: dict[str, str]) -> str | None:
+    if path == "/upload/v1beta/files" and method == "POST":
+        return "files.upload" if "upload_id" in query else "files.create"
+    if _FILE_PATH_RE.match(path):
+        return {"GET": "files.get", "DELETE": "files.delete"}.get(method)
+    return None
+
+
+def _json_or_text(data: bytes) -> Any:
+    raw = data.decode("utf-8", "replace")
+    try:
+        return json.loads(raw) if raw else None
+    except json.JSONDecodeError:
+        return raw
+
+
+@dataclass
+class StoredFile:
+    """One file of the Files API: its bytes so far, and when it was finished."""
+
+    id: str
+    mime_type: str
+    size: int
+    display_name: str | None = None
+    data: bytearray = field(default_factory=bytearray)
+    created_at: float = 0.0
+    finished_at: float | None = None  # None while its chunks come in
+    fails_processing: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"files/{self.id}"
+
+    @property
+    def uri(self) -> str:
+        return FILES_URI_PREFIX + self.id
+
+    def state(self, processing_s: float, now: float) -> str:
+        if self.finished_at is None or now < self.finished_at + processing_s:
+            return "PROCESSING"
+        return "FAILED" if self.fails_processing else "ACTIVE"
+
+
+class FilesApi:
+    """The Files API's state: files by id, the pace of processing, faults, finished uploads."""
+
+    def __init__(self, emulator: VertexEmulator) -> None:
+        self._emulator = emulator
+        self._lock = threading.Lock()
+        self._chunks_open = threading.Event()  # hold_chunks clears it
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._files: dict[str, StoredFile] = {}
+            self._uploads: dict[str, StoredFile] = {}  # upload id -> file whose bytes come in
+            self._finished: list[dict[str, Any]] = []
+            self._chunk_faults: list[int] = []  # statuses for the next upload chunks
+            self._failing = 0  # how many of the next finished uploads end FAILED
+            self.processing_s = 0.0
+        self._chunks_open.set()  # a chunk a test left held goes on
+
+    # -- what a test sets --
+
+    def set_processing(self, seconds: float) -> None:
+        """How long a finished upload stays PROCESSING before it is ACTIVE (or FAILED)."""
+        with self._lock:
+            self.processing_s = seconds
+
+    def hold_chunks(self) -> None:
+        """Take no upload chunk until ``release_chunks``: a test sees an upload part-way
+        (its first chunk read and on the wire) for as long as it needs to look."""
+        self._chunks_open.clear()
+
+    def release_chunks(self) -> None:
+        self._chunks_open.set()
+
+    def fail_chunk(self, status: int = 503, times: int = 1) -> None:
+        """Answer the next ``times`` upload chunks with ``status`` and ``x-goog-upload-status:
+        final``, so the SDK gives up at once (the session is over) and raises the error."""
+        with self._lock:
+            self._chunk_faults += [status] * times
+
+    def fail_processing(self, times: int = 1) -> None:
+        """The next ``times`` finished uploads end FAILED instead of ACTIVE."""
+        with self._lock:
+            self._failing += times
+
+    def forget(self, name: str) -> None:
+        """The file is gone, as after its 48 h or a delete: get and generate answer 403."""
+        with self._lock:
+            self._files.pop(name.removeprefix("files/"), None)
+
+    # -- what a test reads --
+
+    @property
+    def uploads(self) -> list[dict[str, Any]]:
+        """Every finished upload, oldest first: name, size, sha256 (hex), mime type."""
+        with self._lock:
+            return list(self._finished)
+
+    def file(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            stored = self._files.get(name.removeprefix("files/"))
+            return self._json(stored) if stored is not None else None
+
+    # -- serving --
+
+    def serve(self, http: _Handler, request: RecordedRequest) -> None:
+        emulator = self._emulator
+        if request.rpc == "files.upload":
+            self._chunk(http, request)
+            return
+        if not emulator._key_accepted(http, request):
+            return
+        if request.rpc == "files.create":
+            self._start(http, request)
+            return
+        file_id = _FILE_PATH_RE.match(request.path)["file"]  # type: ignore[index]
+        with self._lock:
+            stored = self._files.get(file_id)
+            if stored is not None and request.rpc == "files.delete":
+                del self._files[file_id]
+            answer = self._json(stored) if stored is not None else None
+        if answer is None:
+            emulator._send_error(http, 403, _GONE_MESSAGE.format(id=file_id))
+        else:
+            http.send_json(200, answer if request.rpc == "files.get" else {})
+
+    def usable(self, http: _Handler, request: RecordedRequest) -> bool:
+        """Whether every Files API file a generate or count request names is ACTIVE; if not,
+        Google's answer is sent."""
+        body = request.body if isinstance(request.body, dict) else {}
+        named = [
+            str(part["fileData"].get("fileUri", ""))
+            for part in parts_of(body)
+            if isinstance(part.get("fileData"), dict)
+        ]
+        now = time.time()
+        for uri in named:
+            if not uri.startswith(FILES_URI_PREFIX):
+                continue
+            file_id = uri.removeprefix(FILES_URI_PREFIX)
+            with self._lock:
+                stored = self._files.get(file_id)
+                state = stored.state(self.processing_s, now) if stored else None
+            if state is None:
+                self._emulator._send_error(http, 403, _GONE_MESSAGE.format(id=file_id))
+                return False
+            if state != "ACTIVE":
+                message = _NOT_ACTIVE_MESSAGE.format(id=file_id)
+                self._emulator._send_error(http, 400, message, "FAILED_PRECONDITION")
+                return False
+        return True
+
+    def _held_until_released(self, http: _Handler) -> bool:
+        """Wait while chunks are held; False if the client hung up or the emulator stops."""
+        while not self._chunks_open.wait(0.02):
+            if self._emulator._stopping.is_set() or http.client_gone():
+                return False
+        return True
+
+    def _start(self, http: _Handler, request: RecordedRequest) -> None:
+        headers = request.headers
+        declared = (request.body or {}).get("file", {}) if isinstance(request.body, dict) else {}
+        if headers.get("x-goog-upload-protocol") != "resumable" or (
+            headers.get("x-goog-upload-command") != "start"
+        ):
+            self._emulator._send_error(http, 400, "Expected a resumable upload start.")
+            return
+        stored = StoredFile(
+            id=uuid.uuid4().hex[:12],
+            mime_type=headers.get("x-goog-upload-header-content-type", ""),
+            size=int(headers.get("x-goog-upload-header-content-length") or 0),
+            display_name=declared.get("displayName") or declared.get("display_name"),
+        )
+        upload_id = uuid.uuid4().hex
+        with self._lock:
+            self._uploads[upload_id] = stored
+        url = f"{self._emulator.base_url}/upload/v1beta/files?upload_id={upload_id}"
+        _send_upload_answer(
+            http, 200, {}, {"x-goog-upload-url": url + "&upload_protocol=resumable"}
+        )
+
+    def _chunk(self, http: _Handler, request: RecordedRequest) -> None:
+        upload_id = request.query.get("upload_id", "")
+        command = request.headers.get("x-goog-upload-command", "")
+        offset = int(request.headers.get("x-goog-upload-offset") or -1)
+        data = request.body if isinstance(request.body, bytes) else b""
+        if not self._held_until_released(http):
+            http.drop_connection()
+            return
+        with self._lock:
+            stored = self._uploads.get(upload_id)
+            fault = self._chunk_faults.pop(0) if self._chunk_faults and stored else None
+            if fault is not None:
+                del self._uploads[upload_id]  # a failed session takes no more chunks
+        if stored is None or fault is not None:
+            status = fault or 404
+            message = DEFAULT_MESSAGES.get(status) if fault else "No such upload session."
+            error = {"code": status, "message": message, "status": STATUS_NAMES.get(status)}
+            _send_upload_answer(http, status, {"error": error}, {"x-goog-upload-status": "final"})
+            return
+        if offset != len(stored.data):
+            error = {"code": 400, "message": f"Offset {offset} is not {len(stored.data)}."}
+            _send_upload_answer(http, 400, {"error": error}, {"x-goog-upload-status": "active"})
+            return
+        stored.data += data
+        if "finalize" not in command:
+            _send_upload_answer(http, 200, None, {"x-goog-upload-status": "active"})
+            return
+        self._finish(http, upload_id, stored)
+
+    def _finish(self, http: _Handler, upload_id: str, stored: StoredFile) -> None:
+        with self._lock:
+            del self._uploads[upload_id]
+            if len(stored.data) != stored.size:
+                answer = None
+            else:
+                stored.created_at = stored.finished_at = time.time()
+                stored.fails_processing = self._failing > 0
+                self._failing = max(self._failing - 1, 0)
+                self._files[stored.id] = stored
+                digest = hashlib.sha256(stored.data).hexdigest()
+                self._finished.append(
+                    {
+                        "name": stored.name,
+                        "size": stored.size,
+                        "sha256": digest,
+                        "mime_type": stored.mime_type,
+                    }
+                )
+                answer = self._json(stored)
+        if answer is None:
+            message = f"Received {len(stored.data)} bytes; the upload declared {stored.size}."
+            error = {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}
+            _send_upload_answer(http, 400, {"error": error}, {"x-goog-upload-status": "final"})
+            return
+        _send_upload_answer(http, 200, {"file": answer}, {"x-goog-upload-status": "final"})
+
+    def _json(self, stored: StoredFile) -> dict[str, Any]:
+        """A File as the service writes it (camelCase, int64 as strings); lock held."""
+        state = stored.state(self.processing_s, time.time())
+        made = stored.created_at or time.time()
+        answer: dict[str, Any] = {
+            "name": stored.name,
+            "mimeType": stored.mime_type,
+            "sizeBytes": str(stored.size),
+            "createTime": _rfc3339(made),
+            "updateTime": _rfc3339(made),
+            "expirationTime": _rfc3339(made + FILE_LIFETIME_S),
+            "sha256Hash": base64.b64encode(hashlib.sha256(stored.data).digest()).decode(),
+            "uri": stored.uri,
+            "state": state,
+            "source": "UPLOADED",
+        }
+        if stored.display_name:
+            answer["displayName"] = stored.display_name
+        if state == "FAILED":
+            answer["error"] = {"code": 400, "message": "The video could not be processed."}
+        return answer
+
+
+def _send_upload_answer(http: _Handler, status: int, payload: Any, headers: dict[str, str]) -> None:
+    """An answer with the upload protocol's headers (send_json writes none of its own)."""
+    http.answer_started = True
+    data = json.dumps(payload).encode() if payload is not None else b""
+    http.send_response(status)
+    for name, value in headers.items():
+        http.send_header(name, value)
+    http.send_header("Content-Type", "application/json; charset=UTF-8")
+    http.send_header("Content-Length", str(len(data)))
+    http.end_headers()
+    http.wfile.write(data)

@@ -41,6 +41,7 @@ _KIND_NAMES = {
     "search-index": "Search index",
     "shot-cuts": "Shot cuts",
     "staging": "Upload",
+    "files_api": "Upload",
     "lab-grid": "Lab",
     "lab-batch": "Lab",
 }

@@ -7,7 +7,8 @@ files with their reasons), outside any widget; each run reads the sources back f
 library, probed once. An upload above the inline limit is staged to the Cloud Storage bucket
 (REELSCOPE_BUCKET) by a background task (reelscope/staging.py) whose progress bar is followed
 in place: it survives reruns, page visits and reloads, and the upload is sent by its gs:// URI
-once there. A refused file stays listed with its reason until the user removes it, and the page
+once there. On the Gemini Developer API it goes to the Files API instead (files_api). A
+refused file stays listed with its reason until the user removes it, and the page
 keeps its action disabled meanwhile. Each video carries its clip settings (clip_settings).
 """
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from components.common import follow, kept, resources
-from components.media import clip_settings, direct_upload, media_preview
+from components.media import clip_settings, direct_upload, files_api, media_preview
 from reelscope.bucket_copies import Progress
 from reelscope.catalog import MediaFacts, Model
 from reelscope.clock import clock
@@ -225,6 +226,12 @@ def _kept_in_bucket(library: MediaLibrary, source: MediaSource, media: MediaFact
 def _upload_help(media: MediaFacts, settings: Settings) -> str:
     inline = format_size(media.inline_limit_bytes)
     kept_note = " Every file is kept in your library, for every page."
+    if files_api.applies():
+        return (
+            f"Checked by their bytes. Files up to {inline} go inline; larger ones are uploaded "
+            "to the Gemini Files API (once per content; it keeps them 48 hours) and sent by "
+            "their Files API URI." + kept_note
+        )
     if settings.bucket:
         return (
             f"Checked by their bytes. Files up to {inline} go inline; larger ones are staged to "
@@ -339,8 +346,11 @@ def _previews(
         with columns[index % len(columns)], st.container(border=True):
             source, problem = _library_source(library, item)
             if source is not None:
-                source = _kept_in_bucket(library, source, media)
-                staging = _staging(source, media)
+                if files_api.applies():
+                    source, staging = files_api.show(source, media)
+                else:
+                    source = _kept_in_bucket(library, source, media)
+                    staging = _staging(source, media)
                 preview = st.empty()  # filled once the clip is known: the player shades it
                 if item.note:
                     st.caption(item.note)

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from google.cloud import storage
 
+from reelscope.gemini_files import FileBook
 from reelscope.lab.grid import MAX_ROWS, VideoRow
 from reelscope.lab.plan import RowSource
 from reelscope.library import MediaLibrary
@@ -50,10 +51,16 @@ def library_rows(library: MediaLibrary, keys: Sequence[str]) -> tuple[VideoRow, 
 
 
 def row_sources(
-    library: MediaLibrary, rows: Sequence[VideoRow], *, bucket: str | None
+    library: MediaLibrary,
+    rows: Sequence[VideoRow],
+    *,
+    bucket: str | None,
+    files: FileBook | None = None,
 ) -> list[RowSource]:
     """Each row's media, or why it cannot be read. With a bucket, an upload goes as its bucket
-    copy (a batch job reads Cloud Storage only)."""
+    copy (a batch job reads Cloud Storage only); with `files` (the Gemini Developer API), as
+    its remembered Files API file while that lives (uploaded on Ask, Chapters or Side by
+    side)."""
     found = []
     for row in rows:
         if row.key.startswith("gs://"):
@@ -75,5 +82,8 @@ def row_sources(
             copy = library.bucket_uri(item)
             if copy:
                 source = replace(source, kind=SourceKind.GCS, uri=copy)
+        if source.uri is None and files is not None and source.sha256:
+            remembered = files.get(source.sha256)
+            source = replace(source, uri=remembered.uri) if remembered else source
         found.append(RowSource(source))
     return found

@@ -626,3 +626,34 @@ def test_a_recycled_instance_reads_a_kept_upload_back_from_the_bucket(bucket, ve
     assert not again.exception, again.exception
     assert vertex.parts_of()[0]["inlineData"]["mimeType"] == "video/mp4"
     assert "The video shows" in texts(again.markdown)
+
+
+def test_with_only_an_api_key_a_large_upload_goes_through_the_files_api_once(
+    api_key_only, tmp_path
+):
+    vertex = api_key_only
+    big = make_long_video(tmp_path / "big.mp4", 60, video_kbps=1100)  # ~8 MB: above 7 MB
+    digest = hashlib.sha256(big.read_bytes()).hexdigest()
+    vertex.set_reply(REPLY, chunks=3)
+    app = start_app()
+    upload(app, "big.mp4", big.read_bytes())
+    assert not app.exception, app.exception
+    task = registry().find("files_api", digest)
+    assert task is not None and task.wait(timeout=30)
+    app.run()
+    assert "big.mp4: uploaded to the Gemini Files API" in texts(app.caption)
+    assert not any("Cloud Storage" in e.value or "bucket" in e.value for e in app.error)
+    (sent,) = vertex.files.uploads
+    uri = vertex.files.file(sent["name"])["uri"]
+    app.text_area(key="ask.prompt").input("Describe").run()
+    run_to_the_end(app)
+    assert REPLY in texts(app.markdown)
+    assert vertex.last_request("streamGenerateContent").parts[0]["fileData"] == {
+        "fileUri": uri,
+        "mimeType": "video/mp4",
+    }
+    remove = next(b for b in app.button if b.key.startswith("ask.sources.items.remove"))
+    remove.click().run()
+    upload(app, "big-again.mp4", big.read_bytes())
+    assert "uploaded to the Gemini Files API" in texts(app.caption)
+    assert len(vertex.files.uploads) == 1, "the same content is not sent twice"

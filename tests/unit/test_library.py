@@ -36,7 +36,7 @@ def test_links_and_uploads_are_kept_with_their_owner_facts_cuts_and_copies(libra
         "scenes.mp4", video_file.read_bytes(), load_catalog().media, owner="bob@example.com"
     )
     sha = added.source.sha256
-    assert library.db.revision == "0001"
+    assert library.db.revision == "0002"
     assert [i.key for i in library.items()] == [f"sha256:{sha}", link.key]  # newest use first
     assert [i.key for i in library.items(owner="ann@example.com")] == [link.key]
     library.touch(link.key)
@@ -63,7 +63,7 @@ def test_an_index_from_before_alembic_is_kept(tmp_path):
         )
     old.close()
     library = MediaLibrary(tmp_path / "media")
-    assert library.db.revision == "0001" and library.db.version_table == f"alembic_version_{SCHEMA}"
+    assert library.db.revision == "0002" and library.db.version_table == f"alembic_version_{SCHEMA}"
     assert [(i.key, i.owner) for i in library.items()] == [(LINK, "local")]
     assert library.source(LINK).uri == LINK
     library.db.close()
