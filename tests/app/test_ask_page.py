@@ -377,7 +377,9 @@ def test_a_late_click_on_run_replaces_nothing_while_a_run_streams(connected, ver
 
 
 def test_a_reload_leaves_the_run_going_for_its_owner(connected, vertex):
-    vertex.set_reply(SLOW_REPLY, chunks=30, chunk_delay=0.1)
+    # 60 chunks 0.1 s apart: the answer outlasts the reload by seconds even on a busy machine
+    # (30 left 1.7 s, which a loaded run of the suite could use up); it is stopped at the end.
+    vertex.set_reply(SLOW_REPLY, chunks=60, chunk_delay=0.1)
     app = start_app()
     app.text_area(key="ask.prompt").input("Hi")
     run = run_and_leave(app)
