@@ -145,10 +145,20 @@ if info is not None:
             about = f"{view.projection.method.upper()} map of {len(coords):,} rows."
             controls[2].caption(f"{about} {view.note or ''}")
 
+        rows = collection.rows
+        map_col, side_col = st.columns([3, 2], gap="medium")
+        # A cold tab (no Plotly code yet) gets the map's picture, sent before the search
+        # beside it so it is on screen first; a warm tab, the chart.
+        pictured = dims == 2 and not prefetch.loaded(PREFETCH_KEY)
+        if pictured:
+            with map_col:
+                embedding_map.picture(
+                    "emb.map", kinds=rows.kind, sources=rows.source, coords=coords,
+                    color_by=color_by,
+                )  # fmt: skip
         embedder = None
         if info.model_id in EMBEDDING_MODELS:
             embedder = emb.connected_embedder(settings, info.model_id, info.dimension)
-        map_col, side_col = st.columns([3, 2], gap="medium")
         with side_col:
             st.markdown("**Search**")
             result = embedding_query.show(
@@ -159,13 +169,7 @@ if info is not None:
         if result is not None and len(result.idx):
             highlight = result.idx
             point = place_query(coords, result.idx, result.scores)
-        rows = collection.rows
-        if dims == 2 and not prefetch.loaded(PREFETCH_KEY):  # a cold tab: no Plotly code yet
-            with map_col:
-                embedding_map.picture(
-                    "emb.map", kinds=rows.kind, sources=rows.source, coords=coords,
-                    color_by=color_by,
-                )  # fmt: skip
+        if pictured:
             selected = []
         else:
             figure = map_figure(
