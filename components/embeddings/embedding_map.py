@@ -29,11 +29,10 @@ import streamlit as st
 
 from reelscope.embeddings import density
 from reelscope.embeddings.density import View
-from reelscope.embeddings.figures import HEIGHT, MARGIN, colours, is_dense
+from reelscope.embeddings.figures import HEIGHT, MARGIN, colours, is_dense, legend_name
 from reelscope.embeddings.picture import LEGEND_LINE_PX, render
 from reelscope.untrusted import safe_inline
 
-LEGEND_NAME_MAX = 48  # characters of a legend name, as the chart clips them
 # The picture takes the chart's box: HEIGHT high, the plot area inside MARGIN; the legend's
 # names sit beside the swatches drawn in it, at the same pitch.
 PICTURE_STYLE = """<style>
@@ -145,7 +144,7 @@ def picture(
     with st.container(key=frame):
         st.image(_png(coords, codes, tuple(palette), swatches), width="stretch")
         if legend:
-            names = (safe_inline(_clip(name, LEGEND_NAME_MAX)) for _colour, name in legend)
+            names = (safe_inline(legend_name(name)) for _colour, name in legend)
             st.container(key=f"{frame}-legend").markdown("  \n".join(names))
     if is_dense(*coords.shape):
         _view_controls(key, coords)
@@ -162,10 +161,6 @@ def _png(
 def _css_class(key: str) -> str:
     """A key as Streamlit writes it in its element's `st-key-…` class."""
     return re.sub(r"[^a-zA-Z0-9_-]", "-", key)
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _view_controls(key: str, coords: np.ndarray) -> None:

@@ -43,6 +43,7 @@ SOURCE_PALETTE = (
 )  # fmt: skip
 OTHER_COLOUR = "#BAB0AC"
 LEGEND_MAX = 12  # sources named in the legend; the rest share one colour and say so
+LEGEND_NAME_MAX = 48  # characters of a legend entry shown
 HOVER_MAX_CHARS = 160
 COLOR_BY = ("kind", "source")
 HEIGHT = 560  # px: the chart's, and the picture's that stands for it (picture.py)
@@ -198,7 +199,7 @@ def _marker_colours(codes: np.ndarray, palette: list[str]) -> dict:
 
 def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
     lines = [
-        f'<span style="color:{colour}">●</span> {plot_text(_clip(name, 48))}'
+        f'<span style="color:{colour}">●</span> {plot_text(legend_name(name))}'
         for colour, name in legend
     ]
     figure.add_annotation(
@@ -206,6 +207,11 @@ def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
         xanchor="left", yanchor="top", showarrow=False, align="left",
         bgcolor="rgba(0,0,0,0)", font={"size": 12},
     )  # fmt: skip
+
+
+def legend_name(name: str) -> str:
+    """A legend entry as the map shows it: clipped, still to be escaped for where it goes."""
+    return _clip(name, LEGEND_NAME_MAX)
 
 
 def _mark_query(figure: go.Figure, point: np.ndarray, label: str) -> None:
