@@ -19,7 +19,7 @@ from PIL import Image, ImageColor, ImageDraw
 from reelscope.embeddings import density
 from reelscope.embeddings.figures import HEIGHT, MARGIN, is_dense
 
-SIZE = (900, HEIGHT - 2 * MARGIN)  # the chart's plot area: its usual width, its height
+SIZE = (640, HEIGHT - 2 * MARGIN)  # the chart's plot area: a usual width (its column), its height
 LEGEND_LINE_PX = 16  # the legend's line pitch, in the picture and in the text beside it
 
 
@@ -72,4 +72,4 @@ def _spread(pixels: np.ndarray, radius: int) -> np.ndarray:
 
 def _radius(count: int) -> int:
     """Pixels a point spreads by: the chart's markers are 10, 6 or 4 px across by count."""
-    return 4 if count < 1_000 else 2 if count < 20_000 else 1
+    return 4 if count < 1_000 else 3 if count < 20_000 else 1
