@@ -28,6 +28,7 @@ MODULES = (
     "map_open_1m",  # issue 16
     "first_map",
     "map_prefetch",
+    "first_paint",  # issue 16
     "query",
     "search_index",  # issue 16
     "embed_job",

@@ -22,10 +22,13 @@ from reelscope.embeddings.maps import map_for
 from reelscope.embeddings.models import EMBEDDING_MODELS, StoredVectorsOnly, not_served_here
 from reelscope.embeddings.search_index import ensure_index
 from reelscope.projection import ProjectionParams, place_query
+from reelscope.untrusted import safe_inline
 
 app_frame.run_through_entrypoint()
 
 OPEN_KEY = "emb.open"
+LINK_KEY = "emb.linked"  # the collection the address names, as last read or written
+PREFETCH_KEY = "emb-prefetch"
 RETRY_KEY = "emb.refit_asked"
 WAIT_ICON = ":material/hourglass_top:"
 settings = resources.settings()
@@ -40,7 +43,24 @@ st.caption(
     "to play or read them, search with a text or an image."
 )
 
+# The open collection is in the address (?collection=…): a link, a bookmark or a reload
+# opens it, in a new tab too.
+linked = st.query_params.get("collection")
+if linked and linked != st.session_state.get(LINK_KEY):
+    collection_builder.request_open(OPEN_KEY, linked)
 info = collection_builder.open_collection(OPEN_KEY, store)
+if linked and linked != st.session_state.get(LINK_KEY) and (info is None or info.id != linked):
+    st.warning(
+        f"The link names a collection that is not here ({safe_inline(linked[:80])}): it was "
+        "deleted, or lives on another server. Open one of these, or build one below.",
+        icon=":material/link_off:",
+    )
+st.session_state[LINK_KEY] = info.id if info is not None else None
+if st.query_params.get("collection") != st.session_state[LINK_KEY]:
+    if info is None:
+        del st.query_params["collection"]
+    else:
+        st.query_params["collection"] = info.id
 with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
     plan = collection_builder.build(
         "emb.build", catalog.media, settings.embedding_model, store.blobs,
@@ -125,6 +145,17 @@ if info is not None:
             about = f"{view.projection.method.upper()} map of {len(coords):,} rows."
             controls[2].caption(f"{about} {view.note or ''}")
 
+        rows = collection.rows
+        map_col, side_col = st.columns([3, 2], gap="medium")
+        # A cold tab (no Plotly code yet) gets the map's picture, sent before the search
+        # beside it so it is on screen first; a warm tab, the chart.
+        pictured = dims == 2 and not prefetch.loaded(PREFETCH_KEY)
+        if pictured:
+            with map_col:
+                embedding_map.picture(
+                    "emb.map", kinds=rows.kind, sources=rows.source, coords=coords,
+                    color_by=color_by,
+                )  # fmt: skip
         embedder = None
         elsewhere = (  # the collection's model is not served here: local views only
             not_served_here(EMBEDDING_MODELS[info.model_id], resources.backend(settings))
@@ -137,7 +168,6 @@ if info is not None:
             embedder = StoredVectorsOnly(model, info.dimension, elsewhere)
         elif info.model_id in EMBEDDING_MODELS:
             embedder = emb.connected_embedder(settings, info.model_id, info.dimension)
-        map_col, side_col = st.columns([3, 2], gap="medium")
         with side_col:
             st.markdown("**Search**")
             result = embedding_query.show(
@@ -148,20 +178,24 @@ if info is not None:
         if result is not None and len(result.idx):
             highlight = result.idx
             point = place_query(coords, result.idx, result.scores)
-        rows = collection.rows
-        figure = map_figure(
-            kinds=rows.kind,
-            sources=rows.source,
-            hover=lambda ids: [rows.hover(i) for i in ids.tolist()],  # only the drawn rows'
-            coords=coords,
-            color_by=color_by,
-            highlight=highlight,
-            query_point=point,
-            query_label=result.label if result else "query",
-            view=embedding_map.view("emb.map", coords),
-        )
-        with map_col:
-            selected = embedding_map.show("emb.map", figure, selectable=dims == 2, coords=coords)
+        if pictured:
+            selected = []
+        else:
+            figure = map_figure(
+                kinds=rows.kind,
+                sources=rows.source,
+                hover=lambda ids: [rows.hover(i) for i in ids.tolist()],  # only the drawn rows'
+                coords=coords,
+                color_by=color_by,
+                highlight=highlight,
+                query_point=point,
+                query_label=result.label if result else "query",
+                view=embedding_map.view("emb.map", coords),
+            )
+            with map_col:
+                selected = embedding_map.show(
+                    "emb.map", figure, selectable=dims == 2, coords=coords
+                )
         chosen = selected or ([picked] if picked is not None else [])
         embedding_selection.show("emb.selection", collection, chosen)
 
@@ -170,7 +204,8 @@ if info is not None:
         with st.expander("Export", icon=":material/download:"):
             embedding_transfer.export("emb.export", collection)
 
-if info is None:  # a map is what comes next: let the browser fetch Plotly's code meanwhile
-    prefetch.show("emb-prefetch", prefetch.CHART_ELEMENTS)
+# A map is open or what comes next: until Plotly's code has loaded, the page shows a picture
+# of the map, and the prefetcher has the browser load the code (its signal draws the chart).
+prefetch.show(PREFETCH_KEY, prefetch.CHART_ELEMENTS)
 embedding_job.show("emb-job", job)
 map_follow.show(pending_map)

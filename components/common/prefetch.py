@@ -15,6 +15,15 @@ Ask tabs took ~0.9 s longer in a paired measurement). So the first call draws an
 fragment on a timer (`run_every`); its first tick draws the hidden elements, its second
 reruns the app once, which stops the timer (a page no longer draws it).
 
+`loaded(key)` says that second tick has reached the server: the browser drew the elements at
+least AFTER_S before, and was free to run a timer since (compiling a module holds the page's
+one thread, so no tick fires during it). The signal is the timer's, sent on its own, never a
+widget event that a user's click could be batched with. Over a link slow enough that Plotly's
+code takes longer than AFTER_S to download, the chart that follows shows Streamlit's own
+placeholder for the rest of that time. The Embeddings page shows a picture of its map until
+`loaded` (components/embeddings/embedding_map.py). A page script run before the tick (the user
+did something) draws the fragment again, so the tick still comes.
+
 Why a timer and not a signal from the browser when it is idle (what this did before): a
 widget event from inside a fragment is flushed with whatever the user did in the same instant,
 and Streamlit's frontend sends that batch as a rerun of the fragment alone
@@ -76,7 +85,7 @@ def show(
     """
     if not _KEY.match(key):
         raise ValueError(f"prefetch key {key!r}: use lower case letters, digits and dashes")
-    if st.session_state.get(_drawn(key)):
+    if loaded(key):
         return
     st.session_state[_with_page(key)] = True
     st.fragment(tick, run_every=AFTER_S)(key, tuple(elements))
@@ -86,12 +95,19 @@ def tick(key: str, elements: Sequence[Callable[[str], None]]) -> None:
     """The prefetcher's fragment: nothing with the page, the elements on the first tick, and
     on the second (their code has had AFTER_S to load) a rerun of the app that stops it."""
     with_page = st.session_state.pop(_with_page(key), False)
-    if st.session_state.get(_drawn(key)) and not with_page:
+    drawn = st.session_state.get(_drawn(key), False)
+    if drawn and not with_page:
+        st.session_state[loaded_key(key)] = True
         st.rerun(scope="app")
     st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
     with st.container(key=key):  # hidden
-        if not with_page:
+        if drawn or not with_page:  # once drawn, kept drawn until the tick that ends it
             draw_hidden(key, elements)
+
+
+def loaded(key: str) -> bool:
+    """Whether this tab has had the elements' code loaded by the prefetcher `key`."""
+    return bool(st.session_state.get(loaded_key(key)))
 
 
 def draw_hidden(key: str, elements: Sequence[Callable[[str], None]]) -> None:
@@ -103,6 +119,11 @@ def draw_hidden(key: str, elements: Sequence[Callable[[str], None]]) -> None:
 
 def _drawn(key: str) -> str:
     return f"{key}:drawn"
+
+
+def loaded_key(key: str) -> str:
+    """The session state's key for `loaded(key)`."""
+    return f"{key}:loaded"
 
 
 def _with_page(key: str) -> str:

@@ -20,6 +20,7 @@ here, until another selection replaces them or "Whole map" drops them.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,18 @@ import streamlit as st
 
 from reelscope.embeddings import density
 from reelscope.embeddings.density import View
-from reelscope.embeddings.figures import is_dense
+from reelscope.embeddings.figures import HEIGHT, MARGIN, colours, is_dense, legend_name
+from reelscope.embeddings.picture import LEGEND_LINE_PX, render
+from reelscope.untrusted import safe_inline
+
+# The picture takes the chart's box: HEIGHT high, the plot area inside MARGIN; the legend's
+# names sit beside the swatches drawn in it, at the same pitch.
+PICTURE_STYLE = """<style>
+.st-key-{frame} {{ position: relative; height: {height}px; padding: {margin}px; gap: 0; }}
+.st-key-{frame} img {{ width: 100%; height: {inner}px; object-fit: fill; }}
+.st-key-{frame}-legend {{ position: absolute; top: {margin}px; left: {text_left}px; }}
+.st-key-{frame}-legend p {{ font-size: 12px; line-height: {line}px; margin: 0; }}
+</style>"""
 
 
 def selected_ids(state: Any) -> list[int]:
@@ -112,6 +124,43 @@ def show(
     ids = dense_selected_ids(state, coords)
     kept["boxed"] = np.asarray(ids) if selection.get("box") else None  # an array: 8 bytes a row
     return ids
+
+
+def picture(
+    key: str, *, kinds: np.ndarray, sources: list[str], coords: np.ndarray, color_by: str
+) -> None:
+    """The 2-D map as a picture in the chart's place (same box, same axes extent): what a tab
+    shows until Plotly's code has loaded in it (components/common/prefetch.py `loaded`), so a
+    cold tab sees the map at once. Its legend's names are text over it, as the chart's are."""
+    codes, palette, legend = colours(np.asarray(kinds).astype(str), list(sources), color_by)
+    frame = _css_class(f"{key}.picture")
+    st.html(
+        PICTURE_STYLE.format(
+            frame=frame, height=HEIGHT, margin=MARGIN, inner=HEIGHT - 2 * MARGIN,
+            text_left=MARGIN + 18, line=LEGEND_LINE_PX,
+        )
+    )  # fmt: skip
+    swatches = tuple(colour for colour, _name in legend)
+    with st.container(key=frame):
+        st.image(_png(coords, codes, tuple(palette), swatches), width="stretch")
+        if legend:
+            names = (safe_inline(legend_name(name)) for _colour, name in legend)
+            st.container(key=f"{frame}-legend").markdown("  \n".join(names))
+    if is_dense(*coords.shape):
+        _view_controls(key, coords)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _png(
+    coords: np.ndarray, codes: np.ndarray, palette: tuple[str, ...], swatches: tuple[str, ...]
+) -> bytes:
+    """The map's picture, cached by its content: a map is drawn once for every tab."""
+    return render(coords, codes, palette, swatches)
+
+
+def _css_class(key: str) -> str:
+    """A key as Streamlit writes it in its element's `st-key-…` class."""
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", key)
 
 
 def _view_controls(key: str, coords: np.ndarray) -> None:

@@ -43,8 +43,11 @@ SOURCE_PALETTE = (
 )  # fmt: skip
 OTHER_COLOUR = "#BAB0AC"
 LEGEND_MAX = 12  # sources named in the legend; the rest share one colour and say so
+LEGEND_NAME_MAX = 48  # characters of a legend entry shown
 HOVER_MAX_CHARS = 160
 COLOR_BY = ("kind", "source")
+HEIGHT = 560  # px: the chart's, and the picture's that stands for it (picture.py)
+MARGIN = 10  # px around the plot area
 Hovers = Sequence[str] | Callable[[np.ndarray], Sequence[str]]
 
 
@@ -63,7 +66,7 @@ def map_figure(
     highlight: np.ndarray | None = None,
     query_point: np.ndarray | None = None,
     query_label: str = "query",
-    height: int = 560,
+    height: int = HEIGHT,
     view: View | None = None,
 ) -> go.Figure:
     """The map of n rows: `coords` (n, 2) gives a Scattergl, (n, 3) a Scatter3d.
@@ -76,7 +79,7 @@ def map_figure(
     coords = np.asarray(coords, dtype=np.float32)
     count, dims = coords.shape
     highlight = np.asarray(highlight if highlight is not None else (), dtype=np.int64)
-    codes, palette, legend = _colours(np.asarray(kinds).astype(str), list(sources), color_by)
+    codes, palette, legend = colours(np.asarray(kinds).astype(str), list(sources), color_by)
     dense = is_dense(count, dims)
     view = (view or density.whole(coords)) if dense else None
     ids = np.arange(count, dtype=np.int64)
@@ -112,7 +115,7 @@ def map_figure(
     figure = go.Figure(trace)
     figure.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": MARGIN, "r": MARGIN, "t": MARGIN, "b": MARGIN},
         dragmode="pan" if dims == 2 else "orbit",  # "lasso" would make clicks select nothing
         clickmode="event+select",
         hovermode="closest",
@@ -123,6 +126,8 @@ def map_figure(
     _legend(figure, legend)
     if view is not None:
         _density_layer(figure, coords, codes, palette, view)
+    elif dims == 2:  # the extent the map's picture is drawn over (picture.py), not autorange's
+        _fix_axes(figure, density.whole(coords))
     if query_point is not None:
         _mark_query(figure, np.asarray(query_point, dtype=np.float32), query_label)
     return figure
@@ -131,20 +136,25 @@ def map_figure(
 def _density_layer(
     figure: go.Figure, coords: np.ndarray, codes: np.ndarray, palette: list[str], view: View
 ) -> None:
-    """Every point as a picture under the axes, which are fixed to `view`. A new view is a new
-    `uirevision` of the axes alone, so Plotly takes their new ranges (and keeps a user's own
-    zoom until then); the layout's stays, since a new one would drop the user's selection."""
+    """Every point as a picture under the axes, which are fixed to `view` (the layout's
+    `uirevision` stays: a new one would drop the user's selection)."""
     figure.add_layout_image(
         source=density.image_uri(coords, codes, palette, view), xref="x", yref="y",
         x=view.x0, y=view.y1, sizex=view.x1 - view.x0, sizey=view.y1 - view.y0,
         xanchor="left", yanchor="top", sizing="stretch", layer="below",
     )  # fmt: skip
+    _fix_axes(figure, view)
+
+
+def _fix_axes(figure: go.Figure, view: View) -> None:
+    """Axes showing `view`. A new view is a new `uirevision` of the axes alone, so Plotly takes
+    their new ranges (and keeps a user's own zoom until then)."""
     revision = f"view {view.x0} {view.x1} {view.y0} {view.y1}"
     figure.update_xaxes(range=[view.x0, view.x1], autorange=False, uirevision=revision)
     figure.update_yaxes(range=[view.y0, view.y1], autorange=False, uirevision=revision)
 
 
-def _colours(
+def colours(
     kinds: np.ndarray, sources: list[str], color_by: str
 ) -> tuple[np.ndarray, list[str], list]:
     """Each row's colour code, the palette they index, and the legend as (colour, name) pairs.
@@ -189,7 +199,7 @@ def _marker_colours(codes: np.ndarray, palette: list[str]) -> dict:
 
 def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
     lines = [
-        f'<span style="color:{colour}">●</span> {plot_text(_clip(name, 48))}'
+        f'<span style="color:{colour}">●</span> {plot_text(legend_name(name))}'
         for colour, name in legend
     ]
     figure.add_annotation(
@@ -197,6 +207,11 @@ def _legend(figure: go.Figure, legend: list[tuple[str, str]]) -> None:
         xanchor="left", yanchor="top", showarrow=False, align="left",
         bgcolor="rgba(0,0,0,0)", font={"size": 12},
     )  # fmt: skip
+
+
+def legend_name(name: str) -> str:
+    """A legend entry as the map shows it: clipped, still to be escaped for where it goes."""
+    return _clip(name, LEGEND_NAME_MAX)
 
 
 def _mark_query(figure: go.Figure, point: np.ndarray, label: str) -> None:

@@ -15,6 +15,7 @@ import uuid
 import numpy as np
 import pytest
 
+from components.common import prefetch
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
 from reelscope.media import format_size
 from reelscope.tasks import registry
@@ -27,6 +28,8 @@ SNIPPETS = ["a red scene", "a blue sea"]
 
 def open_page():
     app = start_app()
+    # a tab whose prefetcher has loaded Plotly's code: the map is a chart, not its picture
+    app.session_state[prefetch.loaded_key("emb-prefetch")] = True
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     return app

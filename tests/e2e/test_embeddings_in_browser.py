@@ -89,9 +89,15 @@ def fixtures(tmp_path_factory) -> tuple[Path, Path, Path]:
 
 
 def open_page(page: Page, app_url: str) -> None:
+    """The page, a user on it for a moment: its prefetcher has loaded Plotly's code, so a map
+    opens as the chart (a cold tab's picture first: test_embeddings_first_paint.py)."""
     page.goto(f"{app_url}/embeddings")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Embeddings")).to_be_visible()
+    prefetcher = page.locator(".st-key-emb-prefetch")  # drawn by a new tab's first run, hidden
+    prefetcher.wait_for(state="attached", timeout=15_000)
+    prefetcher.wait_for(state="detached", timeout=15_000)  # its last tick ended it
+    wait_idle(page)
 
 
 def build(page: Page, model: str, files: tuple[Path, ...], name: str) -> None:

@@ -1,0 +1,89 @@
+"""The Embeddings map's first paint through AppTest: a tab where Plotly's code has not loaded
+yet shows a picture of the stored map (st.image) and no chart; a tab whose prefetcher has
+loaded it shows the chart. The open collection is in the address (?collection=…).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from components.common import prefetch
+from reelscope.embeddings.store import EmbeddingStore, NewRow
+from reelscope.projection import ProjectionParams
+from reelscope.untrusted import renders_unsafe
+from tests.app.conftest import start_app, texts
+
+PAGE = "pages/embeddings.py"
+HOSTILE = "<img src=x onerror=alert(1)>.mp4"
+
+
+@pytest.fixture
+def stored(connected) -> str:
+    """A collection of 300 rows from two sources (one named hostilely), its 2-D map stored."""
+    store = EmbeddingStore(connected.data_dir)
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(300, 128)).astype(np.float32)
+    info = store.create("Stored", "multimodalembedding@001", 128)
+    sources = ["films/a.mp4" if i % 3 else HOSTILE for i in range(300)]
+    rows = [
+        NewRow(kind="video", label=source, source=source, source_key=f"sha256:{source}",
+               start_s=i * 4.0, end_s=i * 4.0 + 4, mime_type="video/mp4")
+        for i, source in enumerate(sources)
+    ]  # fmt: skip
+    info = store.add(info.id, rows, vectors)
+    coords = rng.normal(size=(300, 2)).astype(np.float32)
+    store.save_projection(info.id, ProjectionParams().key(info.content_hash), coords, "umap",
+                          None, "{}")  # fmt: skip
+    store.db.close()
+    return info.id
+
+
+def open_linked(collection_id: str, *, plotly_loaded: bool, color_by: str = "kind"):
+    app = start_app()
+    app.session_state["emb.color_by"] = color_by
+    if plotly_loaded:
+        app.session_state[prefetch.loaded_key("emb-prefetch")] = True
+    app.query_params["collection"] = collection_id
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def map_charts(app) -> list:
+    return [c for c in app.get("plotly_chart") if "emb.map" in c.proto.id]
+
+
+def pictures(app) -> list[str]:
+    """The URLs of the images on the page."""
+    return [image.url for element in app.get("image") for image in element.proto.imgs]
+
+
+def test_a_cold_tab_shows_the_maps_picture_and_no_chart(stored):
+    app = open_linked(stored, plotly_loaded=False, color_by="source")
+    assert app.selectbox(key="emb.open").value == stored, "the link opened its collection"
+    assert not map_charts(app), "no chart before Plotly's code has loaded"
+    urls = pictures(app)
+    assert len(urls) == 1, urls
+    # the legend is text over the picture, escaped: the hostile name is shown as written
+    legend = [m.value for m in app.markdown if "films/a.mp4" in m.value]
+    assert len(legend) == 1 and "(200)" in legend[0] and "(100)" in legend[0]
+    assert "\\<img src=x" in legend[0] and not renders_unsafe(legend[0])
+
+
+def test_a_tab_with_plotlys_code_loaded_shows_the_chart_at_once(stored):
+    app = open_linked(stored, plotly_loaded=True)
+    assert len(map_charts(app)) == 1
+    assert not pictures(app)
+
+
+def test_the_address_follows_the_open_collection_and_a_stale_link_says_so(stored):
+    app = open_linked("gone-collection", plotly_loaded=True)
+    assert "not here (gone-collection)" in texts(app.warning)
+    assert app.selectbox(key="emb.open").value != stored
+    assert "collection" not in app.query_params
+
+    app.selectbox(key="emb.open").set_value(stored).run()
+    assert not app.exception, app.exception
+    assert app.query_params["collection"] == stored
+    assert "not here" not in texts(app.warning), "the warning is for the link, once"

@@ -1,0 +1,122 @@
+"""The map's first paint in a real Chromium. A cold tab opened on a stored map (a link with
+?collection=…) shows a picture of the map at once, in the chart's box and over its axes
+extent; the chart replaces it, in the same place, once Plotly's code has loaded; a click on a
+point then selects it as before. A warm tab (Plotly's code loaded) draws the chart straight
+away, never the picture.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from reelscope.embeddings import density
+from reelscope.embeddings.models import GEMINI_EMBEDDING_2
+from reelscope.projection import ProjectionParams
+from tests.e2e.conftest import wait_idle
+from tests.e2e.test_embeddings_in_browser import only_selected, open_page, place_of
+
+pytestmark = pytest.mark.e2e
+
+COUNT = 400
+PICTURE = ".st-key-emb-map-picture"
+CHART = ".st-key-emb-map .js-plotly-plot"
+# Whether a picture of the map was ever added to the page since this was installed.
+WATCH_PICTURE_JS = """() => {
+  window.sawPicture = false;
+  new MutationObserver(() => {
+    if (document.querySelector('.st-key-emb-map-picture')) window.sawPicture = true;
+  }).observe(document.body, { childList: true, subtree: true });
+}"""
+
+
+def label(row: int) -> str:
+    return f"row {row:04d}."
+
+
+def stored_map(data_dir: Path, name: str, seed: int) -> tuple[str, np.ndarray]:
+    """A collection of COUNT labelled texts with its 2-D map stored; its id and coordinates."""
+    from reelscope.embeddings.store import EmbeddingStore, NewRow
+
+    rng = np.random.default_rng(seed)
+    rows = [NewRow("text", label(i), label(i), f"row:{seed}:{i}", text=label(i))
+            for i in range(COUNT)]  # fmt: skip
+    store = EmbeddingStore(data_dir)
+    info = store.create(name, GEMINI_EMBEDDING_2, 128)
+    info = store.add(info.id, rows, rng.normal(size=(COUNT, 128)).astype(np.float32))
+    coords = rng.normal(size=(COUNT, 2)).astype(np.float32)
+    store.save_projection(
+        info.id, ProjectionParams(dims=2).key(info.content_hash), coords, "umap", None, "{}"
+    )
+    store.db.close()
+    return info.id, coords
+
+
+def on_picture(box: dict, coords: np.ndarray, row: int) -> tuple[float, float]:
+    """Where row `row` is drawn in the picture shown in `box` (its <img>)."""
+    view = density.whole(coords)
+    x, y = coords[row]
+    return (
+        box["x"] + (x - view.x0) / (view.x1 - view.x0) * box["width"],
+        box["y"] + (view.y1 - y) / (view.y1 - view.y0) * box["height"],
+    )
+
+
+def test_a_cold_tab_shows_the_picture_then_the_chart_in_its_place(
+    browser: Browser, app_url, app_env
+):
+    collection, coords = stored_map(Path(app_env["REELSCOPE_DATA_DIR"]), "Linked map", 1)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/embeddings?collection={collection}")
+        picture = page.locator(f"{PICTURE} img")
+        expect(picture).to_be_visible(timeout=15_000)
+        expect(page.locator(CHART)).to_have_count(0)  # no chart before Plotly's code loaded
+        page.wait_for_function(
+            f"() => {{ const i = document.querySelector('{PICTURE} img');"
+            " return i && i.complete && i.naturalWidth > 0; }"
+        )
+        page.locator(PICTURE).scroll_into_view_if_needed()  # as place_of scrolls to the chart
+        frame = page.locator(PICTURE).bounding_box()
+        image = picture.bounding_box()
+        target = 7
+        drawn_at = on_picture(image, coords, target)
+
+        expect(page.locator(CHART)).to_be_visible(timeout=20_000)
+        expect(page.locator(PICTURE)).to_have_count(0)
+        chart = page.locator(".st-key-emb-map").bounding_box()
+        for side in ("x", "y", "width", "height"):  # the chart took the picture's box
+            assert abs(chart[side] - frame[side]) <= 1.5, (side, chart, frame)
+        point = place_of(page, label(target))
+        assert abs(point["x"] - drawn_at[0]) <= 2 and abs(point["y"] - drawn_at[1]) <= 2, (
+            point, drawn_at,
+        )  # fmt: skip
+
+        page.mouse.click(point["x"], point["y"])  # the chart works as before
+        wait_idle(page)
+        only_selected(page, point)
+        expect(page.locator(f".st-key-emb-selection-row-{point['id']}")).to_contain_text(
+            label(target)
+        )
+        assert f"collection={collection}" in page.url
+    finally:
+        context.close()
+
+
+def test_a_warm_tab_draws_the_chart_straight_away(page: Page, app_url, app_env):
+    stored_map(Path(app_env["REELSCOPE_DATA_DIR"]), "Warm map", 2)
+    open_page(page, app_url)  # the prefetcher has loaded Plotly's code
+    page.evaluate(WATCH_PICTURE_JS)
+    page.get_by_label("Open a collection").click()
+    page.get_by_role("option").filter(has_text="Warm map").click()
+    wait_idle(page)
+    expect(page.locator(CHART)).to_be_visible()
+    page.wait_for_function(
+        f"() => {{ const gd = document.querySelector('{CHART}');"
+        f" return gd && gd._fullData && gd._fullData[0].x.length === {COUNT}; }}"
+    )
+    assert page.evaluate("window.sawPicture") is False
