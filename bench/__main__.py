@@ -30,6 +30,7 @@ MODULES = (
     "map_prefetch",
     "query",
     "search_index",  # issue 16
+    "query_1m",  # issue 16
     "embed_job",
     "library_resume",  # issue 16
     # history (issue 9)

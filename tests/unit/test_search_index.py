@@ -284,7 +284,7 @@ def test_similarity_matrix_normalises_only_the_rows_it_compares(tmp_path: Path):
     collection = _collection(store, vectors)
     texts, segments = np.array([5, 3, 300]), np.array([0, 399, 7, 7])
     similarity = similarity_matrix(collection, texts, segments)
-    unit = normalise(vectors)
+    unit = normalise(collection.vectors)  # as stored (float16)
     np.testing.assert_allclose(similarity, unit[texts] @ unit[segments].T, atol=1e-6)
     assert collection._unit is None  # the whole unit matrix was never made
     store.db.close()
@@ -309,7 +309,7 @@ def test_a_large_collection_without_its_index_is_scanned_in_chunks(tmp_path: Pat
     collection = _collection(store, vectors)
     for q in queries:
         rows, scores = nearest_rows(collection, q, 10)
-        truth, exact = nearest(normalise(vectors), q, 10)
+        truth, exact = nearest(normalise(collection.vectors), q, 10)  # as stored (float16)
         assert rows.tolist() == truth.tolist()
         np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)
     assert collection._unit is None  # no whole unit matrix was made or kept
