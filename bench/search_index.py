@@ -34,7 +34,7 @@ from reelscope.projection import nearest
 from tests.manifold_vectors import manifold_vectors, text_like
 
 N = 200_000
-QUERIES = 100  # half near the rows, half text-like
+QUERIES = 400  # half near the rows, half text-like: many, since a query that strays scores 0
 K = 10
 
 
