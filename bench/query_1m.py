@@ -19,7 +19,8 @@ a text query against video segments (far from every row). In the same run:
   difference between a score the app returned and that row's float32 cosine;
 - the text-like queries' wider walk (search_index.FAR_WALK) at other widths, for the choice;
 - `query_1m_peak_rss_gb`: this process's peak RSS (goal: under ~8 GB on a shared machine).
-Run with `.venv/bin/python -m bench.query_1m` (part of `make bench`; ~20 min on 2 cores).
+Run with `.venv/bin/python -m bench.query_1m` (part of `make bench`; ~40 min on two shared
+cores, ~29 of them the build).
 """
 
 from __future__ import annotations
