@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+from reelscope.embeddings import transfer
 from reelscope.embeddings.items import (
     EmbeddingError,
     Item,
@@ -85,7 +86,8 @@ def test_rows_read_from_the_database_when_the_arrow_copy_is_gone(open_collection
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "npy"])
-def test_export_import_round_trip(open_collections, tmp_path, fmt):
+def test_export_import_round_trip(open_collections, tmp_path, fmt, monkeypatch):
+    monkeypatch.setattr(transfer, "EXPORT_CHUNK", 2)  # the .npy written in 3 chunks
     store, cid, vectors = _filled(open_collections)
     collection = store.open(cid)
     if fmt == "parquet":
