@@ -31,6 +31,7 @@ MODULES = (
     "first_paint",  # issue 16
     "query",
     "search_index",  # issue 16
+    "query_1m",  # issue 16
     "embed_job",
     "library_resume",  # issue 16
     # history (issue 9)

@@ -6,7 +6,8 @@
 - otherwise by a usearch HNSW index of the unit vectors (inner product, stored as float16):
   it proposes `k * OVERSAMPLE` candidates, whose cosines are then computed exactly from the
   collection's own vectors, so the scores a user sees are exact and only the candidate set is
-  approximate.
+  approximate; a query far from every row (a text among video segments) is walked wider
+  (FAR_BELOW, FAR_WALK), since that is where the graph's walk strays.
 
 The index is a file beside the collection's vectors, named by the collection's content hash
 and the index's build parameters: a changed collection (or a change of parameters here) never
@@ -64,6 +65,19 @@ EXPANSION_ADD = 64  # efConstruction: half usearch's 128, half the build (100k: 
 # ef: text-like queries, far from every row, need the wider walk: recall@10 at 100k rows went
 # 0.934 -> 0.979 from ef 128 to 256 (0.979 at 512), ~0.4 ms more per query.
 EXPANSION_SEARCH = 256
+# A query far from every row (a text against video segments; tests/manifold_vectors.text_like:
+# best cosine ~0.3, where a segment's with its neighbours is ~0.9) is where HNSW's greedy walk
+# strays: on a flat landscape it can settle in the wrong region and miss every true neighbour.
+# At 200k rows (400 queries, half text-like), ef 256 gave recall@10 0.995 near the rows but
+# 0.981 text-like, 3 of 200 text queries at 0.0; ef 512 gave 0.995 for both (none below 0.6),
+# ef 1024 the same at 7 ms a query against 2.5. Starting the walk from the sampled rows nearest
+# the query did not help (0.985, slower). So a query whose best candidate is below FAR_BELOW
+# is asked again with FAR_WALK candidates (usearch walks max(ef, count) wide): the wider walk
+# only for the queries that need it. At 1M rows (bench/query_1m.py, 500 queries, half
+# text-like; a loaded machine), text-like recall@10 / p95 ms over all queries by FAR_WALK:
+# none 0.983 / 3.6, 512 0.995 / 9.4, 1024 0.999 / 14.8, 2048 0.999 / 25.5 (near: 0.999 each).
+FAR_BELOW = 0.5
+FAR_WALK = 1024
 UNIT_MATRIX_MAX_BYTES = 1 << 30  # ~190k rows at 1408-d; a 1M collection's would be 5.6 GB
 SCAN_CHUNK = 16_384  # rows brute force normalises at once (90 MB at 1408-d)
 BUILD_CHUNK = 8192  # rows normalised and added at once: the cancel check and progress step
@@ -120,10 +134,27 @@ def nearest_rows(
     if index is None or k <= 0:
         return _brute_force(collection, q, k)
     k = min(k, n)
-    found = index.search(q, min(n, k * OVERSAMPLE), threads=1)
-    candidates = np.sort(np.asarray(found.keys, dtype=np.int64))  # in file order, for the mmap
+    wanted = min(n, k * OVERSAMPLE)
+    candidates = _candidates(index, q, wanted)
     if len(candidates) < k:  # the graph found too few: never fewer results than asked
         return _brute_force(collection, q, k)
+    rows, scores = _rerank(collection, candidates, q, k)
+    if scores[0] < FAR_BELOW and wanted < FAR_WALK:  # far from every row: walk wider
+        wider = _candidates(index, q, min(n, FAR_WALK), keep=wanted)
+        rows, scores = _rerank(collection, np.union1d(candidates, wider), q, k)
+    return rows, scores
+
+
+def _candidates(index, q: np.ndarray, count: int, keep: int | None = None) -> np.ndarray:
+    """The index's `count` nearest rows to `q` (its best `keep` of them), in file order."""
+    found = np.asarray(index.search(q, count, threads=1).keys, dtype=np.int64)
+    return np.sort(found[:keep])  # in file order: the re-rank reads the mmap forwards
+
+
+def _rerank(
+    collection: Collection, candidates: np.ndarray, q: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k best candidates by their exact cosine (float32 from the stored rows)."""
     rows, scores = top_k(normalise(collection.vectors[candidates]) @ q, k)
     return candidates[rows], scores
 

@@ -5,8 +5,10 @@ Layout under `<data_dir>/embeddings/`:
 - `embeddings.sqlite` (reelscope.database.SharedDatabase, Alembic migrations in
   reelscope/migrations/embeddings): collections with their owner, their rows (what each vector
   is: kind, label, source, segment times), the vector cache and stored projections;
-- `collections/<id>/vectors.npy`: the collection's (n, d) float32 matrix, memory-mapped on
-  open, so a collection of 50k × 1408 reopens in milliseconds (see bench/map_open.py);
+- `collections/<id>/vectors.npy`: the collection's (n, d) matrix, memory-mapped on open, so a
+  collection of 50k × 1408 reopens in milliseconds (see bench/map_open.py); float16 (half the
+  disk, page cache and bucket of float32; see `stored_dtype`), or float32 as collections were
+  written before, or whose values float16 cannot hold: read either, never forced to change;
 - `collections/<id>/projection-<key>.npy`: stored map coordinates;
 - `collections/<id>/search-<content hash>-<params>.usearch`: its search index
   (reelscope/embeddings/search_index.py; with a bucket, also beside that version there);
@@ -62,6 +64,17 @@ ROW_COLUMNS = (
 IMPORTED_MODEL = "imported"  # a collection of vectors from a file: searchable by its own rows
 DATABASE_FILE = "embeddings.sqlite"
 VECTORS_FILE = "vectors.npy"
+# Vectors kept as float16: at a million rows of 1408-d, 2.8 GB instead of 5.6 (on disk, in the
+# page cache, in the bucket). Its cost on search quality, bench/query_1m.py (1M rows, 500
+# queries, half text-like): brute force over the float16 rows finds the float32 rows' top 10
+# (recall@10 1.000), a cosine the app returns is within 1.8e-5 of the float32 one, and the
+# index over float16 rows recalls 0.999 of the float32 rows' top 10.
+STORED_DTYPE = np.float16
+# float16's range: its largest finite value, and a row norm below which its subnormals (absolute
+# step 6e-8) would cost more precision than its rounding does (relative 5e-4).
+F16_MAX = float(np.finfo(np.float16).max)
+F16_MIN_NORM = 0.01
+FIT_CHUNK = 16_384  # rows checked at once: a million are never all float32 in memory
 VERSION_FILE = "version"  # the content hash of the vectors and rows beside it (with a bucket)
 SCHEMA = "embeddings"  # its migrations: reelscope/migrations/embeddings
 
@@ -176,7 +189,8 @@ def _hover(kind: str, label: str, source: str, start: float, end: float) -> str:
 class Collection:
     info: CollectionInfo
     rows: RowTable
-    vectors: np.ndarray  # (n, d) float32, read-only (memory-mapped)
+    vectors: np.ndarray  # (n, d) float16 or float32, read-only (memory-mapped): read it as
+    # float32 a chunk at a time (numpy's float16 arithmetic is slow and promotes copies)
     blobs: BlobStore
     folder: Path | None = None  # where its files are (its search index goes beside them)
     _unit: np.ndarray | None = field(default=None, repr=False)
@@ -208,6 +222,20 @@ def unique_name(name: str, taken: Iterable[str]) -> str:
 
 
 _NUMBERED = re.compile(r"^(.*\S) \((\d+)\)$")
+
+
+def stored_dtype(*matrices: np.ndarray) -> type[np.floating]:
+    """How these vectors are kept: STORED_DTYPE (float16) when it holds every row's direction
+    as well as it rounds (no value beyond its range, no row so short that its subnormals lose
+    digits), else float32. Cosine is all a collection is used for, so that is the test."""
+    for matrix in matrices:
+        for start in range(0, len(matrix), FIT_CHUNK):
+            chunk = np.asarray(matrix[start : start + FIT_CHUNK], dtype=np.float32)
+            norms = np.sqrt(np.einsum("ij,ij->i", chunk, chunk))
+            short = (norms > 0) & (norms < F16_MIN_NORM)  # a zero row is zero in either
+            if np.abs(chunk).max(initial=0) > F16_MAX or short.any():
+                return np.float32
+    return STORED_DTYPE
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -388,7 +416,9 @@ class EmbeddingStore:
         self, collection_id: str, rows: Sequence[NewRow], vectors: np.ndarray
     ) -> CollectionInfo:
         """Add rows; rows of a source already in the collection are replaced (no duplicates)."""
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(len(rows), -1)
+        vectors = np.asarray(vectors).reshape(len(rows), -1)
+        if not np.issubdtype(vectors.dtype, np.floating) or vectors.dtype == np.float64:
+            vectors = vectors.astype(np.float32)
         current = self.open(collection_id)
         if len(rows) and vectors.shape[1] != current.info.dimension:
             raise EmbeddingError(
@@ -398,8 +428,14 @@ class EmbeddingStore:
         replaced = {r.source_key for r in rows}
         keep = np.array([k not in replaced for k in current.rows.source_key], dtype=bool)
         kept_rows = [_row_of(current.rows, i) for i in np.flatnonzero(keep)]
-        matrix = np.concatenate([np.asarray(current.vectors)[keep], vectors])
+        kept = current.vectors[keep]  # in the stored dtype: no float32 copy of a float16 file
         del current  # drop the mmap before the file is replaced
+        dtype = stored_dtype(kept, vectors)
+        if len(kept):
+            matrix = np.concatenate([kept, vectors], dtype=dtype)
+        else:  # a first fill (of a million rows, maybe memory-mapped): no copy when it is kept
+            matrix = vectors.astype(dtype, copy=False)
+        del kept
         return self._write(collection_id, kept_rows + list(rows), matrix)
 
     def _write(
@@ -408,9 +444,12 @@ class EmbeddingStore:
         folder = self._folder(collection_id)
         folder.mkdir(parents=True, exist_ok=True)
         temp = folder / f".vectors-{uuid.uuid4().hex}.npy"
-        np.save(temp, np.ascontiguousarray(matrix, dtype=np.float32))
-        digest = hashlib.sha256(np.ascontiguousarray(matrix, dtype=np.float32).tobytes())
+        stored = np.ascontiguousarray(matrix)  # in the dtype `add` chose for it
+        np.save(temp, stored)
+        digest = hashlib.sha256(stored.dtype.str.encode())  # the same values in f16 or f32 differ
+        digest.update(memoryview(stored.reshape(-1)).cast("B"))
         digest.update(json.dumps([r.source_key for r in rows]).encode())
+        del stored
         version = digest.hexdigest()[:32]
         os.replace(temp, folder / VECTORS_FILE)
         _write_rows_file(folder / ROWS_FILE, rows)

@@ -33,6 +33,7 @@ from reelscope.spool import is_content_hash
 from reelscope.tasks import LOCAL_OWNER
 
 META_KEY = b"reelscope"
+EXPORT_CHUNK = 16_384  # rows converted to float32 at once (90 MB at 1408-d)
 COLUMNS = (
     "kind", "label", "source", "source_key", "start_s", "end_s", "text", "mime_type", "uri",
     "blob_sha",
@@ -80,7 +81,13 @@ def export_parquet(collection: Collection, path: Path) -> Path:
 def export_npy(collection: Collection, folder: Path, stem: str = "collection") -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     npy, meta = folder / f"{stem}.npy", folder / f"{stem}.json"
-    np.save(npy, np.ascontiguousarray(collection.vectors, dtype=np.float32))
+    # float32 (what any reader expects), converted a chunk at a time from the stored float16
+    vectors = collection.vectors
+    out = np.lib.format.open_memmap(npy, mode="w+", dtype=np.float32, shape=vectors.shape)
+    for start in range(0, len(vectors), EXPORT_CHUNK):
+        out[start : start + EXPORT_CHUNK] = vectors[start : start + EXPORT_CHUNK]
+    out.flush()
+    del out
     columns = _columns(collection)
     rows = [
         dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)

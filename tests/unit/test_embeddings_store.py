@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pytest
 
+from reelscope.embeddings import transfer
 from reelscope.embeddings.items import (
     EmbeddingError,
     Item,
@@ -21,8 +22,16 @@ from reelscope.embeddings.items import (
     video_windows,
 )
 from reelscope.embeddings.models import GEMINI, MULTIMODAL, Segment
-from reelscope.embeddings.store import EmbeddingStore, NewRow, unique_name
+from reelscope.embeddings.search_index import nearest_rows
+from reelscope.embeddings.store import (
+    IMPORTED_MODEL,
+    EmbeddingStore,
+    NewRow,
+    normalise,
+    unique_name,
+)
 from reelscope.embeddings.transfer import export_npy, export_parquet, import_file
+from reelscope.projection import pca_preview
 from tests.legacy_database import UserVersionDatabase
 
 SHA = "5e" * 32
@@ -77,7 +86,8 @@ def test_rows_read_from_the_database_when_the_arrow_copy_is_gone(open_collection
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "npy"])
-def test_export_import_round_trip(open_collections, tmp_path, fmt):
+def test_export_import_round_trip(open_collections, tmp_path, fmt, monkeypatch):
+    monkeypatch.setattr(transfer, "EXPORT_CHUNK", 2)  # the .npy written in 3 chunks
     store, cid, vectors = _filled(open_collections)
     collection = store.open(cid)
     if fmt == "parquet":
@@ -87,10 +97,68 @@ def test_export_import_round_trip(open_collections, tmp_path, fmt):
     info = import_file(store, path)
     again = store.open(info.id)
     assert info.model_id == "multimodalembedding@001" and info.dimension == 1408
-    assert np.array_equal(np.asarray(again.vectors), vectors)
+    assert np.array_equal(np.asarray(again.vectors), vectors.astype(np.float16))  # as kept
     assert again.rows.start_s.tolist() == collection.rows.start_s.tolist()
     assert again.rows.label == collection.rows.label
     assert again.rows.blob_sha == [SHA] * 5, "the kept file: where it is kept, it plays again"
+
+
+def test_new_collections_keep_their_vectors_as_float16_memory_mapped(open_collections):
+    _, cid, vectors = _filled(open_collections)
+    collection = open_collections().open(cid)
+    assert isinstance(collection.vectors, np.memmap) and collection.vectors.dtype == np.float16
+    assert np.array_equal(np.asarray(collection.vectors), vectors.astype(np.float16))
+    kept = normalise(collection.vectors)
+    assert np.abs((kept * normalise(vectors)).sum(axis=1) - 1).max() < 1e-4, "each direction"
+    # what search compares: each row's cosine with the others, within float16's rounding
+    exact = normalise(vectors) @ normalise(vectors).T
+    assert (
+        np.abs(normalise(collection.vectors) @ normalise(collection.vectors).T - exact).max() < 2e-3
+    )
+    assert nearest_rows(collection, vectors[3], 1)[0].tolist() == [3]
+
+
+def test_a_float32_collection_from_before_is_read_searched_and_mapped_as_it_is(
+    open_collections,
+):
+    """vectors.npy as every collection was written before float16: opened and used as it is,
+    never rewritten by being read; it becomes float16 only when it changes anyway."""
+    store, cid, vectors = _filled(open_collections, n=40)
+    path = store.root / "collections" / cid / "vectors.npy"
+    np.save(path, vectors)  # float32, as the writer kept it before
+    before = path.read_bytes()
+    collection = open_collections().open(cid)
+    assert collection.vectors.dtype == np.float32
+    assert np.array_equal(np.asarray(collection.vectors), vectors)
+    rows, scores = nearest_rows(collection, vectors[7], 3)
+    assert rows[0] == 7 and scores[0] == pytest.approx(1.0, abs=1e-6)
+    assert pca_preview(collection.vectors).coords.shape == (40, 2)
+    npy, _ = export_npy(collection, store.root.parent / "out")
+    assert np.array_equal(np.load(npy), vectors), "an export gives back the float32 values"
+    del collection
+    assert path.read_bytes() == before, "reading never rewrites it"
+    store.add(cid, [NewRow(kind="text", label="x", source="x", source_key="x")],
+              np.ones((1, 1408), np.float32))  # fmt: skip
+    changed = open_collections().open(cid)
+    assert changed.vectors.dtype == np.float16 and len(changed.vectors) == 41
+    assert np.array_equal(np.asarray(changed.vectors[:40]), vectors.astype(np.float16))
+
+
+@pytest.mark.parametrize(
+    ("scale", "kept"),
+    [(1.0, np.float16), (1e5, np.float32), (1e-5, np.float32)],
+    ids=["fits", "beyond float16's range", "so short its subnormals lose digits"],
+)
+def test_vectors_float16_cannot_hold_are_kept_as_float32(open_collections, scale, kept):
+    store = open_collections()
+    info = store.create("odd", IMPORTED_MODEL, 8)
+    vectors = np.random.default_rng(1).normal(size=(3, 8)).astype(np.float32)
+    vectors[1] *= scale
+    store.add(info.id, [NewRow(kind="text", label=f"{i}", source="s", source_key=f"{i}")
+                        for i in range(3)], vectors)  # fmt: skip
+    collection = store.open(info.id)
+    assert collection.vectors.dtype == kept
+    assert np.abs(normalise(collection.vectors) - normalise(vectors)).max() < 1e-3
 
 
 def test_any_parquet_of_vectors_with_labels_opens(open_collections, tmp_path):

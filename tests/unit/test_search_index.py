@@ -71,6 +71,37 @@ def test_recall_at_10_against_brute_force(indexed, kind):
         found, _ = nearest_rows(collection, q, 10)
         recall.append(len(set(found.tolist()) & set(truth.tolist())) / 10)
     assert np.mean(recall) >= 0.95, (kind, np.mean(recall), sorted(recall)[:5])
+    assert min(recall) >= 0.5, (kind, sorted(recall)[:5])  # no query strays from its neighbours
+
+
+def _recalls(collection, queries: np.ndarray) -> np.ndarray:
+    unit = collection.unit_vectors()
+    return np.array([
+        len(set(nearest_rows(collection, q, 10)[0].tolist()) & set(nearest(unit, q, 10)[0].tolist()))
+        / 10
+        for q in queries
+    ])  # fmt: skip
+
+
+def test_a_query_far_from_every_row_is_walked_wider_where_the_walk_strays(indexed, monkeypatch):
+    """With the walk narrowed to the 40 candidates asked (ef 8), text-like queries stray: some
+    miss every one of their 10 neighbours. Asked again wider, as a query whose best candidate
+    is below FAR_BELOW is, they find them."""
+    collection, queries = indexed
+    far = text_like(queries)
+    path = index_path(collection)
+    monkeypatch.setattr(search_index, "EXPANSION_SEARCH", 8)
+    search_index._close(path)  # reopened with the narrow walk
+    try:
+        monkeypatch.setattr(search_index, "FAR_WALK", 0)
+        strayed = _recalls(collection, far)
+        assert strayed.min() < 0.5, "the data no longer shows the walk straying"
+        monkeypatch.setattr(search_index, "FAR_WALK", 1024)
+        widened = _recalls(collection, far)
+        assert widened.mean() >= 0.95 and widened.min() >= 0.5, sorted(widened)[:5]
+        assert (_recalls(collection, queries) >= 0.5).all(), "near queries too"
+    finally:
+        search_index._close(path)  # the next test opens it with the module's own walk
 
 
 def test_the_clusters_overlap():
@@ -284,7 +315,7 @@ def test_similarity_matrix_normalises_only_the_rows_it_compares(tmp_path: Path):
     collection = _collection(store, vectors)
     texts, segments = np.array([5, 3, 300]), np.array([0, 399, 7, 7])
     similarity = similarity_matrix(collection, texts, segments)
-    unit = normalise(vectors)
+    unit = normalise(collection.vectors)  # as stored (float16)
     np.testing.assert_allclose(similarity, unit[texts] @ unit[segments].T, atol=1e-6)
     assert collection._unit is None  # the whole unit matrix was never made
     store.db.close()
@@ -309,7 +340,7 @@ def test_a_large_collection_without_its_index_is_scanned_in_chunks(tmp_path: Pat
     collection = _collection(store, vectors)
     for q in queries:
         rows, scores = nearest_rows(collection, q, 10)
-        truth, exact = nearest(normalise(vectors), q, 10)
+        truth, exact = nearest(normalise(collection.vectors), q, 10)  # as stored (float16)
         assert rows.tolist() == truth.tolist()
         np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)
     assert collection._unit is None  # no whole unit matrix was made or kept
