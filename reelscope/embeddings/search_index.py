@@ -2,7 +2,8 @@
 
 `nearest_rows` is the one place that decides how a query is answered:
 - below `BRUTE_FORCE_BELOW` rows (5k), or while no index is built yet, by brute force (every
-  row's exact cosine; above ~190k rows a chunk at a time, so memory stays bounded);
+  row's exact cosine; above ~190k rows by usearch's exact scan of the stored rows, re-ranked,
+  so memory stays bounded and a million rows take a fraction of a second);
 - otherwise by a usearch HNSW index of the unit vectors (inner product, stored as float16):
   it proposes `k * OVERSAMPLE` candidates, whose cosines are then computed exactly from the
   collection's own vectors, so the scores a user sees are exact and only the candidate set is
@@ -79,6 +80,7 @@ EXPANSION_SEARCH = 256
 FAR_BELOW = 0.5
 FAR_WALK = 1024
 UNIT_MATRIX_MAX_BYTES = 1 << 30  # ~190k rows at 1408-d; a 1M collection's would be 5.6 GB
+SCAN_THREADS = 2  # a scan is a user's wait of a fraction of a second: both cores
 SCAN_CHUNK = 16_384  # rows brute force normalises at once (90 MB at 1408-d)
 BUILD_CHUNK = 8192  # rows normalised and added at once: the cancel check and progress step
 BUILD_THREADS = 1  # of two cores: the server keeps the other one for its sessions
@@ -161,10 +163,31 @@ def _rerank(
 
 def _brute_force(collection: Collection, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Over the collection's unit matrix (made once per opened Collection, reused by its next
-    queries) while it is small enough to keep; chunk by chunk, keeping nothing, above."""
+    queries) while it is small enough to keep; by usearch's exact scan of the stored rows,
+    re-ranked exactly, above."""
     if collection.vectors.size * 4 <= UNIT_MATRIX_MAX_BYTES:
         return nearest(collection.unit_vectors(), q, k)
-    return brute_force(collection.vectors, q, k)
+    return exact_scan(collection, q, k)
+
+
+def exact_scan(collection: Collection, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every row's cosine by usearch's exact (SIMD) scan of the memory-mapped rows as stored,
+    float16 read natively, no copy; its `k * OVERSAMPLE` best re-ranked exactly in float32.
+    The answer while a large collection's index is being built: at 1M x 1408 float16 rows a
+    query took 0.19 s on 2 threads (0.50 s on 1), where `brute_force`'s numpy chunks took 17 s
+    (the float16 to float32 conversion is numpy's slow part)."""
+    from usearch.index import MetricKind, search
+
+    q = unit_query(query)
+    n = len(collection.vectors)
+    k = min(k, n)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+    vectors = collection.vectors
+    found = search(vectors, q.astype(vectors.dtype), min(n, k * OVERSAMPLE), MetricKind.Cos,
+                   exact=True, threads=SCAN_THREADS)  # fmt: skip
+    candidates = np.sort(np.asarray(found.keys, dtype=np.int64).reshape(-1))
+    return _rerank(collection, candidates, q, k)
 
 
 def brute_force(vectors: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

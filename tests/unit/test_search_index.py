@@ -332,15 +332,19 @@ def test_brute_force_in_chunks_equals_one_pass(monkeypatch, n, k):
     np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)
 
 
-def test_a_large_collection_without_its_index_is_scanned_in_chunks(tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])  # as stored now, and before
+def test_a_large_collection_without_its_index_is_scanned_exactly(
+    tmp_path: Path, monkeypatch, dtype
+):
     monkeypatch.setattr(search_index, "UNIT_MATRIX_MAX_BYTES", 0)  # as a 1M collection is
-    monkeypatch.setattr(search_index, "SCAN_CHUNK", 100)
-    vectors, queries = manifold_vectors(1000, queries=3, seed=10)
+    vectors, queries = manifold_vectors(3000, queries=4, seed=10)
     store = EmbeddingStore(tmp_path)
+    monkeypatch.setattr("reelscope.embeddings.store.STORED_DTYPE", dtype)
     collection = _collection(store, vectors)
-    for q in queries:
+    assert collection.vectors.dtype == dtype and not uses_index(collection)
+    for q in [*queries, *text_like(queries)]:
         rows, scores = nearest_rows(collection, q, 10)
-        truth, exact = nearest(normalise(collection.vectors), q, 10)  # as stored (float16)
+        truth, exact = nearest(normalise(collection.vectors), q, 10)  # as stored
         assert rows.tolist() == truth.tolist()
         np.testing.assert_allclose(scores, exact, rtol=0, atol=1e-6)
     assert collection._unit is None  # no whole unit matrix was made or kept
