@@ -68,8 +68,20 @@ def backend_settings(
     ADC), or the Gemini Developer API (only an API key, nothing of Google Cloud)."""
     if request.param == BACKEND_VERTEX:
         return emulator_settings
+    return key_only(emulator_settings, vertex)
+
+
+@pytest.fixture
+def api_key_settings(emulator_settings: Settings, vertex: VertexEmulator) -> Settings:
+    """Only a Gemini API key, at the emulator's Developer API paths."""
+    return key_only(emulator_settings, vertex)
+
+
+def key_only(settings: Settings, vertex: VertexEmulator) -> Settings:
+    """`settings` as a user with only an API key gives them: nothing of Google Cloud, the key
+    the emulator expects, its Developer API paths."""
     return dataclasses.replace(
-        emulator_settings,
+        settings,
         project=None,
         vertex_base_url=None,
         credentials_file=None,

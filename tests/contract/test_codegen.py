@@ -240,13 +240,6 @@ def test_curl_command_runs_and_sends_the_same_body(
 
 
 @pytest.fixture
-def key_settings(emulator_settings, vertex):
-    """Only a Gemini API key, pointed at the emulator's Developer API paths."""
-    return replace(emulator_settings, project=None, vertex_base_url=None, credentials_file=None,
-                   gemini_api_key=vertex.api_key, gemini_base_url=vertex.base_url)  # fmt: skip
-
-
-@pytest.fixture
 def key_request(sources) -> GenerationRequest:
     """Inline media only (the Developer API reads no gs://), with a system instruction."""
     model = CATALOG.get("gemini-3.8-flash")
@@ -256,10 +249,10 @@ def key_request(sources) -> GenerationRequest:
 
 
 def test_on_the_developer_api_the_script_reads_the_key_and_sends_the_same_body(
-    vertex, key_settings, key_request, sources, tmp_path
+    vertex, api_key_settings, key_request, sources, tmp_path
 ):
     vertex.set_reply(REPLY, chunks=3)
-    sent = app_body(vertex, key_settings, key_request)
+    sent = app_body(vertex, api_key_settings, key_request)
     app_request = vertex.last_request()
     script = codegen.python_snippet(key_request, project=None, location="global",
                                     names=codegen.file_names(sources),
@@ -284,10 +277,10 @@ def test_on_the_developer_api_the_script_reads_the_key_and_sends_the_same_body(
 
 
 def test_on_the_developer_api_curl_sends_the_key_from_the_environment(
-    vertex, key_settings, key_request, tmp_path
+    vertex, api_key_settings, key_request, tmp_path
 ):
     vertex.set_reply(REPLY, chunks=3)
-    sent = app_body(vertex, key_settings, key_request)
+    sent = app_body(vertex, api_key_settings, key_request)
     app_request = vertex.last_request()
     command = codegen.curl_command(key_request, endpoint=vertex.base_url, project=None,
                                    location="global", backend="gemini-api")  # fmt: skip

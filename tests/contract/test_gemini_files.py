@@ -39,21 +39,8 @@ SMALL_LIMIT = dataclasses.replace(CATALOG.media, inline_limit_bytes=10_000)  # t
 
 
 @pytest.fixture
-def api_settings(emulator_settings, vertex):
-    """Only an API key, at the emulator: nothing of Google Cloud."""
-    return dataclasses.replace(
-        emulator_settings,
-        project=None,
-        vertex_base_url=None,
-        credentials_file=None,
-        gemini_api_key=vertex.api_key,
-        gemini_base_url=vertex.base_url,
-    )
-
-
-@pytest.fixture
-def api_client(api_settings):
-    return make_genai_client(api_settings)
+def api_client(api_key_settings):
+    return make_genai_client(api_key_settings)
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ from reelscope.settings import Settings
 from reelscope.storage import StagingError
 from reelscope.tasks import TaskRegistry, TaskState
 from reelscope.vertex import NotConnected, make_storage_client
+from tests.conftest import key_only
 from tests.vertex_emulator import VertexEmulator
 
 RPC = {GEMINI_EMBEDDING_2: "embedContent", MULTIMODAL_001: "predict"}
@@ -236,10 +237,7 @@ def test_on_the_api_key_a_stored_001_job_waits_and_the_gemini_job_after_it_resum
 ):
     """The Gemini Developer API serves Gemini Embedding 2, not multimodalembedding@001: a stored
     @001 job is left for Vertex AI (refused with the reason), and does not hold up the next."""
-    key_only = dataclasses.replace(
-        settings, project=None, vertex_base_url=None, credentials_file=None,
-        gemini_api_key=vertex.api_key, gemini_base_url=vertex.base_url,
-    )  # fmt: skip
+    api_key = key_only(settings, vertex)
     store = EmbeddingStore(settings.data_dir)
     stale = time.time() - STALE_AFTER_S - 60  # their server stopped a while ago
     for n, (model_id, dimension) in enumerate([(MULTIMODAL_001, 1408), (GEMINI_EMBEDDING_2, 256)]):
@@ -253,9 +251,7 @@ def test_on_the_api_key_a_stored_001_job_waits_and_the_gemini_job_after_it_resum
         time.sleep(0.01)  # created in this order
     tasks = TaskRegistry()
     with pytest.raises(NotConnected, match="served only by Vertex AI") as refused:
-        resume_jobs(
-            store, lambda m, d: make_embedder(key_only, m, d), tasks=tasks, retry=FAST_RETRY
-        )
+        resume_jobs(store, lambda m, d: make_embedder(api_key, m, d), tasks=tasks, retry=FAST_RETRY)
     assert "export REELSCOPE_BACKEND=vertex" in refused.value.fixes
     (resumed,) = tasks.tasks()
     assert resumed.wait(30) and resumed.details().items_done == 2
