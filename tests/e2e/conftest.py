@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, WebSocket, expect, sync_playwright
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from tests.app_server import RECENT_LOGS
 
@@ -123,3 +126,40 @@ def screenshot(page: Page, name: str) -> Path:
     path = OUTPUT_DIR / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+class SentValues:
+    """The widget values the browser has sent the server, in the order they left.
+
+    Streamlit's slider sends its value some 200 ms after the last key press (a debounce), on a
+    timer a busy browser can run late: a test that goes on before the value has left acts on
+    the previous one. Watching the websocket says when it has. Made before the page connects.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.sent: list[tuple[str, float]] = []
+        page.on("websocket", self._watch)
+
+    def _watch(self, socket: WebSocket) -> None:
+        socket.on("framesent", self._record)
+
+    def _record(self, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        message = BackMsg.FromString(payload)
+        if message.WhichOneof("type") != "rerun_script":
+            return
+        for widget in message.rerun_script.widget_states.widgets:
+            if widget.WhichOneof("value") == "double_array_value":
+                for number in widget.double_array_value.data:
+                    self.sent.append((widget.id, number))
+
+    def wait_for(self, page: Page, key: str, number: float, timeout_s: float = 15.0) -> None:
+        """Until widget `key` (its user key) has sent `number`."""
+        deadline = time.monotonic() + timeout_s
+        while not any(
+            wid.endswith(f"-{key}") and math.isclose(sent, number, abs_tol=1e-9)
+            for wid, sent in self.sent
+        ):
+            assert time.monotonic() < deadline, f"{key} never sent {number}: {self.sent[-5:]}"
+            page.wait_for_timeout(50)  # lets Playwright deliver the socket's events
