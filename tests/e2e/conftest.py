@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, WebSocket, expect, sync_playwright
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from tests.app_server import RECENT_LOGS
 
@@ -34,6 +36,8 @@ CHROMIUM_ARGS = [
 
 
 LOG_TAIL_LINES = 60
+TRACE_LINES = 150
+BROWSER_TRACE = pytest.StashKey["BrowserTrace"]()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -48,6 +52,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if log.exists():
             lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
             report.sections.append((f"app server log {log.parent.name}", "\n".join(lines)))
+    trace = item.stash.get(BROWSER_TRACE, None)
+    if trace is not None:
+        report.sections.append(("browser trace (the test's page)", "\n".join(trace.lines)))
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +86,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, app_url: str, vertex) -> Iterator[Page]:
+def page(request, browser: Browser, app_url: str, vertex) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    request.node.stash[BROWSER_TRACE] = BrowserTrace(page)
     page.goto(app_url)
     wait_idle(page)
     yield page
@@ -163,3 +171,56 @@ class SentValues:
         ):
             assert time.monotonic() < deadline, f"{key} never sent {number}: {self.sent[-5:]}"
             page.wait_for_timeout(50)  # lets Playwright deliver the socket's events
+
+
+class BrowserTrace:
+    """What passed between a test's page and the server, for a failing test's report: each
+    script-rerun request (whole page or fragment, the widgets that carry a trigger or a
+    selection), each run's start and end, console errors and failed requests. The last
+    TRACE_LINES, with seconds since the page opened."""
+
+    def __init__(self, page: Page) -> None:
+        self.lines: deque[str] = deque(maxlen=TRACE_LINES)
+        self._start = time.monotonic()
+        page.on("websocket", self._watch)
+        page.on("console", lambda m: m.type == "error" and self._add(f"console {m.text[:200]}"))
+        page.on("response", lambda r: r.status >= 400 and self._add(f"{r.status} {r.url[-90:]}"))
+
+    def _add(self, line: str) -> None:
+        self.lines.append(f"{time.monotonic() - self._start:8.3f}  {line}")
+
+    def _watch(self, socket: WebSocket) -> None:
+        socket.on("framesent", self._sent)
+        socket.on("framereceived", self._received)
+
+    def _sent(self, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        message = BackMsg.FromString(payload)
+        kind = message.WhichOneof("type")
+        if kind != "rerun_script":
+            self._add(f"sent {kind}")
+            return
+        rerun = message.rerun_script
+        notable = [
+            f"{w.id.rsplit('-', 1)[-1]}={w.json_value[:80] if w.json_value else 'trigger'}"
+            for w in rerun.widget_states.widgets
+            if w.WhichOneof("value") in ("trigger_value", "json_trigger_value", "json_value")
+        ]
+        scope = f"fragment {rerun.fragment_id[:8]}" if rerun.fragment_id else "page"
+        auto = " (timer)" if rerun.is_auto_rerun else ""
+        self._add(f"sent rerun {scope}{auto} {rerun.page_name} {' '.join(notable)}")
+
+    def _received(self, payload: bytes | str) -> None:
+        if isinstance(payload, str):
+            return
+        message = ForwardMsg.FromString(payload)
+        kind = message.WhichOneof("type")
+        if kind == "session_status_changed":
+            running = message.session_status_changed.script_is_running
+            self._add("run started" if running else "run idle")
+        elif kind == "script_finished":
+            status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
+            self._add(f"run finished {status}")
+        elif kind not in ("delta", "forward_msg_metadata", "ref_hash", None):
+            self._add(f"received {kind}")
