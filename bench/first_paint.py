@@ -33,7 +33,7 @@ from reelscope.embeddings.picture import render
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.projection import ProjectionParams, pca
 from tests.app_server import ROOT
-from tests.e2e.conftest import CHROMIUM_ARGS, DEBIAN_CHROMIUM, running_app, wait_idle
+from tests.e2e.conftest import CHROMIUM_ARGS, DEBIAN_CHROMIUM, running_app, wait_prefetched
 from tests.vertex_emulator import write_static_adc
 
 N = 10_000
@@ -111,10 +111,7 @@ def warm_click_s(browser: Browser, url: str, name: str) -> float:
     try:
         page = context.new_page()
         page.goto(f"{url}/embeddings")
-        prefetcher = page.locator(".st-key-emb-prefetch")
-        prefetcher.wait_for(state="attached", timeout=30_000)
-        prefetcher.wait_for(state="detached", timeout=30_000)  # Plotly's code has loaded
-        wait_idle(page)
+        wait_prefetched(page, "PlotlyChart", "emb-prefetch")  # Plotly's code has loaded
         page.get_by_label("Open a collection").click()
         option = page.get_by_role("option").filter(has_text=name)
         started = time.perf_counter()

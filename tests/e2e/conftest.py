@@ -9,7 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, WebSocket, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    WebSocket,
+    expect,
+    sync_playwright,
+)
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -37,7 +46,9 @@ CHROMIUM_ARGS = [
 
 LOG_TAIL_LINES = 60
 TRACE_LINES = 150
-BROWSER_TRACE = pytest.StashKey["BrowserTrace"]()
+BROWSER_TRACES = pytest.StashKey[list["BrowserTrace"]]()
+# The running test's traces: one list, shared with its stash (TracedBrowser appends to it).
+_TRACES: list[list[BrowserTrace]] = [[]]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -52,9 +63,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         if log.exists():
             lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
             report.sections.append((f"app server log {log.parent.name}", "\n".join(lines)))
-    trace = item.stash.get(BROWSER_TRACE, None)
-    if trace is not None:
-        report.sections.append(("browser trace (the test's page)", "\n".join(trace.lines)))
+    for number, trace in enumerate(item.stash.get(BROWSER_TRACES, []), start=1):
+        report.sections.append((f"browser trace, page {number}", "\n".join(trace.lines)))
+
+
+@pytest.fixture(autouse=True)
+def browser_traces(request) -> Iterator[None]:
+    """Traces the pages this test opens (TracedBrowser), for its report if it fails."""
+    request.node.stash[BROWSER_TRACES] = _TRACES[0] = []
+    yield
+    _TRACES[0] = []
 
 
 @pytest.fixture(scope="session")
@@ -81,15 +99,14 @@ def browser() -> Iterator[Browser]:
     executable = str(DEBIAN_CHROMIUM) if DEBIAN_CHROMIUM.exists() else None
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
+        yield TracedBrowser(chromium)
         chromium.close()
 
 
 @pytest.fixture
-def page(request, browser: Browser, app_url: str, vertex) -> Iterator[Page]:
+def page(browser: Browser, app_url: str, vertex) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    request.node.stash[BROWSER_TRACE] = BrowserTrace(page)
     page.goto(app_url)
     wait_idle(page)
     yield page
@@ -121,11 +138,19 @@ def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:
     )
 
 
-def wait_prefetched(page: Page) -> None:
-    """Until the app's one-time prefetch is over (components/common/prefetch.py: a fragment's
-    tick draws hidden elements, the next reruns the app and ends it). A test that counts the
-    script runs its own steps cause must not count those two."""
-    expect(page.locator(".st-key-reelscope-prefetch")).to_have_count(0, timeout=15_000)
+# True once the browser has loaded the code of an element (a file named after it) and the
+# prefetcher that drew it is gone: its last tick has told the server and rerun the app.
+PREFETCHED_JS = """([element, container]) =>
+  performance.getEntriesByType('resource').some((e) => e.name.includes(`/static/js/${element}.`))
+  && !document.querySelector(`.st-key-${container}`)"""
+
+
+def wait_prefetched(page: Page, element: str = "DataFrame", key: str = "reelscope-prefetch"):
+    """Until the prefetcher `key` (components/common/prefetch.py: a fragment's tick draws hidden
+    elements, the next reruns the app and ends it) is over, `element`'s code loaded: the end
+    state, not the hidden container's coming and going, which a busy machine can make brief.
+    A test that counts the script runs its own steps cause must not count those two."""
+    page.wait_for_function(PREFETCHED_JS, arg=[element, key], timeout=30_000)
     wait_idle(page)
 
 
@@ -147,6 +172,10 @@ class SentValues:
     def __init__(self, page: Page) -> None:
         self.sent: list[tuple[str, float]] = []
         page.on("websocket", self._watch)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" or message.text.startswith(TRACE_PREFIX):
+            self._add(f"console {message.text[:200]}")
 
     def _watch(self, socket: WebSocket) -> None:
         socket.on("framesent", self._record)
@@ -173,6 +202,23 @@ class SentValues:
             page.wait_for_timeout(50)  # lets Playwright deliver the socket's events
 
 
+TRACE_PREFIX = "trace:"  # what PREFETCH_WATCH_JS writes to the console
+# The prefetchers' hidden containers (components/common/prefetch.py) as they come and go: tests
+# wait on them to know a tab has loaded an element's code.
+PREFETCH_WATCH_JS = """
+(() => {
+  const seen = new Set();
+  new MutationObserver(() => {
+    const now = new Set(Array.from(document.querySelectorAll('[class*="prefetch"]'))
+      .flatMap((e) => Array.from(e.classList).filter((c) => c.startsWith('st-key-'))));
+    for (const c of now) if (!seen.has(c)) console.debug('trace: added ' + c);
+    for (const c of seen) if (!now.has(c)) console.debug('trace: removed ' + c);
+    seen.clear(); now.forEach((c) => seen.add(c));
+  }).observe(document, { childList: true, subtree: true });
+})();
+"""
+
+
 class BrowserTrace:
     """What passed between a test's page and the server, for a failing test's report: each
     script-rerun request (whole page or fragment, the widgets that carry a trigger or a
@@ -183,11 +229,16 @@ class BrowserTrace:
         self.lines: deque[str] = deque(maxlen=TRACE_LINES)
         self._start = time.monotonic()
         page.on("websocket", self._watch)
-        page.on("console", lambda m: m.type == "error" and self._add(f"console {m.text[:200]}"))
+        page.on("console", self._console)
+        page.add_init_script(PREFETCH_WATCH_JS)
         page.on("response", lambda r: r.status >= 400 and self._add(f"{r.status} {r.url[-90:]}"))
 
     def _add(self, line: str) -> None:
         self.lines.append(f"{time.monotonic() - self._start:8.3f}  {line}")
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" or message.text.startswith(TRACE_PREFIX):
+            self._add(f"console {message.text[:200]}")
 
     def _watch(self, socket: WebSocket) -> None:
         socket.on("framesent", self._sent)
@@ -224,3 +275,19 @@ class BrowserTrace:
             self._add(f"run finished {status}")
         elif kind not in ("delta", "forward_msg_metadata", "ref_hash", None):
             self._add(f"received {kind}")
+
+
+class TracedBrowser:
+    """The session's Chromium, as tests use it; each page opened in a context it makes is traced
+    (BrowserTrace) for the report of the test that opened it."""
+
+    def __init__(self, browser: Browser) -> None:
+        self._browser = browser
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options) -> BrowserContext:
+        context = self._browser.new_context(**options)
+        context.on("page", lambda page: _TRACES[0].append(BrowserTrace(page)))
+        return context

@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2, MULTIMODAL_001
-from tests.e2e.conftest import OUTPUT_DIR, screenshot, wait_idle
+from tests.e2e.conftest import OUTPUT_DIR, screenshot, wait_idle, wait_prefetched
 from tests.media_files import make_image_pair, make_video
 
 pytestmark = pytest.mark.e2e
@@ -94,10 +94,7 @@ def open_page(page: Page, app_url: str) -> None:
     page.goto(f"{app_url}/embeddings")
     wait_idle(page)
     expect(page.get_by_role("heading", name="Embeddings")).to_be_visible()
-    prefetcher = page.locator(".st-key-emb-prefetch")  # drawn by a new tab's first run, hidden
-    prefetcher.wait_for(state="attached", timeout=15_000)
-    prefetcher.wait_for(state="detached", timeout=15_000)  # its last tick ended it
-    wait_idle(page)
+    wait_prefetched(page, "PlotlyChart", "emb-prefetch")
 
 
 def build(page: Page, model: str, files: tuple[Path, ...], name: str) -> None:
