@@ -148,13 +148,17 @@ if info is not None:
         rows = collection.rows
         map_col, side_col = st.columns([3, 2], gap="medium")
         # A cold tab (no Plotly code yet) gets the map's picture, sent before the search
-        # beside it so it is on screen first; a warm tab, the chart.
+        # beside it so it is on screen first; a warm tab, the chart, over the picture when
+        # the map is big enough for Plotly to take a while.
         pictured = dims == 2 and not prefetch.loaded(PREFETCH_KEY)
-        if pictured:
-            with map_col:
+        chart_over = not pictured and embedding_map.under_chart(len(coords), dims)
+        with map_col:
+            map_box = embedding_map.box("emb.map")
+        if pictured or chart_over:
+            with map_box:
                 embedding_map.picture(
                     "emb.map", kinds=rows.kind, sources=rows.source, coords=coords,
-                    color_by=color_by,
+                    color_by=color_by, chart_over=chart_over,
                 )  # fmt: skip
         embedder = None
         elsewhere = (  # the collection's model is not served here: local views only
@@ -192,7 +196,7 @@ if info is not None:
                 query_label=result.label if result else "query",
                 view=embedding_map.view("emb.map", coords),
             )
-            with map_col:
+            with map_box:
                 selected = embedding_map.show(
                     "emb.map", figure, selectable=dims == 2, coords=coords
                 )

@@ -35,6 +35,7 @@ in ~1 of 25 page loads). A fragment's timer is sent on its own, outside that bat
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
@@ -68,11 +69,22 @@ def _chart(key: str) -> None:
     st.plotly_chart(go.Figure(), key=f"{key}-chart")
 
 
+# A transparent 1×1 PNG.
+_PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg=="
+)
+
+
+def _image(key: str) -> None:
+    st.image(_PIXEL)
+
+
 # What the History page draws first: its table (with its filters) and the replay speed.
 HISTORY_ELEMENTS: tuple[Callable[[str], None], ...] = (_table, _multiselect, _dates, _segments)
 # Plotly's code is 4.7 MB: fetched only where a chart is what comes next (the Embeddings page
-# before a collection is open), not on every page a tab opens.
-CHART_ELEMENTS: tuple[Callable[[str], None], ...] = (_chart,)
+# before a collection is open), not on every page a tab opens. The image's code too: a big
+# map's picture shows under its chart while Plotly draws.
+CHART_ELEMENTS: tuple[Callable[[str], None], ...] = (_chart, _image)
 
 
 def show(

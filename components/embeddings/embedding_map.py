@@ -16,16 +16,24 @@ view, where all points are drawn once few enough. A new box moves the view; a cl
 A new view is a new figure, and Streamlit clears a chart's selection when its figure changes
 (the box is gone from the chart after the rerun it caused): so the rows a box took are kept
 here, until another selection replaces them or "Whole map" drops them.
+
+The map's picture (`picture`) stands in for the chart: alone in a tab that has not loaded
+Plotly's code yet, and under the chart of a map of UNDER_CHART_FROM points or more, where Plotly
+takes a noticeable time to draw (~0.4 s for 10k points in Chromium without a GPU): the picture
+is on screen first, and the chart, laid over it in the same box with an opaque background,
+covers it once drawn. Both live in the map's `box`.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from reelscope.embeddings import density
 from reelscope.embeddings.density import View
@@ -41,6 +49,13 @@ PICTURE_STYLE = """<style>
 .st-key-{frame}-legend {{ position: absolute; top: {margin}px; left: {text_left}px; }}
 .st-key-{frame}-legend p {{ font-size: 12px; line-height: {line}px; margin: 0; }}
 </style>"""
+# The chart over the picture, in the same box: Streamlit's Plotly theme paints the chart's
+# background, so the drawn chart hides the picture, and the box keeps the picture's height.
+UNDER_CHART_STYLE = """<style>
+.st-key-{box} {{ position: relative; }}
+.st-key-{box} .st-key-{chart} {{ position: absolute; top: 0; left: 0; right: 0; z-index: 1; }}
+</style>"""
+UNDER_CHART_FROM = 2_000  # points: below this, Plotly draws about as soon as the picture shows
 
 
 def selected_ids(state: Any) -> list[int]:
@@ -126,36 +141,59 @@ def show(
     return ids
 
 
+def box(key: str) -> DeltaGenerator:
+    """The map's place on the page: its picture, its chart, or the chart over the picture."""
+    return st.container(key=f"{key}.box")
+
+
+def under_chart(count: int, dims: int) -> bool:
+    """Whether a tab with Plotly's code shows a map of `count` points in `dims` with its
+    picture under the chart (see the module's docstring)."""
+    return dims == 2 and count >= UNDER_CHART_FROM
+
+
 def picture(
-    key: str, *, kinds: np.ndarray, sources: list[str], coords: np.ndarray, color_by: str
+    key: str,
+    *,
+    kinds: np.ndarray,
+    sources: list[str],
+    coords: np.ndarray,
+    color_by: str,
+    chart_over: bool = False,
 ) -> None:
-    """The 2-D map as a picture in the chart's place (same box, same axes extent): what a tab
-    shows until Plotly's code has loaded in it (components/common/prefetch.py `loaded`), so a
-    cold tab sees the map at once. Its legend's names are text over it, as the chart's are."""
+    """The 2-D map as a picture in the chart's place (same box, same axes extent), drawn in
+    the map's `box`: what a tab shows until Plotly's code has loaded in it
+    (components/common/prefetch.py `loaded`), so a cold tab sees the map at once; with
+    `chart_over`, under the chart this run draws next in the box, so the map is on screen
+    while Plotly draws. Its legend's names are text over it, as the chart's are."""
     codes, palette, legend = colours(np.asarray(kinds).astype(str), list(sources), color_by)
     frame = _css_class(f"{key}.picture")
-    st.html(
-        PICTURE_STYLE.format(
-            frame=frame, height=HEIGHT, margin=MARGIN, inner=HEIGHT - 2 * MARGIN,
-            text_left=MARGIN + 18, line=LEGEND_LINE_PX,
-        )
+    style = PICTURE_STYLE.format(
+        frame=frame, height=HEIGHT, margin=MARGIN, inner=HEIGHT - 2 * MARGIN,
+        text_left=MARGIN + 18, line=LEGEND_LINE_PX,
     )  # fmt: skip
+    if chart_over:
+        style += UNDER_CHART_STYLE.format(box=_css_class(f"{key}.box"), chart=_css_class(key))
+    st.html(style)
     swatches = tuple(colour for colour, _name in legend)
     with st.container(key=frame):
         st.image(_png(coords, codes, tuple(palette), swatches), width="stretch")
         if legend:
             names = (safe_inline(legend_name(name)) for _colour, name in legend)
             st.container(key=f"{frame}-legend").markdown("  \n".join(names))
-    if is_dense(*coords.shape):
+    if is_dense(*coords.shape) and not chart_over:  # the chart's own go with it
         _view_controls(key, coords)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _png(
     coords: np.ndarray, codes: np.ndarray, palette: tuple[str, ...], swatches: tuple[str, ...]
-) -> bytes:
-    """The map's picture, cached by its content: a map is drawn once for every tab."""
-    return render(coords, codes, palette, swatches)
+) -> str:
+    """The map's picture as a data URI, cached by its content: a map is drawn once for every
+    tab. In the element itself, not a media file, so the browser has it with the element
+    (no request after it, which a busy page answers late: then the chart drew first)."""
+    encoded = base64.b64encode(render(coords, codes, palette, swatches)).decode("ascii")
+    return f"data:image/png;base64,{encoded}"
 
 
 def _css_class(key: str) -> str:

@@ -48,6 +48,7 @@ HOVER_MAX_CHARS = 160
 COLOR_BY = ("kind", "source")
 HEIGHT = 560  # px: the chart's, and the picture's that stands for it (picture.py)
 MARGIN = 10  # px around the plot area
+POINT_OPACITY = 0.85  # a point's, until a query lights some (then 1.0 for those, 0.25 else)
 Hovers = Sequence[str] | Callable[[np.ndarray], Sequence[str]]
 
 
@@ -87,18 +88,19 @@ def map_figure(
         shown, _in_view = density.drawn_rows(coords, view)
         ids = np.union1d(shown, highlight)  # the query's neighbours light up wherever they are
     base = 10.0 if len(ids) < 1_000 else 6.0 if len(ids) < 20_000 else 4.0
-    sizes = np.full(len(ids), base if dims == 2 else base * 0.6, dtype=np.float32)
-    opacity = np.full(len(ids), 0.85, dtype=np.float32)
+    # One size and opacity for all until a query lights some points: Plotly's WebGL scatter
+    # then styles the points from one value, not one per point (~0.1 s less at 10k).
+    size: Any = base if dims == 2 else base * 0.6
+    opacity: Any = POINT_OPACITY
     if len(highlight):
         lit = np.isin(ids, highlight)
-        opacity[:] = 0.25
-        opacity[lit] = 1.0
-        sizes[lit] *= 1.8
+        size = np.where(lit, size * 1.8, size).astype(np.float32)
+        opacity = np.where(lit, 1.0, 0.25).astype(np.float32)
     texts = hover(ids) if callable(hover) else [hover[i] for i in ids.tolist()]
     hovertext = np.array([_hover_html(text) for text in texts], dtype=object)
     coords_shown = coords if view is None else coords[ids]
     colouring = _marker_colours(codes[ids], palette)
-    marker: dict[str, Any] = {**colouring, "size": sizes, "opacity": opacity}
+    marker: dict[str, Any] = {**colouring, "size": size, "opacity": opacity}
     if dims == 2:
         marker["line"] = {"width": 0}
         trace: Any = go.Scattergl(

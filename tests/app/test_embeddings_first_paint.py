@@ -1,6 +1,7 @@
 """The Embeddings map's first paint through AppTest: a tab where Plotly's code has not loaded
 yet shows a picture of the stored map (st.image) and no chart; a tab whose prefetcher has
-loaded it shows the chart. The open collection is in the address (?collection=…).
+loaded it shows the chart, over the picture for a map big enough for Plotly to take a while.
+The open collection is in the address (?collection=…).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from components.common import prefetch
+from components.embeddings.embedding_map import UNDER_CHART_FROM
 from reelscope.embeddings.store import EmbeddingStore, NewRow
 from reelscope.projection import ProjectionParams
 from reelscope.untrusted import renders_unsafe
@@ -18,25 +20,30 @@ PAGE = "pages/embeddings.py"
 HOSTILE = "<img src=x onerror=alert(1)>.mp4"
 
 
-@pytest.fixture
-def stored(connected) -> str:
-    """A collection of 300 rows from two sources (one named hostilely), its 2-D map stored."""
-    store = EmbeddingStore(connected.data_dir)
+def stored_collection(data_dir, count: int) -> str:
+    """A collection of `count` rows from two sources (one named hostilely), its 2-D map
+    stored."""
+    store = EmbeddingStore(data_dir)
     rng = np.random.default_rng(7)
-    vectors = rng.normal(size=(300, 128)).astype(np.float32)
+    vectors = rng.normal(size=(count, 128)).astype(np.float32)
     info = store.create("Stored", "multimodalembedding@001", 128)
-    sources = ["films/a.mp4" if i % 3 else HOSTILE for i in range(300)]
+    sources = ["films/a.mp4" if i % 3 else HOSTILE for i in range(count)]
     rows = [
         NewRow(kind="video", label=source, source=source, source_key=f"sha256:{source}",
                start_s=i * 4.0, end_s=i * 4.0 + 4, mime_type="video/mp4")
         for i, source in enumerate(sources)
     ]  # fmt: skip
     info = store.add(info.id, rows, vectors)
-    coords = rng.normal(size=(300, 2)).astype(np.float32)
+    coords = rng.normal(size=(count, 2)).astype(np.float32)
     store.save_projection(info.id, ProjectionParams().key(info.content_hash), coords, "umap",
                           None, "{}")  # fmt: skip
     store.db.close()
     return info.id
+
+
+@pytest.fixture
+def stored(connected) -> str:
+    return stored_collection(connected.data_dir, 300)
 
 
 def open_linked(collection_id: str, *, plotly_loaded: bool, color_by: str = "kind"):
@@ -75,6 +82,16 @@ def test_a_tab_with_plotlys_code_loaded_shows_the_chart_at_once(stored):
     app = open_linked(stored, plotly_loaded=True)
     assert len(map_charts(app)) == 1
     assert not pictures(app)
+
+
+def test_a_big_map_in_a_tab_with_plotlys_code_has_its_picture_under_the_chart(connected):
+    app = open_linked(stored_collection(connected.data_dir, UNDER_CHART_FROM), plotly_loaded=True)
+    assert len(map_charts(app)) == 1
+    assert len(pictures(app)) == 1, "the picture shows while Plotly draws"
+    styles = " ".join(element.proto.body for element in app.get("html"))
+    assert ".st-key-emb-map-box .st-key-emb-map { position: absolute" in styles
+    # one set of view controls (the chart's), not the picture's as well
+    assert sum("points as a density image" in c.value for c in app.caption) <= 1
 
 
 def test_the_address_follows_the_open_collection_and_a_stale_link_says_so(stored):

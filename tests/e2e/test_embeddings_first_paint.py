@@ -1,8 +1,9 @@
 """The map's first paint in a real Chromium. A cold tab opened on a stored map (a link with
 ?collection=…) shows a picture of the map at once, in the chart's box and over its axes
 extent; the chart replaces it, in the same place, once Plotly's code has loaded; a click on a
-point then selects it as before. A warm tab (Plotly's code loaded) draws the chart straight
-away, never the picture.
+point then selects it as before. A warm tab (Plotly's code loaded) draws the chart of a small
+map straight away, never the picture; a big map's picture shows first, under its chart, which
+covers it once drawn and is the one clicked.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from components.embeddings.embedding_map import UNDER_CHART_FROM
 from reelscope.embeddings import density
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2
 from reelscope.projection import ProjectionParams
@@ -37,17 +39,17 @@ def label(row: int) -> str:
     return f"row {row:04d}."
 
 
-def stored_map(data_dir: Path, name: str, seed: int) -> tuple[str, np.ndarray]:
-    """A collection of COUNT labelled texts with its 2-D map stored; its id and coordinates."""
+def stored_map(data_dir: Path, name: str, seed: int, count: int = COUNT) -> tuple[str, np.ndarray]:
+    """A collection of `count` labelled texts with its 2-D map stored; its id and coordinates."""
     from reelscope.embeddings.store import EmbeddingStore, NewRow
 
     rng = np.random.default_rng(seed)
     rows = [NewRow("text", label(i), label(i), f"row:{seed}:{i}", text=label(i))
-            for i in range(COUNT)]  # fmt: skip
+            for i in range(count)]  # fmt: skip
     store = EmbeddingStore(data_dir)
     info = store.create(name, GEMINI_EMBEDDING_2, 128)
-    info = store.add(info.id, rows, rng.normal(size=(COUNT, 128)).astype(np.float32))
-    coords = rng.normal(size=(COUNT, 2)).astype(np.float32)
+    info = store.add(info.id, rows, rng.normal(size=(count, 128)).astype(np.float32))
+    coords = rng.normal(size=(count, 2)).astype(np.float32)
     store.save_projection(
         info.id, ProjectionParams(dims=2).key(info.content_hash), coords, "umap", None, "{}"
     )
@@ -120,3 +122,39 @@ def test_a_warm_tab_draws_the_chart_straight_away(page: Page, app_url, app_env):
         f" return gd && gd._fullData && gd._fullData[0].x.length === {COUNT}; }}"
     )
     assert page.evaluate("window.sawPicture") is False
+
+
+PAPER_JS = f"() => document.querySelector('{CHART}')._fullLayout.paper_bgcolor"
+
+
+def test_a_warm_tab_shows_a_big_maps_picture_under_its_chart(page: Page, app_url, app_env):
+    _, coords = stored_map(Path(app_env["REELSCOPE_DATA_DIR"]), "Big warm map", 3, UNDER_CHART_FROM)
+    open_page(page, app_url)  # the prefetcher has loaded Plotly's code
+    page.get_by_label("Open a collection").click()
+    page.get_by_role("option").filter(has_text="Big warm map").click()
+    page.wait_for_function(
+        f"() => {{ const i = document.querySelector('{PICTURE} img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+    page.wait_for_function(
+        f"() => {{ const gd = document.querySelector('{CHART}');"
+        f" return gd && gd._fullData && gd._fullData[0].x.length === {UNDER_CHART_FROM}; }}"
+    )
+    wait_idle(page)
+    page.locator(".st-key-emb-map").scroll_into_view_if_needed()
+    frame = page.locator(PICTURE).bounding_box()
+    chart = page.locator(".st-key-emb-map").bounding_box()
+    for side in ("x", "y", "width", "height"):  # the chart lies exactly over the picture
+        assert abs(chart[side] - frame[side]) <= 1.5, (side, chart, frame)
+    paper = page.evaluate(PAPER_JS)  # an opaque background: the drawn chart hides the picture
+    assert paper.startswith("rgb(") or paper.startswith("#"), paper
+
+    target = 11
+    drawn_at = on_picture(page.locator(f"{PICTURE} img").bounding_box(), coords, target)
+    point = place_of(page, label(target))
+    assert abs(point["x"] - drawn_at[0]) <= 2 and abs(point["y"] - drawn_at[1]) <= 2, (
+        point, drawn_at,
+    )  # fmt: skip
+    page.mouse.click(point["x"], point["y"])  # the chart, on top, takes the click
+    wait_idle(page)
+    only_selected(page, point)

@@ -52,8 +52,10 @@ TRACES_JS = """
   const found = [];
   const own = (url) => url.startsWith(app + "/media/") || url.startsWith(app + "/app/static/");
   const show = (el) => el.outerHTML.slice(0, 160);
-  // Plotly draws a heatmap as an SVG image of its own numbers: a PNG data URI, in the chart.
-  const drawn = (el, src) => el.closest(".js-plotly-plot") && src.startsWith("data:image/png;");
+  // Plotly draws a heatmap as an SVG image of its own numbers: a PNG data URI, in the chart;
+  // the map's picture is one the app draws of its points (reelscope/embeddings/picture.py).
+  const drawn = (el, src) => el.closest('.js-plotly-plot, [class~="st-key-emb-map-picture"]')
+    && src.startsWith("data:image/png;");
   for (const img of document.querySelectorAll("img, image, picture source")) {
     const src = img.getAttribute("src") || img.getAttribute("href") || img.getAttribute("srcset")
       || img.getAttribute("xlink:href") || "";

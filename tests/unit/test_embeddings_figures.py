@@ -48,3 +48,12 @@ def test_imported_kinds_sources_hovers_and_the_query_label_are_escaped():
     legend = by_kind.layout.annotations[0].text
     assert "&lt;a href=" in legend  # the imported kind is named
     assert "&lt;b&gt; (1)" in by_source.layout.annotations[0].text
+
+
+def test_points_share_one_size_and_opacity_until_a_query_lights_some():
+    # One value for all lets Plotly's WebGL scatter colour the points without a per-point pass.
+    marker = _figure().data[0].marker
+    assert isinstance(marker.size, float) and isinstance(marker.opacity, float)
+    lit = _figure(highlight=np.array([1, 3])).data[0].marker
+    assert list(lit.opacity) == [0.25, 1.0, 0.25, 1.0]
+    assert lit.size[1] == lit.size[3] > lit.size[0] == lit.size[2]
