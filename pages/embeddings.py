@@ -61,43 +61,52 @@ if st.query_params.get("collection") != st.session_state[LINK_KEY]:
         del st.query_params["collection"]
     else:
         st.query_params["collection"] = info.id
-with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
-    plan = collection_builder.build(
-        "emb.build", catalog.media, settings.embedding_model, store.blobs,
-        emb.prefix_lister(settings), resources.backend(settings),
-    )  # fmt: skip
-    busy = job is not None and not job.done
-    for problem in plan.problems:
-        st.warning(problem, icon=":material/block:")
-    st.caption(f"{plan.name or 'The collection'}: {plan.summary()}, {plan.model.label}, "
-               f"{plan.dimension}-d.")  # fmt: skip
-    if busy:
-        st.caption("A job is running: wait for it, or cancel it, to build another.")
-    if st.button("Build collection", type="primary", key="emb.build.go",
-                 disabled=not plan.ready or busy):  # fmt: skip
-        embedder = emb.connected_embedder(settings, plan.model.id, plan.dimension)
-        if embedder is not None:
-            try:
-                created = store.create(
-                    plan.name, plan.model.id, plan.dimension, owner=resources.owner()
-                )
-                emb.keep_job(
-                    start_job(
-                        store, embedder, created.id, plan.items,
-                        tasks=resources.tasks(), owner=resources.owner(), origin="embeddings",
-                    )
-                )  # fmt: skip
-            except EmbeddingError as problem:
-                st.error(str(problem), icon=":material/block:")
-            else:
-                collection_builder.request_open(OPEN_KEY, created.id)
-                st.rerun()
 
-with st.expander("Import a file of vectors", icon=":material/upload_file:"):
-    imported = embedding_transfer.import_form("emb.import", store)
-    if imported is not None:
-        collection_builder.request_open(OPEN_KEY, imported.id)
-        st.rerun()
+
+def new_collection_forms() -> None:
+    """Build and import: first on the page while no collection is open, under the map once one
+    is (the map's picture is then among the first elements a cold tab draws)."""
+    with st.expander("Build a new collection", expanded=info is None, icon=":material/add:"):
+        plan = collection_builder.build(
+            "emb.build", catalog.media, settings.embedding_model, store.blobs,
+            emb.prefix_lister(settings), resources.backend(settings),
+        )  # fmt: skip
+        busy = job is not None and not job.done
+        for problem in plan.problems:
+            st.warning(problem, icon=":material/block:")
+        st.caption(f"{plan.name or 'The collection'}: {plan.summary()}, {plan.model.label}, "
+                   f"{plan.dimension}-d.")  # fmt: skip
+        if busy:
+            st.caption("A job is running: wait for it, or cancel it, to build another.")
+        if st.button("Build collection", type="primary", key="emb.build.go",
+                     disabled=not plan.ready or busy):  # fmt: skip
+            embedder = emb.connected_embedder(settings, plan.model.id, plan.dimension)
+            if embedder is not None:
+                try:
+                    created = store.create(
+                        plan.name, plan.model.id, plan.dimension, owner=resources.owner()
+                    )
+                    emb.keep_job(
+                        start_job(
+                            store, embedder, created.id, plan.items,
+                            tasks=resources.tasks(), owner=resources.owner(), origin="embeddings",
+                        )
+                    )  # fmt: skip
+                except EmbeddingError as problem:
+                    st.error(str(problem), icon=":material/block:")
+                else:
+                    collection_builder.request_open(OPEN_KEY, created.id)
+                    st.rerun()
+
+    with st.expander("Import a file of vectors", icon=":material/upload_file:"):
+        imported = embedding_transfer.import_form("emb.import", store)
+        if imported is not None:
+            collection_builder.request_open(OPEN_KEY, imported.id)
+            st.rerun()
+
+
+if info is None:
+    new_collection_forms()
 
 pending_map = None
 if job is None and info is not None:  # e.g. resumed after a restart, or started in another tab
@@ -207,6 +216,9 @@ if info is not None:
             embedding_query.heatmap("emb.heatmap", collection)
         with st.expander("Export", icon=":material/download:"):
             embedding_transfer.export("emb.export", collection)
+
+if info is not None:
+    new_collection_forms()
 
 # A map is open or what comes next: until Plotly's code has loaded, the page shows a picture
 # of the map, and the prefetcher has the browser load the code (its signal draws the chart).
