@@ -221,7 +221,8 @@ if info is not None:
     new_collection_forms()
 
 # A map is open or what comes next: until Plotly's code has loaded, the page shows a picture
-# of the map, and the prefetcher has the browser load the code (its signal draws the chart).
-prefetch.show(PREFETCH_KEY, prefetch.CHART_ELEMENTS)
+# of the map, and app.py's prefetcher has the browser load the code (its signal draws the
+# chart).
+prefetch.also(PREFETCH_KEY, prefetch.CHART_ELEMENTS)
 embedding_job.show("emb-job", job)
 map_follow.show(pending_map)

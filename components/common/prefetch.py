@@ -15,6 +15,11 @@ Ask tabs took ~0.9 s longer in a paired measurement). So the first call draws an
 fragment on a timer (`run_every`); its first tick draws the hidden elements, its second
 reruns the app once, which stops the timer (a page no longer draws it).
 
+A page that needs other elements' code soon (the Embeddings page: Plotly's) asks with
+`also(key, elements)`: app.py's one prefetcher then draws them too, first, in their own hidden
+container `key`. One timer per page, so one rerun of the app at its end (two prefetchers
+ticked together, and the first to end reran the app under the other's tick).
+
 `loaded(key)` says that second tick has reached the server: the browser drew the elements at
 least AFTER_S before, and was free to run a timer since (compiling a module holds the page's
 one thread, so no tick fires during it). The signal is the timer's, sent on its own, never a
@@ -87,34 +92,61 @@ HISTORY_ELEMENTS: tuple[Callable[[str], None], ...] = (_table, _multiselect, _da
 CHART_ELEMENTS: tuple[Callable[[str], None], ...] = (_chart, _image)
 
 
+Group = tuple[str, tuple[Callable[[str], None], ...]]  # a container's key and its elements
+_ASKED = "prefetch:asked"  # the groups the page asked for in this script run (`also`)
+DEFAULT_KEY = "reelscope-prefetch"
+
+
+def also(key: str, elements: Sequence[Callable[[str], None]]) -> None:
+    """Have the prefetcher app.py draws after the page load `elements`' code too, in a hidden
+    container `key` (lower case, digits and dashes: it is used in a CSS class). One timer for
+    the page, not one per wish: each timer's last tick reruns the app."""
+    _check(key)
+    if not loaded(key):
+        st.session_state.setdefault(_ASKED, {})[key] = tuple(elements)
+
+
 def show(
-    key: str = "reelscope-prefetch", elements: Sequence[Callable[[str], None]] = HISTORY_ELEMENTS
+    key: str = DEFAULT_KEY, elements: Sequence[Callable[[str], None]] = HISTORY_ELEMENTS
 ) -> None:
-    """Have the browser load `elements`' code a moment after the page; call it after a
-    page's content.
+    """Have the browser load `elements`' code a moment after the page, with whatever the page
+    asked for (`also`); call it after a page's content.
 
     `key` names the container (lower case, digits and dashes: it is used in a CSS class).
     """
+    _check(key)
+    asked = {**st.session_state.pop(_ASKED, {}), key: tuple(elements)}  # the page's first
+    groups = tuple((name, group) for name, group in asked.items() if not loaded(name))
+    if not groups:
+        return
+    for name, _elements in groups:
+        st.session_state[_with_page(name)] = True
+    st.fragment(tick, run_every=AFTER_S)(groups)
+
+
+def tick(groups: Sequence[Group]) -> None:
+    """The prefetcher's fragment: nothing with the page, each group's elements on the first
+    tick, and on the second (their code has had AFTER_S to load) a rerun of the app that
+    stops it."""
+    done = False
+    for key, elements in groups:
+        with_page = st.session_state.pop(_with_page(key), False)
+        drawn = st.session_state.get(_drawn(key), False)
+        if drawn and not with_page:
+            st.session_state[loaded_key(key)] = True
+            done = True
+            continue
+        st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
+        with st.container(key=key):  # hidden
+            if drawn or not with_page:  # once drawn, kept drawn until the tick that ends it
+                draw_hidden(key, elements)
+    if done:
+        st.rerun(scope="app")
+
+
+def _check(key: str) -> None:
     if not _KEY.match(key):
         raise ValueError(f"prefetch key {key!r}: use lower case letters, digits and dashes")
-    if loaded(key):
-        return
-    st.session_state[_with_page(key)] = True
-    st.fragment(tick, run_every=AFTER_S)(key, tuple(elements))
-
-
-def tick(key: str, elements: Sequence[Callable[[str], None]]) -> None:
-    """The prefetcher's fragment: nothing with the page, the elements on the first tick, and
-    on the second (their code has had AFTER_S to load) a rerun of the app that stops it."""
-    with_page = st.session_state.pop(_with_page(key), False)
-    drawn = st.session_state.get(_drawn(key), False)
-    if drawn and not with_page:
-        st.session_state[loaded_key(key)] = True
-        st.rerun(scope="app")
-    st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
-    with st.container(key=key):  # hidden
-        if drawn or not with_page:  # once drawn, kept drawn until the tick that ends it
-            draw_hidden(key, elements)
 
 
 def loaded(key: str) -> bool:

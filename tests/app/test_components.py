@@ -110,7 +110,7 @@ def prefetch_app():
 
     st.title("The page")
     if st.session_state.pop("tick", False):  # what the fragment's timer runs, without the page
-        prefetch.tick("reelscope-prefetch", prefetch.HISTORY_ELEMENTS)
+        prefetch.tick((("reelscope-prefetch", prefetch.HISTORY_ELEMENTS),))
     else:
         prefetch.show()
 
@@ -134,6 +134,42 @@ def test_the_prefetcher_waits_hidden_after_the_page_then_draws_the_elements_once
     app.run()  # the second reruns the app, whose script no longer draws the prefetcher
     assert [type(e).__name__ for e in app.main.children.values()] == ["Title"]
     app.run()  # the tab has the code now: later runs draw nothing more
+    assert [type(e).__name__ for e in app.main.children.values()] == ["Title"]
+
+
+def prefetch_also_app():
+    import streamlit as st
+
+    from components.common import prefetch
+
+    st.title("The page")
+    groups = (("page-extra", (prefetch._segments,)), ("reelscope-prefetch", (prefetch._dates,)))
+    if st.session_state.pop("tick", False):
+        prefetch.tick(groups)
+    else:
+        prefetch.also("page-extra", (prefetch._segments,))
+        prefetch.show(elements=(prefetch._dates,))
+
+
+def test_what_a_page_asks_for_is_drawn_by_the_one_prefetcher_first_and_ends_with_it():
+    from components.common import prefetch
+
+    app = AppTest.from_function(prefetch_also_app, default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    style = [e.proto.body for e in app.get("html")]
+    assert style == [
+        "<style>.st-key-page-extra { display: none; }</style>",
+        "<style>.st-key-reelscope-prefetch { display: none; }</style>",
+    ]  # one fragment holds both, the page's wish first
+    app.session_state["tick"] = True
+    app.run()
+    kinds = [type(e).__name__ for e in app.get("button_group") + app.get("date_input")]
+    assert kinds == ["ButtonGroup", "DateInput"]
+    app.session_state["tick"] = True
+    app.run()  # the second tick: both loaded, one rerun of the app, nothing drawn since
+    assert prefetch.loaded_key("page-extra") in app.session_state
+    assert prefetch.loaded_key("reelscope-prefetch") in app.session_state
     assert [type(e).__name__ for e in app.main.children.values()] == ["Title"]
 
 
