@@ -45,7 +45,11 @@ class View:
 
 
 def whole(coords: np.ndarray) -> View:
-    """The view of every point, with a small margin (a unit square around a single point)."""
+    """The view of every point, with a small margin (a unit square around a single point, or
+    around the origin when there is none: a collection whose job stopped before its first
+    rows)."""
+    if not len(coords):
+        return View(-0.5, 0.5, -0.5, 0.5)
     low, high = coords[:, :2].min(axis=0), coords[:, :2].max(axis=0)
     margin = np.maximum((high - low) * PAD, 0.5 * (high == low))
     low, high = low - margin, high + margin

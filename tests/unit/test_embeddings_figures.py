@@ -57,3 +57,16 @@ def test_points_share_one_size_and_opacity_until_a_query_lights_some():
     lit = _figure(highlight=np.array([1, 3])).data[0].marker
     assert list(lit.opacity) == [0.25, 1.0, 0.25, 1.0]
     assert lit.size[1] == lit.size[3] > lit.size[0] == lit.size[2]
+
+
+def test_a_map_of_no_points_is_drawn_and_pictured_without_error():
+    # A job cancelled before its first rows leaves a collection whose map has no points.
+    from reelscope.embeddings.figures import colours
+    from reelscope.embeddings.picture import render
+
+    empty = np.zeros((0, 2), np.float32)
+    figure = map_figure(kinds=np.array([]), sources=[], hover=[], coords=empty)
+    assert len(figure.data[0].x) == 0
+    assert list(figure.layout.xaxis.range) == [-0.5, 0.5]
+    codes, palette, _legend = colours(np.array([]), [], "kind")
+    assert render(empty, codes, palette, ())[:8] == b"\x89PNG\r\n\x1a\n"
