@@ -161,47 +161,6 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-class SentValues:
-    """The widget values the browser has sent the server, in the order they left.
-
-    Streamlit's slider sends its value some 200 ms after the last key press (a debounce), on a
-    timer a busy browser can run late: a test that goes on before the value has left acts on
-    the previous one. Watching the websocket says when it has. Made before the page connects.
-    """
-
-    def __init__(self, page: Page) -> None:
-        self.sent: list[tuple[str, float]] = []
-        page.on("websocket", self._watch)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error" or message.text.startswith(TRACE_PREFIX):
-            self._add(f"console {message.text[:200]}")
-
-    def _watch(self, socket: WebSocket) -> None:
-        socket.on("framesent", self._record)
-
-    def _record(self, payload: bytes | str) -> None:
-        if isinstance(payload, str):
-            return
-        message = BackMsg.FromString(payload)
-        if message.WhichOneof("type") != "rerun_script":
-            return
-        for widget in message.rerun_script.widget_states.widgets:
-            if widget.WhichOneof("value") == "double_array_value":
-                for number in widget.double_array_value.data:
-                    self.sent.append((widget.id, number))
-
-    def wait_for(self, page: Page, key: str, number: float, timeout_s: float = 15.0) -> None:
-        """Until widget `key` (its user key) has sent `number`."""
-        deadline = time.monotonic() + timeout_s
-        while not any(
-            wid.endswith(f"-{key}") and math.isclose(sent, number, abs_tol=1e-9)
-            for wid, sent in self.sent
-        ):
-            assert time.monotonic() < deadline, f"{key} never sent {number}: {self.sent[-5:]}"
-            page.wait_for_timeout(50)  # lets Playwright deliver the socket's events
-
-
 TRACE_PREFIX = "trace:"  # what PREFETCH_WATCH_JS writes to the console
 # The prefetchers' hidden containers (components/common/prefetch.py) as they come and go: tests
 # wait on them to know a tab has loaded an element's code.
@@ -227,6 +186,8 @@ class BrowserTrace:
 
     def __init__(self, page: Page) -> None:
         self.lines: deque[str] = deque(maxlen=TRACE_LINES)
+        self.page = page
+        self.sent_numbers: list[tuple[str, float]] = []  # (widget id, value), as they left
         self._start = time.monotonic()
         page.on("websocket", self._watch)
         page.on("console", self._console)
@@ -253,6 +214,9 @@ class BrowserTrace:
             self._add(f"sent {kind}")
             return
         rerun = message.rerun_script
+        for widget in rerun.widget_states.widgets:
+            if widget.WhichOneof("value") == "double_array_value":
+                self.sent_numbers += [(widget.id, n) for n in widget.double_array_value.data]
         notable = [
             f"{w.id.rsplit('-', 1)[-1]}={w.json_value[:80] if w.json_value else 'trigger'}"
             for w in rerun.widget_states.widgets
@@ -291,3 +255,20 @@ class TracedBrowser:
         context = self._browser.new_context(**options)
         context.on("page", lambda page: _TRACES[0].append(BrowserTrace(page)))
         return context
+
+
+def wait_sent(page: Page, key: str, number: float, timeout_s: float = 15.0) -> None:
+    """Until the browser has sent the server `number` for widget `key` (its user key).
+
+    Streamlit's slider sends its value some 200 ms after the last key press (a debounce), on a
+    timer a busy browser can run late: a test that goes on before the value has left acts on
+    the previous one. The page's trace (BrowserTrace) watches the websocket.
+    """
+    trace = next(t for t in _TRACES[0] if t.page is page)
+    deadline = time.monotonic() + timeout_s
+    while not any(
+        wid.endswith(f"-{key}") and math.isclose(sent, number, abs_tol=1e-9)
+        for wid, sent in trace.sent_numbers
+    ):
+        assert time.monotonic() < deadline, f"{key} never sent {number}: {trace.sent_numbers[-5:]}"
+        page.wait_for_timeout(50)  # lets Playwright deliver the socket's events

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import SentValues, screenshot, wait_idle
+from tests.e2e.conftest import screenshot, wait_idle, wait_sent
 
 pytestmark = pytest.mark.e2e
 
@@ -16,7 +16,7 @@ def temperature_slider(page: Page):
     return page.get_by_role("slider", name="Temperature")
 
 
-def set_temperature(page: Page, sent: SentValues, target: float) -> None:
+def set_temperature(page: Page, target: float) -> None:
     """Move the slider with the keyboard, as a person would: one 0.05 step per key press; then
     until the value has left for the server and its run is over."""
     slider = temperature_slider(page)
@@ -26,7 +26,7 @@ def set_temperature(page: Page, sent: SentValues, target: float) -> None:
     for _ in range(round(abs(current - target) / 0.05)):
         slider.press(key)
     expect(slider).to_have_value(str(target))
-    sent.wait_for(page, "ask.params.temperature", target)
+    wait_sent(page, "ask.params.temperature", target)
     wait_idle(page)
 
 
@@ -46,11 +46,8 @@ def visit_models_and_come_back(page: Page) -> None:
 
 def test_a_page_visit_keeps_model_and_temperature_and_run_sends_them(page: Page, vertex):
     vertex.set_reply("Kept.", chunks=2, chunk_delay=0.02)
-    sent = SentValues(page)
-    page.reload()  # so the watch sees the session's socket from its start
-    wait_idle(page)
     expect(model_picker(page)).to_have_value("Gemini 3.5 Flash")
-    set_temperature(page, sent, TEMPERATURE)
+    set_temperature(page, TEMPERATURE)
 
     visit_models_and_come_back(page)
 
