@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.lib.format import open_memmap
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from reelscope.embeddings.density import POINTS_MAX
 from reelscope.embeddings.models import MULTIMODAL_001
@@ -94,6 +94,16 @@ def timed(step) -> float:
 
 def drawn(page: Page) -> dict:
     return page.evaluate(TRACE_JS) or {}
+
+
+def new_tab(browser: Browser, link: str, timeout_ms: float) -> tuple[Page, float]:
+    """A new tab (an empty cache) opened on `link`, once the map's picture or chart shows; and
+    when its opening started (time.perf_counter())."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    started = time.perf_counter()
+    page.goto(link)
+    expect(page.locator(PICTURE).or_(page.locator(CHART)).first).to_be_visible(timeout=timeout_ms)
+    return page, started
 
 
 def wait_points(page: Page, test: str, timeout: float = 60_000) -> None:
@@ -159,12 +169,7 @@ def walk(root: Path, collection_id: str) -> dict[str, float]:
         with running_app(env, root / "server.log") as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
             link = f"{url}/embeddings?collection={collection_id}"
-            first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            started = time.perf_counter()
-            first.goto(link)
-            expect(first.locator(PICTURE).or_(first.locator(CHART)).first).to_be_visible(
-                timeout=300_000
-            )
+            first, started = new_tab(browser, link, 300_000)
             figures["preview_s"] = time.perf_counter() - started
             expect(first.get_by_text(f"UMAP map of {N:,} rows")).to_be_visible(timeout=FIT_WAIT_MS)
             figures["umap_s"] = time.perf_counter() - started
@@ -172,12 +177,7 @@ def walk(root: Path, collection_id: str) -> dict[str, float]:
             figures["chart_s"] = time.perf_counter() - started
             first.context.close()
 
-            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            started = time.perf_counter()
-            page.goto(link)
-            expect(page.locator(PICTURE).or_(page.locator(CHART)).first).to_be_visible(
-                timeout=60_000
-            )
+            page, started = new_tab(browser, link, 60_000)
             figures["reopen_first_pixels_s"] = time.perf_counter() - started
             wait_points(page, f"t.points === {POINTS_MAX} && t.images === 1")
             figures["reopen_chart_s"] = time.perf_counter() - started
