@@ -249,15 +249,12 @@ def results(lab_id: str) -> None:
     def open_on_chapters(kept_run) -> bool:
         return open_kept(kept_run, mode, library, runs, owner)
 
-    def draw(_task=None) -> None:
+    def draw() -> None:
         actions = results_view.show("lab.results", store, lab, grid, runs, model_name,
                                     open_on_chapters if mode else None)  # fmt: skip
         act(lab, grid, actions)
 
-    if live:
-        follow.poll(live[0], draw)
-    else:
-        draw()
+    follow.view(live[0] if live else None, draw)  # one fragment, running or not: no lost click
 
 
 def lab_of_task(task_id: str) -> str | None:

@@ -99,16 +99,28 @@ def run() -> None:
 def poll(task: Task | None, draw: Callable[[Task], None], *, settle: bool = True) -> None:
     """Draw `task`'s view now and, while it runs, again every POLL_S in a fragment of its
     own; once it ends, the page reruns (unless `settle=False`) so that it settles."""
-    if task is None:
+    if task is not None:
+        view(task, lambda: draw(task), settle=settle)
+
+
+def view(task: Task | None, draw: Paint, *, settle: bool = True) -> None:
+    """`draw` in a fragment of its own, drawn again every POLL_S while `task` runs; once it
+    ends, the page reruns (unless `settle=False`). With no task, or an ended one, it is drawn
+    once in that same fragment.
+
+    Always the same fragment (Streamlit names one by its function and its place on the page):
+    the browser sends a click on what the last look drew as a rerun of that fragment, and a
+    click made as the task ended must still find it after the page's settling rerun. Streamlit
+    drops a rerun of a fragment the page no longer draws, click and all."""
+    if task is not None and not task.done:
+        st.fragment(_look, run_every=POLL_S)(draw, task, settle)
         return
-    if task.done:
-        draw(task)
+    st.fragment(_look)(draw, None, settle)
+    if task is not None:
         watch(task, settle=settle)  # it may have ended while the page drew it running
-        return
-    st.fragment(_poll_once, run_every=POLL_S)(task, draw, settle)
 
 
-def _poll_once(task: Task, draw: Callable[[Task], None], settle: bool) -> None:
-    draw(task)
-    if task.done and settle:
+def _look(draw: Paint, task: Task | None, settle: bool) -> None:
+    draw()
+    if task is not None and task.done and settle:
         st.rerun(scope="app")

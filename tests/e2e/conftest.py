@@ -161,11 +161,21 @@ def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-TRACE_PREFIX = "trace:"  # what PREFETCH_WATCH_JS writes to the console
-# The prefetchers' hidden containers (components/common/prefetch.py) as they come and go: tests
-# wait on them to know a tab has loaded an element's code.
-PREFETCH_WATCH_JS = """
+TRACE_PREFIX = "trace:"  # what TRACE_JS writes to the console
+# The prefetchers' hidden containers (components/common/prefetch.py) as they come and go (tests
+# wait on them to know a tab has loaded an element's code), and each click: what it landed on
+# (the button's label, whether it was disabled or in a stale element), for a lost click's report.
+TRACE_JS = """
 (() => {
+  document.addEventListener('click', (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const button = target && target.closest('button');
+    const what = button ? `button "${button.innerText.trim().slice(0, 60)}"`
+      + (button.disabled ? ' disabled' : '')
+      : (target ? target.tagName.toLowerCase() : 'nothing');
+    const stale = target && target.closest('[data-stale="true"]') ? ' in a stale element' : '';
+    console.debug(`trace: click on ${what}${stale}`);
+  }, true);
   const seen = new Set();
   new MutationObserver(() => {
     const now = new Set(Array.from(document.querySelectorAll('[class*="prefetch"]'))
@@ -191,7 +201,7 @@ class BrowserTrace:
         self._start = time.monotonic()
         page.on("websocket", self._watch)
         page.on("console", self._console)
-        page.add_init_script(PREFETCH_WATCH_JS)
+        page.add_init_script(TRACE_JS)
         page.on("response", lambda r: r.status >= 400 and self._add(f"{r.status} {r.url[-90:]}"))
 
     def _add(self, line: str) -> None:
