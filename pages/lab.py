@@ -86,8 +86,10 @@ def start_batch(lab_id: str, spec: GridSpec, plan: Plan) -> None:
         return
     schema, _ = request_extras(spec)
     try:
-        jobs = batch.launch(store, clients, bucket=settings.bucket, lab_id=lab_id, owner=owner,
-                            cells=plan.runnable, response_schema=schema)  # fmt: skip
+        count, bucket = len(plan.runnable), settings.bucket
+        with st.spinner(f"Writing {count} requests to gs://{bucket} and creating the jobs…"):
+            jobs = batch.launch(store, clients, bucket=bucket, lab_id=lab_id, owner=owner,
+                                cells=plan.runnable, response_schema=schema)  # fmt: skip
     except (BatchError, StagingError) as problem:
         st.error(str(problem), icon=":material/error:")
         return
