@@ -327,6 +327,15 @@ def test_a_grid_streams_online_a_cell_stops_and_a_failed_one_runs_again(
     wait_idle(page)
     save_filled_grid(page)
 
+    # the ended grid's view takes clicks as the running one did (the same fragment): the cell
+    # picked to stop (beach.mp4 · A · the first model), still picked, opens in History
+    expect(page.get_by_role("button", name="Re-run selected (1)")).to_be_enabled()
+    wait_idle(page)
+    page.get_by_role("button", name="Open in History").click()
+    expect(page).to_have_url(re.compile(r"/history"))
+    expect(page.get_by_role("button", name="Replay", exact=True)).to_be_visible()  # one run open
+    expect(page.get_by_text(reply(MODELS[0]), exact=True)).to_be_visible()
+
 
 def save_filled_grid(page: Page) -> None:
     """The results grid and its table, for the README (docs/lab.png is one of these)."""
