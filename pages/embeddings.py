@@ -109,6 +109,10 @@ if info is None:
     new_collection_forms()
 
 pending_map = None
+# A cold tab draws the map's picture and little else: the code of every other element (search,
+# selection, export, the forms) would load beside the picture's and hold it back ~0.9 s. They
+# come with the chart, when the prefetcher's tick reruns the page.
+deferred = False
 if job is None and info is not None:  # e.g. resumed after a restart, or started in another tab
     job = emb.collection_job(info.id, resources.owner())
 if info is not None:
@@ -160,6 +164,7 @@ if info is not None:
         # beside it so it is on screen first; a warm tab, the chart, over the picture when
         # the map is big enough for Plotly to take a while.
         pictured = dims == 2 and not prefetch.loaded(PREFETCH_KEY)
+        deferred = pictured
         chart_over = not pictured and embedding_map.under_chart(len(coords), dims)
         with map_col:
             map_box = embedding_map.box("emb.map")
@@ -181,12 +186,18 @@ if info is not None:
             embedder = StoredVectorsOnly(model, info.dimension, elsewhere)
         elif info.model_id in EMBEDDING_MODELS:
             embedder = emb.connected_embedder(settings, info.model_id, info.dimension)
+        result = picked = None
         with side_col:
             st.markdown("**Search**")
-            result = embedding_query.show(
-                "emb.query", collection, embedder, catalog.media, store.cache
-            )
-            picked = embedding_query.results("emb.query", collection, result) if result else None
+            if deferred:
+                st.caption("Search comes in a moment, with the map's chart.")
+            else:
+                result = embedding_query.show(
+                    "emb.query", collection, embedder, catalog.media, store.cache
+                )
+                picked = (
+                    embedding_query.results("emb.query", collection, result) if result else None
+                )
         highlight = point = None
         if result is not None and len(result.idx):
             highlight = result.idx
@@ -210,14 +221,14 @@ if info is not None:
                     "emb.map", figure, selectable=dims == 2, coords=coords
                 )
         chosen = selected or ([picked] if picked is not None else [])
-        embedding_selection.show("emb.selection", collection, chosen)
+        if not deferred:
+            embedding_selection.show("emb.selection", collection, chosen)
+            with st.expander("Similarity: texts × video segments", icon=":material/grid_on:"):
+                embedding_query.heatmap("emb.heatmap", collection)
+            with st.expander("Export", icon=":material/download:"):
+                embedding_transfer.export("emb.export", collection)
 
-        with st.expander("Similarity: texts × video segments", icon=":material/grid_on:"):
-            embedding_query.heatmap("emb.heatmap", collection)
-        with st.expander("Export", icon=":material/download:"):
-            embedding_transfer.export("emb.export", collection)
-
-if info is not None:
+if info is not None and not deferred:
     new_collection_forms()
 
 # A map is open or what comes next: until Plotly's code has loaded, the page shows a picture

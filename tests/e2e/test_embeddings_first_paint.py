@@ -78,6 +78,10 @@ def test_a_cold_tab_shows_the_picture_then_the_chart_in_its_place(
         picture = page.locator(f"{PICTURE} img")
         expect(picture).to_be_visible(timeout=15_000)
         expect(page.locator(CHART)).to_have_count(0)  # no chart before Plotly's code loaded
+        # nor the other elements, whose code would load beside the picture's: they come with it
+        expect(page.get_by_text("Search comes in a moment")).to_be_visible()
+        expect(page.get_by_label("Search with a text")).to_have_count(0)
+        expect(page.get_by_text("Export", exact=True)).to_have_count(0)
         page.wait_for_function(
             f"() => {{ const i = document.querySelector('{PICTURE} img');"
             " return i && i.complete && i.naturalWidth > 0; }"
@@ -90,6 +94,8 @@ def test_a_cold_tab_shows_the_picture_then_the_chart_in_its_place(
 
         expect(page.locator(CHART)).to_be_visible(timeout=20_000)
         expect(page.locator(PICTURE)).to_have_count(0)
+        expect(page.get_by_label("Search with a text")).to_be_visible()
+        expect(page.get_by_text("Export", exact=True)).to_be_visible()
         chart = page.locator(".st-key-emb-map").bounding_box()
         for side in ("x", "y", "width", "height"):  # the chart took the picture's box
             assert abs(chart[side] - frame[side]) <= 1.5, (side, chart, frame)
