@@ -14,13 +14,17 @@ users in with the provider in secrets.toml's [auth]: pages show only the sign-in
 
 from __future__ import annotations
 
+import gc
 import importlib
+import pkgutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import streamlit as st
 from starlette.middleware import Middleware
 
+import components
+import reelscope
 from components.common import resources
 from components.media import media_preview
 from reelscope import iap_gate, identity, media_server, projection, sign_in
@@ -40,6 +44,15 @@ PRELOAD = (
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
     for name in PRELOAD:
         importlib.import_module(name)
+    for package in (components, reelscope):  # what the pages import on their first run
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            importlib.import_module(module.name)
+    # What is imported by now lives as long as the server: out of the collector's way.
+    # Streamlit collects all generations after every script run (runner.postScriptGC), which
+    # walked these ~390k objects each time: ~0.2 s holding the GIL, while a new tab's
+    # browser waited for the code of the elements that run had just sent.
+    gc.collect()
+    gc.freeze()
     # umap-learn costs ~13 s to import and ~30 s of numba compiling before its first fit: its
     # worker process pays that now, while the server already answers (the Embeddings page
     # shows its PCA preview meanwhile).
