@@ -40,7 +40,10 @@ job = emb.session_job()
 st.title("Embeddings")
 st.caption(
     "Video segments, images and texts in one vector space: see them on a map, select points "
-    "to play or read them, search with a text or an image."
+    "to play or read them, search with a text or an image.",
+    # The app's own words. HTML has a cold tab load Markdown's code for HTML now, before
+    # the map's picture (embedding_map.picture), which needs it, comes.
+    unsafe_allow_html=True,
 )
 
 # The open collection is in the address (?collection=…): a link, a bookmark or a reload
@@ -48,7 +51,12 @@ st.caption(
 linked = st.query_params.get("collection")
 if linked and linked != st.session_state.get(LINK_KEY):
     collection_builder.request_open(OPEN_KEY, linked)
-info = collection_builder.open_collection(OPEN_KEY, store)
+# A cold tab (Plotly's code not loaded yet) shows the map's picture with as little else as
+# it can: the code of every other element (the picker, the map's controls, search, selection,
+# export, the forms) would load beside what the picture needs and hold it back. They come
+# with the chart, when the prefetcher's tick reruns the page.
+cold = not prefetch.loaded(PREFETCH_KEY)
+info = collection_builder.open_collection(OPEN_KEY, store, stand_in=cold)
 if linked and linked != st.session_state.get(LINK_KEY) and (info is None or info.id != linked):
     st.warning(
         f"The link names a collection that is not here ({safe_inline(linked[:80])}): it was "
@@ -109,10 +117,7 @@ if info is None:
     new_collection_forms()
 
 pending_map = None
-# A cold tab draws the map's picture and little else: the code of every other element (search,
-# selection, export, the forms) would load beside the picture's and hold it back ~0.9 s. They
-# come with the chart, when the prefetcher's tick reruns the page.
-deferred = False
+pictured = False  # the map is its picture this run (a cold tab): the rest waits for the chart
 if job is None and info is not None:  # e.g. resumed after a restart, or started in another tab
     job = emb.collection_job(info.id, resources.owner())
 if info is not None:
@@ -129,16 +134,21 @@ if info is not None:
         # it); queries are answered by brute force until it is stored.
         ensure_index(collection, store=store, tasks=resources.tasks(), owner=resources.owner())
         controls = st.columns([2, 2, 3])
-        color_by = (
-            controls[0].segmented_control("Colour by", COLOR_BY, default="kind", key="emb.color_by")
-            or "kind"
-        )
-        dims = (
-            3
-            if controls[1].segmented_control("View", ("2-D", "3-D"), default="2-D", key="emb.dims")
-            == "3-D"
-            else 2
-        )
+        if cold:  # the controls' places kept, empty
+            color_by, dims = st.session_state.get("emb.color_by") or "kind", 2
+            for place in controls[:2]:
+                place.container(height=embedding_map.CONTROLS_PX, border=False)
+        else:
+            color_by = (
+                controls[0].segmented_control(
+                    "Colour by", COLOR_BY, default="kind", key="emb.color_by"
+                )
+                or "kind"
+            )
+            view_choice = controls[1].segmented_control(
+                "View", ("2-D", "3-D"), default="2-D", key="emb.dims"
+            )
+            dims = 3 if view_choice == "3-D" else 2
         retry = st.session_state.pop(RETRY_KEY, False)
         view = map_for(
             store, collection, ProjectionParams(dims=dims), tasks=resources.tasks(),
@@ -163,8 +173,7 @@ if info is not None:
         # A cold tab (no Plotly code yet) gets the map's picture, sent before the search
         # beside it so it is on screen first; a warm tab, the chart, over the picture when
         # the map is big enough for Plotly to take a while.
-        pictured = dims == 2 and not prefetch.loaded(PREFETCH_KEY)
-        deferred = pictured
+        pictured = cold
         chart_over = not pictured and embedding_map.under_chart(len(coords), dims)
         with map_col:
             map_box = embedding_map.box("emb.map")
@@ -189,7 +198,7 @@ if info is not None:
         result = picked = None
         with side_col:
             st.markdown("**Search**")
-            if deferred:
+            if pictured:
                 st.caption("Search comes in a moment, with the map's chart.")
             else:
                 result = embedding_query.show(
@@ -221,14 +230,14 @@ if info is not None:
                     "emb.map", figure, selectable=dims == 2, coords=coords
                 )
         chosen = selected or ([picked] if picked is not None else [])
-        if not deferred:
+        if not pictured:
             embedding_selection.show("emb.selection", collection, chosen)
             with st.expander("Similarity: texts × video segments", icon=":material/grid_on:"):
                 embedding_query.heatmap("emb.heatmap", collection)
             with st.expander("Export", icon=":material/download:"):
                 embedding_transfer.export("emb.export", collection)
 
-if info is not None and not deferred:
+if info is not None and not pictured:
     new_collection_forms()
 
 # A map is open or what comes next: until Plotly's code has loaded, the page shows a picture

@@ -65,8 +65,19 @@ class Plan:
         return ", ".join(parts) or "nothing yet"
 
 
-def open_collection(key: str, store: EmbeddingStore) -> CollectionInfo | None:
-    """A picker of the stored collections; the one open now, or None."""
+# The picker's height on the page (its label and its box, in Streamlit's theme): its stand-in
+# takes the same, so nothing under it moves when the picker comes.
+PICKER_PX = 68
+
+
+def open_collection(
+    key: str, store: EmbeddingStore, *, stand_in: bool = False
+) -> CollectionInfo | None:
+    """A picker of the stored collections; the one open now, or None.
+
+    With `stand_in`, an open collection's name is written in the picker's place instead,
+    until a later run draws the picker (a cold tab: the picker's code, ~20 files, would load
+    beside the map's picture and hold it back)."""
     infos = {info.id: info for info in store.collections()}
     pending = st.session_state.pop(_pending_key(key), None)
     if pending is not None:  # asked for by request_open in an earlier part of the page
@@ -74,9 +85,17 @@ def open_collection(key: str, store: EmbeddingStore) -> CollectionInfo | None:
     current = kept.value(key, NEW)
     if current not in infos:  # deleted, or never there: nothing open
         kept.put(key, NEW)
+        current = NEW
     if not infos:
         st.caption("No collections yet: build one below, or import a file of vectors.")
         return None
+    info = infos.get(current)
+    if stand_in and info is not None:
+        with st.container(height=PICKER_PX, border=False, gap=None):
+            st.caption("Open a collection")
+            st.markdown(safe_inline(_describe(info)))
+        st.caption(f"{info.count:,} row{'s' if info.count != 1 else ''}")
+        return info
     st.selectbox(
         "Open a collection",
         [NEW, *infos],

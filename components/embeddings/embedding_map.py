@@ -44,8 +44,9 @@ from reelscope.untrusted import safe_inline
 # The picture takes the chart's box: HEIGHT high, the plot area inside MARGIN; the legend's
 # names sit beside the swatches drawn in it, at the same pitch.
 PICTURE_STYLE = """<style>
-.st-key-{frame} {{ position: relative; height: {height}px; padding: {margin}px; gap: 0; }}
-.st-key-{frame} img {{ width: 100%; height: {inner}px; object-fit: fill; }}
+.st-key-{frame} {{ position: relative; height: {height}px; padding: {margin}px;
+                   overflow: hidden; }}
+.st-key-{frame} img {{ display: block; width: 100%; height: {inner}px; object-fit: fill; }}
 .st-key-{frame}-legend {{ position: absolute; top: {margin}px; left: {text_left}px; }}
 .st-key-{frame}-legend p {{ font-size: 12px; line-height: {line}px; margin: 0; }}
 </style>"""
@@ -55,6 +56,7 @@ UNDER_CHART_STYLE = """<style>
 .st-key-{box} {{ position: relative; }}
 .st-key-{box} .st-key-{chart} {{ position: absolute; top: 0; left: 0; right: 0; z-index: 1; }}
 </style>"""
+CONTROLS_PX = 60  # the height of the map's controls (segmented controls with their labels)
 UNDER_CHART_FROM = 2_000  # points: below this, Plotly draws about as soon as the picture shows
 
 
@@ -165,7 +167,15 @@ def picture(
     the map's `box`: what a tab shows until Plotly's code has loaded in it
     (components/common/prefetch.py `loaded`), so a cold tab sees the map at once; with
     `chart_over`, under the chart this run draws next in the box, so the map is on screen
-    while Plotly draws. Its legend's names are text over it, as the chart's are."""
+    while Plotly draws. Its legend's names are text over it, as the chart's are.
+
+    The picture and its style rules are one Markdown element with HTML (all of it the app's
+    own: the legend's names, which are not, are a Markdown element of their own, sanitised).
+    Markdown's code is in the tab before the picture comes (the page's title uses it), and
+    so, nearly always, is its code for HTML (the page asks for it early, see
+    pages/embeddings.py), where st.image's would load beside every other element's on a cold
+    tab and keep the picture off the screen; and one element, it is never drawn without its
+    rules."""
     codes, palette, legend = colours(np.asarray(kinds).astype(str), list(sources), color_by)
     frame = _css_class(f"{key}.picture")
     style = PICTURE_STYLE.format(
@@ -174,10 +184,11 @@ def picture(
     )  # fmt: skip
     if chart_over:
         style += UNDER_CHART_STYLE.format(box=_css_class(f"{key}.box"), chart=_css_class(key))
-    st.html(style)
     swatches = tuple(colour for colour, _name in legend)
-    with st.container(key=frame):
-        st.image(_png(coords, codes, tuple(palette), swatches), width="stretch")
+    # The container keeps the box's height while the element waits for its code.
+    with st.container(key=frame, height=HEIGHT, border=False, gap=None):
+        image = _png(coords, codes, tuple(palette), swatches)
+        st.markdown(f"{style}\n\n![The map]({image})", unsafe_allow_html=True)
         if legend:
             names = (safe_inline(legend_name(name)) for _colour, name in legend)
             st.container(key=f"{frame}-legend").markdown("  \n".join(names))

@@ -1,5 +1,6 @@
 """The Embeddings map's first paint through AppTest: a tab where Plotly's code has not loaded
-yet shows a picture of the stored map (st.image) and no chart; a tab whose prefetcher has
+yet shows a picture of the stored map (a Markdown image, styled by rules drawn first on the
+page) and no chart; a tab whose prefetcher has
 loaded it shows the chart, over the picture for a map big enough for Plotly to take a while.
 The open collection is in the address (?collection=…).
 """
@@ -62,16 +63,21 @@ def map_charts(app) -> list:
 
 
 def pictures(app) -> list[str]:
-    """The URLs of the images on the page."""
-    return [image.url for element in app.get("image") for image in element.proto.imgs]
+    """The map pictures on the page: Markdown images of the app's own PNGs."""
+    return [m.value for m in app.markdown if "![The map](data:image/png;" in m.value]
 
 
 def test_a_cold_tab_shows_the_maps_picture_and_no_chart(stored):
     app = open_linked(stored, plotly_loaded=False, color_by="source")
-    assert app.selectbox(key="emb.open").value == stored, "the link opened its collection"
+    # the link opened its collection, named in the picker's place (the picker comes with the
+    # chart), and the map's controls are left for then too
+    assert "Stored · multimodalembedding@001 · 128-d" in texts(app.markdown)
+    assert not app.get("selectbox") and not app.get("button_group")
     assert not map_charts(app), "no chart before Plotly's code has loaded"
-    urls = pictures(app)
-    assert len(urls) == 1, urls
+    assert len(pictures(app)) == 1
+    # one element with its style rules, so it is never drawn without them (the browser test
+    # checks its size at its first frame)
+    assert ".st-key-emb-map-picture img" in pictures(app)[0]
     # the legend is text over the picture, escaped: the hostile name is shown as written
     legend = [m.value for m in app.markdown if "films/a.mp4" in m.value]
     assert len(legend) == 1 and "(200)" in legend[0] and "(100)" in legend[0]
@@ -80,6 +86,7 @@ def test_a_cold_tab_shows_the_maps_picture_and_no_chart(stored):
 
 def test_a_tab_with_plotlys_code_loaded_shows_the_chart_at_once(stored):
     app = open_linked(stored, plotly_loaded=True)
+    assert app.selectbox(key="emb.open").value == stored
     assert len(map_charts(app)) == 1
     assert not pictures(app)
 
@@ -88,8 +95,7 @@ def test_a_big_map_in_a_tab_with_plotlys_code_has_its_picture_under_the_chart(co
     app = open_linked(stored_collection(connected.data_dir, UNDER_CHART_FROM), plotly_loaded=True)
     assert len(map_charts(app)) == 1
     assert len(pictures(app)) == 1, "the picture shows while Plotly draws"
-    styles = " ".join(element.proto.body for element in app.get("html"))
-    assert ".st-key-emb-map-box .st-key-emb-map { position: absolute" in styles
+    assert ".st-key-emb-map-box .st-key-emb-map { position: absolute" in pictures(app)[0]
     # one set of view controls (the chart's), not the picture's as well
     assert sum("points as a density image" in c.value for c in app.caption) <= 1
 

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from components.embeddings.embedding_map import UNDER_CHART_FROM
 from reelscope.embeddings import density
+from reelscope.embeddings.figures import HEIGHT, MARGIN
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2
 from reelscope.projection import ProjectionParams
 from tests.e2e.conftest import wait_idle
@@ -33,6 +34,20 @@ WATCH_PICTURE_JS = """() => {
     if (document.querySelector('.st-key-emb-map-picture')) window.sawPicture = true;
   }).observe(document.body, { childList: true, subtree: true });
 }"""
+
+
+# The picture's height, and its frame's, at the first animation frame that paints it.
+FIRST_PICTURE_JS = """(() => {
+  const look = () => {
+    const img = document.querySelector('.st-key-emb-map-picture img');
+    if (img && img.complete && img.naturalWidth > 0) {
+      const frame = img.closest('.st-key-emb-map-picture');
+      window.firstPicture = [img.getBoundingClientRect().height,
+                             frame.getBoundingClientRect().height];
+    } else requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})()"""
 
 
 def label(row: int) -> str:
@@ -73,6 +88,7 @@ def test_a_cold_tab_shows_the_picture_then_the_chart_in_its_place(
     collection, coords = stored_map(Path(app_env["REELSCOPE_DATA_DIR"]), "Linked map", 1)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    page.add_init_script(FIRST_PICTURE_JS)
     try:
         page.goto(f"{app_url}/embeddings?collection={collection}")
         picture = page.locator(f"{PICTURE} img")
@@ -80,12 +96,17 @@ def test_a_cold_tab_shows_the_picture_then_the_chart_in_its_place(
         expect(page.locator(CHART)).to_have_count(0)  # no chart before Plotly's code loaded
         # nor the other elements, whose code would load beside the picture's: they come with it
         expect(page.get_by_text("Search comes in a moment")).to_be_visible()
+        expect(page.get_by_text("Linked map ·")).to_be_visible()  # named, in the picker's place
+        expect(page.get_by_label("Open a collection")).to_have_count(0)
+        expect(page.get_by_text("Colour by")).to_have_count(0)
         expect(page.get_by_label("Search with a text")).to_have_count(0)
         expect(page.get_by_text("Export", exact=True)).to_have_count(0)
         page.wait_for_function(
             f"() => {{ const i = document.querySelector('{PICTURE} img');"
             " return i && i.complete && i.naturalWidth > 0; }"
         )
+        # in the chart's box, at the chart's size, from its first frame
+        assert page.evaluate("window.firstPicture") == [HEIGHT - 2 * MARGIN, HEIGHT]
         page.locator(PICTURE).scroll_into_view_if_needed()  # as place_of scrolls to the chart
         frame = page.locator(PICTURE).bounding_box()
         image = picture.bounding_box()
@@ -95,6 +116,8 @@ def test_a_cold_tab_shows_the_picture_then_the_chart_in_its_place(
         expect(page.locator(CHART)).to_be_visible(timeout=20_000)
         expect(page.locator(PICTURE)).to_have_count(0)
         expect(page.get_by_label("Search with a text")).to_be_visible()
+        expect(page.get_by_label("Open a collection")).to_be_visible()
+        expect(page.get_by_text("Colour by")).to_be_visible()
         expect(page.get_by_text("Export", exact=True)).to_be_visible()
         chart = page.locator(".st-key-emb-map").bounding_box()
         for side in ("x", "y", "width", "height"):  # the chart took the picture's box
