@@ -1,12 +1,14 @@
 """A 200k-point map in a real Chromium: a density image of every point under the axes, 20k of
 them drawn; a box over an area selects every row inside it and zooms there, where all its
-points are drawn; a click then selects one, a lasso five; "Whole map" goes back; a query lights
-up its neighbours. The collection and its map are written into the server's data folder, as a
-past build and fit leave them.
+points are drawn; a click then selects one video segment, which plays from its start; a lasso
+selects five; "Whole map" goes back; a query lights up its neighbours. The collection, its
+video and its map are written into the server's data folder, as a past build and fit leave
+them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -18,7 +20,8 @@ from reelscope.embeddings.density import POINTS_MAX
 from reelscope.embeddings.models import GEMINI_EMBEDDING_2
 from reelscope.projection import ProjectionParams
 from tests.e2e.conftest import wait_idle
-from tests.e2e.test_embeddings_in_browser import lasso, open_collection, place_of, search
+from tests.e2e.test_embeddings_in_browser import PLAY_JS, lasso, open_collection, place_of, search
+from tests.media_files import make_video
 
 pytestmark = pytest.mark.e2e
 
@@ -50,15 +53,24 @@ SCREEN_JS = """
 """
 
 
-def big_collection(data_dir: Path, name: str) -> None:
-    """200k texts in a blob around the origin, and a grid of 49 named "far r c" around (10, 10)."""
+def big_collection(data_dir: Path, name: str, video: Path) -> None:
+    """200k texts in a blob around the origin, and a grid of 49 video segments of files named
+    "far r c.mp4" around (10, 10): the 4 s segments of `video` (12 s) in turn, the file kept as
+    a build keeps it."""
     from reelscope.embeddings.store import EmbeddingStore, NewRow
 
     rng = np.random.default_rng(16)
     far = [(r, c) for r in range(GRID) for c in range(GRID)]
-    labels = [f"crowd {i}" for i in range(CROWD)] + [f"far {r} {c}" for r, c in far]
-    rows = [NewRow("text", label, label, f"row:{i}", text=label) for i, label in enumerate(labels)]
     store = EmbeddingStore(data_dir)
+    sha = hashlib.sha256(video.read_bytes()).hexdigest()
+    store.blobs.put_file(video, sha)
+    rows = [NewRow("text", f"crowd {i}", f"crowd {i}", f"row:{i}", text=f"crowd {i}")
+            for i in range(CROWD)]  # fmt: skip
+    for i, (r, c) in enumerate(far):
+        start = 4.0 * (i % 3)
+        file_name = f"far {r} {c}.mp4"  # one file under 49 names: a library's copies
+        rows.append(NewRow("video", file_name, file_name, f"sha256:{sha}", start_s=start, end_s=start + 4,
+                           mime_type="video/mp4", blob_sha=sha))  # fmt: skip
     info = store.create(name, GEMINI_EMBEDDING_2, 128)
     info = store.add(info.id, rows, rng.normal(size=(TOTAL, 128)).astype(np.float32))
     grid = np.array([(10 + 0.3 * c, 10 + 0.3 * r) for r, c in far], dtype=np.float32)
@@ -85,10 +97,11 @@ def drag_box(page: Page, corner: tuple[float, float], other: tuple[float, float]
 
 
 @pytest.mark.timeout(600)
-def test_a_200k_map_opens_as_a_density_zooms_by_box_selects_and_lights_a_query(
-    page: Page, app_url, app_env, vertex
+def test_a_200k_map_opens_as_a_density_zooms_by_box_selects_plays_and_lights_a_query(
+    page: Page, app_url, app_env, vertex, tmp_path
 ):
-    big_collection(Path(app_env["REELSCOPE_DATA_DIR"]), "Library 200k")
+    video = make_video(tmp_path / "library.mp4")
+    big_collection(Path(app_env["REELSCOPE_DATA_DIR"]), "Library 200k", video)
     open_collection(page, app_url, "Library 200k")
     expect(page.get_by_text(f"{TOTAL:,} points as a density image")).to_be_visible()
     page.wait_for_function(f"() => ({TRACE_JS})().points === {POINTS_MAX}", timeout=30_000)
@@ -101,11 +114,16 @@ def test_a_200k_map_opens_as_a_density_zooms_by_box_selects_and_lights_a_query(
     expect(page.get_by_text(f"All {FAR} points in view are drawn")).to_be_visible()
     page.wait_for_function(f"() => ({TRACE_JS})().points === {FAR}", timeout=15_000)
 
-    point = place_of(page, "far 3 4")  # the map pans again: a click selects one point
+    point = place_of(page, "far 3 4.mp4")  # the map pans again: a click selects one point
     page.mouse.click(point["x"], point["y"])
     wait_idle(page)
     expect(page.get_by_text("1 selected", exact=True)).to_be_visible()
-    expect(page.locator(f".st-key-emb-selection-row-{point['id']}")).to_contain_text("far 3 4")
+    selected = page.locator(f".st-key-emb-selection-row-{point['id']}")
+    expect(selected).to_contain_text("far 3 4.mp4 · 4.0–8.0 s")  # the grid's 26th: the 2nd segment
+    played = selected.locator("video").evaluate(PLAY_JS)
+    assert "error" not in played, played
+    assert 4.0 - 0.05 <= played["before"] < 4.5, played  # placed at the segment's start
+    assert 4.0 <= played["after"] <= 8.0 + 0.05, played  # playing inside the segment
     expect(page.get_by_text(f"All {FAR} points in view are drawn")).to_be_visible()  # kept
 
     centre = page.evaluate(SCREEN_JS, [11.2, 10.9])  # "far 3 4" and its four nearest, 0.3 away
