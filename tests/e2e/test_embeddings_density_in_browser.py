@@ -120,7 +120,10 @@ def test_a_200k_map_opens_as_a_density_zooms_by_box_selects_plays_and_lights_a_q
     expect(page.get_by_text("1 selected", exact=True)).to_be_visible()
     selected = page.locator(f".st-key-emb-selection-row-{point['id']}")
     expect(selected).to_contain_text("far 3 4.mp4 · 4.0–8.0 s")  # the grid's 26th: the 2nd segment
-    played = selected.locator("video").evaluate(PLAY_JS)
+    video = selected.locator("video")
+    expect(video).to_have_count(1)  # the player's first render has no source yet
+    expect(video).to_have_attribute("src", re.compile("/app/static/reelscope/"))
+    played = video.evaluate(PLAY_JS)
     assert "error" not in played, played
     assert 4.0 - 0.05 <= played["before"] < 4.5, played  # placed at the segment's start
     assert 4.0 <= played["after"] <= 8.0 + 0.05, played  # playing inside the segment
