@@ -40,7 +40,7 @@ from tests.e2e.conftest import CHROMIUM_ARGS, DEBIAN_CHROMIUM, running_app, wait
 from tests.vertex_emulator import write_static_adc
 
 N = 10_000
-ROUNDS = 5
+ROUNDS = 9
 NAMES = ("first ten thousand", "second ten thousand")  # neither contains the other
 VIEWPORT = {"width": 1400, "height": 1000}
 # performance.now() (ms since the navigation started) once the map is on screen: its picture
