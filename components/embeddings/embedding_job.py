@@ -48,7 +48,7 @@ def outcome(progress: JobProgress) -> None:
     elif progress.state is TaskState.CANCELLED:
         st.info(
             f"Cancelled: {progress.items_done:,} items finished before it and were kept "
-            f"({rows}); the rest were not sent.",
+            f"({rows}); the rest were not sent ({progress.calls:,} calls had started).",
             icon=":material/cancel:",
         )
     elif progress.error:
