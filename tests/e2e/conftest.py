@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import deque
@@ -198,6 +199,9 @@ class BrowserTrace:
         self.lines: deque[str] = deque(maxlen=TRACE_LINES)
         self.page = page
         self.sent_numbers: list[tuple[str, float]] = []  # (widget id, value), as they left
+        self.user_reruns = 0  # rerun requests a user's action sent (not a fragment's timer)
+        self.runs_finished = 0  # script runs the server said were over
+        self.finished_at_user_rerun = 0  # runs_finished when the last user's rerun left
         self._start = time.monotonic()
         page.on("websocket", self._watch)
         page.on("console", self._console)
@@ -224,14 +228,24 @@ class BrowserTrace:
             self._add(f"sent {kind}")
             return
         rerun = message.rerun_script
+        if not rerun.is_auto_rerun:
+            self.user_reruns += 1
+            self.finished_at_user_rerun = self.runs_finished
         for widget in rerun.widget_states.widgets:
             if widget.WhichOneof("value") == "double_array_value":
                 self.sent_numbers += [(widget.id, n) for n in widget.double_array_value.data]
-        notable = [
-            f"{w.id.rsplit('-', 1)[-1]}={w.json_value[:80] if w.json_value else 'trigger'}"
-            for w in rerun.widget_states.widgets
-            if w.WhichOneof("value") in ("trigger_value", "json_trigger_value", "json_value")
-        ]
+        notable = (
+            [
+                f"{w.id.rsplit('-', 1)[-1]}={w.json_value[:80] if w.json_value else 'trigger'}"
+                for w in rerun.widget_states.widgets
+                if w.WhichOneof("value") in ("trigger_value", "json_trigger_value", "json_value")
+            ]
+            + [  # a table's selection (the rows picked)
+                f"{w.id.rsplit('-', 1)[-1]}={w.string_value[13:80]}"
+                for w in rerun.widget_states.widgets
+                if _is_selection(w)
+            ]
+        )
         scope = f"fragment {rerun.fragment_id[:8]}" if rerun.fragment_id else "page"
         auto = " (timer)" if rerun.is_auto_rerun else ""
         self._add(f"sent rerun {scope}{auto} {rerun.page_name} {' '.join(notable)}")
@@ -246,9 +260,17 @@ class BrowserTrace:
             self._add("run started" if running else "run idle")
         elif kind == "script_finished":
             status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
+            self.runs_finished += 1
             self._add(f"run finished {status}")
         elif kind not in ("delta", "forward_msg_metadata", "ref_hash", None):
             self._add(f"received {kind}")
+
+
+def _is_selection(widget) -> bool:
+    """Whether a sent widget state is a table's selection (st.dataframe's JSON string)."""
+    return widget.WhichOneof("value") == "string_value" and widget.string_value.startswith(
+        '{"selection"'
+    )
 
 
 class TracedBrowser:
@@ -267,6 +289,50 @@ class TracedBrowser:
         return context
 
 
+def trace_of(page: Page) -> BrowserTrace:
+    return next(t for t in _TRACES[0] if t.page is page)
+
+
+HEADER_PX, ROW_PX = 35, 35  # st.dataframe's default header and row heights
+
+
+def click_table_row(page: Page, table: Locator, row: int) -> None:
+    """Tick or untick row `row`'s box in `table` (a canvas: click where the box is), and wait
+    until the run the new pick asks for is over.
+
+    The grid sends its selection a moment after the click, not with it: a wait for the idle
+    page right after the click returns before that run has begun, and a second click then
+    lands on the grid as it was. A click that changes no pick sends nothing, and fails here.
+    """
+    expect(table).to_be_visible(timeout=15_000)
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    assert box is not None
+    with rerun_asked(page, f"the click on row {row}"):
+        page.mouse.click(box["x"] + 18, box["y"] + HEADER_PX + ROW_PX * (row + 0.5))
+
+
+@contextlib.contextmanager
+def rerun_asked(page: Page, what: str, timeout_s: float = 15.0) -> Iterator[None]:
+    """Around a user's step that must rerun the app: after it, until the browser has asked for
+    that run and the run is over (a step that asks for none fails here, saying `what`).
+
+    A wait for the idle page alone can return before a run that leaves late has begun: the
+    next step then acts on the page as it was (a list without the options the run adds).
+    """
+    trace = trace_of(page)
+    before = trace.user_reruns
+    yield
+    deadline = time.monotonic() + timeout_s
+    while trace.user_reruns == before:
+        assert time.monotonic() < deadline, f"{what} asked for no script run"
+        page.wait_for_timeout(50)  # lets Playwright deliver the socket's events
+    while trace.runs_finished == trace.finished_at_user_rerun:
+        assert time.monotonic() < deadline, f"the script run {what} asked for never ended"
+        page.wait_for_timeout(50)
+    wait_idle(page)
+
+
 def wait_sent(page: Page, key: str, number: float, timeout_s: float = 15.0) -> None:
     """Until the browser has sent the server `number` for widget `key` (its user key).
 
@@ -274,7 +340,7 @@ def wait_sent(page: Page, key: str, number: float, timeout_s: float = 15.0) -> N
     timer a busy browser can run late: a test that goes on before the value has left acts on
     the previous one. The page's trace (BrowserTrace) watches the websocket.
     """
-    trace = next(t for t in _TRACES[0] if t.page is page)
+    trace = trace_of(page)
     deadline = time.monotonic() + timeout_s
     while not any(
         wid.endswith(f"-{key}") and math.isclose(sent, number, abs_tol=1e-9)

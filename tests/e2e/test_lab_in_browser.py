@@ -25,7 +25,9 @@ from reelscope.settings import Settings
 from reelscope.vertex import make_storage_client
 from tests.e2e.conftest import (
     OUTPUT_DIR,
+    click_table_row,
     current,
+    rerun_asked,
     running_app,
     screenshot,
     stop_leftover_work,
@@ -207,7 +209,6 @@ def generations(vertex: VertexEmulator) -> list[RecordedRequest]:
 
 WORDS = 12
 TAGS = dict(zip(MODELS, "pq", strict=True))
-HEADER_PX, ROW_PX = 35, 35  # st.dataframe's default header and row heights
 
 
 def reply(model: str) -> str:
@@ -248,13 +249,8 @@ def fail_once(model: str, prompt: str, message: str):
 
 
 def pick_table_row(page: Page, row: int) -> None:
-    """Tick a row's box in the table of cells (a canvas: click where the box is)."""
-    table = page.locator('[data-testid="stDataFrame"]').nth(1)
-    expect(table).to_be_visible()
-    table.scroll_into_view_if_needed()
-    box = table.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 18, box["y"] + HEADER_PX + ROW_PX * (row + 0.5))
+    """Tick a row's box in the table of cells."""
+    click_table_row(page, page.locator('[data-testid="stDataFrame"]').nth(1), row)
 
 
 def prompts_sent(vertex: VertexEmulator) -> list[tuple[str, str]]:
@@ -436,11 +432,14 @@ def choose_retired_model(page: Page, column: int, name: str) -> None:
     heading = page.locator("summary", has_text=f"Model {column + 1}:")
     heading.click()
     section = heading.locator("xpath=..")
-    section.get_by_text("Show retired models").click()
-    wait_idle(page)
-    keyed(page, f"lab.form.model.{column}.model").get_by_role("combobox").click()
-    page.get_by_role("option", name=re.compile(rf"^{re.escape(name)}\b(?!-)")).first.click()
-    wait_idle(page)
+    with rerun_asked(page, "Show retired models"):  # the run that adds them to the list
+        section.get_by_text("Show retired models").click()
+    expect(section.get_by_role("switch", name="Show retired models")).to_be_checked()
+    picker = keyed(page, f"lab.form.model.{column}.model").get_by_role("combobox")
+    picker.click()
+    with rerun_asked(page, f"picking {name}"):
+        page.get_by_role("option", name=re.compile(rf"^{re.escape(name)}\b(?!-)")).first.click()
+    expect(picker).to_have_value(re.compile(rf"^{re.escape(name)}\b(?!-)"))
 
 
 def test_bad_input_is_said_clearly_and_loses_nothing(

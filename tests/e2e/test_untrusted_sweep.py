@@ -40,12 +40,11 @@ from reelscope.runs import RunSpec, SourceRef
 from reelscope.store import StoredRun, open_store
 from reelscope.store.transfer import export_json
 from reelscope.tasks import LOCAL_OWNER
-from tests.e2e.conftest import running_app, screenshot, wait_idle
+from tests.e2e.conftest import click_table_row, running_app, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
 END = "END-OF-ANSWER"
-HEADER_PX, ROW_PX = 35, 35  # st.dataframe's default header and row heights
 
 TRACES_JS = """
 ({app, listener}) => {
@@ -366,14 +365,9 @@ def hostile_run_file(listener: Listener, folder: Path) -> Path:
 
 
 def pick_rows(page: Page, *rows: int) -> None:
-    """Tick rows' selection boxes (the grid is a canvas: click where each box is)."""
-    grid = page.locator('[data-testid="stDataFrame"]').first
-    expect(grid).to_be_visible(timeout=15_000)
-    box = grid.bounding_box()
-    assert box is not None
+    """Tick rows of the runs table, one after the other."""
     for row in rows:
-        page.mouse.click(box["x"] + 18, box["y"] + HEADER_PX + ROW_PX * (row + 0.5))
-        wait_idle(page)
+        click_table_row(page, page.locator('[data-testid="stDataFrame"]').first, row)
 
 
 def test_history_keeps_opens_and_compares_hostile_runs(
