@@ -132,11 +132,75 @@ def current(page: Page) -> Locator:
     return page.locator('[data-testid="stElementContainer"]:not([data-stale="true"])')
 
 
+# The page's script-run requests that no "idle" status has answered yet, on its live socket.
+# A widget's change asks the server for a run without marking the page as running: until the
+# server says the run began, the page looks idle, and a wait for the idle page right after a
+# click could return before the run the click asked for. The socket's frames are protobuf
+# (BackMsg, ForwardMsg): only their top-level fields are read here, by number.
+RERUNS_PENDING_JS = """
+(() => {
+  const RERUN_SCRIPT = 11, IS_AUTO_RERUN = 6;  // BackMsg.rerun_script, ClientState's field
+  const SESSION_STATUS = 9, SCRIPT_IS_RUNNING = 2;  // ForwardMsg.session_status_changed
+  const varint = (bytes, at) => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[at++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return [value, at];
+  };
+  const fields = (bytes, start, end) => {  // [number, varint value or [start, end]]
+    const found = [];
+    let at = start;
+    while (at < end) {
+      let tag, value;
+      [tag, at] = varint(bytes, at);
+      const type = tag & 7;
+      if (type === 0) { [value, at] = varint(bytes, at); found.push([tag >>> 3, value]); }
+      else if (type === 2) {
+        [value, at] = varint(bytes, at); found.push([tag >>> 3, [at, at + value]]); at += value;
+      } else if (type === 1) at += 8; else if (type === 5) at += 4; else break;
+    }
+    return found;
+  };
+  const has = (bytes, [start, end], number) =>
+    fields(bytes, start, end).some(([n, v]) => n === number && v === 1);
+  const asBytes = (data) => data instanceof ArrayBuffer ? new Uint8Array(data)
+    : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+    : null;
+  let pending = 0;
+  window.__reelscopeRerunsPending = () => pending;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      pending = 0;  // a new connection: nothing asked on it yet
+      this.addEventListener('message', (event) => {
+        const bytes = asBytes(event.data);
+        if (!bytes) return;
+        for (const [number, value] of fields(bytes, 0, bytes.length)) {
+          if (number === SESSION_STATUS && Array.isArray(value)
+              && !has(bytes, value, SCRIPT_IS_RUNNING)) pending = 0;
+        }
+      });
+    }
+    send(data) {
+      const bytes = asBytes(data);
+      for (const [number, value] of bytes ? fields(bytes, 0, bytes.length) : []) {
+        if (number === RERUN_SCRIPT && Array.isArray(value) && !has(bytes, value, IS_AUTO_RERUN)) {
+          pending += 1;
+        }
+      }
+      return super.send(data);
+    }
+  };
+})();
+"""
+IDLE_JS = """() => !(window.__reelscopeRerunsPending?.() > 0)
+  && document.querySelector('[data-testid="stApp"][data-test-script-state="notRunning"]')"""
+
+
 def wait_idle(page: Page, timeout_ms: int = 30_000) -> None:
-    """Until the script run is over (the app sets this attribute on its root)."""
-    page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms
-    )
+    """Until the script run is over (the app sets this attribute on its root), and every run
+    the page has asked for since its last idle status has been answered (RERUNS_PENDING_JS)."""
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
 
 
 # True once the browser has loaded the code of an element (a file named after it) and the
@@ -206,6 +270,7 @@ class BrowserTrace:
         page.on("websocket", self._watch)
         page.on("console", self._console)
         page.add_init_script(TRACE_JS)
+        page.add_init_script(RERUNS_PENDING_JS)
         page.on("response", lambda r: r.status >= 400 and self._add(f"{r.status} {r.url[-90:]}"))
 
     def _add(self, line: str) -> None:
