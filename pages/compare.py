@@ -92,7 +92,7 @@ def model_panel(index: int, default_id: str) -> tuple[Model, GenerationParams]:
     shown = model_params.chosen_model(key, catalog) or catalog.get(default_id)
     with (
         st.container(key=f"compare-model-{index}"),
-        st.expander(f"Model {index + 1}: {shown.name}", key=f"{key}.panel"),  # see grid_form
+        model_params.panel(key, f"Model {index + 1}: {shown.name}"),
     ):
         return model_params.show(
             key,

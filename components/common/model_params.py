@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from components.common import kept
 from reelscope.catalog import Catalog, Model, Range, Status
@@ -136,6 +137,12 @@ def chosen_model(key: str, catalog: Catalog) -> Model | None:
     """The model the panel `key` holds, before it is drawn (None until it was drawn once)."""
     model_id = kept.value(f"{key}.model")
     return catalog.get(model_id) if model_id else None
+
+
+def panel(key: str, title: str) -> DeltaGenerator:
+    """The expander that holds the panel `key` under a title naming its model. Keyed: an
+    unkeyed expander whose label changes is drawn anew, closed, as the user picks a model."""
+    return st.expander(title, key=f"{key}.panel")
 
 
 def _label(model: Model, today: dt.date, backend: str = BACKEND_VERTEX) -> str:

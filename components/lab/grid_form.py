@@ -184,9 +184,7 @@ def _models(
         shown = model_params.chosen_model(shown_key, catalog) or catalog.get(
             defaults[index % len(defaults)]
         )
-        # keyed: the label names the model, and an unkeyed expander whose label changes is
-        # drawn anew, closed, as the user picks a model in it
-        with column, st.expander(f"Model {index + 1}: {shown.name}", key=f"{shown_key}.panel"):
+        with column, model_params.panel(shown_key, f"Model {index + 1}: {shown.name}"):
             model, params = model_params.show(
                 shown_key,
                 catalog,
