@@ -264,8 +264,6 @@ class BrowserTrace:
         self.page = page
         self.sent_numbers: list[tuple[str, float]] = []  # (widget id, value), as they left
         self.user_reruns = 0  # rerun requests a user's action sent (not a fragment's timer)
-        self.runs_finished = 0  # script runs the server said were over
-        self.finished_at_user_rerun = 0  # runs_finished when the last user's rerun left
         self._start = time.monotonic()
         page.on("websocket", self._watch)
         page.on("console", self._console)
@@ -295,7 +293,6 @@ class BrowserTrace:
         rerun = message.rerun_script
         if not rerun.is_auto_rerun:
             self.user_reruns += 1
-            self.finished_at_user_rerun = self.runs_finished
         for widget in rerun.widget_states.widgets:
             if widget.WhichOneof("value") == "double_array_value":
                 self.sent_numbers += [(widget.id, n) for n in widget.double_array_value.data]
@@ -325,7 +322,6 @@ class BrowserTrace:
             self._add("run started" if running else "run idle")
         elif kind == "script_finished":
             status = ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)
-            self.runs_finished += 1
             self._add(f"run finished {status}")
         elif kind not in ("delta", "forward_msg_metadata", "ref_hash", None):
             self._add(f"received {kind}")
@@ -392,10 +388,7 @@ def rerun_asked(page: Page, what: str, timeout_s: float = 15.0) -> Iterator[None
     while trace.user_reruns == before:
         assert time.monotonic() < deadline, f"{what} asked for no script run"
         page.wait_for_timeout(50)  # lets Playwright deliver the socket's events
-    while trace.runs_finished == trace.finished_at_user_rerun:
-        assert time.monotonic() < deadline, f"the script run {what} asked for never ended"
-        page.wait_for_timeout(50)
-    wait_idle(page)
+    wait_idle(page)  # which waits for the runs the page asked for to be answered
 
 
 def wait_sent(page: Page, key: str, number: float, timeout_s: float = 15.0) -> None:
